@@ -1,0 +1,164 @@
+/**
+ * `npm run bench`: Runway against a bare Fastify + pg baseline on the same embedded PostgreSQL, one after the
+ * other, loopback only. Prints req/s, latency p50/p99, RSS after load, cold start, and the ratio to the baseline.
+ * Environment: BENCH_DURATION_S (default 10), BENCH_CONNECTIONS (default 50).
+ */
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { freePort, startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
+
+const DIST = join(import.meta.dirname, '..');
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+
+interface Target {
+  name: string;
+  script: string;
+  env: Record<string, string>;
+}
+
+/** One row per endpoint; later features add theirs here. */
+interface Scenario {
+  name: string;
+  method: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+interface Measurement {
+  target: string;
+  scenario: string;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  rssMiB: number;
+  coldStartMs: number;
+}
+
+async function main(): Promise<void> {
+  const server = await startEmbeddedPostgres({
+    dataDir: await mkdtemp(join(tmpdir(), 'runway-bench-pg-')),
+    persistent: false,
+  });
+  try {
+    await server.createDatabase('runway_bench');
+    const databaseUrl = server.url('runway_bench');
+    const common = { DATABASE_URL: databaseUrl, DB_POOL_MAX: '10' };
+    const baseline: Target = {
+      name: 'baseline (Fastify + pg)',
+      script: join(DIST, 'bench', 'baseline.js'),
+      env: common,
+    };
+    // NODE_ENV=test: production settings except TLS to the database (the baseline has none either).
+    const runway: Target = {
+      name: 'runway',
+      script: join(DIST, 'src', 'main.js'),
+      env: { ...common, NODE_ENV: 'test', LOG_LEVEL: 'info', MIGRATE_ON_START: 'true' },
+    };
+    const scenarios: Scenario[] = [{ name: 'GET /health/ready', method: 'GET', path: '/health/ready' }];
+
+    const results: Measurement[] = [];
+    for (const scenario of scenarios) {
+      for (const target of [baseline, runway]) results.push(await measure(target, scenario));
+    }
+    report(results);
+  } finally {
+    await server.stop();
+  }
+}
+
+async function measure(target: Target, scenario: Scenario): Promise<Measurement> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, [target.script], {
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), ...target.env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    await waitUntilReady(url, child);
+    const coldStartMs = performance.now() - started;
+    // Warm up (JIT, pool) before measuring.
+    await autocannon({
+      url: url + scenario.path,
+      connections: CONNECTIONS,
+      duration: 2,
+      method: scenario.method,
+      headers: scenario.headers,
+      body: scenario.body,
+    });
+    const result = await autocannon({
+      url: url + scenario.path,
+      connections: CONNECTIONS,
+      duration: DURATION_S,
+      method: scenario.method,
+      headers: scenario.headers,
+      body: scenario.body,
+    });
+    return {
+      target: target.name,
+      scenario: scenario.name,
+      requestsPerSecond: result.requests.average,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      errors: result.errors + result.non2xx,
+      rssMiB: rssMiB(child.pid!),
+      coldStartMs,
+    };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+}
+
+async function waitUntilReady(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode} before it was ready`);
+    const status = await fetch(`${url}/health/ready`)
+      .then((response) => response.status)
+      .catch(() => 0);
+    if (status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('not ready within 60 s');
+}
+
+function rssMiB(pid: number): number {
+  const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return kib ? Number(kib) / 1024 : NaN;
+}
+
+function report(results: Measurement[]): void {
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  out(`\nRunway benchmark — ${new Date().toISOString()}`);
+  out(
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+  );
+  out(
+    `Load: autocannon, ${CONNECTIONS} connections, ${DURATION_S} s per row after a 2 s warm-up, loopback\n`,
+  );
+  out('| Endpoint | Target | req/s | p50 ms | p99 ms | errors | RSS MiB | cold start ms | ratio |');
+  out('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const row of results) {
+    const baseline = results.find(
+      (other) => other.scenario === row.scenario && other.target.startsWith('baseline'),
+    );
+    const ratio = baseline ? row.requestsPerSecond / baseline.requestsPerSecond : NaN;
+    out(
+      `| ${row.scenario} | ${row.target} | ${row.requestsPerSecond.toFixed(0)} | ${row.p50} | ${row.p99} | ${row.errors} | ` +
+        `${row.rssMiB.toFixed(0)} | ${row.coldStartMs.toFixed(0)} | ${ratio.toFixed(2)}× |`,
+    );
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,170 @@
+/**
+ * Database scripts (see README "Scripts"):
+ *   migrate            apply pending migrations (advisory lock) to DATABASE_URL or the dev database
+ *   revert             undo the last applied migration
+ *   generate <Name>    write migrations/<epoch-ms>-<Name>.ts from the difference between entities and migrations
+ *   check              exit 1 when entities and migrations have drifted apart
+ * generate and check compare against a throwaway embedded PostgreSQL, migrated from scratch.
+ */
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DataSource } from 'typeorm';
+import { loadConfig } from '../src/config/config.js';
+import { createDataSource } from '../src/database/data-source.js';
+import { startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
+import { runMigrations } from '../src/database/migrator.js';
+import { devDatabase, ROOT } from './dev-database.js';
+
+const MIGRATIONS_DIR = join(ROOT, 'migrations');
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+async function main(command: string | undefined, name: string | undefined): Promise<number> {
+  switch (command) {
+    case 'migrate':
+      return withDevDataSource(async (dataSource) => {
+        const applied = await runMigrations(dataSource);
+        say(applied.length ? `Applied: ${applied.join(', ')}` : 'Nothing to migrate.');
+        return 0;
+      });
+    case 'revert':
+      return withDevDataSource(async (dataSource) => {
+        await dataSource.undoLastMigration({ transaction: 'each' });
+        say('Reverted the last migration.');
+        return 0;
+      });
+    case 'generate':
+      if (!name || !/^[A-Z][A-Za-z0-9]*$/.test(name)) {
+        say('Usage: npm run db:generate -- <PascalCaseName>');
+        return 2;
+      }
+      return withScratchDataSource(async (dataSource) => {
+        const { up, down } = await schemaDiff(dataSource);
+        if (up.length === 0) {
+          say('Entities and migrations agree: nothing to generate.');
+          return 0;
+        }
+        const file = await writeMigration(name, up, down);
+        say(`Wrote ${file}. Review it before committing.`);
+        return 0;
+      });
+    case 'check':
+      return withScratchDataSource(async (dataSource) => {
+        const { up } = await schemaDiff(dataSource);
+        if (up.length === 0) {
+          say('db:check: entities and migrations agree.');
+          return 0;
+        }
+        say('db:check: entities and migrations have drifted; `npm run db:generate -- <Name>` would add:');
+        up.forEach((query) => say(`  ${query};`));
+        return 1;
+      });
+    default:
+      say('Usage: node dist/scripts/db.js migrate|revert|generate <Name>|check');
+      return 2;
+  }
+}
+
+async function withDevDataSource(work: (dataSource: DataSource) => Promise<number>): Promise<number> {
+  const database = await devDatabase(say);
+  try {
+    return await withDataSource(database.url, work);
+  } finally {
+    await database.release();
+  }
+}
+
+async function withScratchDataSource(work: (dataSource: DataSource) => Promise<number>): Promise<number> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'runway-db-'));
+  const server = await startEmbeddedPostgres({ dataDir, persistent: false });
+  try {
+    await server.createDatabase('runway');
+    return await withDataSource(server.url('runway'), async (dataSource) => {
+      await runMigrations(dataSource);
+      return work(dataSource);
+    });
+  } finally {
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function withDataSource(
+  url: string,
+  work: (dataSource: DataSource) => Promise<number>,
+): Promise<number> {
+  const { database } = loadConfig({ ...process.env, DATABASE_URL: url, NODE_ENV: 'development' });
+  const dataSource = await createDataSource(database).initialize();
+  try {
+    return await work(dataSource);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+async function schemaDiff(dataSource: DataSource): Promise<{ up: string[]; down: string[] }> {
+  const sql = await dataSource.driver.createSchemaBuilder().log();
+  return {
+    up: sql.upQueries.map((query) => query.query),
+    down: sql.downQueries.reverse().map((query) => query.query),
+  };
+}
+
+async function writeMigration(name: string, up: string[], down: string[]): Promise<string> {
+  const timestamp = Date.now();
+  const className = `${name}${timestamp}`;
+  const statements = (queries: string[]) =>
+    queries
+      .map(
+        (query) =>
+          `    await queryRunner.query(\`${query.replaceAll('\\', '\\\\').replaceAll('`', '\\`').replaceAll('${', '\\${')}\`);`,
+      )
+      .join('\n');
+  const file = join(MIGRATIONS_DIR, `${timestamp}-${name}.ts`);
+  await writeFile(
+    file,
+    `import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+export class ${className} implements MigrationInterface {
+  name = '${className}';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+${statements(up)}
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+${statements(down)}
+  }
+}
+`,
+  );
+  await writeMigrationIndex();
+  return file;
+}
+
+/** migrations/index.ts lists every migration file in order, so nothing is loaded by glob at run time. */
+async function writeMigrationIndex(): Promise<void> {
+  const files = (await readdir(MIGRATIONS_DIR)).filter((file) => /^\d+-\w+\.ts$/.test(file)).sort();
+  const entries = await Promise.all(
+    files.map(async (file) => {
+      const className = /export class (\w+)/.exec(await readFile(join(MIGRATIONS_DIR, file), 'utf8'))?.[1];
+      if (!className) throw new Error(`${file} exports no migration class`);
+      return { className, module: `./${file.replace(/\.ts$/, '.js')}` };
+    }),
+  );
+  await writeFile(
+    join(MIGRATIONS_DIR, 'index.ts'),
+    `// Generated by \`npm run db:generate\`: every migration, in order. Do not edit by hand.\n` +
+      `import type { MigrationInterface } from 'typeorm';\n` +
+      entries.map(({ className, module }) => `import { ${className} } from '${module}';\n`).join('') +
+      `\nexport const MIGRATIONS: (new () => MigrationInterface)[] = [${entries.map(({ className }) => className).join(', ')}];\n`,
+  );
+}
+
+main(process.argv[2], process.argv[3]).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

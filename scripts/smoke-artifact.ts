@@ -1,0 +1,165 @@
+/**
+ * Production-artifact smoke test (run by .ci/run; needs no Docker): repeats the Dockerfile's build and runtime
+ * stages in temporary folders — the same COPY sources, the same RUN commands, the same CMD — then starts the
+ * result with NODE_ENV=production against a real PostgreSQL over TLS and expects /health/ready = 200 and a clean
+ * exit on SIGTERM. A runtime dependency missing from "dependencies" fails here.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, chownSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
+import { ROOT } from './dev-database.js';
+
+const say = (line: string) => process.stdout.write(`[smoke] ${line}\n`);
+
+interface Stage {
+  copies: { sources: string[]; destination: string }[];
+  runs: string[];
+  cmd?: string[];
+}
+
+/** The Dockerfile's stages, read from the file itself so this test cannot drift from it. */
+function readStages(): Stage[] {
+  const lines = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
+  const stages: Stage[] = [];
+  for (const line of lines) {
+    const [instruction, ...rest] = line.split(/\s+/);
+    if (instruction === 'FROM') stages.push({ copies: [], runs: [] });
+    const stage = stages.at(-1);
+    if (!stage) continue;
+    if (instruction === 'RUN') stage.runs.push(rest.join(' '));
+    if (instruction === 'CMD') stage.cmd = JSON.parse(rest.join(' ')) as string[];
+    if (instruction === 'COPY') {
+      const args = rest.filter((arg) => !arg.startsWith('--chown'));
+      const fromBuild = args[0]?.startsWith('--from=') ?? false;
+      const paths = fromBuild ? args.slice(1) : args;
+      stage.copies.push({ sources: paths.slice(0, -1), destination: paths.at(-1)! });
+    }
+  }
+  return stages;
+}
+
+function copyInto(stageDir: string, sourceDir: string, copies: Stage['copies']): void {
+  for (const { sources, destination } of copies) {
+    for (const source of sources) {
+      const relative = source.replace(/^\/app\//, '');
+      const target =
+        destination.endsWith('/') || destination === './'
+          ? join(stageDir, destination, relative)
+          : join(stageDir, destination);
+      cpSync(join(sourceDir, relative), target, { recursive: true });
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const [build, runtime] = readStages();
+  if (!build || !runtime?.cmd)
+    throw new Error('Dockerfile: expected a build stage and a runtime stage with CMD');
+  const work = mkdtempSync(join(tmpdir(), 'runway-smoke-'));
+  chmodSync(work, 0o755); // the embedded server may run as another user ("postgres" under root)
+  const buildDir = join(work, 'build');
+  const runtimeDir = join(work, 'runtime');
+  try {
+    say(`build stage in ${buildDir}`);
+    copyInto(buildDir, ROOT, build.copies);
+    for (const command of build.runs) {
+      say(`RUN ${command}`);
+      execFileSync('bash', ['-c', command], { cwd: buildDir, stdio: 'inherit' });
+    }
+    say(`runtime stage in ${runtimeDir}`);
+    copyInto(runtimeDir, buildDir, runtime.copies);
+
+    const certificateDir = join(work, 'tls');
+    const postgresFlags = makeServerCertificate(certificateDir);
+    const server = await startEmbeddedPostgres({
+      dataDir: join(work, 'pg'),
+      persistent: false,
+      postgresFlags,
+    });
+    try {
+      await server.createDatabase('runway');
+      await startAndProbe(runtimeDir, runtime.cmd, server.url('runway'));
+    } finally {
+      await server.stop();
+    }
+    say('PASS: production artifact starts, is ready, and stops cleanly');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** A throwaway self-signed certificate, so the production rule "TLS to the database" is exercised for real. */
+function makeServerCertificate(dir: string): string[] {
+  execFileSync('mkdir', ['-p', dir]);
+  const key = join(dir, 'server.key');
+  const cert = join(dir, 'server.crt');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
+  if (process.getuid?.() === 0) {
+    // The embedded server runs as the "postgres" user when started by root; it must own its key.
+    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString());
+    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
+    for (const path of [dir, key, cert]) chownSync(path, uid, gid);
+  }
+  return ['-c', 'ssl=on', '-c', `ssl_cert_file=${cert}`, '-c', `ssl_key_file=${key}`];
+}
+
+async function startAndProbe(runtimeDir: string, cmd: string[], databaseUrl: string): Promise<void> {
+  const port = await freePort();
+  const [command, ...args] = cmd;
+  const app = spawn(command === 'node' ? process.execPath : command!, args, {
+    cwd: runtimeDir,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: databaseUrl,
+      DB_SSL_MODE: 'require',
+      MIGRATE_ON_START: 'true',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => app.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 60_000;
+  let status = 0;
+  while (status !== 200 && Date.now() < deadline && app.exitCode === null) {
+    status = await fetch(`http://127.0.0.1:${port}/health/ready`)
+      .then((response) => response.status)
+      .catch(() => 0);
+    if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  app.kill('SIGTERM');
+  const code = await exited;
+  if (status !== 200) throw new Error(`/health/ready answered ${status} (exit code ${code})`);
+  if (code !== 0) throw new Error(`exit code ${code} after SIGTERM`);
+  say(`/health/ready = 200 on NODE_ENV=production over TLS; exit code ${code} after SIGTERM`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[smoke] FAIL: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,41 @@
+import { DynamicModule, Global, Module, type ModuleMetadata } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import { APP_CONFIG, type AppConfig } from './config/config.js';
+import { DatabaseModule } from './database/database.module.js';
+import { HealthModule } from './health/health.module.js';
+import { ProblemFilter } from './http/problem.filter.js';
+import { loggerParams } from './logging.js';
+
+@Global()
+@Module({})
+class ConfigModule {
+  static register(config: AppConfig): DynamicModule {
+    return {
+      module: ConfigModule,
+      providers: [{ provide: APP_CONFIG, useValue: config }],
+      exports: [APP_CONFIG],
+    };
+  }
+}
+
+/** Feature modules of the API; each owns its controllers, services and entities. */
+const FEATURES: NonNullable<ModuleMetadata['imports']> = [HealthModule];
+
+@Module({})
+export class AppModule {
+  /** `extra` lets tests mount probe controllers behind the real global pipeline. */
+  static register(config: AppConfig, extra: NonNullable<ModuleMetadata['imports']> = []): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.register(config),
+        LoggerModule.forRoot(loggerParams(config)),
+        DatabaseModule,
+        ...FEATURES,
+        ...extra,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
+    };
+  }
+}

@@ -1,0 +1,62 @@
+import 'reflect-metadata';
+import helmet from '@fastify/helmet';
+import type { ModuleMetadata } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module.js';
+import type { AppConfig } from './config/config.js';
+import { DrainState } from './health/drain-state.js';
+import { serveApiDocs } from './http/openapi.js';
+import { REQUEST_ID_HEADER, requestIdFor } from './http/request-id.js';
+import { createValidationPipe } from './http/validation.js';
+import type { RequestWithRoute } from './logging.js';
+
+/** Headers a browser front end may read from our responses. */
+const EXPOSED_HEADERS = ['ETag', 'Location', 'Retry-After', 'X-Request-Id', 'Idempotent-Replayed'];
+
+/** Builds the fully wired app (not yet listening): main.ts, the tests and the benchmark all start from here. */
+export async function createApp(
+  config: AppConfig,
+  extraModules: NonNullable<ModuleMetadata['imports']> = [],
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.http.bodyLimitBytes,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    requestIdHeader: false,
+    genReqId: requestIdFor,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register(config, extraModules),
+    adapter,
+    {
+      bufferLogs: true,
+      // Fastify's own JSON parser only: Nest would add a form-urlencoded parser this JSON API must not accept.
+      bodyParser: false,
+    },
+  );
+  app.useLogger(app.get(Logger));
+
+  const fastify = app.getHttpAdapter().getInstance();
+  // A JSON API: any other body type is answered 415 by Fastify (and turned into problem+json by the filter).
+  fastify.removeContentTypeParser('text/plain');
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+    (request.raw as RequestWithRoute).routePattern = request.routeOptions.url;
+  });
+  const drain = app.get(DrainState);
+  fastify.addHook('onSend', async (_request, reply) => {
+    // While draining, close each keep-alive connection after its response so the server can stop.
+    if (drain.draining) reply.header('connection', 'close');
+  });
+  await app.register(helmet);
+  if (config.http.corsOrigins.length > 0) {
+    app.enableCors({ origin: [...config.http.corsOrigins], exposedHeaders: EXPOSED_HEADERS, maxAge: 600 });
+  }
+  app.useGlobalPipes(createValidationPipe());
+  if (config.http.apiDocsEnabled) serveApiDocs(app);
+
+  await app.init();
+  await fastify.ready();
+  return app;
+}

@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+const MINIMAL = { DATABASE_URL: 'postgres://runway:secret@db.internal:5432/runway' };
+
+function issuesOf(env: Record<string, string>) {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError)
+      return Object.fromEntries(error.issues.map((i) => [i.variable, i.problem]));
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig(MINIMAL);
+    expect(config).toMatchObject({
+      env: 'development',
+      logLevel: 'info',
+      serviceName: 'runway',
+      http: {
+        host: '0.0.0.0',
+        port: 3000,
+        bodyLimitBytes: 1_048_576,
+        keepAliveTimeoutMs: 65_000,
+        corsOrigins: [],
+        shutdownTimeoutMs: 25_000,
+        apiDocsEnabled: true,
+      },
+      database: {
+        url: MINIMAL.DATABASE_URL,
+        ssl: false,
+        poolMax: 10,
+        connectTimeoutMs: 5_000,
+        statementTimeoutMs: 15_000,
+        idleInTransactionTimeoutMs: 30_000,
+        migrateOnStart: false,
+      },
+    });
+  });
+
+  it('returns a deeply frozen object', () => {
+    const config = loadConfig(MINIMAL);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.http)).toBe(true);
+    expect(Object.isFrozen(config.http.corsOrigins)).toBe(true);
+  });
+
+  it('parses numbers, booleans and lists', () => {
+    const config = loadConfig({
+      ...MINIMAL,
+      PORT: '8080',
+      MIGRATE_ON_START: 'true',
+      API_DOCS_ENABLED: 'false',
+      CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+    });
+    expect(config.http.port).toBe(8080);
+    expect(config.database.migrateOnStart).toBe(true);
+    expect(config.http.apiDocsEnabled).toBe(false);
+    expect(config.http.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ ...MINIMAL, PORT: '', LOG_LEVEL: ' ' }).http.port).toBe(3000);
+  });
+
+  it('names every bad variable in one error, without echoing values', () => {
+    const env = {
+      DATABASE_URL: 'mysql://user:topsecret@host/db',
+      PORT: 'abc',
+      NODE_ENV: 'staging',
+      LOG_LEVEL: 'loud',
+      DB_POOL_MAX: '1',
+      DB_SSL_MODE: 'maybe',
+      MIGRATE_ON_START: 'perhaps',
+      HTTP_BODY_LIMIT_BYTES: '1.5',
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '5000',
+      CORS_ORIGINS: 'not a url',
+      SHUTDOWN_TIMEOUT_MS: '-1',
+    };
+    let message = '';
+    try {
+      loadConfig(env);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    for (const variable of Object.keys(env)) expect(message).toContain(`${variable}:`);
+    expect(message).not.toContain('topsecret');
+    expect(message).toMatch(/^Invalid configuration \(11 problems\)/);
+  });
+
+  it.each([
+    [{ PORT: '70000' }, 'PORT'],
+    [{ PORT: '3000.5' }, 'PORT'],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'http://host/db' }, 'DATABASE_URL'],
+    [{ DB_STATEMENT_TIMEOUT_MS: 'soon' }, 'DB_STATEMENT_TIMEOUT_MS'],
+    [{ DB_SSL_CA_FILE: '/nonexistent/ca.pem', DB_SSL_MODE: 'verify-full' }, 'DB_SSL_CA_FILE'],
+  ])('rejects %o', (overrides, variable) => {
+    expect(issuesOf({ ...MINIMAL, ...overrides })).toHaveProperty(variable);
+  });
+
+  describe('database location', () => {
+    const secret = {
+      username: 'app',
+      password: 'p@ss:/word',
+      host: 'cluster.internal',
+      port: 5432,
+      dbname: 'runway',
+    };
+
+    it('builds the URL from DB_SECRET (the JSON Copilot injects) when DATABASE_URL is absent', () => {
+      const config = loadConfig({ DB_SECRET: JSON.stringify({ ...secret, engine: 'postgres' }) });
+      const url = new URL(config.database.url);
+      expect(decodeURIComponent(url.password)).toBe('p@ss:/word');
+      expect(url.hostname).toBe('cluster.internal');
+      expect(url.pathname).toBe('/runway');
+    });
+
+    it('accepts the port as a string and defaults it to 5432', () => {
+      const { port: _port, ...withoutPort } = secret;
+      expect(new URL(loadConfig({ DB_SECRET: JSON.stringify(withoutPort) }).database.url).port).toBe('5432');
+      expect(
+        new URL(loadConfig({ DB_SECRET: JSON.stringify({ ...secret, port: '6543' }) }).database.url).port,
+      ).toBe('6543');
+    });
+
+    it('prefers DATABASE_URL over DB_SECRET', () => {
+      expect(loadConfig({ ...MINIMAL, DB_SECRET: 'ignored' }).database.url).toBe(MINIMAL.DATABASE_URL);
+    });
+
+    it('requires one of them', () => {
+      expect(issuesOf({})).toHaveProperty('DB_SECRET', expect.stringContaining('DATABASE_URL'));
+    });
+
+    it.each([
+      ['{not json'],
+      [JSON.stringify({ ...secret, host: '' })],
+      [JSON.stringify({ ...secret, port: 'x' })],
+    ])('rejects a malformed DB_SECRET (%#)', (value) => {
+      expect(issuesOf({ DB_SECRET: value })).toHaveProperty('DB_SECRET');
+    });
+  });
+
+  describe('production rules', () => {
+    it('requires TLS to the database', () => {
+      expect(issuesOf({ ...MINIMAL, NODE_ENV: 'production' })).toHaveProperty(
+        'DB_SSL_MODE',
+        expect.stringContaining('production'),
+      );
+    });
+
+    it('verifies the server certificate with verify-full, encrypts only with require', () => {
+      const production = { ...MINIMAL, NODE_ENV: 'production' };
+      expect(loadConfig({ ...production, DB_SSL_MODE: 'require' }).database.ssl).toEqual({
+        rejectUnauthorized: false,
+      });
+      expect(loadConfig({ ...production, DB_SSL_MODE: 'verify-full' }).database.ssl).toEqual({
+        rejectUnauthorized: true,
+      });
+    });
+  });
+});

@@ -1,0 +1,137 @@
+import { Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
+
+/** Turns an environment string into a number; anything else stays as-is so the validator reports it. */
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+
+const toBoolean = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  const normalized = value.trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(normalized)) return true;
+  if (['false', '0', 'no', ''].includes(normalized)) return false;
+  return value;
+};
+
+const toList = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+    : value;
+
+export const NODE_ENVS = ['development', 'test', 'production'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const DB_SSL_MODES = ['disable', 'require', 'verify-full'] as const;
+
+/**
+ * The process environment as Runway reads it: one property per variable, with its default.
+ * Every variable is documented in README.md ("Configuration") and in .env.example.
+ */
+export class Environment {
+  @IsIn(NODE_ENVS)
+  NODE_ENV: (typeof NODE_ENVS)[number] = 'development';
+
+  @IsString()
+  @MinLength(1)
+  HOST = '0.0.0.0';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+
+  @IsOptional()
+  @IsUrl(
+    { protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true },
+    { message: 'must be a postgres:// or postgresql:// URL' },
+  )
+  DATABASE_URL?: string;
+
+  @ValidateIf((env: Environment) => env.DATABASE_URL === undefined)
+  @IsString({
+    message: 'is required when DATABASE_URL is not set (JSON: username, password, host, port, dbname)',
+  })
+  DB_SECRET?: string;
+
+  @IsIn(DB_SSL_MODES)
+  DB_SSL_MODE: (typeof DB_SSL_MODES)[number] = 'disable';
+
+  @IsOptional()
+  @IsString()
+  DB_SSL_CA_FILE?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(2)
+  @Max(200)
+  DB_POOL_MAX = 10;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  DB_CONNECT_TIMEOUT_MS = 5000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  DB_STATEMENT_TIMEOUT_MS = 15000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = 30000;
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  MIGRATE_ON_START = false;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(100 * 1024 * 1024)
+  HTTP_BODY_LIMIT_BYTES = 1024 * 1024;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(61_000, { message: 'must be at least 61000 (above the load balancer idle timeout of 60 s)' })
+  HTTP_KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+  @Transform(toList)
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { each: true, message: 'must be a comma-separated list of origins such as https://app.example.com' },
+  )
+  CORS_ORIGINS: string[] = [];
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(120_000)
+  SHUTDOWN_TIMEOUT_MS = 25_000;
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  API_DOCS_ENABLED = true;
+
+  @IsString()
+  @MaxLength(63)
+  SERVICE_NAME = 'runway';
+}

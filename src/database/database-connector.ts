@@ -1,0 +1,53 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { runMigrations } from './migrator.js';
+
+const MAX_RETRY_DELAY_MS = 5_000;
+
+/**
+ * Opens the database connection at boot. With MIGRATE_ON_START the app migrates first and refuses to start if it
+ * cannot; otherwise it starts at once and keeps connecting in the background (readiness stays 503 until it does).
+ */
+@Injectable()
+export class DatabaseConnector implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly stopping = new AbortController();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectPinoLogger(DatabaseConnector.name) private readonly logger: PinoLogger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.database.migrateOnStart) {
+      void this.connectWithRetry();
+      return;
+    }
+    await this.dataSource.initialize();
+    const applied = await runMigrations(this.dataSource);
+    this.logger.info({ applied }, 'migrations: %d applied', applied.length);
+  }
+
+  onApplicationShutdown(): void {
+    this.stopping.abort();
+  }
+
+  private async connectWithRetry(): Promise<void> {
+    for (let attempt = 1; !this.stopping.signal.aborted; attempt++) {
+      try {
+        await this.dataSource.initialize();
+        if (attempt > 1) this.logger.info({ attempt }, 'database connected');
+        return;
+      } catch (error) {
+        if (attempt === 1 || attempt % 10 === 0)
+          this.logger.warn({ err: error, attempt }, 'database unreachable; retrying');
+        await sleep(Math.min(250 * 2 ** attempt, MAX_RETRY_DELAY_MS), undefined, {
+          signal: this.stopping.signal,
+        }).catch(() => undefined);
+      }
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HealthCheckService } from '@nestjs/terminus';
+import { WorksWithoutDatabase } from '../database/database-ready.guard.js';
+import { RETRY_AFTER_SECONDS } from '../http/problem.filter.js';
+import { ApiProblems } from '../http/problem.dto.js';
+import { PROBLEM_TYPES, ProblemException } from '../http/problem.js';
+import { DatabaseHealthIndicator } from './database.health.js';
+import { DrainState } from './drain-state.js';
+
+const HEALTH_EXAMPLE = { status: 'ok', info: {}, error: {}, details: {} };
+
+@ApiTags('health')
+@WorksWithoutDatabase()
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly database: DatabaseHealthIndicator,
+    private readonly drain: DrainState,
+  ) {}
+
+  @Get('live')
+  @ApiOperation({
+    summary: 'Liveness: the process answers. No dependencies (container and load balancer checks).',
+  })
+  @ApiOkResponse({ schema: { example: HEALTH_EXAMPLE } })
+  live() {
+    return this.health.check([]);
+  }
+
+  @Get('ready')
+  @ApiOperation({ summary: 'Readiness: database reachable, all migrations applied, not shutting down.' })
+  @ApiOkResponse({ schema: { example: HEALTH_EXAMPLE } })
+  @ApiProblems(503)
+  async ready() {
+    if (this.drain.draining) throw notReady('The process is shutting down.', {});
+    try {
+      return await this.health.check([() => this.database.ping(), () => this.database.migrations()]);
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      const { details } = error.getResponse() as { details: Record<string, unknown> };
+      throw notReady('A dependency is not ready; see checks.', details);
+    }
+  }
+}
+
+function notReady(detail: string, checks: Record<string, unknown>): ProblemException {
+  return new ProblemException(503, {
+    type: PROBLEM_TYPES.notReady,
+    detail,
+    extensions: { checks },
+    headers: { 'retry-after': RETRY_AFTER_SECONDS },
+  });
+}

@@ -1,0 +1,117 @@
+import { ArgumentsHost, Catch, HttpException, HttpStatus, type ExceptionFilter } from '@nestjs/common';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { QueryFailedError } from 'typeorm';
+import { PROBLEM_TYPES, ProblemException, statusTitle, type ProblemDetails } from './problem.js';
+
+interface Answer {
+  problem: ProblemDetails;
+  headers: Record<string, string>;
+}
+
+/** PostgreSQL/driver signs that the database, not the request, is at fault: answer 503, not 500. */
+const DATABASE_UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '57014', // query_canceled (statement timeout)
+  '53300', // too_many_connections
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+]);
+const DATABASE_UNAVAILABLE_MESSAGES =
+  /^(Connection terminated|timeout exceeded when trying to connect|Cannot execute operation because connection is not yet established)/i;
+const CONFLICT_CODES = new Set(['23505', '23503']); // unique_violation, foreign_key_violation
+export const RETRY_AFTER_SECONDS = '5';
+
+/**
+ * The one exception filter: every error leaves as RFC 9457 application/problem+json.
+ * 4xx details are safe to show; 5xx bodies carry a fixed message, the cause goes to the log only.
+ */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  constructor(@InjectPinoLogger(ProblemFilter.name) private readonly logger: PinoLogger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const { problem, headers } = answerFor(exception);
+    problem.instance = request.url.split('?')[0];
+    problem.requestId = request.id;
+    const spanContext = trace.getActiveSpan()?.spanContext();
+    if (spanContext && isSpanContextValid(spanContext)) problem.traceId = spanContext.traceId;
+
+    // Deliberate 5xx answers (HttpException) are expected; anything else reaching 5xx is a bug or an outage.
+    if (problem.status >= 500 && !(exception instanceof HttpException)) {
+      this.logger.error({ err: exception, problem }, 'request failed: %s', problem.title);
+    }
+    void reply.status(problem.status).headers(headers).type('application/problem+json').send(problem);
+  }
+}
+
+function answerFor(exception: unknown): Answer {
+  if (exception instanceof ProblemException) {
+    const status = exception.getStatus();
+    const { type = 'about:blank', detail, extensions = {}, headers = {} } = exception.problem;
+    return { problem: { ...extensions, type, title: statusTitle(status), status, detail }, headers };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    return { problem: plainProblem(status, status < 500 ? exception.message : undefined), headers: {} };
+  }
+  const fastifyStatus = clientErrorStatusOf(exception);
+  if (fastifyStatus !== undefined) {
+    return { problem: plainProblem(fastifyStatus, (exception as Error).message), headers: {} };
+  }
+  if (isDatabaseUnavailable(exception)) {
+    return {
+      problem: {
+        ...plainProblem(HttpStatus.SERVICE_UNAVAILABLE, 'The database is unavailable; retry later.'),
+        type: PROBLEM_TYPES.databaseUnavailable,
+      },
+      headers: { 'retry-after': RETRY_AFTER_SECONDS },
+    };
+  }
+  if (exception instanceof QueryFailedError && CONFLICT_CODES.has(driverCode(exception) ?? '')) {
+    return {
+      problem: plainProblem(HttpStatus.CONFLICT, 'The request conflicts with the current state.'),
+      headers: {},
+    };
+  }
+  return {
+    problem: plainProblem(HttpStatus.INTERNAL_SERVER_ERROR, 'An unexpected error occurred.'),
+    headers: {},
+  };
+}
+
+function plainProblem(status: number, detail?: string): ProblemDetails {
+  return { type: 'about:blank', title: statusTitle(status), status, ...(detail ? { detail } : {}) };
+}
+
+/** Errors raised by Fastify itself before a handler runs (body parsing, media type, size) carry a 4xx statusCode. */
+function clientErrorStatusOf(exception: unknown): number | undefined {
+  const status = (exception as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
+function driverCode(exception: unknown): string | undefined {
+  const error = exception as { code?: unknown; driverError?: { code?: unknown } } | null;
+  const code = error?.driverError?.code ?? error?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function isDatabaseUnavailable(exception: unknown): boolean {
+  return (
+    DATABASE_UNAVAILABLE_CODES.has(driverCode(exception) ?? '') ||
+    (exception instanceof Error && DATABASE_UNAVAILABLE_MESSAGES.test(exception.message))
+  );
+}

@@ -1,0 +1,41 @@
+import { HttpException } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+
+/** RFC 9457 problem details, plus Runway's extension members. */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+/** Problem types that mean more than their status code; everything else is `about:blank` (RFC 9457 §4.2.1). */
+export const PROBLEM_TYPES = {
+  validation: 'urn:runway:problem:validation',
+  databaseUnavailable: 'urn:runway:problem:database-unavailable',
+  notReady: 'urn:runway:problem:not-ready',
+} as const;
+
+export interface ProblemOptions {
+  type?: string;
+  detail?: string;
+  /** Extension members added to the body, e.g. `errors` or `checks`. */
+  extensions?: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+/** Throw this anywhere to answer with a specific problem+json body. */
+export class ProblemException extends HttpException {
+  constructor(
+    status: number,
+    readonly problem: ProblemOptions = {},
+  ) {
+    super(problem.detail ?? STATUS_CODES[status] ?? 'Error', status);
+  }
+}
+
+export function statusTitle(status: number): string {
+  return STATUS_CODES[status] ?? 'Error';
+}

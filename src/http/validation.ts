@@ -1,0 +1,33 @@
+import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { PROBLEM_TYPES, ProblemException } from './problem.js';
+
+export interface FieldError {
+  /** JSON Pointer (RFC 6901) to the offending member of the request body or query. */
+  pointer: string;
+  detail: string;
+}
+
+/** The global pipe: DTOs are whitelists; unknown fields are rejected rather than silently dropped. */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    transform: true,
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) =>
+      new ProblemException(400, {
+        type: PROBLEM_TYPES.validation,
+        detail: 'The request is invalid; see errors.',
+        extensions: { errors: fieldErrors(errors) },
+      }),
+  });
+}
+
+export function fieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
+  return errors.flatMap((error) => {
+    const pointer = `${parent}/${String(error.property).replaceAll('~', '~0').replaceAll('/', '~1')}`;
+    const own = Object.values(error.constraints ?? {}).map((detail) => ({ pointer, detail }));
+    return [...own, ...fieldErrors(error.children ?? [], pointer)];
+  });
+}

@@ -1,0 +1,57 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RequestMethod } from '@nestjs/common';
+import type { Params } from 'nestjs-pino';
+import { stdTimeFunctions } from 'pino';
+import type { AppConfig } from './config/config.js';
+
+/** Set by an onRequest hook (see app.ts) so the request line names the route pattern, not the raw URL. */
+export type RequestWithRoute = IncomingMessage & { id?: string; routePattern?: string };
+
+/** nestjs-pino options: one JSON line per request; secrets redacted; pretty output only in development. */
+export function loggerParams(config: AppConfig): Params {
+  return {
+    // nestjs-pino's default route pattern is not matched by @fastify/middie 9: name every path explicitly.
+    forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+    pinoHttp: {
+      level: config.logLevel,
+      base: { service: config.serviceName },
+      timestamp: stdTimeFunctions.isoTime,
+      transport:
+        config.env === 'development' ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'req.headers["x-api-key"]',
+          'res.headers["set-cookie"]',
+          '*.password',
+          '*.secret',
+          '*.token',
+        ],
+        censor: '[redacted]',
+      },
+      serializers: {
+        req: (req: RequestWithRoute) => ({
+          id: req.id,
+          method: req.method,
+          // The query string may carry secrets (e.g. signed links): log the path only.
+          path: req.url?.split('?')[0],
+        }),
+        res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+      },
+      // 503 is an expected answer (not ready, draining, database down): worth a warning, not an error.
+      customLogLevel: (_req, res, error) =>
+        res.statusCode === 503 ? 'warn' : error || res.statusCode >= 500 ? 'error' : 'info',
+      customSuccessMessage: (req, res, responseTime) =>
+        `${req.method} ${(req as RequestWithRoute).routePattern ?? req.url?.split('?')[0]} ${res.statusCode} ${Math.round(responseTime)}ms`,
+      customSuccessObject: (req, _res, value: Record<string, unknown>) => ({
+        ...value,
+        route: (req as RequestWithRoute).routePattern,
+      }),
+      customErrorObject: (req, _res, _error, value: Record<string, unknown>) => ({
+        ...value,
+        route: (req as RequestWithRoute).routePattern,
+      }),
+    },
+  };
+}

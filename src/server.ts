@@ -1,0 +1,52 @@
+import type { ModuleMetadata } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
+import { DrainState } from './health/drain-state.js';
+
+/**
+ * The process: validate the environment (exit 1 naming every bad variable), build the app, listen, and stop
+ * gracefully on SIGTERM/SIGINT. `extraModules` is for test fixtures only.
+ */
+export async function serve(extraModules: NonNullable<ModuleMetadata['imports']> = []): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+
+  const app = await createApp(config, extraModules);
+  await app.listen({ port: config.http.port, host: config.http.host });
+  stopGracefullyOnSignals(app, config.http.shutdownTimeoutMs);
+  app.get(Logger).log(`Runway listening on ${await app.getUrl()}`, 'Bootstrap');
+}
+
+/**
+ * Readiness turns 503, the server stops accepting connections, in-flight requests finish, then the pool closes
+ * and the process exits 0 — or 1 if that takes longer than SHUTDOWN_TIMEOUT_MS.
+ */
+function stopGracefullyOnSignals(app: NestFastifyApplication, timeoutMs: number): void {
+  const logger = app.get(Logger);
+  const stop = async (signal: NodeJS.Signals) => {
+    logger.log(`${signal} received: finishing in-flight requests`, 'Shutdown');
+    app.get(DrainState).draining = true;
+    setTimeout(() => {
+      logger.error(`Shutdown took longer than ${timeoutMs} ms; exiting`, 'Shutdown');
+      process.exit(1);
+    }, timeoutMs).unref();
+    try {
+      await app.close();
+      logger.log('Stopped', 'Shutdown');
+      process.exit(0);
+    } catch (error) {
+      logger.error(error, 'Shutdown');
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', (signal) => void stop(signal));
+  process.once('SIGINT', (signal) => void stop(signal));
+}

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { Environment } from '../src/config/environment.js';
+import { ROOT } from './support/process.js';
+
+const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+/** Instructions with their continuation lines joined, comments dropped. */
+const instructions = dockerfile
+  .replace(/\\\n\s*/g, ' ')
+  .split('\n')
+  .map((line) => line.trim())
+  .filter((line) => line && !line.startsWith('#'));
+const finalStage = instructions.slice(instructions.findLastIndex((line) => line.startsWith('FROM ')));
+
+const KNOWN_VARIABLES = new Set([
+  ...Object.keys(new Environment()),
+  'DATABASE_URL',
+  'DB_SECRET',
+  'DB_SSL_CA_FILE',
+]);
+
+describe('Dockerfile', () => {
+  it('builds in stages from a Node 24 slim base pinned to an exact version', () => {
+    const image = /^ARG NODE_IMAGE=(\S+)$/m.exec(dockerfile)?.[1];
+    expect(image).toMatch(/^node:24\.\d+\.\d+-[a-z]+-slim$/);
+    expect(instructions.filter((line) => line.startsWith('FROM ')).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('installs with npm ci and ships production dependencies only', () => {
+    expect(instructions).toEqual(expect.arrayContaining([expect.stringMatching(/^RUN npm ci\b/)]));
+    expect(dockerfile).toMatch(/npm prune --omit=dev/);
+  });
+
+  it('runs as a non-root user', () => {
+    const user = finalStage.filter((line) => line.startsWith('USER ')).at(-1);
+    expect(user).toBeDefined();
+    expect(user).not.toMatch(/^USER (root|0)(:|$)/);
+  });
+
+  it('starts node in exec form so it receives SIGTERM as PID 1', () => {
+    const cmd = finalStage.filter((line) => line.startsWith('CMD ')).at(-1)!;
+    const argv = JSON.parse(cmd.slice(4)) as string[];
+    expect(argv[0]).toBe('node');
+    expect(argv.at(-1)).toBe('dist/src/main.js');
+  });
+
+  it('exposes the port and checks liveness', () => {
+    expect(finalStage).toEqual(expect.arrayContaining(['EXPOSE 3000']));
+    expect(finalStage.find((line) => line.startsWith('HEALTHCHECK'))).toContain('/health/live');
+  });
+});
+
+describe('docker-compose.yml', () => {
+  const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+    services: Record<
+      string,
+      { healthcheck?: { test: string[] }; environment?: Record<string, string> } & Record<string, unknown>
+    >;
+    volumes: Record<string, unknown>;
+  };
+  const { api, postgres } = compose.services;
+
+  it('runs PostgreSQL 17 with a volume and a healthcheck', () => {
+    expect(postgres!.image).toBe('postgres:17');
+    expect(postgres!.volumes).toEqual([expect.stringMatching(/^postgres-data:/)]);
+    expect(Object.keys(compose.volumes)).toContain('postgres-data');
+    expect(postgres!.healthcheck?.test.join(' ')).toContain('pg_isready');
+  });
+
+  it('builds the API from the Dockerfile and waits for a healthy database', () => {
+    expect(api!.build).toBe('.');
+    expect(api!.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
+  });
+
+  it('configures the API only with variables the config schema knows, and valid ones', () => {
+    const unknown = Object.keys(api!.environment ?? {}).filter((name) => !KNOWN_VARIABLES.has(name));
+    expect(unknown).toEqual([]);
+  });
+});

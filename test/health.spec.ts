@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../src/database/embedded-postgres.js';
+import { DrainState } from '../src/health/drain-state.js';
+import { PROBLEM_TYPES } from '../src/http/problem.js';
+import { createTestApp, type TestApp } from './support/app.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+
+describe('health', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await createTestApp({ databaseUrl: db.url });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+  });
+
+  it('live answers 200 without touching dependencies', async () => {
+    const response = await t.http().get('/health/live');
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ status: 'ok' });
+  });
+
+  it('ready answers 200 when the database answers and every migration is applied', async () => {
+    const response = await t.http().get('/health/ready');
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({
+      status: 'ok',
+      info: { database: { status: 'up' }, migrations: { status: 'up' } },
+    });
+  });
+
+  it('ready answers 503 problem+json while draining', async () => {
+    const drain = t.app.get(DrainState);
+    drain.draining = true;
+    try {
+      const response = await t.http().get('/health/ready');
+      expect(response.status).toBe(503);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.headers['retry-after']).toBeDefined();
+    } finally {
+      drain.draining = false;
+    }
+  });
+
+  describe('with the database unreachable (wrong port)', () => {
+    let unreachable: TestApp;
+    beforeAll(async () => {
+      const url = new URL(db.url);
+      url.port = String(await freePort());
+      unreachable = await createTestApp({
+        databaseUrl: url.toString(),
+        env: { MIGRATE_ON_START: 'false', DB_CONNECT_TIMEOUT_MS: '500' },
+      });
+    });
+    afterAll(async () => {
+      await unreachable?.close();
+    });
+
+    it('still starts, and live stays 200', async () => {
+      expect((await unreachable.http().get('/health/live')).status).toBe(200);
+    });
+
+    it('ready answers 503 with the failing checks', async () => {
+      const response = await unreachable.http().get('/health/ready');
+      expect(response.status).toBe(503);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.headers['retry-after']).toBe('5');
+      expect(response.body).toMatchObject({
+        type: PROBLEM_TYPES.notReady,
+        status: 503,
+        checks: { database: { status: 'down' } },
+      });
+    });
+  });
+});

@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROBLEM_TYPES } from '../src/http/problem.js';
+import { createTestApp, type TestApp } from './support/app.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { ProbeModule } from './support/probe.module.js';
+
+const PROBLEM_JSON = /^application\/problem\+json/;
+
+describe('HTTP baseline: every error is problem+json', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await createTestApp({
+      databaseUrl: db.url,
+      modules: [ProbeModule],
+      env: { HTTP_BODY_LIMIT_BYTES: '2048', CORS_ORIGINS: 'https://app.example.com' },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+  });
+
+  function expectProblem(
+    response: { status: number; headers: Record<string, string>; body: unknown },
+    status: number,
+  ) {
+    expect(response.status).toBe(status);
+    expect(response.headers['content-type']).toMatch(PROBLEM_JSON);
+    expect(response.body).toMatchObject({ type: expect.any(String), title: expect.any(String), status });
+  }
+
+  it('answers an unknown route with 404', async () => {
+    const response = await t.http().get('/no/such/route?x=1');
+    expectProblem(response, 404);
+    expect(response.body).toMatchObject({
+      type: 'about:blank',
+      title: 'Not Found',
+      instance: '/no/such/route',
+    });
+  });
+
+  it('answers malformed JSON with 400', async () => {
+    const response = await t
+      .http()
+      .post('/test-probe/echo')
+      .set('content-type', 'application/json')
+      .send('{"name": ');
+    expectProblem(response, 400);
+  });
+
+  it('answers an empty JSON body with 400', async () => {
+    const response = await t.http().post('/test-probe/echo').set('content-type', 'application/json').send('');
+    expectProblem(response, 400);
+  });
+
+  it('answers a body over the limit with 413', async () => {
+    const response = await t
+      .http()
+      .post('/test-probe/echo')
+      .set('content-type', 'application/json')
+      .send(JSON.stringify({ name: 'x'.repeat(4096) }));
+    expectProblem(response, 413);
+  });
+
+  it.each([
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'application/xml',
+    'multipart/form-data; boundary=x',
+  ])('answers a %s body with 415', async (contentType) => {
+    const response = await t.http().post('/test-probe/echo').set('content-type', contentType).send('name=x');
+    expectProblem(response, 415);
+  });
+
+  it('answers invalid fields with 400 and a pointer per failure', async () => {
+    const response = await t
+      .http()
+      .post('/test-probe/echo')
+      .send({ name: 'x'.repeat(30), count: -1, tags: [{ label: 'ok' }, { label: 42 }] });
+    expectProblem(response, 400);
+    expect(response.body.type).toBe(PROBLEM_TYPES.validation);
+    const pointers = (response.body.errors as { pointer: string }[]).map((error) => error.pointer);
+    expect(pointers).toEqual(expect.arrayContaining(['/name', '/count', '/tags/1/label']));
+  });
+
+  it('rejects unknown fields instead of dropping them', async () => {
+    const response = await t.http().post('/test-probe/echo').send({ name: 'ok', isAdmin: true });
+    expectProblem(response, 400);
+    expect(response.body.errors).toEqual([expect.objectContaining({ pointer: '/isAdmin' })]);
+  });
+
+  it('accepts a valid body', async () => {
+    const response = await t.http().post('/test-probe/echo').send({ name: 'ok', count: 2 });
+    expect(response.status).toBe(201);
+    expect(response.body).toEqual({ name: 'ok', count: 2 });
+  });
+
+  it('answers an unexpected error with a fixed 500 that leaks nothing', async () => {
+    const response = await t.http().get('/test-probe/boom');
+    expectProblem(response, 500);
+    expect(response.body.detail).toBe('An unexpected error occurred.');
+    const text = JSON.stringify(response.body);
+    for (const leak of ['hunter2', 'secret', '/srv/app', 'internal.ts', 'at '])
+      expect(text).not.toContain(leak);
+  });
+
+  describe('X-Request-Id', () => {
+    it('echoes an acceptable id on success and in problems', async () => {
+      const ok = await t.http().get('/health/live').set('x-request-id', 'client-abc.123');
+      expect(ok.headers['x-request-id']).toBe('client-abc.123');
+      const problem = await t.http().get('/nope').set('x-request-id', 'client-abc.124');
+      expect(problem.headers['x-request-id']).toBe('client-abc.124');
+      expect(problem.body.requestId).toBe('client-abc.124');
+    });
+
+    it.each([['x'.repeat(200)], ['has space'], ['<script>'], ['new\u00e9line']])(
+      'replaces an unacceptable id (%#)',
+      async (given) => {
+        const response = await t.http().get('/health/live').set('x-request-id', given);
+        expect(response.headers['x-request-id']).not.toBe(given);
+        expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      },
+    );
+
+    it('generates one when absent', async () => {
+      const response = await t.http().get('/health/live');
+      expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    });
+  });
+
+  it('sends security headers', async () => {
+    const response = await t.http().get('/health/live');
+    expect(response.headers).toMatchObject({
+      'x-content-type-options': 'nosniff',
+      'strict-transport-security': expect.stringContaining('max-age='),
+      'x-frame-options': 'SAMEORIGIN',
+    });
+    expect(response.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('allows only the configured CORS origins', async () => {
+    const allowed = await t
+      .http()
+      .options('/health/live')
+      .set('origin', 'https://app.example.com')
+      .set('access-control-request-method', 'GET');
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.com');
+    const denied = await t.http().get('/health/live').set('origin', 'https://evil.example.com');
+    expect(denied.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});

@@ -1,0 +1,85 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/config.js';
+import { dataSourceOptions } from '../src/database/data-source.js';
+import { pendingMigrations, runMigrations } from '../src/database/migrator.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+
+class CreateWidgets1700000000000 implements MigrationInterface {
+  async up(runner: QueryRunner) {
+    // Slow on purpose: the other runner must wait on the advisory lock, not race this one.
+    await runner.query('SELECT pg_sleep(0.5)');
+    await runner.query('CREATE TABLE widgets (id int PRIMARY KEY)');
+  }
+  async down(runner: QueryRunner) {
+    await runner.query('DROP TABLE widgets');
+  }
+}
+
+class AddWidgetName1700000000001 implements MigrationInterface {
+  async up(runner: QueryRunner) {
+    await runner.query('ALTER TABLE widgets ADD COLUMN name text');
+  }
+  async down(runner: QueryRunner) {
+    await runner.query('ALTER TABLE widgets DROP COLUMN name');
+  }
+}
+
+describe('runMigrations', () => {
+  let db: TestDatabase;
+  const sources: DataSource[] = [];
+
+  function dataSource(): DataSource {
+    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url });
+    const source = new DataSource({
+      ...dataSourceOptions(config.database),
+      migrations: [CreateWidgets1700000000000, AddWidgetName1700000000001],
+    });
+    sources.push(source);
+    return source;
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase({ empty: true });
+  });
+  afterAll(async () => {
+    await Promise.all(sources.filter((s) => s.isInitialized).map((s) => s.destroy()));
+    await db?.drop();
+  });
+
+  it('applies each migration exactly once when several instances migrate at the same time', async () => {
+    const runners = await Promise.all([dataSource(), dataSource(), dataSource()].map((s) => s.initialize()));
+    const applied = await Promise.all(runners.map((source) => runMigrations(source)));
+
+    expect(applied.flat().sort()).toEqual(['AddWidgetName1700000000001', 'CreateWidgets1700000000000']);
+    expect(applied.filter((names) => names.length > 0)).toHaveLength(1);
+    const rows: { name: string }[] = await runners[0]!.query('SELECT name FROM migrations ORDER BY id');
+    expect(rows.map((row) => row.name)).toEqual(['CreateWidgets1700000000000', 'AddWidgetName1700000000001']);
+  });
+
+  it('reports nothing pending afterwards, and applies nothing on a second run', async () => {
+    const source = await dataSource().initialize();
+    expect(await pendingMigrations(source)).toEqual([]);
+    expect(await runMigrations(source)).toEqual([]);
+  });
+
+  it('reports every migration pending on an empty database', async () => {
+    const empty = await createTestDatabase({ empty: true });
+    try {
+      const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: empty.url });
+      const source = new DataSource({
+        ...dataSourceOptions(config.database),
+        migrations: [CreateWidgets1700000000000, AddWidgetName1700000000001],
+      });
+      await source.initialize();
+      expect(await pendingMigrations(source)).toEqual([
+        'CreateWidgets1700000000000',
+        'AddWidgetName1700000000001',
+      ]);
+      await source.destroy();
+    } finally {
+      await empty.drop();
+    }
+  });
+});

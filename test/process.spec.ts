@@ -1,0 +1,113 @@
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../migrations/index.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { jsonLines, ROOT, startProcess } from './support/process.js';
+
+const SLOW_SERVER = join(ROOT, 'test', 'fixtures', 'slow-server.mjs');
+/** Production requires TLS to the database; these tests reach a local server without it, so run as "test". */
+const BASE_ENV = { NODE_ENV: 'test' };
+
+describe('the process', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  describe('refuses to start on bad configuration', () => {
+    it.each<[Record<string, string>, ...string[]]>([
+      [{ PORT: 'abc' }, 'PORT'],
+      [{ DATABASE_URL: 'postgres//missing-colon' }, 'DATABASE_URL'],
+      [
+        { DATABASE_URL: 'mysql://u:p@h/d', PORT: '-1', LOG_LEVEL: 'chatty' },
+        'DATABASE_URL',
+        'PORT',
+        'LOG_LEVEL',
+      ],
+    ])('%o', async (env, ...variables) => {
+      const server = await startProcess({ ...BASE_ENV, DATABASE_URL: db.url, ...env, PORT: env.PORT ?? '0' });
+      const code = await server.exited;
+      expect(code).not.toBe(0);
+      for (const variable of variables) expect(server.stderr()).toContain(`${variable}:`);
+      expect(server.stdout()).not.toContain('listening');
+    });
+
+    it('refuses NODE_ENV=production without TLS to the database', async () => {
+      const server = await startProcess({ NODE_ENV: 'production', DATABASE_URL: db.url });
+      expect(await server.exited).toBe(1);
+      expect(server.stderr()).toContain('DB_SSL_MODE:');
+    });
+  });
+
+  it('finishes an in-flight request after SIGTERM, then exits 0', async () => {
+    const server = await startProcess({ ...BASE_ENV, DATABASE_URL: db.url }, SLOW_SERVER);
+    expect(await server.waitFor('/health/ready', 200)).toBe(200);
+
+    const inFlight = fetch(`${server.baseUrl}/test-slow?ms=1500`, {
+      headers: { authorization: 'Bearer abc.def.ghi' },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    server.child.kill('SIGTERM');
+
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ slept: 1500 });
+    expect(await server.exited).toBe(0);
+
+    const lines = jsonLines(server.stdout());
+    const requestLine = lines.find((line) => line.route === '/test-slow');
+    expect(requestLine).toMatchObject({
+      req: { method: 'GET', id: expect.any(String) },
+      res: { statusCode: 200 },
+      responseTime: expect.any(Number),
+    });
+    expect(server.stdout()).not.toContain('abc.def.ghi');
+    expect(lines.some((line) => String(line.msg).startsWith('SIGTERM received'))).toBe(true);
+  });
+
+  it('answers readiness 503 while draining', async () => {
+    const server = await startProcess({ ...BASE_ENV, DATABASE_URL: db.url }, SLOW_SERVER);
+    expect(await server.waitFor('/health/ready', 200)).toBe(200);
+    // Keep one connection busy so the server stays up, then ask for readiness on another one.
+    const inFlight = fetch(`${server.baseUrl}/test-slow?ms=1500`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    server.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const ready = await fetch(`${server.baseUrl}/health/ready`).catch(() => undefined);
+    // Either the listener is already closed (connection refused) or readiness says 503: never 200.
+    if (ready) expect(ready.status).toBe(503);
+    expect((await inFlight).status).toBe(200);
+    expect(await server.exited).toBe(0);
+  });
+
+  it('two processes migrating one empty database at once both become ready; each migration is recorded once', async () => {
+    const empty = await createTestDatabase({ empty: true });
+    try {
+      const env = { ...BASE_ENV, DATABASE_URL: empty.url, MIGRATE_ON_START: 'true' };
+      const [first, second] = await Promise.all([startProcess(env), startProcess(env)]);
+      expect(
+        await Promise.all([first.waitFor('/health/ready', 200), second.waitFor('/health/ready', 200)]),
+      ).toEqual([200, 200]);
+      first.child.kill('SIGTERM');
+      second.child.kill('SIGTERM');
+      expect(await Promise.all([first.exited, second.exited])).toEqual([0, 0]);
+
+      const client = new pg.Client({ connectionString: empty.url });
+      await client.connect();
+      const { rows } = await client.query<{ name: string; count: string }>(
+        'SELECT name, count(*) FROM migrations GROUP BY name',
+      );
+      await client.end();
+      expect(rows.map((row) => row.name).sort()).toEqual(
+        MIGRATIONS.map((migration) => migration.name).sort(),
+      );
+      expect(rows.every((row) => row.count === '1')).toBe(true);
+    } finally {
+      await empty.drop();
+    }
+  });
+});

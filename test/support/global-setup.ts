@@ -1,0 +1,54 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { loadConfig } from '../../src/config/config.js';
+import { createDataSource } from '../../src/database/data-source.js';
+import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/database/embedded-postgres.js';
+import { runMigrations } from '../../src/database/migrator.js';
+import { databaseUrl } from './database.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A database on the test server with the right to create databases. */
+    adminDatabaseUrl: string;
+    /** Migrated once per run; every test file clones it. */
+    templateDatabase: string;
+  }
+}
+
+/**
+ * One PostgreSQL per run: DATABASE_URL if given, else an embedded server in a temporary folder.
+ * The schema is migrated once into a template database that each test file clones.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  let server: EmbeddedServer | undefined;
+  let adminUrl = process.env.DATABASE_URL;
+  if (!adminUrl) {
+    server = await startEmbeddedPostgres({
+      dataDir: await mkdtemp(join(tmpdir(), 'runway-test-pg-')),
+      persistent: false,
+    });
+    adminUrl = server.url('postgres');
+  }
+  const template = `runway_template_${process.pid}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${template}"`);
+  await admin.query(`CREATE DATABASE "${template}"`);
+
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: databaseUrl(adminUrl, template) });
+  const dataSource = createDataSource(config.database);
+  await dataSource.initialize();
+  await runMigrations(dataSource);
+  await dataSource.destroy();
+
+  project.provide('adminDatabaseUrl', adminUrl);
+  project.provide('templateDatabase', template);
+  return async () => {
+    await admin.query(`DROP DATABASE IF EXISTS "${template}" WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
+    await server?.stop();
+  };
+}

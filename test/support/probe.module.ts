@@ -1,0 +1,42 @@
+import { Body, Controller, Get, Module, Post } from '@nestjs/common';
+import { IsInt, IsOptional, IsString, MaxLength, Min, ValidateNested } from 'class-validator';
+import { Type } from 'class-transformer';
+
+class ProbeTagDto {
+  @IsString()
+  @MaxLength(10)
+  label: string;
+}
+
+class ProbeBodyDto {
+  @IsString()
+  @MaxLength(20)
+  name: string;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  count?: number;
+
+  @IsOptional()
+  @ValidateNested({ each: true })
+  @Type(() => ProbeTagDto)
+  tags?: ProbeTagDto[];
+}
+
+/** Test-only routes that exercise the global pipeline: body parsing, validation, unexpected errors. */
+@Controller('test-probe')
+class ProbeController {
+  @Post('echo')
+  echo(@Body() body: ProbeBodyDto) {
+    return body;
+  }
+
+  @Get('boom')
+  boom(): never {
+    throw new Error('secret detail: password=hunter2 at /srv/app/internal.ts');
+  }
+}
+
+@Module({ controllers: [ProbeController] })
+export class ProbeModule {}

@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { freePort } from '../../src/database/embedded-postgres.js';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+export const MAIN = join(ROOT, 'dist', 'src', 'main.js');
+
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly baseUrl: string;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  /** Resolves with the exit code (or the signal name) once the process has ended. */
+  readonly exited: Promise<number | string>;
+  /** Polls until GET path answers `status` or the process exits; returns the last status seen. */
+  waitFor(path: string, status: number, timeoutMs?: number): Promise<number | undefined>;
+}
+
+/** Runs the built app (`npm test` builds first) as a real process with the given environment. */
+export async function startProcess(env: Record<string, string>, script = MAIN): Promise<ServerProcess> {
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  let out = '';
+  let err = '';
+  const child = spawn(process.execPath, [script], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'info',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
+  let ended = false;
+  void exited.then(() => (ended = true));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  return {
+    child,
+    port,
+    baseUrl,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    async waitFor(path, status, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last: number | undefined;
+      while (!ended && Date.now() < deadline) {
+        last = await fetch(baseUrl + path)
+          .then((response) => response.status)
+          .catch(() => undefined);
+        if (last === status) return last;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return last;
+    },
+  };
+}
+
+/** JSON log lines printed by a process (non-JSON lines are skipped). */
+export function jsonLines(text: string): Record<string, unknown>[] {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}

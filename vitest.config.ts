@@ -1,0 +1,26 @@
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  // SWC instead of esbuild: Nest and TypeORM need decorator metadata (esbuild does not emit it).
+  plugins: [
+    swc.vite({
+      tsconfigFile: false,
+      module: { type: 'es6' },
+      jsc: {
+        target: 'es2023',
+        keepClassNames: true,
+        parser: { syntax: 'typescript', decorators: true },
+        transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+      },
+    }),
+  ],
+  test: {
+    include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
+    globalSetup: ['test/support/global-setup.ts'],
+    pool: 'forks',
+    // Real servers and child processes: generous limits, never a timing assertion.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});
