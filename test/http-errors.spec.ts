@@ -107,6 +107,19 @@ describe('HTTP baseline: every error is problem+json', () => {
       expect(text).not.toContain(leak);
   });
 
+  it('answers a unique violation with 409, not 500', async () => {
+    const response = await t.http().get('/test-probe/conflict');
+    expectProblem(response, 409);
+    expect(JSON.stringify(response.body)).not.toContain('probe_unique');
+  });
+
+  it('answers a database timeout with 503 and Retry-After', async () => {
+    const response = await t.http().get('/test-probe/statement-timeout');
+    expectProblem(response, 503);
+    expect(response.body.type).toBe(PROBLEM_TYPES.databaseUnavailable);
+    expect(response.headers['retry-after']).toBe('5');
+  });
+
   describe('X-Request-Id', () => {
     it('echoes an acceptable id on success and in problems', async () => {
       const ok = await t.http().get('/health/live').set('x-request-id', 'client-abc.123');

@@ -1,4 +1,5 @@
 import { Body, Controller, Get, Module, Post } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { IsInt, IsOptional, IsString, MaxLength, Min, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
 
@@ -30,6 +31,24 @@ class ProbeController {
   @Post('echo')
   echo(@Body() body: ProbeBodyDto) {
     return body;
+  }
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  @Get('conflict')
+  async conflict(): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query('CREATE TEMP TABLE probe_unique (id int PRIMARY KEY) ON COMMIT DROP');
+      await manager.query('INSERT INTO probe_unique VALUES (1), (1)');
+    });
+  }
+
+  @Get('statement-timeout')
+  async statementTimeout(): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query("SET LOCAL statement_timeout = '10ms'");
+      await manager.query('SELECT pg_sleep(1)');
+    });
   }
 
   @Get('boom')
