@@ -10,7 +10,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
-import { loadConfig } from '../src/config/config.js';
+import { loadDatabaseConfig } from '../src/config/config.js';
 import { createDataSource } from '../src/database/data-source.js';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
 import { runMigrations } from '../src/database/migrator.js';
@@ -93,7 +93,7 @@ async function withDataSource(
   url: string,
   work: (dataSource: DataSource) => Promise<number>,
 ): Promise<number> {
-  const { database } = loadConfig({ ...process.env, DATABASE_URL: url, NODE_ENV: 'development' });
+  const database = loadDatabaseConfig({ ...process.env, DATABASE_URL: url, NODE_ENV: 'development' });
   const dataSource = await createDataSource(database).initialize();
   try {
     return await work(dataSource);

@@ -5,15 +5,27 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { devDatabase, ROOT } from './dev-database.js';
+import {
+  DEV_CLIENT_ID,
+  DEV_ISSUER_DIR,
+  DEV_USER_POOL_ID,
+  loadOrCreateSigningKey,
+  serveJwks,
+} from './dev-issuer.js';
 
 async function main(): Promise<void> {
   const database = await devDatabase((line) => process.stdout.write(`${line}\n`));
+  // The dev issuer: `npm run token` signs with this key; the API fetches its JWKS over loopback.
+  const jwks = await serveJwks(loadOrCreateSigningKey(DEV_ISSUER_DIR).jwks);
   const port = process.env.PORT ?? '3000';
   const api = spawn(process.execPath, ['--enable-source-maps', join(ROOT, 'dist', 'src', 'main.js')], {
     stdio: 'inherit',
     env: {
       NODE_ENV: 'development',
       MIGRATE_ON_START: 'true',
+      COGNITO_USER_POOL_ID: DEV_USER_POOL_ID,
+      COGNITO_CLIENT_ID: DEV_CLIENT_ID,
+      COGNITO_JWKS_URL: jwks.url,
       ...process.env,
       PORT: port,
       DATABASE_URL: database.url,
@@ -24,7 +36,8 @@ async function main(): Promise<void> {
       `  API        http://localhost:${port}\n` +
       `  Readiness  http://localhost:${port}/health/ready\n` +
       `  API docs   http://localhost:${port}/docs\n` +
-      `  Database   ${database.url}\n\n`,
+      `  Database   ${database.url}\n` +
+      `  Token      npm run token -- --username alice [--groups admin]\n\n`,
   );
 
   // Ctrl-C reaches the API directly (same process group); it drains and exits, then the database stops.
@@ -32,6 +45,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
   const code = await new Promise<number>((resolve) => api.once('exit', (exitCode) => resolve(exitCode ?? 1)));
+  await jwks.close();
   await database.release();
   process.exit(code);
 }

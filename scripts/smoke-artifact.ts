@@ -6,10 +6,13 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
 import { ROOT } from './dev-database.js';
+import { createSigningKey } from './dev-issuer.js';
 
 const say = (line: string) => process.stdout.write(`[smoke] ${line}\n`);
 
@@ -75,17 +78,23 @@ async function main(): Promise<void> {
     say(`runtime stage in ${runtimeDir}`);
     copyInto(runtimeDir, buildDir, runtime.copies);
 
-    const certificateDir = join(work, 'tls');
-    const postgresFlags = makeServerCertificate(certificateDir);
+    const tls = makeServerCertificate(join(work, 'tls'));
     const server = await startEmbeddedPostgres({
       dataDir: join(work, 'pg'),
       persistent: false,
-      postgresFlags,
+      postgresFlags: ['-c', 'ssl=on', '-c', `ssl_cert_file=${tls.cert}`, '-c', `ssl_key_file=${tls.key}`],
     });
+    // Production accepts only https key sets: serve the JWKS over TLS, trusted through NODE_EXTRA_CA_CERTS.
+    const jwks = await serveJwksOverTls(createSigningKey().jwks, tls);
     try {
       await server.createDatabase('runway');
-      await startAndProbe(runtimeDir, runtime.cmd, server.url('runway'));
+      await startAndProbe(runtimeDir, runtime.cmd, {
+        DATABASE_URL: server.url('runway'),
+        COGNITO_JWKS_URL: jwks.url,
+        NODE_EXTRA_CA_CERTS: tls.cert,
+      });
     } finally {
+      jwks.server.close();
       await server.stop();
     }
     say('PASS: production artifact starts, is ready, and stops cleanly');
@@ -94,29 +103,18 @@ async function main(): Promise<void> {
   }
 }
 
-/** A throwaway self-signed certificate, so the production rule "TLS to the database" is exercised for real. */
-function makeServerCertificate(dir: string): string[] {
+/** A throwaway self-signed certificate for 127.0.0.1, so the production TLS rules are exercised for real. */
+function makeServerCertificate(dir: string): { key: string; cert: string } {
   execFileSync('mkdir', ['-p', dir]);
   const key = join(dir, 'server.key');
   const cert = join(dir, 'server.crt');
+  const subject = ['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'];
   execFileSync(
     'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', ...subject, '-keyout', key, '-out', cert],
+    {
+      stdio: 'ignore',
+    },
   );
   if (process.getuid?.() === 0) {
     // The embedded server runs as the "postgres" user when started by root; it must own its key.
@@ -124,10 +122,21 @@ function makeServerCertificate(dir: string): string[] {
     const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
     for (const path of [dir, key, cert]) chownSync(path, uid, gid);
   }
-  return ['-c', 'ssl=on', '-c', `ssl_cert_file=${cert}`, '-c', `ssl_key_file=${key}`];
+  return { key, cert };
 }
 
-async function startAndProbe(runtimeDir: string, cmd: string[], databaseUrl: string): Promise<void> {
+async function serveJwksOverTls(jwks: object, tls: { key: string; cert: string }) {
+  const server = createHttpsServer(
+    { key: readFileSync(tls.key), cert: readFileSync(tls.cert) },
+    (_request, response) =>
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks)),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `https://127.0.0.1:${port}/.well-known/jwks.json` };
+}
+
+async function startAndProbe(runtimeDir: string, cmd: string[], env: Record<string, string>): Promise<void> {
   const port = await freePort();
   const [command, ...args] = cmd;
   const app = spawn(command === 'node' ? process.execPath : command!, args, {
@@ -137,9 +146,11 @@ async function startAndProbe(runtimeDir: string, cmd: string[], databaseUrl: str
       NODE_ENV: 'production',
       PORT: String(port),
       HOST: '127.0.0.1',
-      DATABASE_URL: databaseUrl,
       DB_SSL_MODE: 'require',
       MIGRATE_ON_START: 'true',
+      COGNITO_USER_POOL_ID: 'eu-west-1_RunwaySmoke',
+      COGNITO_CLIENT_ID: 'runway-smoke',
+      ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -2,10 +2,12 @@ import { DynamicModule, Global, Module, type ModuleMetadata } from '@nestjs/comm
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
+import { AuthModule } from './auth/auth.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { ProblemFilter } from './http/problem.filter.js';
 import { loggerParams } from './logging.js';
+import { UsersModule } from './users/users.module.js';
 
 @Global()
 @Module({})
@@ -20,7 +22,7 @@ class ConfigModule {
 }
 
 /** Feature modules of the API; each owns its controllers, services and entities. */
-const FEATURES: NonNullable<ModuleMetadata['imports']> = [HealthModule];
+const FEATURES: NonNullable<ModuleMetadata['imports']> = [AuthModule, HealthModule, UsersModule];
 
 @Module({})
 export class AppModule {

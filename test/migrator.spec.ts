@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/config.js';
+import { loadDatabaseConfig } from '../src/config/config.js';
 import { dataSourceOptions } from '../src/database/data-source.js';
 import { pendingMigrations, runMigrations } from '../src/database/migrator.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -31,9 +31,9 @@ describe('runMigrations', () => {
   const sources: DataSource[] = [];
 
   function dataSource(): DataSource {
-    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.url });
+    const database = loadDatabaseConfig({ NODE_ENV: 'test', DATABASE_URL: db.url });
     const source = new DataSource({
-      ...dataSourceOptions(config.database),
+      ...dataSourceOptions(database),
       migrations: [CreateWidgets1700000000000, AddWidgetName1700000000001],
     });
     sources.push(source);
@@ -67,9 +67,9 @@ describe('runMigrations', () => {
   it('reports every migration pending on an empty database', async () => {
     const empty = await createTestDatabase({ empty: true });
     try {
-      const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: empty.url });
+      const database = loadDatabaseConfig({ NODE_ENV: 'test', DATABASE_URL: empty.url });
       const source = new DataSource({
-        ...dataSourceOptions(config.database),
+        ...dataSourceOptions(database),
         migrations: [CreateWidgets1700000000000, AddWidgetName1700000000001],
       });
       await source.initialize();

@@ -4,10 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../migrations/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { jsonLines, ROOT, startProcess } from './support/process.js';
+import { authEnv } from './support/tokens.js';
 
 const SLOW_SERVER = join(ROOT, 'test', 'fixtures', 'slow-server.mjs');
 /** Production requires TLS to the database; these tests reach a local server without it, so run as "test". */
-const BASE_ENV = { NODE_ENV: 'test' };
+const baseEnv = () => ({ NODE_ENV: 'test', ...authEnv() });
 
 describe('the process', () => {
   let db: TestDatabase;
@@ -29,7 +30,12 @@ describe('the process', () => {
         'LOG_LEVEL',
       ],
     ])('%o', async (env, ...variables) => {
-      const server = await startProcess({ ...BASE_ENV, DATABASE_URL: db.url, ...env, PORT: env.PORT ?? '0' });
+      const server = await startProcess({
+        ...baseEnv(),
+        DATABASE_URL: db.url,
+        ...env,
+        PORT: env.PORT ?? '0',
+      });
       const code = await server.exited;
       expect(code).not.toBe(0);
       for (const variable of variables) expect(server.stderr()).toContain(`${variable}:`);
@@ -37,14 +43,14 @@ describe('the process', () => {
     });
 
     it('refuses NODE_ENV=production without TLS to the database', async () => {
-      const server = await startProcess({ NODE_ENV: 'production', DATABASE_URL: db.url });
+      const server = await startProcess({ ...authEnv(), NODE_ENV: 'production', DATABASE_URL: db.url });
       expect(await server.exited).toBe(1);
       expect(server.stderr()).toContain('DB_SSL_MODE:');
     });
   });
 
   it('finishes an in-flight request after SIGTERM, then exits 0', async () => {
-    const server = await startProcess({ ...BASE_ENV, DATABASE_URL: db.url }, SLOW_SERVER);
+    const server = await startProcess({ ...baseEnv(), DATABASE_URL: db.url }, SLOW_SERVER);
     expect(await server.waitFor('/health/ready', 200)).toBe(200);
 
     const inFlight = fetch(`${server.baseUrl}/test-slow?ms=1500`, {
@@ -70,7 +76,7 @@ describe('the process', () => {
   });
 
   it('answers readiness 503 while draining', async () => {
-    const server = await startProcess({ ...BASE_ENV, DATABASE_URL: db.url }, SLOW_SERVER);
+    const server = await startProcess({ ...baseEnv(), DATABASE_URL: db.url }, SLOW_SERVER);
     expect(await server.waitFor('/health/ready', 200)).toBe(200);
     // Keep one connection busy so the server stays up, then ask for readiness on another one.
     const inFlight = fetch(`${server.baseUrl}/test-slow?ms=1500`);
@@ -87,7 +93,7 @@ describe('the process', () => {
   it('two processes migrating one empty database at once both become ready; each migration is recorded once', async () => {
     const empty = await createTestDatabase({ empty: true });
     try {
-      const env = { ...BASE_ENV, DATABASE_URL: empty.url, MIGRATE_ON_START: 'true' };
+      const env = { ...baseEnv(), DATABASE_URL: empty.url, MIGRATE_ON_START: 'true' };
       const [first, second] = await Promise.all([startProcess(env), startProcess(env)]);
       expect(
         await Promise.all([first.waitFor('/health/ready', 200), second.waitFor('/health/ready', 200)]),

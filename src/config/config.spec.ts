@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
-const MINIMAL = { DATABASE_URL: 'postgres://runway:secret@db.internal:5432/runway' };
+const AUTH = { COGNITO_USER_POOL_ID: 'eu-west-1_AbCdEf123', COGNITO_CLIENT_ID: 'client-a' };
+const MINIMAL = { DATABASE_URL: 'postgres://runway:secret@db.internal:5432/runway', ...AUTH };
 
 function issuesOf(env: Record<string, string>) {
   try {
@@ -69,6 +70,7 @@ describe('loadConfig', () => {
 
   it('names every bad variable in one error, without echoing values', () => {
     const env = {
+      ...AUTH,
       DATABASE_URL: 'mysql://user:topsecret@host/db',
       PORT: 'abc',
       NODE_ENV: 'staging',
@@ -87,7 +89,9 @@ describe('loadConfig', () => {
     } catch (error) {
       message = (error as Error).message;
     }
-    for (const variable of Object.keys(env)) expect(message).toContain(`${variable}:`);
+    for (const variable of Object.keys(env).filter((name) => !(name in AUTH))) {
+      expect(message).toContain(`${variable}:`);
+    }
     expect(message).not.toContain('topsecret');
     expect(message).toMatch(/^Invalid configuration \(11 problems\)/);
   });
@@ -113,7 +117,7 @@ describe('loadConfig', () => {
     };
 
     it('builds the URL from DB_SECRET (the JSON Copilot injects) when DATABASE_URL is absent', () => {
-      const config = loadConfig({ DB_SECRET: JSON.stringify({ ...secret, engine: 'postgres' }) });
+      const config = loadConfig({ ...AUTH, DB_SECRET: JSON.stringify({ ...secret, engine: 'postgres' }) });
       const url = new URL(config.database.url);
       expect(decodeURIComponent(url.password)).toBe('p@ss:/word');
       expect(url.hostname).toBe('cluster.internal');
@@ -122,9 +126,12 @@ describe('loadConfig', () => {
 
     it('accepts the port as a string and defaults it to 5432', () => {
       const { port: _port, ...withoutPort } = secret;
-      expect(new URL(loadConfig({ DB_SECRET: JSON.stringify(withoutPort) }).database.url).port).toBe('5432');
+      expect(new URL(loadConfig({ ...AUTH, DB_SECRET: JSON.stringify(withoutPort) }).database.url).port).toBe(
+        '5432',
+      );
       expect(
-        new URL(loadConfig({ DB_SECRET: JSON.stringify({ ...secret, port: '6543' }) }).database.url).port,
+        new URL(loadConfig({ ...AUTH, DB_SECRET: JSON.stringify({ ...secret, port: '6543' }) }).database.url)
+          .port,
       ).toBe('6543');
     });
 
@@ -141,7 +148,60 @@ describe('loadConfig', () => {
       [JSON.stringify({ ...secret, host: '' })],
       [JSON.stringify({ ...secret, port: 'x' })],
     ])('rejects a malformed DB_SECRET (%#)', (value) => {
-      expect(issuesOf({ DB_SECRET: value })).toHaveProperty('DB_SECRET');
+      expect(issuesOf({ ...AUTH, DB_SECRET: value })).toHaveProperty('DB_SECRET');
+    });
+  });
+
+  describe('Cognito', () => {
+    it('derives the issuer and JWKS URL from the pool id', () => {
+      expect(loadConfig({ ...MINIMAL, COGNITO_CLIENT_ID: 'a, b' }).auth).toEqual({
+        userPoolId: 'eu-west-1_AbCdEf123',
+        clientIds: ['a', 'b'],
+        issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123',
+        jwksUrl: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/jwks.json',
+        customIssuer: false,
+      });
+    });
+
+    it('accepts emulator overrides on loopback', () => {
+      const auth = loadConfig({
+        ...MINIMAL,
+        COGNITO_JWKS_URL: 'http://127.0.0.1:9229/local_pool/.well-known/jwks.json',
+        COGNITO_ISSUER: 'http://localhost:9229/local_pool',
+      }).auth;
+      expect(auth).toMatchObject({
+        issuer: 'http://localhost:9229/local_pool',
+        jwksUrl: 'http://127.0.0.1:9229/local_pool/.well-known/jwks.json',
+        customIssuer: true,
+      });
+    });
+
+    it.each([
+      [{ COGNITO_USER_POOL_ID: undefined }, 'COGNITO_USER_POOL_ID'],
+      [{ COGNITO_USER_POOL_ID: 'not-a-pool' }, 'COGNITO_USER_POOL_ID'],
+      [{ COGNITO_CLIENT_ID: undefined }, 'COGNITO_CLIENT_ID'],
+      [{ COGNITO_CLIENT_ID: 'bad client' }, 'COGNITO_CLIENT_ID'],
+      [{ COGNITO_JWKS_URL: 'http://keys.example.com/jwks.json' }, 'COGNITO_JWKS_URL'],
+      [{ COGNITO_ISSUER: 'http://issuer.example.com/pool' }, 'COGNITO_ISSUER'],
+      [{ COGNITO_JWKS_URL: 'ftp://127.0.0.1/jwks.json' }, 'COGNITO_JWKS_URL'],
+    ])('rejects %o', (overrides, variable) => {
+      const env = Object.fromEntries(
+        Object.entries({ ...MINIMAL, ...overrides }).filter(([, value]) => value !== undefined),
+      ) as Record<string, string>;
+      expect(issuesOf(env)).toHaveProperty(variable);
+    });
+
+    it('refuses the dev issuer and emulators in production', () => {
+      const production = { ...MINIMAL, NODE_ENV: 'production', DB_SSL_MODE: 'require' };
+      expect(issuesOf({ ...production, COGNITO_JWKS_URL: 'http://127.0.0.1:4000/jwks.json' })).toHaveProperty(
+        'COGNITO_JWKS_URL',
+      );
+      expect(issuesOf({ ...production, COGNITO_ISSUER: 'https://issuer.example.com' })).toHaveProperty(
+        'COGNITO_ISSUER',
+      );
+      expect(
+        loadConfig({ ...production, COGNITO_JWKS_URL: 'https://keys.example.com/jwks.json' }).auth.jwksUrl,
+      ).toBe('https://keys.example.com/jwks.json');
     });
   });
 

@@ -24,12 +24,24 @@ export interface HttpConfig {
   readonly apiDocsEnabled: boolean;
 }
 
+export interface AuthConfig {
+  readonly userPoolId: string;
+  readonly clientIds: readonly string[];
+  /** Expected `iss`: Cognito's, or COGNITO_ISSUER for emulators whose issuer is not AWS-shaped. */
+  readonly issuer: string;
+  /** Where signing keys are fetched: `${issuer}/.well-known/jwks.json` unless COGNITO_JWKS_URL overrides it. */
+  readonly jwksUrl: string;
+  /** True when COGNITO_ISSUER is set: the issuer is not Cognito's own. */
+  readonly customIssuer: boolean;
+}
+
 export interface AppConfig {
   readonly env: Environment['NODE_ENV'];
   readonly serviceName: string;
   readonly logLevel: Environment['LOG_LEVEL'];
   readonly http: HttpConfig;
   readonly database: DatabaseConfig;
+  readonly auth: AuthConfig;
 }
 
 export interface ConfigIssue {
@@ -50,7 +62,16 @@ export class ConfigError extends Error {
 /** Injection token for the frozen {@link AppConfig}. */
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
-const VARIABLES = [...Object.keys(new Environment()), 'DATABASE_URL', 'DB_SECRET', 'DB_SSL_CA_FILE'];
+export const VARIABLES = [
+  ...Object.keys(new Environment()),
+  'DATABASE_URL',
+  'DB_SECRET',
+  'DB_SSL_CA_FILE',
+  'COGNITO_USER_POOL_ID',
+  'COGNITO_CLIENT_ID',
+  'COGNITO_JWKS_URL',
+  'COGNITO_ISSUER',
+];
 const DATABASE_VARIABLES = VARIABLES.filter((name) => name.startsWith('DB_') || name === 'DATABASE_URL');
 
 /**
@@ -58,24 +79,10 @@ const DATABASE_VARIABLES = VARIABLES.filter((name) => name.startsWith('DB_') || 
  * Throws a {@link ConfigError} naming every bad variable; values are never echoed (they may be secrets).
  */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
-  const raw: Record<string, string> = {};
-  for (const name of VARIABLES) {
-    const value = source[name]?.trim();
-    if (value) raw[name] = value;
-  }
-  const env = plainToInstance(Environment, raw, { exposeDefaultValues: true });
-  const issues: ConfigIssue[] = validateSync(env, { forbidUnknownValues: true }).map(toIssue);
-
-  const database = issues.some((issue) => DATABASE_VARIABLES.includes(issue.variable))
-    ? undefined
-    : databaseConfig(env, issues);
-  if (env.NODE_ENV === 'production' && env.DB_SSL_MODE === 'disable') {
-    issues.push({
-      variable: 'DB_SSL_MODE',
-      problem: 'must be require or verify-full when NODE_ENV=production',
-    });
-  }
-  if (issues.length > 0 || database === undefined) throw new ConfigError(issues);
+  const { env, issues } = parseEnvironment(source);
+  const database = databaseSection(env, issues);
+  const auth = authConfig(env, issues);
+  if (issues.length > 0 || database === undefined || auth === undefined) throw new ConfigError(issues);
 
   return deepFreeze({
     env: env.NODE_ENV,
@@ -91,7 +98,82 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       apiDocsEnabled: env.API_DOCS_ENABLED,
     },
     database,
+    auth,
   });
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Emulator overrides (a local JWKS over http, a non-Cognito issuer) are for development and tests: http is accepted
+ * for loopback hosts only, and neither override is accepted in production.
+ */
+function authConfig(env: Environment, issues: ConfigIssue[]): AuthConfig | undefined {
+  if (env.COGNITO_USER_POOL_ID === undefined || env.COGNITO_CLIENT_ID === undefined) return undefined;
+  const production = env.NODE_ENV === 'production';
+  for (const variable of ['COGNITO_JWKS_URL', 'COGNITO_ISSUER'] as const) {
+    const value = env[variable];
+    if (value === undefined || issues.some((issue) => issue.variable === variable)) continue;
+    const url = new URL(value);
+    if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
+      issues.push({
+        variable,
+        problem: 'may use http:// only for a loopback host (localhost, 127.0.0.1, [::1])',
+      });
+    } else if (production && (variable === 'COGNITO_ISSUER' || url.protocol === 'http:')) {
+      issues.push({
+        variable,
+        problem: 'is for local issuers and emulators; not allowed when NODE_ENV=production',
+      });
+    }
+  }
+  const region = env.COGNITO_USER_POOL_ID.split('_')[0]!;
+  const issuer = (
+    env.COGNITO_ISSUER ?? `https://cognito-idp.${region}.amazonaws.com/${env.COGNITO_USER_POOL_ID}`
+  ).replace(/\/$/, '');
+  return {
+    userPoolId: env.COGNITO_USER_POOL_ID,
+    clientIds: env.COGNITO_CLIENT_ID,
+    issuer,
+    jwksUrl: env.COGNITO_JWKS_URL ?? `${issuer}/.well-known/jwks.json`,
+    customIssuer: env.COGNITO_ISSUER !== undefined,
+  };
+}
+
+/**
+ * Only the database settings (the migration scripts need nothing else); same rules as {@link loadConfig}.
+ */
+export function loadDatabaseConfig(source: NodeJS.ProcessEnv = process.env): DatabaseConfig {
+  const parsed = parseEnvironment(source);
+  const issues = parsed.issues.filter(
+    (issue) => DATABASE_VARIABLES.includes(issue.variable) || issue.variable === 'NODE_ENV',
+  );
+  const database = databaseSection(parsed.env, issues);
+  if (issues.length > 0 || database === undefined) throw new ConfigError(issues);
+  return deepFreeze(database);
+}
+
+function parseEnvironment(source: NodeJS.ProcessEnv): { env: Environment; issues: ConfigIssue[] } {
+  const raw: Record<string, string> = {};
+  for (const name of VARIABLES) {
+    const value = source[name]?.trim();
+    if (value) raw[name] = value;
+  }
+  const env = plainToInstance(Environment, raw, { exposeDefaultValues: true });
+  return { env, issues: validateSync(env, { forbidUnknownValues: true }).map(toIssue) };
+}
+
+function databaseSection(env: Environment, issues: ConfigIssue[]): DatabaseConfig | undefined {
+  const database = issues.some((issue) => DATABASE_VARIABLES.includes(issue.variable))
+    ? undefined
+    : databaseConfig(env, issues);
+  if (env.NODE_ENV === 'production' && env.DB_SSL_MODE === 'disable') {
+    issues.push({
+      variable: 'DB_SSL_MODE',
+      problem: 'must be require or verify-full when NODE_ENV=production',
+    });
+  }
+  return database;
 }
 
 function toIssue(error: ValidationError): ConfigIssue {

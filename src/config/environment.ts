@@ -1,11 +1,13 @@
 import { Transform } from 'class-transformer';
 import {
+  ArrayNotEmpty,
   IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
   IsString,
   IsUrl,
+  Matches,
   Max,
   MaxLength,
   Min,
@@ -134,4 +136,30 @@ export class Environment {
   @IsString()
   @MaxLength(63)
   SERVICE_NAME = 'runway';
+
+  @Matches(/^[a-z]{2}(-gov)?-[a-z]+-\d_[A-Za-z0-9]+$/, {
+    message: 'is required: the Cognito user pool id, such as eu-west-1_AbCdEf123',
+  })
+  COGNITO_USER_POOL_ID: string;
+
+  @Transform(toList)
+  @ArrayNotEmpty({
+    message: 'is required: the app client id(s) whose access tokens are accepted, comma-separated',
+  })
+  @Matches(/^[\w-]{1,128}$/, { each: true, message: 'must be a comma-separated list of app client ids' })
+  COGNITO_CLIENT_ID: string[];
+
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'must be an http(s) URL of a JWKS document' },
+  )
+  COGNITO_JWKS_URL?: string;
+
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'must be a URL' },
+  )
+  COGNITO_ISSUER?: string;
 }

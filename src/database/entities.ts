@@ -1,2 +1,4 @@
+import { User } from '../users/user.entity.js';
+
 /** Every TypeORM entity of the app; a feature module adds its entities here. */
-export const ENTITIES: (new () => object)[] = [];
+export const ENTITIES: (new () => object)[] = [User];

@@ -1,6 +1,8 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HealthCheckService } from '@nestjs/terminus';
+import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { Public } from '../auth/access-policy.js';
+import { TokenVerifier } from '../auth/token-verifier.js';
 import { WorksWithoutDatabase } from '../database/database-ready.guard.js';
 import { RETRY_AFTER_SECONDS } from '../http/problem.filter.js';
 import { ApiProblems } from '../http/problem.dto.js';
@@ -11,6 +13,7 @@ import { DrainState } from './drain-state.js';
 const HEALTH_EXAMPLE = { status: 'ok', info: {}, error: {}, details: {} };
 
 @ApiTags('health')
+@Public()
 @WorksWithoutDatabase()
 @Controller('health')
 export class HealthController {
@@ -18,6 +21,8 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly database: DatabaseHealthIndicator,
     private readonly drain: DrainState,
+    private readonly tokens: TokenVerifier,
+    private readonly indicators: HealthIndicatorService,
   ) {}
 
   @Get('live')
@@ -30,13 +35,23 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: database reachable, all migrations applied, not shutting down.' })
+  @ApiOperation({
+    summary:
+      'Readiness: database reachable, all migrations applied, token signing keys loaded, not shutting down.',
+  })
   @ApiOkResponse({ schema: { example: HEALTH_EXAMPLE } })
   @ApiProblems(503)
   async ready() {
     if (this.drain.draining) throw notReady('The process is shutting down.', {});
     try {
-      return await this.health.check([() => this.database.ping(), () => this.database.migrations()]);
+      return await this.health.check([
+        () => this.database.ping(),
+        () => this.database.migrations(),
+        () => {
+          const indicator = this.indicators.check('signingKeys');
+          return this.tokens.ready ? indicator.up() : indicator.down({ message: 'JWKS not loaded yet' });
+        },
+      ]);
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       const { details } = error.getResponse() as { details: Record<string, unknown> };

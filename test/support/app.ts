@@ -3,6 +3,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type AppConfig } from '../../src/config/config.js';
+import { TokenVerifier } from '../../src/auth/token-verifier.js';
+import { authEnv } from './tokens.js';
 
 export interface TestApp {
   readonly app: NestFastifyApplication;
@@ -28,9 +30,15 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
     DATABASE_URL: options.databaseUrl,
     // The template is migrated already: this only makes the connection synchronous at init.
     MIGRATE_ON_START: 'true',
+    ...authEnv(),
     ...options.env,
   });
   const app = await createApp(config, options.modules);
+  // Keys are loaded in the background at boot; tests start once they are (as readiness would tell).
+  await app
+    .get(TokenVerifier)
+    .hydrate()
+    .catch(() => undefined);
   return {
     app,
     config,

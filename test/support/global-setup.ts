@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { loadConfig } from '../../src/config/config.js';
+import { loadDatabaseConfig } from '../../src/config/config.js';
 import { createDataSource } from '../../src/database/data-source.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/database/embedded-postgres.js';
 import { runMigrations } from '../../src/database/migrator.js';
+import { createSigningKey, serveJwks, type SigningKey } from '../../scripts/dev-issuer.js';
 import { databaseUrl } from './database.js';
 
 declare module 'vitest' {
@@ -15,12 +16,16 @@ declare module 'vitest' {
     adminDatabaseUrl: string;
     /** Migrated once per run; every test file clones it. */
     templateDatabase: string;
+    /** The test issuer's key; its JWKS is served at `jwksUrl` for the whole run. */
+    signingKey: SigningKey;
+    jwksUrl: string;
   }
 }
 
 /**
  * One PostgreSQL per run: DATABASE_URL if given, else an embedded server in a temporary folder.
- * The schema is migrated once into a template database that each test file clones.
+ * The schema is migrated once into a template database that each test file clones. One RSA issuer per run
+ * serves its JWKS on loopback, as Cognito would.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let server: EmbeddedServer | undefined;
@@ -38,15 +43,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await admin.query(`DROP DATABASE IF EXISTS "${template}"`);
   await admin.query(`CREATE DATABASE "${template}"`);
 
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: databaseUrl(adminUrl, template) });
-  const dataSource = createDataSource(config.database);
+  const database = loadDatabaseConfig({ NODE_ENV: 'test', DATABASE_URL: databaseUrl(adminUrl, template) });
+  const dataSource = createDataSource(database);
   await dataSource.initialize();
   await runMigrations(dataSource);
   await dataSource.destroy();
 
+  const signingKey = createSigningKey();
+  const jwks = await serveJwks(signingKey.jwks);
+  project.provide('signingKey', signingKey);
+  project.provide('jwksUrl', jwks.url);
   project.provide('adminDatabaseUrl', adminUrl);
   project.provide('templateDatabase', template);
   return async () => {
+    await jwks.close();
     await admin.query(`DROP DATABASE IF EXISTS "${template}" WITH (FORCE)`).catch(() => undefined);
     await admin.end();
     await server?.stop();

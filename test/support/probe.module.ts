@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { Public } from '../../src/auth/access-policy.js';
 import { IsInt, IsOptional, IsString, MaxLength, Min, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
 
@@ -26,6 +27,7 @@ class ProbeBodyDto {
 }
 
 /** Test-only routes that exercise the global pipeline: body parsing, validation, unexpected errors. */
+@Public()
 @Controller('test-probe')
 class ProbeController {
   @Post('echo')

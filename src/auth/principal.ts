@@ -1,0 +1,22 @@
+/** Who is calling: a signed-in user, or a machine client (OAuth client credentials, authorized by scopes). */
+export interface Principal {
+  readonly kind: 'user' | 'machine';
+  /** Cognito `sub` (for machine clients, the client id). */
+  readonly sub: string;
+  readonly clientId: string;
+  readonly username?: string;
+  readonly email?: string;
+  /** From `cognito:groups`; `admin` is the back-office role. */
+  readonly groups: readonly string[];
+  readonly scopes: readonly string[];
+  /** Token expiry, seconds since the epoch. */
+  readonly expiresAt: number;
+}
+
+/** A signed-in user after just-in-time provisioning: `userId` is the id of their `users` row. */
+export interface AuthenticatedUser extends Principal {
+  readonly kind: 'user';
+  readonly userId: string;
+}
+
+export const ADMIN_ROLE = 'admin';

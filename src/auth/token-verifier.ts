@@ -1,0 +1,164 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CognitoJwtVerifier, JwtVerifier } from 'aws-jwt-verify';
+import { validateCognitoJwtFields } from 'aws-jwt-verify/cognito-verifier';
+import {
+  FetchError,
+  JwksValidationError,
+  JwtBaseError,
+  WaitPeriodNotYetEndedJwkError,
+} from 'aws-jwt-verify/error';
+import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
+import { createHash } from 'node:crypto';
+import { APP_CONFIG, type AppConfig, type AuthConfig } from '../config/config.js';
+import type { Principal } from './principal.js';
+
+/** The token is not acceptable. `reason` is for the log, never for the response. */
+export class InvalidTokenError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+/** Signing keys could not be loaded and none are cached: the caller should retry (503), not re-authenticate. */
+export class SigningKeysUnavailableError extends Error {}
+
+const JWKS_TIMEOUT_MS = 3_000;
+const CACHE_MAX_ENTRIES = 10_000;
+
+interface CachedPrincipal {
+  principal: Principal;
+  notBefore?: number;
+}
+
+/**
+ * Verifies Cognito access tokens with aws-jwt-verify and remembers the ones it verified, keyed by a SHA-256 of the
+ * whole token, until they expire (or are evicted: bounded, least recently used first).
+ */
+@Injectable()
+export class TokenVerifier {
+  private readonly verifier: { verify(token: string): Promise<JwtPayload>; hydrate(): Promise<void> };
+  private readonly verified = new Map<string, CachedPrincipal>();
+  private keysLoaded = false;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.verifier = createVerifier(config.auth);
+  }
+
+  get ready(): boolean {
+    return this.keysLoaded;
+  }
+
+  /** Loads the signing keys; readiness stays 503 until this has succeeded once. */
+  async hydrate(): Promise<void> {
+    await this.verifier.hydrate();
+    this.keysLoaded = true;
+  }
+
+  async verify(token: string): Promise<Principal> {
+    const key = createHash('sha256').update(token).digest('base64url');
+    const now = Date.now() / 1000;
+    const cached = this.verified.get(key);
+    if (cached) {
+      this.verified.delete(key);
+      if (cached.principal.expiresAt > now && (cached.notBefore === undefined || cached.notBefore <= now)) {
+        this.verified.set(key, cached); // most recently used goes last
+        return cached.principal;
+      }
+    }
+
+    const payload = await this.verifyWithLibrary(token);
+    const principal = toPrincipal(payload);
+    if (this.verified.size >= CACHE_MAX_ENTRIES) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(key, {
+      principal,
+      notBefore: typeof payload.nbf === 'number' ? payload.nbf : undefined,
+    });
+    return principal;
+  }
+
+  private async verifyWithLibrary(token: string): Promise<JwtPayload> {
+    try {
+      const payload = await this.verifier.verify(token);
+      this.keysLoaded = true;
+      return payload;
+    } catch (error) {
+      const keysMissing =
+        error instanceof FetchError ||
+        error instanceof JwksValidationError ||
+        error instanceof WaitPeriodNotYetEndedJwkError;
+      if (keysMissing && !this.keysLoaded)
+        throw new SigningKeysUnavailableError('signing keys unavailable', { cause: error });
+      if (error instanceof JwtBaseError) throw new InvalidTokenError(`${error.name}: ${error.message}`);
+      throw error;
+    }
+  }
+}
+
+function createVerifier(auth: AuthConfig) {
+  const jwksCache = new SimpleJwksCache({ fetcher: new JwksFetcher(auth.jwksUrl) });
+  const customJwtCheck = ({ payload }: { payload: JwtPayload }) => requireStandardClaims(payload);
+  if (!auth.customIssuer) {
+    return CognitoJwtVerifier.create(
+      { userPoolId: auth.userPoolId, tokenUse: 'access', clientId: [...auth.clientIds], customJwtCheck },
+      { jwksCache },
+    );
+  }
+  // An emulator whose issuer is not Cognito's (cognito-local): same Cognito claim checks, explicit issuer.
+  return JwtVerifier.create(
+    {
+      issuer: auth.issuer,
+      audience: null,
+      jwksUri: auth.jwksUrl,
+      customJwtCheck: ({ payload }) => {
+        validateCognitoJwtFields(payload, { tokenUse: 'access', clientId: [...auth.clientIds] });
+        requireStandardClaims(payload);
+      },
+    },
+    { jwksCache },
+  );
+}
+
+/** aws-jwt-verify accepts a signed token without `exp` or `sub`; Runway does not. */
+function requireStandardClaims(payload: JwtPayload): void {
+  if (typeof payload.exp !== 'number') throw new InvalidTokenError('token has no exp');
+  if (typeof payload.sub !== 'string' || payload.sub === '') throw new InvalidTokenError('token has no sub');
+}
+
+function toPrincipal(payload: JwtPayload): Principal {
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+  const groups = payload['cognito:groups'];
+  const username = text(payload.username);
+  return {
+    kind: username ? 'user' : 'machine',
+    sub: payload.sub!,
+    clientId: text(payload.client_id) ?? '',
+    username,
+    email: text(payload.email),
+    groups: Array.isArray(groups) ? groups.filter((group): group is string => typeof group === 'string') : [],
+    scopes: text(payload.scope)?.split(' ').filter(Boolean) ?? [],
+    expiresAt: payload.exp!,
+  };
+}
+
+/**
+ * Fetches the JWKS from the configured URL (Cognito's, or an emulator's on loopback, which may be plain http:
+ * aws-jwt-verify's own fetcher speaks https only). Bounded by a timeout.
+ */
+class JwksFetcher {
+  constructor(private readonly jwksUrl: string) {}
+
+  async fetch(): Promise<ArrayBuffer> {
+    let response: Response;
+    try {
+      response = await fetch(this.jwksUrl, {
+        signal: AbortSignal.timeout(JWKS_TIMEOUT_MS),
+        redirect: 'error',
+      });
+    } catch (error) {
+      throw new FetchError(this.jwksUrl, (error as Error).message);
+    }
+    if (!response.ok) throw new FetchError(this.jwksUrl, `status ${response.status}`);
+    return response.arrayBuffer();
+  }
+}

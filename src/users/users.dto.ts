@@ -1,0 +1,58 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { PageQuery } from '../http/pagination.js';
+
+export class MeDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty()
+  username: string;
+
+  @ApiPropertyOptional({ description: 'Present when the token carries it' })
+  email?: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  displayName: string | null;
+
+  @ApiProperty({ type: [String], description: 'Cognito groups; `admin` is the back-office role' })
+  groups: string[];
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+}
+
+export class UpdateMeDto {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 100, nullable: true, description: 'null clears it' })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @IsString()
+  @Length(1, 100)
+  displayName?: string | null;
+}
+
+export class AdminUserDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty()
+  username: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  email: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  displayName: string | null;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+}
+
+export class ListUsersQuery extends PageQuery {
+  @ApiPropertyOptional({ description: 'Case-insensitive prefix of the username or email' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  q?: string;
+}
