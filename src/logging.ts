@@ -16,8 +16,7 @@ export function loggerParams(config: AppConfig): Params {
       level: config.logLevel,
       base: { service: config.serviceName },
       timestamp: stdTimeFunctions.isoTime,
-      transport:
-        config.env === 'development' ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
+      transport: prettyLogs(config) ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
       redact: {
         paths: [
           'req.headers.authorization',
@@ -54,4 +53,15 @@ export function loggerParams(config: AppConfig): Params {
       }),
     },
   };
+}
+
+/** Pretty logs in development when pino-pretty (a dev dependency) is installed; JSON everywhere else. */
+function prettyLogs(config: AppConfig): boolean {
+  if (config.env !== 'development') return false;
+  try {
+    import.meta.resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
 }

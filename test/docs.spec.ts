@@ -1,11 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/config.js';
-import { Environment } from '../src/config/environment.js';
+import { loadConfig, VARIABLES } from '../src/config/config.js';
 import { ROOT } from './support/process.js';
-
-const VARIABLES = [...Object.keys(new Environment()), 'DATABASE_URL', 'DB_SECRET', 'DB_SSL_CA_FILE'];
 
 describe('configuration documentation', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');

@@ -103,6 +103,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+const COGNITO_POOL_ID = /^[a-z]{2}(-gov)?-[a-z]+-\d_[A-Za-z0-9]+$/;
 
 /**
  * Emulator overrides (a local JWKS over http, a non-Cognito issuer) are for development and tests: http is accepted
@@ -126,6 +127,13 @@ function authConfig(env: Environment, issues: ConfigIssue[]): AuthConfig | undef
         problem: 'is for local issuers and emulators; not allowed when NODE_ENV=production',
       });
     }
+  }
+  if (env.COGNITO_ISSUER === undefined && !COGNITO_POOL_ID.test(env.COGNITO_USER_POOL_ID)) {
+    issues.push({
+      variable: 'COGNITO_USER_POOL_ID',
+      problem: 'is not a Cognito pool id (region_id); emulator pools need COGNITO_ISSUER as well',
+    });
+    return undefined;
   }
   const region = env.COGNITO_USER_POOL_ID.split('_')[0]!;
   const issuer = (

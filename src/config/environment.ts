@@ -137,7 +137,7 @@ export class Environment {
   @MaxLength(63)
   SERVICE_NAME = 'runway';
 
-  @Matches(/^[a-z]{2}(-gov)?-[a-z]+-\d_[A-Za-z0-9]+$/, {
+  @Matches(/^[\w-]+_[A-Za-z0-9]+$/, {
     message: 'is required: the Cognito user pool id, such as eu-west-1_AbCdEf123',
   })
   COGNITO_USER_POOL_ID: string;

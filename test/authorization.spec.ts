@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCESS_POLICY } from '../src/auth/access-policy.js';
+import { createTestApp, type TestApp } from './support/app.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { listRoutes } from './support/routes.js';
+import { machine, user } from './support/tokens.js';
+
+type Caller = 'anonymous' | 'user' | 'otherUser' | 'admin' | 'machineWithScope' | 'machineWithoutScope';
+
+/**
+ * The authorization matrix: every route of the app × every kind of caller → expected status.
+ * A new route must add its row here (the suite fails otherwise). `otherUser` calls the route on a resource the
+ * `user` row owns, where that applies.
+ */
+const MATRIX: Record<string, { request?: { body?: object }; expect: Record<Caller, number> }> = {
+  'GET /health/live': { expect: all(200) },
+  'GET /health/ready': { expect: all(200) },
+  'GET /v1/me': { expect: signedIn(200) },
+  'PATCH /v1/me': { request: { body: { displayName: 'M' } }, expect: signedIn(200) },
+  'DELETE /v1/me': { expect: signedIn(204) },
+  'GET /v1/admin/users': {
+    expect: {
+      anonymous: 401,
+      user: 403,
+      otherUser: 403,
+      admin: 200,
+      machineWithScope: 403,
+      machineWithoutScope: 403,
+    },
+  },
+};
+
+function all(status: number): Record<Caller, number> {
+  return {
+    anonymous: status,
+    user: status,
+    otherUser: status,
+    admin: status,
+    machineWithScope: status,
+    machineWithoutScope: status,
+  };
+}
+
+function signedIn(status: number): Record<Caller, number> {
+  return {
+    anonymous: 401,
+    user: status,
+    otherUser: status,
+    admin: status,
+    machineWithScope: 403,
+    machineWithoutScope: 403,
+  };
+}
+
+describe('authorization', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await createTestApp({ databaseUrl: db.url });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+  });
+
+  it('every route declares an access policy (public, signed-in user, role or scope)', () => {
+    const missing = listRoutes(t.app)
+      .filter(
+        ({ controller, handler }) =>
+          Reflect.getMetadata(ACCESS_POLICY, handler) === undefined &&
+          Reflect.getMetadata(ACCESS_POLICY, controller) === undefined,
+      )
+      .map(({ method, path }) => `${method} ${path}`);
+    expect(missing).toEqual([]);
+  });
+
+  it('every route has a row in the matrix, and every row is a route', () => {
+    const routes = listRoutes(t.app).map(({ method, path }) => `${method} ${path}`);
+    expect(Object.keys(MATRIX).sort()).toEqual([...new Set(routes)].sort());
+  });
+
+  const rows = Object.entries(MATRIX).flatMap(([route, row]) =>
+    (Object.entries(row.expect) as [Caller, number][]).map(
+      ([caller, status]) => [route, caller, status] as const,
+    ),
+  );
+
+  it.each(rows)('%s as %s → %i', async (route, caller, status) => {
+    const [method, path] = route.split(' ') as [string, string];
+    const authorization = {
+      anonymous: undefined,
+      user: user().authorization,
+      otherUser: user().authorization,
+      admin: user({ groups: ['admin'] }).authorization,
+      machineWithScope: machine('runway/tasks.write').authorization,
+      machineWithoutScope: machine('runway/other.read').authorization,
+    }[caller];
+    const request = t.http()[method.toLowerCase() as 'get' | 'patch' | 'delete'](path);
+    if (authorization) request.set('authorization', authorization);
+    const body = MATRIX[route]!.request?.body;
+    const response = await (body ? request.send(body) : request);
+    expect(response.status).toBe(status);
+  });
+});

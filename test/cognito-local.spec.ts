@@ -1,0 +1,131 @@
+import {
+  AdminCreateUserCommand,
+  AdminSetUserPasswordCommand,
+  CognitoIdentityProviderClient,
+  CreateUserPoolClientCommand,
+  CreateUserPoolCommand,
+  InitiateAuthCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../src/database/embedded-postgres.js';
+import { createTestApp, type TestApp } from './support/app.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+
+const EMULATOR = createRequire(import.meta.url).resolve('cognito-local/lib/bin/start.js');
+
+/**
+ * Acceptance against a Cognito emulator (cognito-local, which speaks the Cognito API) on loopback: a token it
+ * issued through InitiateAuth is accepted by GET /v1/me, and the same token with one payload byte changed is not.
+ */
+describe('with a Cognito emulator (cognito-local)', () => {
+  let db: TestDatabase;
+  let emulator: ChildProcess;
+  let workDir: string;
+  let t: TestApp;
+  let accessToken: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const port = await freePort();
+    workDir = await mkdtemp(join(tmpdir(), 'runway-cognito-local-'));
+    emulator = spawn(process.execPath, [EMULATOR], {
+      cwd: workDir,
+      env: { PATH: process.env.PATH, PORT: String(port) },
+      stdio: 'ignore',
+    });
+    const endpoint = `http://127.0.0.1:${port}`;
+    await waitForPort(endpoint);
+
+    const cognito = new CognitoIdentityProviderClient({
+      endpoint,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const pool = (await cognito.send(new CreateUserPoolCommand({ PoolName: 'runway' }))).UserPool!;
+    const client = (
+      await cognito.send(
+        new CreateUserPoolClientCommand({
+          UserPoolId: pool.Id,
+          ClientName: 'web',
+          ExplicitAuthFlows: ['USER_PASSWORD_AUTH'],
+        }),
+      )
+    ).UserPoolClient!;
+    const username = 'alice@example.com';
+    const password = 'Str0ng#Passw0rd!';
+    await cognito.send(
+      new AdminCreateUserCommand({
+        UserPoolId: pool.Id,
+        Username: username,
+        TemporaryPassword: 'Temp#Passw0rd1',
+        MessageAction: 'SUPPRESS',
+      }),
+    );
+    await cognito.send(
+      new AdminSetUserPasswordCommand({
+        UserPoolId: pool.Id,
+        Username: username,
+        Password: password,
+        Permanent: true,
+      }),
+    );
+    const auth = await cognito.send(
+      new InitiateAuthCommand({
+        AuthFlow: 'USER_PASSWORD_AUTH',
+        ClientId: client.ClientId,
+        AuthParameters: { USERNAME: username, PASSWORD: password },
+      }),
+    );
+    accessToken = auth.AuthenticationResult!.AccessToken!;
+
+    t = await createTestApp({
+      databaseUrl: db.url,
+      env: {
+        COGNITO_USER_POOL_ID: pool.Id!,
+        COGNITO_CLIENT_ID: client.ClientId!,
+        COGNITO_JWKS_URL: `${endpoint}/${pool.Id}/.well-known/jwks.json`,
+        COGNITO_ISSUER: `http://localhost:${port}/${pool.Id}`,
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    emulator?.kill();
+    await rm(workDir, { recursive: true, force: true });
+    await db?.drop();
+  });
+
+  it('accepts an access token the emulator issued through InitiateAuth', async () => {
+    const response = await t.http().get('/v1/me').set('authorization', `Bearer ${accessToken}`);
+    expect(response.status).toBe(200);
+    expect(response.body.id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('refuses the same token with one payload byte changed', async () => {
+    const [header, payload, signature] = accessToken.split('.') as [string, string, string];
+    const bytes = Buffer.from(payload, 'base64url');
+    bytes[bytes.indexOf('"exp"') + 7]! ^= 0x01; // a digit of exp
+    const tampered = `${header}.${bytes.toString('base64url')}.${signature}`;
+    const response = await t.http().get('/v1/me').set('authorization', `Bearer ${tampered}`);
+    expect(response.status).toBe(401);
+    expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+  });
+});
+
+async function waitForPort(url: string): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const answered = await fetch(url).then(
+      () => true,
+      () => false,
+    );
+    if (answered) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not answer`);
+}

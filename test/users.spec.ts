@@ -1,0 +1,206 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from './support/app.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { machine, user, type TestCaller } from './support/tokens.js';
+
+describe('users', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  let sql: pg.Client;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await createTestApp({ databaseUrl: db.url });
+    sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+  });
+  afterAll(async () => {
+    await sql?.end();
+    await t?.close();
+    await db?.drop();
+  });
+
+  const rowsFor = async (caller: TestCaller) =>
+    (await sql.query('SELECT * FROM users WHERE cognito_sub = $1', [caller.sub])).rows as Record<
+      string,
+      unknown
+    >[];
+
+  describe('just-in-time provisioning', () => {
+    it('creates the users row on the first authenticated request', async () => {
+      const alice = user({ username: 'alice', email: 'alice@example.com' });
+      expect(await rowsFor(alice)).toHaveLength(0);
+      const response = await t.http().get('/v1/me').set('authorization', alice.authorization);
+      expect(response.status).toBe(200);
+      expect(await rowsFor(alice)).toEqual([
+        expect.objectContaining({ username: 'alice', email: 'alice@example.com' }),
+      ]);
+    });
+
+    it('creates exactly one row for 25 concurrent first requests', async () => {
+      const bob = user({ username: 'bob' });
+      // Separate app instances share nothing in memory, like separate processes.
+      const other = await createTestApp({ databaseUrl: db.url });
+      try {
+        const responses = await Promise.all(
+          Array.from({ length: 25 }, (_, i) =>
+            (i % 2 ? other : t).http().get('/v1/me').set('authorization', bob.authorization),
+          ),
+        );
+        expect(responses.map((r) => r.status)).toEqual(Array(25).fill(200));
+        expect(new Set(responses.map((r) => (r.body as { id: string }).id)).size).toBe(1);
+        expect(await rowsFor(bob)).toHaveLength(1);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('does not provision machine clients', async () => {
+      const before = (await sql.query('SELECT count(*) FROM users')).rows[0].count;
+      const response = await t
+        .http()
+        .get('/v1/me')
+        .set('authorization', machine('runway/tasks.write').authorization);
+      expect(response.status).toBe(403);
+      expect((await sql.query('SELECT count(*) FROM users')).rows[0].count).toBe(before);
+    });
+  });
+
+  describe('GET /v1/me', () => {
+    it('returns the profile, email only when the token carries it, and the groups', async () => {
+      const carol = user({ username: 'carol', groups: ['admin', 'beta'] });
+      const response = await t.http().get('/v1/me').set('authorization', carol.authorization);
+      expect(response.body).toEqual({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        username: 'carol',
+        displayName: null,
+        groups: ['admin', 'beta'],
+        createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+      });
+    });
+  });
+
+  describe('PATCH /v1/me', () => {
+    it('changes the display name and clears it with null', async () => {
+      const dave = user({ username: 'dave' });
+      const renamed = await t
+        .http()
+        .patch('/v1/me')
+        .set('authorization', dave.authorization)
+        .send({ displayName: ' Dave ' });
+      expect(renamed.status).toBe(200);
+      expect(renamed.body.displayName).toBe('Dave');
+      const cleared = await t
+        .http()
+        .patch('/v1/me')
+        .set('authorization', dave.authorization)
+        .send({ displayName: null });
+      expect(cleared.body.displayName).toBeNull();
+    });
+
+    it.each([
+      [{ displayName: '' }, '/displayName'],
+      [{ displayName: 'x'.repeat(101) }, '/displayName'],
+      [{ displayName: 42 }, '/displayName'],
+      [{ nickname: 'x' }, '/nickname'],
+      [{ id: '0190e0b4-8f5c-7c3e-9d1a-2b3c4d5e6f70' }, '/id'],
+      [{ username: 'root' }, '/username'],
+      [{ groups: ['admin'] }, '/groups'],
+      [{ createdAt: '2020-01-01T00:00:00Z' }, '/createdAt'],
+    ])('refuses %o with 400 and writes nothing', async (body, pointer) => {
+      const erin = user({ username: 'erin' });
+      await t.http().patch('/v1/me').set('authorization', erin.authorization).send({ displayName: 'Erin' });
+      const response = await t.http().patch('/v1/me').set('authorization', erin.authorization).send(body);
+      expect(response.status).toBe(400);
+      expect(response.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ pointer })]));
+      expect((await rowsFor(erin))[0]).toMatchObject({ display_name: 'Erin', username: 'erin' });
+    });
+
+    it('refuses a prototype-pollution attempt', async () => {
+      const frank = user();
+      const response = await t
+        .http()
+        .patch('/v1/me')
+        .set('authorization', frank.authorization)
+        .set('content-type', 'application/json')
+        .send('{"__proto__": {"isAdmin": true}, "displayName": "Frank"}');
+      expect(response.status).toBe(400);
+      expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
+    });
+  });
+
+  describe('DELETE /v1/me', () => {
+    it('removes the user; the next request provisions a fresh one', async () => {
+      const gina = user({ username: 'gina' });
+      const first = await t.http().get('/v1/me').set('authorization', gina.authorization);
+      expect((await t.http().delete('/v1/me').set('authorization', gina.authorization)).status).toBe(204);
+      expect(await rowsFor(gina)).toHaveLength(0);
+      const again = await t.http().get('/v1/me').set('authorization', gina.authorization);
+      expect(again.status).toBe(200);
+      expect(again.body.id).not.toBe(first.body.id);
+    });
+  });
+
+  describe('GET /v1/admin/users', () => {
+    const admin = user({ username: 'operator', groups: ['admin'] });
+    const prefix = `zed${Date.now()}`;
+
+    beforeAll(async () => {
+      for (let i = 0; i < 7; i++) {
+        const member = user({ username: `${prefix}-${i}`, email: `${prefix}-${i}@example.com` });
+        await t.http().get('/v1/me').set('authorization', member.authorization);
+      }
+    });
+
+    it('is for admins only', async () => {
+      const response = await t.http().get('/v1/admin/users').set('authorization', user().authorization);
+      expect(response.status).toBe(403);
+    });
+
+    it('walks every matching user exactly once, newest first, with keyset pages', async () => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const response = await t
+          .http()
+          .get('/v1/admin/users')
+          .query({ q: prefix.toUpperCase(), limit: 3, ...(cursor ? { cursor } : {}) })
+          .set('authorization', admin.authorization);
+        expect(response.status).toBe(200);
+        seen.push(...(response.body.items as { username: string }[]).map((item) => item.username));
+        cursor = response.body.nextCursor as string | null;
+      } while (cursor);
+      expect(seen).toEqual(Array.from({ length: 7 }, (_, i) => `${prefix}-${6 - i}`));
+    });
+
+    it('treats LIKE wildcards in the search literally', async () => {
+      const response = await t
+        .http()
+        .get('/v1/admin/users')
+        .query({ q: '%' })
+        .set('authorization', admin.authorization);
+      expect(response.body.items).toEqual([]);
+    });
+
+    it.each([['not-a-cursor'], ['eyJhZnRlciI6IjEifQ'], ['e30']])(
+      'refuses the malformed cursor %j with 400',
+      async (cursor) => {
+        const response = await t
+          .http()
+          .get('/v1/admin/users')
+          .query({ cursor })
+          .set('authorization', admin.authorization);
+        expect(response.status).toBe(400);
+      },
+    );
+
+    it.each([['0'], ['101'], ['abc'], ['1.5']])('refuses limit=%s with 400', async (limit) => {
+      const response = await t
+        .http()
+        .get('/v1/admin/users')
+        .query({ limit })
+        .set('authorization', admin.authorization);
+      expect(response.status).toBe(400);
+    });
+  });
+});
