@@ -16,6 +16,26 @@ app.get('/health/ready', async () => {
   return { status: 'ok' };
 });
 
+// GET /v1/me without authentication: the user is fixed by BENCH_SUB.
+app.get('/v1/me', async () => {
+  const { rows } = await pool.query<{
+    id: string;
+    username: string;
+    display_name: string | null;
+    created_at: Date;
+  }>('SELECT id, username, display_name, created_at FROM users WHERE cognito_sub = $1', [
+    process.env.BENCH_SUB,
+  ]);
+  const user = rows[0]!;
+  return {
+    id: user.id,
+    username: user.username,
+    displayName: user.display_name,
+    groups: [],
+    createdAt: user.created_at,
+  };
+});
+
 await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
 process.once('SIGTERM', () => {
   void app

@@ -9,7 +9,12 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { createSigningKey, mintAccessToken, serveJwks } from '../scripts/dev-issuer.js';
+import { loadDatabaseConfig } from '../src/config/config.js';
+import { createDataSource } from '../src/database/data-source.js';
 import { freePort, startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
+import { runMigrations } from '../src/database/migrator.js';
 
 const DIST = join(import.meta.dirname, '..');
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -49,7 +54,17 @@ async function main(): Promise<void> {
   try {
     await server.createDatabase('runway_bench');
     const databaseUrl = server.url('runway_bench');
-    const common = { DATABASE_URL: databaseUrl, DB_POOL_MAX: '10' };
+    const benchUser = await prepareDatabase(databaseUrl);
+    // A local issuer, as in the tests: the real guard verifies a real RS256 token against its JWKS.
+    const key = createSigningKey();
+    const jwks = await serveJwks(key.jwks);
+    const token = mintAccessToken(key, {
+      username: benchUser.username,
+      sub: benchUser.sub,
+      clientId: 'runway-bench',
+      issuer: `https://cognito-idp.eu-west-1.amazonaws.com/${BENCH_POOL}`,
+    });
+    const common = { DATABASE_URL: databaseUrl, DB_POOL_MAX: '10', BENCH_SUB: benchUser.sub };
     const baseline: Target = {
       name: 'baseline (Fastify + pg)',
       script: join(DIST, 'bench', 'baseline.js'),
@@ -59,17 +74,56 @@ async function main(): Promise<void> {
     const runway: Target = {
       name: 'runway',
       script: join(DIST, 'src', 'main.js'),
-      env: { ...common, NODE_ENV: 'test', LOG_LEVEL: 'info', MIGRATE_ON_START: 'true' },
+      env: {
+        ...common,
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'info',
+        MIGRATE_ON_START: 'true',
+        COGNITO_USER_POOL_ID: BENCH_POOL,
+        COGNITO_CLIENT_ID: 'runway-bench',
+        COGNITO_JWKS_URL: jwks.url,
+      },
     };
-    const scenarios: Scenario[] = [{ name: 'GET /health/ready', method: 'GET', path: '/health/ready' }];
+    const scenarios: Scenario[] = [
+      { name: 'GET /health/ready', method: 'GET', path: '/health/ready' },
+      // The same token on every request, as a real client reuses its access token until it expires.
+      {
+        name: 'GET /v1/me (bearer token)',
+        method: 'GET',
+        path: '/v1/me',
+        headers: { authorization: `Bearer ${token}` },
+      },
+    ];
 
     const results: Measurement[] = [];
     for (const scenario of scenarios) {
       for (const target of [baseline, runway]) results.push(await measure(target, scenario));
     }
     report(results);
+    await jwks.close();
   } finally {
     await server.stop();
+  }
+}
+
+const BENCH_POOL = 'eu-west-1_RunwayBench';
+
+/** Migrates the benchmark database and creates the user both targets read. */
+async function prepareDatabase(url: string): Promise<{ sub: string; username: string }> {
+  const dataSource = await createDataSource(
+    loadDatabaseConfig({ DATABASE_URL: url, NODE_ENV: 'test' }),
+  ).initialize();
+  try {
+    await runMigrations(dataSource);
+    const user = { sub: randomUUID(), username: 'bench-user' };
+    await dataSource.query('INSERT INTO users (id, cognito_sub, username) VALUES ($1, $2, $3)', [
+      randomUUID(),
+      user.sub,
+      user.username,
+    ]);
+    return user;
+  } finally {
+    await dataSource.destroy();
   }
 }
 
