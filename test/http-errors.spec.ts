@@ -42,6 +42,15 @@ describe('HTTP baseline: every error is problem+json', () => {
     });
   });
 
+  it('answers a known path with the wrong method with 405 and Allow', async () => {
+    const response = await t.http().delete('/health/live');
+    expectProblem(response, 405);
+    expect(response.headers.allow).toBe('GET, HEAD');
+    const me = await t.http().put('/v1/me').send({});
+    expectProblem(me, 405);
+    expect(me.headers.allow).toBe('GET, HEAD, PATCH, DELETE');
+  });
+
   it('answers malformed JSON with 400', async () => {
     const response = await t
       .http()

@@ -1,6 +1,14 @@
-import { ArgumentsHost, Catch, HttpException, HttpStatus, type ExceptionFilter } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  HttpException,
+  HttpStatus,
+  NotFoundException,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { isSpanContextValid, trace } from '@opentelemetry/api';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { QueryFailedError } from 'typeorm';
 import { PROBLEM_TYPES, ProblemException, statusTitle, type ProblemDetails } from './problem.js';
@@ -39,12 +47,15 @@ export const RETRY_AFTER_SECONDS = '5';
  */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
-  constructor(@InjectPinoLogger(ProblemFilter.name) private readonly logger: PinoLogger) {}
+  constructor(
+    @InjectPinoLogger(ProblemFilter.name) private readonly logger: PinoLogger,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const { problem, headers } = answerFor(exception);
+    const { problem, headers } = this.methodNotAllowed(exception, request) ?? answerFor(exception);
     problem.instance = request.url.split('?')[0];
     problem.requestId = request.id;
     const spanContext = trace.getActiveSpan()?.spanContext();
@@ -56,7 +67,23 @@ export class ProblemFilter implements ExceptionFilter {
     }
     void reply.status(problem.status).headers(headers).type('application/problem+json').send(problem);
   }
+
+  /** No route matched, but the path exists with other methods: 405 with `Allow`, not 404. */
+  private methodNotAllowed(exception: unknown, request: FastifyRequest): Answer | undefined {
+    if (!(exception instanceof NotFoundException) || request.routeOptions.url !== undefined) return undefined;
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    const path = request.url.split('?')[0]!;
+    const allowed = HTTP_METHODS.filter((method) => fastify.findRoute({ method, url: path }));
+    if (allowed.length === 0) return undefined;
+    const allow = allowed.join(', ');
+    return {
+      problem: plainProblem(HttpStatus.METHOD_NOT_ALLOWED, `${request.method} is not supported here; use ${allow}.`),
+      headers: { allow },
+    };
+  }
 }
+
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 function answerFor(exception: unknown): Answer {
   if (exception instanceof ProblemException) {
