@@ -77,7 +77,10 @@ export class ProblemFilter implements ExceptionFilter {
     if (allowed.length === 0) return undefined;
     const allow = allowed.join(', ');
     return {
-      problem: plainProblem(HttpStatus.METHOD_NOT_ALLOWED, `${request.method} is not supported here; use ${allow}.`),
+      problem: plainProblem(
+        HttpStatus.METHOD_NOT_ALLOWED,
+        `${request.method} is not supported here; use ${allow}.`,
+      ),
       headers: { allow },
     };
   }
