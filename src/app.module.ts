@@ -5,8 +5,10 @@ import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { AuthModule } from './auth/auth.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { HttpModule } from './http/http.module.js';
 import { ProblemFilter } from './http/problem.filter.js';
 import { loggerParams } from './logging.js';
+import { ProjectsModule } from './projects/projects.module.js';
 import { UsersModule } from './users/users.module.js';
 
 @Global()
@@ -22,7 +24,12 @@ class ConfigModule {
 }
 
 /** Feature modules of the API; each owns its controllers, services and entities. */
-const FEATURES: NonNullable<ModuleMetadata['imports']> = [AuthModule, HealthModule, UsersModule];
+const FEATURES: NonNullable<ModuleMetadata['imports']> = [
+  AuthModule,
+  HealthModule,
+  UsersModule,
+  ProjectsModule,
+];
 
 @Module({})
 export class AppModule {
@@ -34,6 +41,7 @@ export class AppModule {
         ConfigModule.register(config),
         LoggerModule.forRoot(loggerParams(config)),
         DatabaseModule,
+        HttpModule,
         ...FEATURES,
         ...extra,
       ],

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_POLICY } from '../src/auth/access-policy.js';
 import { createTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { listRoutes } from './support/routes.js';
-import { machine, user } from './support/tokens.js';
+import { createProject } from './support/factories.js';
+import { machine, user, type TestCaller } from './support/tokens.js';
 
 type Caller = 'anonymous' | 'user' | 'otherUser' | 'admin' | 'machineWithScope' | 'machineWithoutScope';
 
@@ -12,12 +14,17 @@ type Caller = 'anonymous' | 'user' | 'otherUser' | 'admin' | 'machineWithScope' 
  * A new route must add its row here (the suite fails otherwise). `otherUser` calls the route on a resource the
  * `user` row owns, where that applies.
  */
-const MATRIX: Record<string, { request?: { body?: object }; expect: Record<Caller, number> }> = {
+const MATRIX: Record<string, { body?: () => object; expect: Record<Caller, number> }> = {
   'GET /health/live': { expect: all(200) },
   'GET /health/ready': { expect: all(200) },
   'GET /v1/me': { expect: signedIn(200) },
-  'PATCH /v1/me': { request: { body: { displayName: 'M' } }, expect: signedIn(200) },
+  'PATCH /v1/me': { body: () => ({ displayName: 'M' }), expect: signedIn(200) },
   'DELETE /v1/me': { expect: signedIn(204) },
+  'POST /v1/projects': { body: () => ({ name: `matrix-${randomUUID()}` }), expect: signedIn(201) },
+  'GET /v1/projects': { expect: signedIn(200) },
+  'GET /v1/projects/{id}': { expect: ownerOnly(200) },
+  'PATCH /v1/projects/{id}': { body: () => ({ description: 'm' }), expect: ownerOnly(200) },
+  'DELETE /v1/projects/{id}': { expect: ownerOnly(204) },
   'GET /v1/admin/users': {
     expect: {
       anonymous: 401,
@@ -52,12 +59,33 @@ function signedIn(status: number): Record<Caller, number> {
   };
 }
 
+/** A resource of `user`: others (admins included) get 404, as if it did not exist. */
+function ownerOnly(status: number): Record<Caller, number> {
+  return {
+    anonymous: 401,
+    user: status,
+    otherUser: 404,
+    admin: 404,
+    machineWithScope: 403,
+    machineWithoutScope: 403,
+  };
+}
+
 describe('authorization', () => {
   let db: TestDatabase;
   let t: TestApp;
+  let callers: Record<Caller, string | undefined>;
   beforeAll(async () => {
     db = await createTestDatabase();
     t = await createTestApp({ databaseUrl: db.url });
+    callers = {
+      anonymous: undefined,
+      user: user().authorization,
+      otherUser: user().authorization,
+      admin: user({ groups: ['admin'] }).authorization,
+      machineWithScope: machine('runway/tasks.write').authorization,
+      machineWithoutScope: machine('runway/other.read').authorization,
+    };
   });
   afterAll(async () => {
     await t?.close();
@@ -87,18 +115,15 @@ describe('authorization', () => {
   );
 
   it.each(rows)('%s as %s → %i', async (route, caller, status) => {
-    const [method, path] = route.split(' ') as [string, string];
-    const authorization = {
-      anonymous: undefined,
-      user: user().authorization,
-      otherUser: user().authorization,
-      admin: user({ groups: ['admin'] }).authorization,
-      machineWithScope: machine('runway/tasks.write').authorization,
-      machineWithoutScope: machine('runway/other.read').authorization,
-    }[caller];
-    const request = t.http()[method.toLowerCase() as 'get' | 'patch' | 'delete'](path);
+    const [method, template] = route.split(' ') as [string, string];
+    // Resource routes act on a fresh project owned by `user`.
+    const path = template.includes('{id}')
+      ? template.replace('{id}', (await createProject(t, { authorization: callers.user! } as TestCaller)).id)
+      : template;
+    const authorization = callers[caller];
+    const request = t.http()[method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete'](path);
     if (authorization) request.set('authorization', authorization);
-    const body = MATRIX[route]!.request?.body;
+    const body = MATRIX[route]!.body?.();
     const response = await (body ? request.send(body) : request);
     expect(response.status).toBe(status);
   });

@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { DatabaseConnector } from './database-connector.js';
 import { DatabaseReadyGuard } from './database-ready.guard.js';
 import { dataSourceOptions } from './data-source.js';
+import { Transactions } from './transactions.js';
 
 @Global()
 @Module({
@@ -18,6 +19,7 @@ import { dataSourceOptions } from './data-source.js';
       }),
     }),
   ],
-  providers: [DatabaseConnector, { provide: APP_GUARD, useClass: DatabaseReadyGuard }],
+  providers: [DatabaseConnector, Transactions, { provide: APP_GUARD, useClass: DatabaseReadyGuard }],
+  exports: [Transactions],
 })
 export class DatabaseModule {}

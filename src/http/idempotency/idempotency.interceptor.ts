@@ -1,0 +1,73 @@
+import {
+  CallHandler,
+  ExecutionContext,
+  HttpStatus,
+  Injectable,
+  NestInterceptor,
+  SetMetadata,
+} from '@nestjs/common';
+import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
+import { Reflector } from '@nestjs/core';
+import type { FastifyReply } from 'fastify';
+import { from, lastValueFrom, type Observable } from 'rxjs';
+import type { RequestWithPrincipal } from '../../auth/access-policy.js';
+import { ProblemException } from '../problem.js';
+import { IdempotencyService } from './idempotency.service.js';
+
+const IDEMPOTENT = 'runway:idempotent';
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+const ACCEPTABLE_KEY = /^[\x21-\x7e]{1,255}$/;
+/** Response headers that belong to the stored response and are replayed with it. */
+const REPLAYED_HEADERS = ['location', 'etag'];
+
+/** Marks a creating POST: an `Idempotency-Key` header makes retries safe (see IdempotencyService). */
+export const Idempotent = () => SetMetadata(IDEMPOTENT, true);
+
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly idempotency: IdempotencyService,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const handler = context.getHandler();
+    const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
+    const key = request.headers[IDEMPOTENCY_KEY_HEADER];
+    if (!this.reflector.get<boolean>(IDEMPOTENT, handler) || key === undefined) return next.handle();
+    if (typeof key !== 'string' || !ACCEPTABLE_KEY.test(key)) {
+      throw new ProblemException(400, {
+        detail: 'Idempotency-Key must be 1 to 255 visible ASCII characters.',
+      });
+    }
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    const principal = request.principal!;
+    const status = this.reflector.get<number>(HTTP_CODE_METADATA, handler) ?? HttpStatus.CREATED;
+
+    return from(
+      this.idempotency
+        .run(
+          {
+            principal: 'userId' in principal ? `user:${principal.userId}` : `machine:${principal.sub}`,
+            route: `${request.method} ${request.routeOptions.url}`,
+            key,
+            body: request.body,
+          },
+          async () => {
+            const body: unknown = await lastValueFrom(next.handle(), { defaultValue: undefined });
+            const headers = Object.fromEntries(
+              REPLAYED_HEADERS.flatMap((name) => {
+                const value = reply.getHeader(name);
+                return typeof value === 'string' ? [[name, value]] : [];
+              }),
+            );
+            return { status, body, headers };
+          },
+        )
+        .then(({ replayed, response }) => {
+          if (replayed) void reply.headers({ ...response.headers, 'idempotent-replayed': 'true' });
+          return response.body;
+        }),
+    );
+  }
+}

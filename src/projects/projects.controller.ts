@@ -1,0 +1,101 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { CurrentUser, SignedIn } from '../auth/access-policy.js';
+import type { AuthenticatedUser } from '../auth/principal.js';
+import { Idempotent } from '../http/idempotency/idempotency.interceptor.js';
+import { pageSchema } from '../http/pagination.js';
+import { ApiProblems } from '../http/problem.dto.js';
+import { CreateProjectDto, ListProjectsQuery, ProjectDto, UpdateProjectDto } from './projects.dto.js';
+import { ProjectsService } from './projects.service.js';
+
+const ID = new ParseUUIDPipe({ errorHttpStatusCode: 400 });
+const IF_MATCH = ApiHeader({
+  name: 'If-Match',
+  required: false,
+  description: 'The ETag you last read; the write fails with 412 if the project changed since',
+});
+
+@ApiTags('projects')
+@ApiBearerAuth()
+@ApiExtraModels(ProjectDto)
+@ApiProblems(401, 403, 503)
+@SignedIn()
+@Controller('v1/projects')
+export class ProjectsController {
+  constructor(private readonly projects: ProjectsService) {}
+
+  @Post()
+  @Idempotent()
+  @ApiOperation({ summary: 'Create a project' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Makes retries safe for 24 h' })
+  @ApiCreatedResponse({ type: ProjectDto, description: 'Created; ETag and Location headers set' })
+  @ApiProblems(400, 409, 413, 415, 422)
+  create(@CurrentUser() caller: AuthenticatedUser, @Body() input: CreateProjectDto) {
+    return this.projects.create(caller.userId, input);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Your projects, newest first' })
+  @ApiOkResponse({ schema: pageSchema(ProjectDto) })
+  @ApiProblems(400)
+  list(@CurrentUser() caller: AuthenticatedUser, @Query() query: ListProjectsQuery) {
+    return this.projects.list(caller.userId, query);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One of your projects' })
+  @ApiOkResponse({ type: ProjectDto, description: 'ETag header set' })
+  @ApiProblems(400, 404)
+  get(@CurrentUser() caller: AuthenticatedUser, @Param('id', ID) id: string) {
+    return this.projects.get(caller.userId, id);
+  }
+
+  @Patch(':id')
+  @IF_MATCH
+  @ApiOperation({ summary: 'Change a project (name, description, status)' })
+  @ApiOkResponse({ type: ProjectDto })
+  @ApiProblems(400, 404, 409, 412, 413, 415)
+  update(
+    @CurrentUser() caller: AuthenticatedUser,
+    @Param('id', ID) id: string,
+    @Body() changes: UpdateProjectDto,
+    @Headers('if-match') ifMatch?: string,
+  ) {
+    return this.projects.update(caller.userId, id, changes, ifMatch);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @IF_MATCH
+  @ApiOperation({ summary: 'Delete a project' })
+  @ApiNoContentResponse()
+  @ApiProblems(400, 404, 412)
+  remove(
+    @CurrentUser() caller: AuthenticatedUser,
+    @Param('id', ID) id: string,
+    @Headers('if-match') ifMatch?: string,
+  ) {
+    return this.projects.remove(caller.userId, id, ifMatch);
+  }
+}
