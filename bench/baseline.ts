@@ -3,6 +3,7 @@
  * with, and nothing else (no Nest, no logging, no validation, no auth). Run by bench/run.ts.
  */
 import Fastify from 'fastify';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 
 const pool = new pg.Pool({
@@ -34,6 +35,26 @@ app.get('/v1/me', async () => {
     groups: [],
     createdAt: user.created_at,
   };
+});
+
+const PROJECT_COLUMNS = 'id, name, description, status, created_at, updated_at, version';
+
+// GET /v1/projects/:id without authentication: the owner is fixed by BENCH_USER_ID.
+app.get<{ Params: { id: string } }>('/v1/projects/:id', async (request) => {
+  const { rows } = await pool.query(
+    `SELECT ${PROJECT_COLUMNS} FROM projects WHERE id = $1 AND owner_id = $2`,
+    [request.params.id, process.env.BENCH_USER_ID],
+  );
+  return rows[0];
+});
+
+// POST /v1/projects without authentication, validation or idempotency: the same INSERT.
+app.post<{ Body: { name: string } }>('/v1/projects', async (request, reply) => {
+  const { rows } = await pool.query(
+    `INSERT INTO projects (id, owner_id, name) VALUES ($1, $2, $3) RETURNING ${PROJECT_COLUMNS}`,
+    [randomUUID(), process.env.BENCH_USER_ID, request.body.name],
+  );
+  return reply.code(201).send(rows[0]);
 });
 
 await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });

@@ -32,7 +32,8 @@ interface Scenario {
   method: 'GET' | 'POST';
   path: string;
   headers?: Record<string, string>;
-  body?: string;
+  /** A new body for every request (e.g. unique names). */
+  body?: () => string;
 }
 
 interface Measurement {
@@ -64,7 +65,12 @@ async function main(): Promise<void> {
       clientId: 'runway-bench',
       issuer: `https://cognito-idp.eu-west-1.amazonaws.com/${BENCH_POOL}`,
     });
-    const common = { DATABASE_URL: databaseUrl, DB_POOL_MAX: '10', BENCH_SUB: benchUser.sub };
+    const common = {
+      DATABASE_URL: databaseUrl,
+      DB_POOL_MAX: '10',
+      BENCH_SUB: benchUser.sub,
+      BENCH_USER_ID: benchUser.id,
+    };
     const baseline: Target = {
       name: 'baseline (Fastify + pg)',
       script: join(DIST, 'bench', 'baseline.js'),
@@ -93,6 +99,19 @@ async function main(): Promise<void> {
         path: '/v1/me',
         headers: { authorization: `Bearer ${token}` },
       },
+      {
+        name: 'GET /v1/projects/:id (bearer token)',
+        method: 'GET',
+        path: `/v1/projects/${benchUser.projectId}`,
+        headers: { authorization: `Bearer ${token}` },
+      },
+      {
+        name: 'POST /v1/projects (bearer token)',
+        method: 'POST',
+        path: '/v1/projects',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: () => JSON.stringify({ name: `bench-${randomUUID()}` }),
+      },
     ];
 
     const results: Measurement[] = [];
@@ -108,18 +127,24 @@ async function main(): Promise<void> {
 
 const BENCH_POOL = 'eu-west-1_RunwayBench';
 
-/** Migrates the benchmark database and creates the user both targets read. */
-async function prepareDatabase(url: string): Promise<{ sub: string; username: string }> {
+/** Migrates the benchmark database and creates the user and the project both targets read. */
+async function prepareDatabase(
+  url: string,
+): Promise<{ sub: string; username: string; id: string; projectId: string }> {
   const dataSource = await createDataSource(
     loadDatabaseConfig({ DATABASE_URL: url, NODE_ENV: 'test' }),
   ).initialize();
   try {
     await runMigrations(dataSource);
-    const user = { sub: randomUUID(), username: 'bench-user' };
+    const user = { sub: randomUUID(), username: 'bench-user', id: randomUUID(), projectId: randomUUID() };
     await dataSource.query('INSERT INTO users (id, cognito_sub, username) VALUES ($1, $2, $3)', [
-      randomUUID(),
+      user.id,
       user.sub,
       user.username,
+    ]);
+    await dataSource.query("INSERT INTO projects (id, owner_id, name) VALUES ($1, $2, 'benchmark')", [
+      user.projectId,
+      user.id,
     ]);
     return user;
   } finally {
@@ -139,22 +164,19 @@ async function measure(target: Target, scenario: Scenario): Promise<Measurement>
     await waitUntilReady(url, child);
     const coldStartMs = performance.now() - started;
     // Warm up (JIT, pool) before measuring.
-    await autocannon({
-      url: url + scenario.path,
-      connections: CONNECTIONS,
-      duration: 2,
-      method: scenario.method,
-      headers: scenario.headers,
-      body: scenario.body,
-    });
-    const result = await autocannon({
-      url: url + scenario.path,
-      connections: CONNECTIONS,
-      duration: DURATION_S,
-      method: scenario.method,
-      headers: scenario.headers,
-      body: scenario.body,
-    });
+    const load = (duration: number) =>
+      autocannon({
+        url: url + scenario.path,
+        connections: CONNECTIONS,
+        duration,
+        method: scenario.method,
+        headers: scenario.headers,
+        ...(scenario.body
+          ? { requests: [{ setupRequest: (request) => ({ ...request, body: scenario.body!() }) }] }
+          : {}),
+      });
+    await load(2);
+    const result = await load(DURATION_S);
     return {
       target: target.name,
       scenario: scenario.name,

@@ -1,6 +1,6 @@
 import type { ModuleMetadata } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
 import { DrainState } from './health/drain-state.js';
@@ -31,7 +31,11 @@ export async function serve(extraModules: NonNullable<ModuleMetadata['imports']>
  */
 function stopGracefullyOnSignals(app: NestFastifyApplication, timeoutMs: number): void {
   const logger = app.get(Logger);
+  let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
+    // A second signal (Ctrl-C reaches both a runner and its child) must not cut the drain short.
+    if (stopping) return;
+    stopping = true;
     logger.log(`${signal} received: finishing in-flight requests`, 'Shutdown');
     app.get(DrainState).draining = true;
     setTimeout(() => {
@@ -41,12 +45,14 @@ function stopGracefullyOnSignals(app: NestFastifyApplication, timeoutMs: number)
     try {
       await app.close();
       logger.log('Stopped', 'Shutdown');
+      // Log lines may still sit in an asynchronous transport (pretty output in development).
+      await new Promise<void>((resolve) => PinoLogger.root.flush(() => resolve()));
       process.exit(0);
     } catch (error) {
       logger.error(error, 'Shutdown');
       process.exit(1);
     }
   };
-  process.once('SIGTERM', (signal) => void stop(signal));
-  process.once('SIGINT', (signal) => void stop(signal));
+  process.on('SIGTERM', (signal) => void stop(signal));
+  process.on('SIGINT', (signal) => void stop(signal));
 }

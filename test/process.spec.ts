@@ -75,13 +75,14 @@ describe('the process', () => {
     expect(lines.some((line) => String(line.msg).startsWith('SIGTERM received'))).toBe(true);
   });
 
-  it('answers readiness 503 while draining', async () => {
+  it('answers readiness 503 while draining, and survives a second signal', async () => {
     const server = await startProcess({ ...baseEnv(), DATABASE_URL: db.url }, SLOW_SERVER);
     expect(await server.waitFor('/health/ready', 200)).toBe(200);
     // Keep one connection busy so the server stays up, then ask for readiness on another one.
     const inFlight = fetch(`${server.baseUrl}/test-slow?ms=1500`);
     await new Promise((resolve) => setTimeout(resolve, 200));
     server.child.kill('SIGTERM');
+    server.child.kill('SIGINT'); // a second signal (Ctrl-C reaches a runner and its child) must not cut the drain
     await new Promise((resolve) => setTimeout(resolve, 200));
     const ready = await fetch(`${server.baseUrl}/health/ready`).catch(() => undefined);
     // Either the listener is already closed (connection refused) or readiness says 503: never 200.

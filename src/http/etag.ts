@@ -1,4 +1,4 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor, UseInterceptors } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { map, type Observable } from 'rxjs';
 
@@ -44,3 +44,6 @@ export class ResourceHeadersInterceptor implements NestInterceptor {
     );
   }
 }
+
+/** On a resource controller: ETag from `version`, Location for what a POST created. */
+export const ResourceHeaders = () => UseInterceptors(ResourceHeadersInterceptor);

@@ -1,17 +1,15 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { ResourceHeadersInterceptor } from './etag.js';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor.js';
 import { IdempotencyService } from './idempotency/idempotency.service.js';
 
-/** Cross-cutting HTTP mechanisms. Order matters: idempotency wraps the handler and sees its resource headers. */
+/**
+ * Cross-cutting HTTP mechanisms, applied where they are used (`@ResourceHeaders()` on a controller,
+ * `@Idempotent()` on a creating POST) so other routes do not pay for them.
+ */
 @Global()
 @Module({
-  providers: [
-    IdempotencyService,
-    { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
-    { provide: APP_INTERCEPTOR, useClass: ResourceHeadersInterceptor },
-  ],
-  exports: [IdempotencyService],
+  providers: [IdempotencyService, IdempotencyInterceptor, ResourceHeadersInterceptor],
+  exports: [IdempotencyService, IdempotencyInterceptor, ResourceHeadersInterceptor],
 })
 export class HttpModule {}

@@ -23,6 +23,7 @@ import {
 } from '@nestjs/swagger';
 import { CurrentUser, SignedIn } from '../auth/access-policy.js';
 import type { AuthenticatedUser } from '../auth/principal.js';
+import { ResourceHeaders } from '../http/etag.js';
 import { Idempotent } from '../http/idempotency/idempotency.interceptor.js';
 import { pageSchema } from '../http/pagination.js';
 import { ApiProblems } from '../http/problem.dto.js';
@@ -41,6 +42,7 @@ const IF_MATCH = ApiHeader({
 @ApiExtraModels(ProjectDto)
 @ApiProblems(401, 403, 503)
 @SignedIn()
+@ResourceHeaders()
 @Controller('v1/projects')
 export class ProjectsController {
   constructor(private readonly projects: ProjectsService) {}

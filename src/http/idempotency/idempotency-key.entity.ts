@@ -25,9 +25,6 @@ export class IdempotencyKey {
   @Column({ name: 'response_body', type: 'json', nullable: true })
   responseBody: unknown;
 
-  @Column({ name: 'response_headers', type: 'jsonb' })
-  responseHeaders: Record<string, string>;
-
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -4,7 +4,7 @@ import {
   HttpStatus,
   Injectable,
   NestInterceptor,
-  SetMetadata,
+  UseInterceptors,
 } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
@@ -14,14 +14,13 @@ import type { RequestWithPrincipal } from '../../auth/access-policy.js';
 import { ProblemException } from '../problem.js';
 import { IdempotencyService } from './idempotency.service.js';
 
-const IDEMPOTENT = 'runway:idempotent';
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 const ACCEPTABLE_KEY = /^[\x21-\x7e]{1,255}$/;
-/** Response headers that belong to the stored response and are replayed with it. */
-const REPLAYED_HEADERS = ['location', 'etag'];
-
-/** Marks a creating POST: an `Idempotency-Key` header makes retries safe (see IdempotencyService). */
-export const Idempotent = () => SetMetadata(IDEMPOTENT, true);
+/**
+ * For a creating POST: an `Idempotency-Key` header makes retries safe (see IdempotencyService). Response headers
+ * derived from the body (ETag, Location) are set by `@ResourceHeaders()` around it, on replays too.
+ */
+export const Idempotent = () => UseInterceptors(IdempotencyInterceptor);
 
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
@@ -34,7 +33,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const handler = context.getHandler();
     const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
     const key = request.headers[IDEMPOTENCY_KEY_HEADER];
-    if (!this.reflector.get<boolean>(IDEMPOTENT, handler) || key === undefined) return next.handle();
+    if (key === undefined) return next.handle();
     if (typeof key !== 'string' || !ACCEPTABLE_KEY.test(key)) {
       throw new ProblemException(400, {
         detail: 'Idempotency-Key must be 1 to 255 visible ASCII characters.',
@@ -53,19 +52,13 @@ export class IdempotencyInterceptor implements NestInterceptor {
             key,
             body: request.body,
           },
-          async () => {
-            const body: unknown = await lastValueFrom(next.handle(), { defaultValue: undefined });
-            const headers = Object.fromEntries(
-              REPLAYED_HEADERS.flatMap((name) => {
-                const value = reply.getHeader(name);
-                return typeof value === 'string' ? [[name, value]] : [];
-              }),
-            );
-            return { status, body, headers };
-          },
+          async () => ({
+            status,
+            body: (await lastValueFrom(next.handle(), { defaultValue: undefined })) as unknown,
+          }),
         )
         .then(({ replayed, response }) => {
-          if (replayed) void reply.headers({ ...response.headers, 'idempotent-replayed': 'true' });
+          if (replayed) void reply.header('idempotent-replayed', 'true');
           return response.body;
         }),
     );

@@ -19,14 +19,12 @@ export interface IdempotencyScope {
 export interface StoredResponse {
   status: number;
   body: unknown;
-  headers: Record<string, string>;
 }
 
 interface StoredRow {
   request_hash: string;
   response_status: number;
   response_body: unknown;
-  response_headers: Record<string, string>;
 }
 
 export type IdempotentOutcome =
@@ -63,7 +61,7 @@ export class IdempotencyService implements OnModuleInit, OnApplicationShutdown {
         });
       }
       const [stored] = await manager.query<StoredRow[]>(
-        `SELECT request_hash, response_status, response_body, response_headers FROM idempotency_keys
+        `SELECT request_hash, response_status, response_body FROM idempotency_keys
          WHERE principal = $1 AND route = $2 AND key = $3 AND expires_at > now()`,
         [scope.principal, scope.route, scope.key],
       );
@@ -78,18 +76,17 @@ export class IdempotencyService implements OnModuleInit, OnApplicationShutdown {
           response: {
             status: stored.response_status,
             body: stored.response_body,
-            headers: stored.response_headers,
           },
         };
       }
       const response = await work();
       await manager.query(
         `INSERT INTO idempotency_keys
-           (principal, route, key, request_hash, response_status, response_body, response_headers, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(hours => $8))
+           (principal, route, key, request_hash, response_status, response_body, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(hours => $7))
          ON CONFLICT (principal, route, key) DO UPDATE SET
            request_hash = EXCLUDED.request_hash, response_status = EXCLUDED.response_status,
-           response_body = EXCLUDED.response_body, response_headers = EXCLUDED.response_headers,
+           response_body = EXCLUDED.response_body,
            created_at = now(), expires_at = EXCLUDED.expires_at`,
         [
           scope.principal,
@@ -98,7 +95,6 @@ export class IdempotencyService implements OnModuleInit, OnApplicationShutdown {
           requestHash,
           response.status,
           JSON.stringify(response.body ?? null),
-          JSON.stringify(response.headers),
           IDEMPOTENCY_TTL_HOURS,
         ],
       );

@@ -1,11 +1,11 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class CreateProjectsAndIdempotencyKeys1795755992801 implements MigrationInterface {
-  name = 'CreateProjectsAndIdempotencyKeys1795755992801';
+export class CreateProjectsAndIdempotencyKeys1795756846886 implements MigrationInterface {
+  name = 'CreateProjectsAndIdempotencyKeys1795756846886';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
-      `CREATE TABLE "idempotency_keys" ("principal" text NOT NULL, "route" text NOT NULL, "key" text NOT NULL, "request_hash" text NOT NULL, "response_status" integer NOT NULL, "response_body" json, "response_headers" jsonb NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "expires_at" TIMESTAMP WITH TIME ZONE NOT NULL, CONSTRAINT "PK_412163ca01fd94225493c2d8b83" PRIMARY KEY ("principal", "route", "key"))`,
+      `CREATE TABLE "idempotency_keys" ("principal" text NOT NULL, "route" text NOT NULL, "key" text NOT NULL, "request_hash" text NOT NULL, "response_status" integer NOT NULL, "response_body" json, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "expires_at" TIMESTAMP WITH TIME ZONE NOT NULL, CONSTRAINT "PK_412163ca01fd94225493c2d8b83" PRIMARY KEY ("principal", "route", "key"))`,
     );
     await queryRunner.query(
       `CREATE INDEX "ix_idempotency_keys_expires_at" ON "idempotency_keys"  ("expires_at") `,
