@@ -56,7 +56,7 @@ describe('the process', () => {
     const inFlight = fetch(`${server.baseUrl}/test-slow?ms=1500`, {
       headers: { authorization: 'Bearer abc.def.ghi' },
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await server.waitForOutput('slow request started');
     server.child.kill('SIGTERM');
 
     const response = await inFlight;
@@ -80,7 +80,7 @@ describe('the process', () => {
     expect(await server.waitFor('/health/ready', 200)).toBe(200);
     // Keep one connection busy so the server stays up, then ask for readiness on another one.
     const inFlight = fetch(`${server.baseUrl}/test-slow?ms=1500`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await server.waitForOutput('slow request started');
     server.child.kill('SIGTERM');
     server.child.kill('SIGINT'); // a second signal (Ctrl-C reaches a runner and its child) must not cut the drain
     await new Promise((resolve) => setTimeout(resolve, 200));

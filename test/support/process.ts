@@ -13,6 +13,8 @@ export interface ServerProcess {
   readonly stderr: () => string;
   /** Resolves with the exit code (or the signal name) once the process has ended. */
   readonly exited: Promise<number | string>;
+  /** Resolves once the process has printed `text` on stdout (or exited). */
+  waitForOutput(text: string): Promise<void>;
   /** Polls until GET path answers `status` or the process exits; returns the last status seen. */
   waitFor(path: string, status: number, timeoutMs?: number): Promise<number | undefined>;
 }
@@ -49,6 +51,9 @@ export async function startProcess(env: Record<string, string>, script = MAIN): 
     stdout: () => out,
     stderr: () => err,
     exited,
+    async waitForOutput(text) {
+      while (!ended && !out.includes(text)) await new Promise((resolve) => setTimeout(resolve, 20));
+    },
     async waitFor(path, status, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       let last: number | undefined;
