@@ -3,8 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { base64url, createSigningKey, serveJwks, signJwt } from '../scripts/dev-issuer.js';
 import { freePort } from '../src/database/embedded-postgres.js';
-import { createTestApp, type TestApp } from './support/app.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { createTestApp, useTestApp, type TestApp } from './support/app.js';
 import { claims, kid, sign, TEST_CLIENT_ID, TEST_ISSUER, token, user } from './support/tokens.js';
 
 const ME = '/v1/me';
@@ -14,16 +13,7 @@ const issuerPublicKeyPem = () =>
 const issuerPublicJwk = () => createPublicKey(issuerPrivateKey()).export({ format: 'jwk' });
 
 describe('authentication', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: db.url });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await db?.drop();
-  });
+  const t = useTestApp();
 
   const call = (headers: Record<string, string | string[]>, url = ME) =>
     t.app.getHttpAdapter().getInstance().inject({ method: 'GET', url, headers });
@@ -247,7 +237,7 @@ describe('authentication', () => {
     let cold: TestApp;
     beforeAll(async () => {
       cold = await createTestApp({
-        databaseUrl: db.url,
+        databaseUrl: t.db.url,
         env: { COGNITO_JWKS_URL: `http://127.0.0.1:${await freePort()}/.well-known/jwks.json` },
       });
     });
@@ -275,7 +265,7 @@ describe('authentication', () => {
     beforeAll(async () => {
       jwks = await serveJwks(emulator.jwks);
       emulated = await createTestApp({
-        databaseUrl: db.url,
+        databaseUrl: t.db.url,
         env: { COGNITO_JWKS_URL: jwks.url, COGNITO_ISSUER: issuer, COGNITO_CLIENT_ID: 'emulator-client' },
       });
     });

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_POLICY } from '../src/auth/access-policy.js';
-import { createTestApp, type TestApp } from './support/app.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { useTestApp } from './support/app.js';
 import { listRoutes } from './support/routes.js';
 import { createProject } from './support/factories.js';
 import { machine, user, type TestCaller } from './support/tokens.js';
@@ -72,12 +71,9 @@ function ownerOnly(status: number): Record<Caller, number> {
 }
 
 describe('authorization', () => {
-  let db: TestDatabase;
-  let t: TestApp;
+  const t = useTestApp();
   let callers: Record<Caller, string | undefined>;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: db.url });
+  beforeAll(() => {
     callers = {
       anonymous: undefined,
       user: user().authorization,
@@ -86,10 +82,6 @@ describe('authorization', () => {
       machineWithScope: machine('runway/tasks.write').authorization,
       machineWithoutScope: machine('runway/other.read').authorization,
     };
-  });
-  afterAll(async () => {
-    await t?.close();
-    await db?.drop();
   });
 
   it('every route declares an access policy (public, signed-in user, role or scope)', () => {

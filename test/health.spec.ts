@@ -2,20 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/database/embedded-postgres.js';
 import { DrainState } from '../src/health/drain-state.js';
 import { PROBLEM_TYPES } from '../src/http/problem.js';
-import { createTestApp, type TestApp } from './support/app.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { createTestApp, useTestApp, type TestApp } from './support/app.js';
 
 describe('health', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: db.url });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await db?.drop();
-  });
+  const t = useTestApp();
 
   it('live answers 200 without touching dependencies', async () => {
     const response = await t.http().get('/health/live');
@@ -48,7 +38,7 @@ describe('health', () => {
   describe('with the database unreachable (wrong port)', () => {
     let unreachable: TestApp;
     beforeAll(async () => {
-      const url = new URL(db.url);
+      const url = new URL(t.db.url);
       url.port = String(await freePort());
       unreachable = await createTestApp({
         databaseUrl: url.toString(),

@@ -1,26 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PROBLEM_TYPES } from '../src/http/problem.js';
-import { createTestApp, type TestApp } from './support/app.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { useTestApp } from './support/app.js';
 import { ProbeModule } from './support/probe.module.js';
 
 const PROBLEM_JSON = /^application\/problem\+json/;
 
 describe('HTTP baseline: every error is problem+json', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await createTestApp({
-      databaseUrl: db.url,
-      modules: [ProbeModule],
-      env: { HTTP_BODY_LIMIT_BYTES: '2048', CORS_ORIGINS: 'https://app.example.com' },
-    });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await db?.drop();
+  const t = useTestApp({
+    modules: [ProbeModule],
+    env: { HTTP_BODY_LIMIT_BYTES: '2048', CORS_ORIGINS: 'https://app.example.com' },
   });
 
   function expectProblem(

@@ -1,21 +1,10 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from './support/app.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { createTestApp, useTestApp, type TestApp } from './support/app.js';
 import { listRoutes } from './support/routes.js';
 
 describe('OpenAPI', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: db.url });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await db?.drop();
-  });
+  const t = useTestApp();
 
   it('serves a valid OpenAPI 3.x document at /openapi.json', async () => {
     const response = await t.http().get('/openapi.json');
@@ -51,7 +40,7 @@ describe('OpenAPI', () => {
   describe('with API_DOCS_ENABLED=false', () => {
     let hidden: TestApp;
     beforeAll(async () => {
-      hidden = await createTestApp({ databaseUrl: db.url, env: { API_DOCS_ENABLED: 'false' } });
+      hidden = await createTestApp({ databaseUrl: t.db.url, env: { API_DOCS_ENABLED: 'false' } });
     });
     afterAll(() => hidden?.close());
 

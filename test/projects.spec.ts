@@ -1,30 +1,24 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IdempotencyService } from '../src/http/idempotency/idempotency.service.js';
-import { createTestApp, type TestApp } from './support/app.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { useTestApp } from './support/app.js';
 import { createProject } from './support/factories.js';
 import { user, type TestCaller } from './support/tokens.js';
 
 describe('projects', () => {
-  let db: TestDatabase;
-  let t: TestApp;
+  const t = useTestApp();
   let sql: pg.Client;
   let owner: TestCaller;
   let stranger: TestCaller;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: db.url });
-    sql = new pg.Client({ connectionString: db.url });
+    sql = new pg.Client({ connectionString: t.db.url });
     await sql.connect();
     owner = user({ username: 'owner' });
     stranger = user({ username: 'stranger' });
   });
   afterAll(async () => {
     await sql?.end();
-    await t?.close();
-    await db?.drop();
   });
 
   const as = (caller: TestCaller) => ({

@@ -1,23 +1,17 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from './support/app.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { createTestApp, useTestApp } from './support/app.js';
 import { machine, user, type TestCaller } from './support/tokens.js';
 
 describe('users', () => {
-  let db: TestDatabase;
-  let t: TestApp;
+  const t = useTestApp();
   let sql: pg.Client;
   beforeAll(async () => {
-    db = await createTestDatabase();
-    t = await createTestApp({ databaseUrl: db.url });
-    sql = new pg.Client({ connectionString: db.url });
+    sql = new pg.Client({ connectionString: t.db.url });
     await sql.connect();
   });
   afterAll(async () => {
     await sql?.end();
-    await t?.close();
-    await db?.drop();
   });
 
   const rowsFor = async (caller: TestCaller) =>
@@ -40,7 +34,7 @@ describe('users', () => {
     it('creates exactly one row for 25 concurrent first requests', async () => {
       const bob = user({ username: 'bob' });
       // Separate app instances share nothing in memory, like separate processes.
-      const other = await createTestApp({ databaseUrl: db.url });
+      const other = await createTestApp({ databaseUrl: t.db.url });
       try {
         const responses = await Promise.all(
           Array.from({ length: 25 }, (_, i) =>

@@ -1,8 +1,8 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { retryWithBackoff } from '../retry.js';
 import { runMigrations } from './migrator.js';
 
 const MAX_RETRY_DELAY_MS = 5_000;
@@ -36,18 +36,12 @@ export class DatabaseConnector implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async connectWithRetry(): Promise<void> {
-    for (let attempt = 1; !this.stopping.signal.aborted; attempt++) {
-      try {
-        await this.dataSource.initialize();
-        if (attempt > 1) this.logger.info({ attempt }, 'database connected');
-        return;
-      } catch (error) {
-        if (attempt === 1 || attempt % 10 === 0)
-          this.logger.warn({ err: error, attempt }, 'database unreachable; retrying');
-        await sleep(Math.min(250 * 2 ** attempt, MAX_RETRY_DELAY_MS), undefined, {
-          signal: this.stopping.signal,
-        }).catch(() => undefined);
-      }
-    }
+    const connected = await retryWithBackoff(() => this.dataSource.initialize(), {
+      signal: this.stopping.signal,
+      maxDelayMs: MAX_RETRY_DELAY_MS,
+      onFailure: (error, attempt) =>
+        this.logger.warn({ err: error, attempt }, 'database unreachable; retrying'),
+    });
+    if (connected) this.logger.info('database connected');
   }
 }

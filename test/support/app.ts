@@ -1,6 +1,8 @@
 import type { ModuleMetadata } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
+import { afterAll, beforeAll } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './database.js';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type AppConfig } from '../../src/config/config.js';
 import { TokenVerifier } from '../../src/auth/token-verifier.js';
@@ -44,5 +46,41 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
     config,
     http: () => request(app.getHttpServer()),
     close: () => app.close(),
+  };
+}
+
+/**
+ * For a test file: registers the hooks that give it a database of its own (cloned from the migrated template) and
+ * the app on it. The returned object is usable from `beforeAll` on.
+ */
+export function useTestApp(
+  options: Omit<TestAppOptions, 'databaseUrl'> = {},
+): TestApp & { readonly db: TestDatabase } {
+  let db: TestDatabase | undefined;
+  let testApp: TestApp | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    testApp = await createTestApp({ ...options, databaseUrl: db.url });
+  });
+  afterAll(async () => {
+    await testApp?.close();
+    await db?.drop();
+  });
+  const ready = () => {
+    if (!testApp || !db) throw new Error('useTestApp: the app exists from beforeAll on');
+    return { testApp, db };
+  };
+  return {
+    get app() {
+      return ready().testApp.app;
+    },
+    get config() {
+      return ready().testApp.config;
+    },
+    get db() {
+      return ready().db;
+    },
+    http: () => ready().testApp.http(),
+    close: () => ready().testApp.close(),
   };
 }

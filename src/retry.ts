@@ -1,0 +1,31 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface RetryOptions {
+  /** Stops retrying (e.g. at shutdown). */
+  signal: AbortSignal;
+  maxDelayMs: number;
+  /** Called on the first failure and every tenth, so an outage is visible without flooding the log. */
+  onFailure(error: unknown, attempt: number): void;
+}
+
+/**
+ * Calls `attempt` until it succeeds or `signal` aborts, waiting with exponential backoff (250 ms, doubling, capped)
+ * in between. Resolves true on success, false when stopped.
+ */
+export async function retryWithBackoff(
+  attempt: () => Promise<unknown>,
+  options: RetryOptions,
+): Promise<boolean> {
+  for (let count = 1; !options.signal.aborted; count++) {
+    try {
+      await attempt();
+      return true;
+    } catch (error) {
+      if (count === 1 || count % 10 === 0) options.onFailure(error, count);
+      await sleep(Math.min(250 * 2 ** count, options.maxDelayMs), undefined, {
+        signal: options.signal,
+      }).catch(() => undefined);
+    }
+  }
+  return false;
+}
