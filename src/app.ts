@@ -3,6 +3,7 @@ import type { ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import helmet from 'helmet';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyBodyParser, FastifyInstance } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.js';
@@ -39,7 +40,8 @@ export async function createApp(
 
   const fastify = app.getHttpAdapter().getInstance();
   // A JSON API: any other body type is answered 415 by Fastify (and turned into problem+json by the filter).
-  fastify.removeContentTypeParser('text/plain');
+  fastify.removeContentTypeParser(['text/plain', 'application/json']);
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, depthLimitedJsonParser(fastify));
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     (request.raw as RequestWithRoute).routePattern = request.routeOptions.url;
@@ -63,4 +65,35 @@ export async function createApp(
   await app.init();
   await fastify.ready();
   return app;
+}
+
+/** Nesting deeper than this is refused (400): recursive code downstream (validation, hashing) must not overflow. */
+const MAX_JSON_DEPTH = 32;
+
+/** Fastify's own JSON parser (prototype-poisoning checks included) plus a nesting limit. */
+function depthLimitedJsonParser(fastify: FastifyInstance): FastifyBodyParser<string> {
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  return (request, body, done) =>
+    void parseJson(request, body, (error, value) => {
+      if (error) return done(error);
+      if (nestingDepth(value) > MAX_JSON_DEPTH) {
+        return done(
+          Object.assign(new Error(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`), { statusCode: 400 }),
+        );
+      }
+      done(null, value);
+    });
+}
+
+function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 1]];
+  while (pending.length > 0) {
+    const [current, depth] = pending.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_JSON_DEPTH) return deepest;
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return deepest;
 }

@@ -39,6 +39,22 @@ describe('HTTP baseline: every error is problem+json', () => {
     expect(me.headers.allow).toBe('GET, HEAD, PATCH, DELETE');
   });
 
+  it('answers 405 on a path with parameters too', async () => {
+    const response = await t.http().put('/v1/projects/0190e0b4-8f5c-7c3e-9d1a-2b3c4d5e6f70').send({});
+    expectProblem(response, 405);
+    expect(response.headers.allow).toBe('GET, HEAD, PATCH, DELETE');
+  });
+
+  it('answers JSON nested too deeply with 400, not a stack overflow', async () => {
+    const deep = '['.repeat(1_000) + ']'.repeat(1_000);
+    const response = await t
+      .http()
+      .post('/test-probe/echo')
+      .set('content-type', 'application/json')
+      .send(deep);
+    expectProblem(response, 400);
+  });
+
   it('answers malformed JSON with 400', async () => {
     const response = await t
       .http()

@@ -103,6 +103,53 @@ describe('projects', () => {
       expect(await count()).toBe(before);
     });
 
+    it.each([
+      [{ name: null }, '/name'],
+      [{ name: 'ok', description: null }, '/description'],
+      [{ name: 'ok', status: null }, '/status'],
+    ])('POST %o (null for an optional field) → 400', async (body, pointer) => {
+      const response = await as(owner).post('/v1/projects', body);
+      expect(response.status).toBe(400);
+      expect(response.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ pointer })]));
+    });
+
+    it.each([[{ name: null }], [{ description: null }], [{ status: null }]])(
+      'PATCH %o → 400, not 500',
+      async (body) => {
+        const project = await createProject(t, owner);
+        expect((await as(owner).patch(`/v1/projects/${project.id}`, body)).status).toBe(400);
+      },
+    );
+
+    it.each([[{ name: 'nul\u0000byte' }], [{ name: 'ok', description: 'nul\u0000byte' }]])(
+      'POST %j (a NUL character) → 400, not 500',
+      async (body) => {
+        const response = await as(owner).post('/v1/projects', body);
+        expect(response.status).toBe(400);
+      },
+    );
+
+    it('answers 400 for 300,000 levels of nesting with an Idempotency-Key (no stack overflow)', async () => {
+      const deep = `{"name":"deep","description":${'['.repeat(300_000)}${']'.repeat(300_000)}}`;
+      const response = await t
+        .http()
+        .post('/v1/projects')
+        .set('authorization', owner.authorization)
+        .set('idempotency-key', 'deep-body')
+        .set('content-type', 'application/json')
+        .send(deep);
+      expect(response.status).toBe(400);
+    });
+
+    it('answers 400 for an empty POST carrying an Idempotency-Key', async () => {
+      const response = await t
+        .http()
+        .post('/v1/projects')
+        .set('authorization', owner.authorization)
+        .set('idempotency-key', 'empty-body');
+      expect(response.status).toBe(400);
+    });
+
     it('refuses __proto__ in the body', async () => {
       const response = await t
         .http()
@@ -156,6 +203,9 @@ describe('projects', () => {
       ['limit=0'],
       ['limit=101'],
       ['limit=x'],
+      ['limit=1&limit=2'],
+      ['status=active&status=archived'],
+      ['cursor=a&cursor=b'],
       ['status=gone'],
       ['cursor=bad'],
       ['cursor=e30'],

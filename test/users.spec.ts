@@ -110,6 +110,15 @@ describe('users', () => {
       expect((await rowsFor(erin))[0]).toMatchObject({ display_name: 'Erin', username: 'erin' });
     });
 
+    it('refuses a NUL character with 400, not 500', async () => {
+      const response = await t
+        .http()
+        .patch('/v1/me')
+        .set('authorization', user().authorization)
+        .send({ displayName: 'nul\u0000byte' });
+      expect(response.status).toBe(400);
+    });
+
     it('refuses a prototype-pollution attempt', async () => {
       const frank = user();
       const response = await t
@@ -165,6 +174,24 @@ describe('users', () => {
         cursor = response.body.nextCursor as string | null;
       } while (cursor);
       expect(seen).toEqual(Array.from({ length: 7 }, (_, i) => `${prefix}-${6 - i}`));
+    });
+
+    it('answers 400, not 500, for a NUL character in the search or extra fields in the cursor', async () => {
+      const search = await t
+        .http()
+        .get('/v1/admin/users')
+        .query({ q: 'a\u0000' })
+        .set('authorization', admin.authorization);
+      expect(search.status).toBe(400);
+      const cursor = Buffer.from(
+        JSON.stringify({ after: '0190e0b4-8f5c-7c3e-9d1a-2b3c4d5e6f70', 'a-b': 1 }),
+      ).toString('base64url');
+      const page = await t
+        .http()
+        .get('/v1/admin/users')
+        .query({ cursor })
+        .set('authorization', admin.authorization);
+      expect(page.status).toBe(200);
     });
 
     it('treats LIKE wildcards in the search literally', async () => {

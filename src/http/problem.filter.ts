@@ -39,6 +39,8 @@ const DATABASE_UNAVAILABLE_CODES = new Set([
 const DATABASE_UNAVAILABLE_MESSAGES =
   /^(Connection terminated|timeout exceeded when trying to connect|Cannot execute operation because connection is not yet established)/i;
 const CONFLICT_CODES = new Set(['23505', '23503']); // unique_violation, foreign_key_violation
+/** Input the database cannot store (e.g. a NUL character in text): the request's fault, not the server's. */
+const BAD_INPUT_CODES = new Set(['22021', '22P05', '22001']);
 export const RETRY_AFTER_SECONDS = '5';
 
 /**
@@ -109,6 +111,12 @@ function answerFor(exception: unknown): Answer {
         type: PROBLEM_TYPES.databaseUnavailable,
       },
       headers: { 'retry-after': RETRY_AFTER_SECONDS },
+    };
+  }
+  if (exception instanceof QueryFailedError && BAD_INPUT_CODES.has(driverCode(exception) ?? '')) {
+    return {
+      problem: plainProblem(HttpStatus.BAD_REQUEST, 'The request contains text the database cannot store.'),
+      headers: {},
     };
   }
   if (exception instanceof QueryFailedError && CONFLICT_CODES.has(driverCode(exception) ?? '')) {

@@ -1,4 +1,5 @@
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidateIf } from 'class-validator';
 import { PROBLEM_TYPES, ProblemException } from './problem.js';
 
 export interface FieldError {
@@ -31,3 +32,6 @@ export function fieldErrors(errors: ValidationError[], parent = ''): FieldError[
     return [...own, ...fieldErrors(error.children ?? [], pointer)];
   });
 }
+
+/** The field may be absent, but not null (class-validator's @IsOptional lets null through). */
+export const Optional = () => ValidateIf((_object, value) => value !== undefined);

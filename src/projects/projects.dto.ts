@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { Optional } from '../http/validation.js';
 import { PageQuery } from '../http/pagination.js';
 import { PROJECT_STATUSES, type ProjectStatus } from './project.entity.js';
 
@@ -14,13 +15,13 @@ export class CreateProjectDto {
   name: string;
 
   @ApiPropertyOptional({ maxLength: 2000, default: '' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(2000)
   description?: string;
 
   @ApiPropertyOptional({ enum: PROJECT_STATUSES, default: 'active' })
-  @IsOptional()
+  @Optional()
   @IsIn(PROJECT_STATUSES)
   status?: ProjectStatus;
 }
@@ -28,20 +29,20 @@ export class CreateProjectDto {
 /** Every field optional; `id`, `ownerId`, `version`, timestamps and anything else are refused (400). */
 export class UpdateProjectDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 120 })
-  @IsOptional()
+  @Optional()
   @Transform(trim)
   @IsString()
   @Length(1, 120)
   name?: string;
 
   @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(2000)
   description?: string;
 
   @ApiPropertyOptional({ enum: PROJECT_STATUSES })
-  @IsOptional()
+  @Optional()
   @IsIn(PROJECT_STATUSES)
   status?: ProjectStatus;
 }

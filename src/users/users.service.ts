@@ -34,7 +34,14 @@ export class UsersService {
     );
     const userId =
       inserted[0]?.id ??
-      (await this.users.findOneOrFail({ select: { id: true }, where: { cognitoSub: principal.sub } })).id;
+      (await this.users.findOne({ select: { id: true }, where: { cognitoSub: principal.sub } }))?.id;
+    if (!userId) {
+      // Deleted between the insert attempt and this read (DELETE /v1/me racing a first request).
+      throw new ProblemException(409, {
+        detail: 'The user is being changed; retry.',
+        headers: { 'retry-after': '1' },
+      });
+    }
     if (this.provisioned.size >= PROVISIONED_MAX_ENTRIES) this.provisioned.clear();
     this.provisioned.set(principal.sub, { userId, until: Date.now() + PROVISIONED_TTL_MS });
     return userId;
@@ -62,7 +69,9 @@ export class UsersService {
       .createQueryBuilder('user')
       .orderBy('user.id', 'DESC')
       .limit(query.limit + 1);
-    if (query.cursor) builder.andWhere('user.id < :after', decodeCursor(query.cursor, { after: UUID }));
+    if (query.cursor) {
+      builder.andWhere('user.id < :after', { after: decodeCursor(query.cursor, { after: UUID }).after });
+    }
     if (query.q) {
       const prefix = `${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       builder.andWhere('(lower(user.username) LIKE :prefix OR lower(user.email) LIKE :prefix)', { prefix });

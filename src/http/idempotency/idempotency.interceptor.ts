@@ -50,7 +50,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
             principal: 'userId' in principal ? `user:${principal.userId}` : `machine:${principal.sub}`,
             route: `${request.method} ${request.routeOptions.url}`,
             key,
-            body: request.body,
+            // The concrete path too: on a route with parameters, the same key and body may target another resource.
+            body: [request.url, request.body],
           },
           async () => ({
             status,

@@ -128,7 +128,7 @@ export class IdempotencyService implements OnModuleInit, OnApplicationShutdown {
 /** SHA-256 of a canonical JSON form (object keys sorted), so key order does not change the hash. */
 function hashOf(value: unknown): string {
   return createHash('sha256')
-    .update(JSON.stringify(canonical(value)))
+    .update(JSON.stringify(canonical(value) ?? null))
     .digest('hex');
 }
 
