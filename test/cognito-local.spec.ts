@@ -7,14 +7,16 @@ import {
   InitiateAuthCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { freePort } from '../src/database/embedded-postgres.js';
 import { createTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { ROOT } from './support/process.js';
 
 const EMULATOR = createRequire(import.meta.url).resolve('cognito-local/lib/bin/start.js');
 
@@ -129,3 +131,76 @@ async function waitForPort(url: string): Promise<void> {
   }
   throw new Error(`${url} did not answer`);
 }
+
+/**
+ * The docker-compose stack cannot run here (no Docker engine), so its Cognito seed and the API's COGNITO_* settings
+ * from docker-compose.yml are checked with the same emulator: the README's AWS CLI sign-in, done with the SDK.
+ */
+describe('the docker-compose Cognito seed', () => {
+  let db: TestDatabase;
+  let emulator: ChildProcess;
+  let workDir: string;
+  let t: TestApp;
+  let cognito: CognitoIdentityProviderClient;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const port = await freePort();
+    workDir = await mkdtemp(join(tmpdir(), 'runway-cognito-seed-'));
+    await cp(join(ROOT, 'docker', 'cognito-local'), join(workDir, '.cognito'), { recursive: true });
+    emulator = spawn(process.execPath, [EMULATOR], {
+      cwd: workDir,
+      env: { PATH: process.env.PATH, PORT: String(port) },
+      stdio: 'ignore',
+    });
+    const endpoint = `http://127.0.0.1:${port}`;
+    await waitForPort(endpoint);
+    cognito = new CognitoIdentityProviderClient({
+      endpoint,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const compose = parse(await readFile(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+      services: { api: { environment: Record<string, string> } };
+    };
+    env = Object.fromEntries(
+      Object.entries(compose.services.api.environment)
+        .filter(([name]) => name.startsWith('COGNITO_'))
+        .map(([name, value]) => [name, value.replace(':9229', `:${port}`)]),
+    );
+    t = await createTestApp({ databaseUrl: db.url, env });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    emulator?.kill();
+    await rm(workDir, { recursive: true, force: true });
+    await db?.drop();
+  });
+
+  const signIn = async (username: string) =>
+    (
+      await cognito.send(
+        new InitiateAuthCommand({
+          AuthFlow: 'USER_PASSWORD_AUTH',
+          ClientId: env.COGNITO_CLIENT_ID,
+          AuthParameters: { USERNAME: username, PASSWORD: 'Runway#Local1' },
+        }),
+      )
+    ).AuthenticationResult!.AccessToken!;
+
+  it('signs alice in, and the API accepts her token', async () => {
+    const response = await t
+      .http()
+      .get('/v1/me')
+      .set('authorization', `Bearer ${await signIn('alice@example.com')}`);
+    expect(response.status).toBe(200);
+    expect(response.body.groups).toEqual([]);
+  });
+
+  it('signs the operator in as an admin', async () => {
+    const token = await signIn('operator@example.com');
+    expect((await t.http().get('/v1/admin/users').set('authorization', `Bearer ${token}`)).status).toBe(200);
+  });
+});
