@@ -1,0 +1,63 @@
+/**
+ * `npm run synthetics -- --base-url https://api.example.com --token <access token>`
+ * or, instead of --token, Cognito credentials (USER_PASSWORD_AUTH):
+ *   --client-id <app client> --username <user> --password <password> [--cognito-endpoint URL | --region eu-west-1]
+ * Walks the critical journey (src/synthetics/journey.ts), prints one summary line, exits 1 on any failure.
+ */
+import { parseArgs } from 'node:util';
+import { runJourney, summarize } from '../src/synthetics/journey.js';
+
+const { values } = parseArgs({
+  options: {
+    'base-url': { type: 'string' },
+    token: { type: 'string' },
+    'client-id': { type: 'string' },
+    username: { type: 'string' },
+    password: { type: 'string' },
+    region: { type: 'string', default: process.env.AWS_REGION ?? 'eu-west-1' },
+    'cognito-endpoint': { type: 'string' },
+  },
+});
+
+async function token(): Promise<string> {
+  if (values.token) return values.token;
+  if (!values['client-id'] || !values.username || !values.password) {
+    throw new Error('give --token, or --client-id, --username and --password');
+  }
+  const endpoint = values['cognito-endpoint'] ?? `https://cognito-idp.${values.region}.amazonaws.com/`;
+  const response = await fetch(endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': 'AWSCognitoIdentityProviderService.InitiateAuth',
+    },
+    body: JSON.stringify({
+      AuthFlow: 'USER_PASSWORD_AUTH',
+      ClientId: values['client-id'],
+      AuthParameters: { USERNAME: values.username, PASSWORD: values.password },
+    }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = (await response.json()) as {
+    AuthenticationResult?: { AccessToken?: string };
+    message?: string;
+  };
+  const accessToken = body.AuthenticationResult?.AccessToken;
+  if (!accessToken) throw new Error(`sign-in failed: ${response.status} ${body.message ?? ''}`.trim());
+  return accessToken;
+}
+
+async function main(): Promise<number> {
+  if (!values['base-url']) throw new Error('--base-url is required');
+  const result = await runJourney({ baseUrl: values['base-url'], token: await token() });
+  process.stdout.write(`${summarize(result)}\n`);
+  return result.ok ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`synthetics: FAIL ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runJourney, summarize } from '../src/synthetics/journey.js';
+import { useTestApp } from './support/app.js';
+import { ROOT } from './support/process.js';
+import { user } from './support/tokens.js';
+
+describe('the synthetic journey', () => {
+  const t = useTestApp();
+  let baseUrl: string;
+  beforeAll(async () => {
+    await t.app.listen(0, '127.0.0.1');
+    baseUrl = await t.app.getUrl();
+  });
+
+  it('passes every step against the app and cleans up after itself', async () => {
+    const result = await runJourney({ baseUrl, token: user().token });
+    expect(result.steps.map((step) => [step.name, step.ok])).toEqual([
+      ['live', true],
+      ['ready', true],
+      ['me', true],
+      ['create project', true],
+      ['read project', true],
+      ['update project', true],
+      ['delete project', true],
+    ]);
+    expect(result.ok).toBe(true);
+    expect(summarize(result)).toMatch(/^synthetics: PASS 7\/7 steps in \d+ ms \(live \d+, /);
+  });
+
+  it('fails, and says where, with a bad token', async () => {
+    const result = await runJourney({ baseUrl, token: 'not.a.token' });
+    expect(result.ok).toBe(false);
+    expect(result.steps.at(-1)).toMatchObject({ name: 'me', ok: false, detail: 'expected 200, got 401' });
+  });
+
+  it('runs from the command line: one summary line, exit 0; exit 1 when the API is unreachable', async () => {
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        let out = '';
+        const child = spawn(process.execPath, [join(ROOT, 'dist', 'scripts', 'synthetics.js'), ...args], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        child.once('exit', (code) => resolve({ code, out }));
+      });
+    const passed = await run(['--base-url', baseUrl, '--token', user().token]);
+    expect(passed.code).toBe(0);
+    expect(passed.out.trim().split('\n')).toHaveLength(1);
+    expect(passed.out).toMatch(/^synthetics: PASS 7\/7/);
+
+    const failed = await run(['--base-url', 'http://127.0.0.1:1', '--token', user().token]);
+    expect(failed.code).toBe(1);
+    expect(failed.out).toMatch(/^synthetics: FAIL 0\/7/);
+  });
+});
