@@ -26,28 +26,14 @@ const EMULATOR = createRequire(import.meta.url).resolve('cognito-local/lib/bin/s
  */
 describe('with a Cognito emulator (cognito-local)', () => {
   let db: TestDatabase;
-  let emulator: ChildProcess;
-  let workDir: string;
+  let emulator: Emulator;
   let t: TestApp;
   let accessToken: string;
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const port = await freePort();
-    workDir = await mkdtemp(join(tmpdir(), 'runway-cognito-local-'));
-    emulator = spawn(process.execPath, [EMULATOR], {
-      cwd: workDir,
-      env: { PATH: process.env.PATH, PORT: String(port) },
-      stdio: 'ignore',
-    });
-    const endpoint = `http://127.0.0.1:${port}`;
-    await waitForPort(endpoint);
-
-    const cognito = new CognitoIdentityProviderClient({
-      endpoint,
-      region: 'eu-west-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    emulator = await startEmulator();
+    const { cognito, port } = emulator;
     const pool = (await cognito.send(new CreateUserPoolCommand({ PoolName: 'runway' }))).UserPool!;
     const client = (
       await cognito.send(
@@ -90,7 +76,7 @@ describe('with a Cognito emulator (cognito-local)', () => {
       env: {
         COGNITO_USER_POOL_ID: pool.Id!,
         COGNITO_CLIENT_ID: client.ClientId!,
-        COGNITO_JWKS_URL: `${endpoint}/${pool.Id}/.well-known/jwks.json`,
+        COGNITO_JWKS_URL: `http://127.0.0.1:${port}/${pool.Id}/.well-known/jwks.json`,
         COGNITO_ISSUER: `http://localhost:${port}/${pool.Id}`,
       },
     });
@@ -98,8 +84,7 @@ describe('with a Cognito emulator (cognito-local)', () => {
 
   afterAll(async () => {
     await t?.close();
-    emulator?.kill();
-    await rm(workDir, { recursive: true, force: true });
+    await emulator?.stop();
     await db?.drop();
   });
 
@@ -120,6 +105,38 @@ describe('with a Cognito emulator (cognito-local)', () => {
   });
 });
 
+interface Emulator {
+  port: number;
+  cognito: CognitoIdentityProviderClient;
+  stop(): Promise<void>;
+}
+
+/** cognito-local on a free loopback port, in a folder of its own (seeded from `seedDir` when given). */
+async function startEmulator(seedDir?: string): Promise<Emulator> {
+  const port = await freePort();
+  const workDir = await mkdtemp(join(tmpdir(), 'runway-cognito-local-'));
+  if (seedDir) await cp(seedDir, join(workDir, '.cognito'), { recursive: true });
+  const child: ChildProcess = spawn(process.execPath, [EMULATOR], {
+    cwd: workDir,
+    env: { PATH: process.env.PATH, PORT: String(port) },
+    stdio: 'ignore',
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  await waitForPort(endpoint);
+  return {
+    port,
+    cognito: new CognitoIdentityProviderClient({
+      endpoint,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+    stop: async () => {
+      child.kill();
+      await rm(workDir, { recursive: true, force: true });
+    },
+  };
+}
+
 async function waitForPort(url: string): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const answered = await fetch(url).then(
@@ -138,29 +155,14 @@ async function waitForPort(url: string): Promise<void> {
  */
 describe('the docker-compose Cognito seed', () => {
   let db: TestDatabase;
-  let emulator: ChildProcess;
-  let workDir: string;
+  let emulator: Emulator;
   let t: TestApp;
-  let cognito: CognitoIdentityProviderClient;
   let env: Record<string, string>;
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const port = await freePort();
-    workDir = await mkdtemp(join(tmpdir(), 'runway-cognito-seed-'));
-    await cp(join(ROOT, 'docker', 'cognito-local'), join(workDir, '.cognito'), { recursive: true });
-    emulator = spawn(process.execPath, [EMULATOR], {
-      cwd: workDir,
-      env: { PATH: process.env.PATH, PORT: String(port) },
-      stdio: 'ignore',
-    });
-    const endpoint = `http://127.0.0.1:${port}`;
-    await waitForPort(endpoint);
-    cognito = new CognitoIdentityProviderClient({
-      endpoint,
-      region: 'eu-west-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    emulator = await startEmulator(join(ROOT, 'docker', 'cognito-local'));
+    const { port } = emulator;
     const compose = parse(await readFile(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
       services: { api: { environment: Record<string, string> } };
     };
@@ -174,14 +176,13 @@ describe('the docker-compose Cognito seed', () => {
 
   afterAll(async () => {
     await t?.close();
-    emulator?.kill();
-    await rm(workDir, { recursive: true, force: true });
+    await emulator?.stop();
     await db?.drop();
   });
 
   const signIn = async (username: string) =>
     (
-      await cognito.send(
+      await emulator.cognito.send(
         new InitiateAuthCommand({
           AuthFlow: 'USER_PASSWORD_AUTH',
           ClientId: env.COGNITO_CLIENT_ID,
