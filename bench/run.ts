@@ -6,6 +6,8 @@
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +36,8 @@ interface Scenario {
   headers?: Record<string, string>;
   /** A new body for every request (e.g. unique names). */
   body?: () => string;
+  /** Also measure Runway with tracing on, to report its overhead. */
+  traced?: boolean;
 }
 
 interface Measurement {
@@ -45,6 +49,8 @@ interface Measurement {
   errors: number;
   rssMiB: number;
   coldStartMs: number;
+  /** The server's CPU time per request: steadier than req/s when the load generator shares the cores. */
+  cpuMicrosPerRequest: number;
 }
 
 async function main(): Promise<void> {
@@ -90,6 +96,13 @@ async function main(): Promise<void> {
         COGNITO_JWKS_URL: jwks.url,
       },
     };
+    // Tracing on, default sampling (every request), exporting over OTLP to a sink that discards what it gets.
+    const sink = await startDiscardingCollector();
+    const runwayTraced: Target = {
+      name: 'runway, tracing on',
+      script: runway.script,
+      env: { ...runway.env, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url },
+    };
     const scenarios: Scenario[] = [
       { name: 'GET /health/ready', method: 'GET', path: '/health/ready' },
       // The same token on every request, as a real client reuses its access token until it expires.
@@ -104,6 +117,7 @@ async function main(): Promise<void> {
         method: 'GET',
         path: `/v1/projects/${benchUser.projectId}`,
         headers: { authorization: `Bearer ${token}` },
+        traced: true,
       },
       {
         name: 'POST /v1/projects (bearer token)',
@@ -116,10 +130,12 @@ async function main(): Promise<void> {
 
     const results: Measurement[] = [];
     for (const scenario of scenarios) {
-      for (const target of [baseline, runway]) results.push(await measure(target, scenario));
+      const targets = scenario.traced ? [baseline, runway, runwayTraced] : [baseline, runway];
+      for (const target of targets) results.push(await measure(target, scenario));
     }
     report(results);
     await jwks.close();
+    await sink.close();
   } finally {
     await server.stop();
   }
@@ -152,6 +168,19 @@ async function prepareDatabase(
   }
 }
 
+/** An OTLP/HTTP endpoint that accepts everything and keeps nothing. */
+async function startDiscardingCollector(): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
 async function measure(target: Target, scenario: Scenario): Promise<Measurement> {
   const port = await freePort();
   const started = performance.now();
@@ -176,7 +205,9 @@ async function measure(target: Target, scenario: Scenario): Promise<Measurement>
           : {}),
       });
     await load(2);
+    const cpuBefore = cpuMicros(child.pid!);
     const result = await load(DURATION_S);
+    const cpuUsed = cpuMicros(child.pid!) - cpuBefore;
     return {
       target: target.name,
       scenario: scenario.name,
@@ -186,6 +217,7 @@ async function measure(target: Target, scenario: Scenario): Promise<Measurement>
       errors: result.errors + result.non2xx,
       rssMiB: rssMiB(child.pid!),
       coldStartMs,
+      cpuMicrosPerRequest: cpuUsed / result.requests.total,
     };
   } finally {
     child.kill('SIGTERM');
@@ -211,6 +243,12 @@ function rssMiB(pid: number): number {
   return kib ? Number(kib) / 1024 : NaN;
 }
 
+/** User + system CPU time of a process so far (/proc/<pid>/stat, in clock ticks of 10 ms). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
 function report(results: Measurement[]): void {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`\nRunway benchmark — ${new Date().toISOString()}`);
@@ -220,8 +258,10 @@ function report(results: Measurement[]): void {
   out(
     `Load: autocannon, ${CONNECTIONS} connections, ${DURATION_S} s per row after a 2 s warm-up, loopback\n`,
   );
-  out('| Endpoint | Target | req/s | p50 ms | p99 ms | errors | RSS MiB | cold start ms | ratio |');
-  out('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  out(
+    '| Endpoint | Target | req/s | p50 ms | p99 ms | errors | RSS MiB | cold start ms | CPU µs/req | ratio |',
+  );
+  out('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of results) {
     const baseline = results.find(
       (other) => other.scenario === row.scenario && other.target.startsWith('baseline'),
@@ -229,7 +269,17 @@ function report(results: Measurement[]): void {
     const ratio = baseline ? row.requestsPerSecond / baseline.requestsPerSecond : NaN;
     out(
       `| ${row.scenario} | ${row.target} | ${row.requestsPerSecond.toFixed(0)} | ${row.p50} | ${row.p99} | ${row.errors} | ` +
-        `${row.rssMiB.toFixed(0)} | ${row.coldStartMs.toFixed(0)} | ${ratio.toFixed(2)}× |`,
+        `${row.rssMiB.toFixed(0)} | ${row.coldStartMs.toFixed(0)} | ${row.cpuMicrosPerRequest.toFixed(0)} | ${ratio.toFixed(2)}× |`,
+    );
+  }
+  for (const traced of results.filter((row) => row.target === 'runway, tracing on')) {
+    const untraced = results.find((row) => row.scenario === traced.scenario && row.target === 'runway')!;
+    const fewer = 1 - traced.requestsPerSecond / untraced.requestsPerSecond;
+    const cpu = traced.cpuMicrosPerRequest / untraced.cpuMicrosPerRequest - 1;
+    out(
+      `\nTracing overhead on ${traced.scenario}: ${(fewer * 100).toFixed(1)} % fewer req/s ` +
+        `(${untraced.requestsPerSecond.toFixed(0)} → ${traced.requestsPerSecond.toFixed(0)}), ` +
+        `${(cpu * 100).toFixed(1)} % more CPU per request, p99 ${untraced.p99} → ${traced.p99} ms`,
     );
   }
 }

@@ -9,6 +9,7 @@ import { HttpModule } from './http/http.module.js';
 import { ProblemFilter } from './http/problem.filter.js';
 import { loggerParams } from './logging.js';
 import { ProjectsModule } from './projects/projects.module.js';
+import { TelemetryModule } from './telemetry/telemetry.module.js';
 import { UsersModule } from './users/users.module.js';
 
 @Global()
@@ -42,6 +43,7 @@ export class AppModule {
         LoggerModule.forRoot(loggerParams(config)),
         DatabaseModule,
         HttpModule,
+        TelemetryModule.register(),
         ...FEATURES,
         ...extra,
       ],

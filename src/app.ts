@@ -12,6 +12,7 @@ import { serveApiDocs } from './http/openapi.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './http/request-id.js';
 import { createValidationPipe } from './http/validation.js';
 import type { RequestWithRoute } from './logging.js';
+import { setServerSpanRoute } from './telemetry/trace-context.js';
 
 /** Headers a browser front end may read from our responses. */
 const EXPOSED_HEADERS = ['ETag', 'Location', 'Retry-After', 'X-Request-Id', 'Idempotent-Replayed'];
@@ -45,6 +46,7 @@ export async function createApp(
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     (request.raw as RequestWithRoute).routePattern = request.routeOptions.url;
+    setServerSpanRoute(request.routeOptions.url);
   });
   const drain = app.get(DrainState);
   fastify.addHook('onSend', async (_request, reply) => {

@@ -3,6 +3,7 @@ import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import { stdTimeFunctions } from 'pino';
 import type { AppConfig } from './config/config.js';
+import { traceLogFields } from './telemetry/trace-context.js';
 
 /** Set by an onRequest hook (see app.ts) so the request line names the route pattern, not the raw URL. */
 export type RequestWithRoute = IncomingMessage & { id?: string; routePattern?: string };
@@ -14,7 +15,8 @@ export function loggerParams(config: AppConfig): Params {
     forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
     pinoHttp: {
       level: config.logLevel,
-      base: { service: config.serviceName },
+      base: { service: config.telemetry.serviceName },
+      mixin: () => traceLogFields(config.telemetry.xrayTraceIds),
       timestamp: stdTimeFunctions.isoTime,
       transport: prettyLogs(config) ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
       redact: {
@@ -41,18 +43,25 @@ export function loggerParams(config: AppConfig): Params {
       // 503 is an expected answer (not ready, draining, database down): worth a warning, not an error.
       customLogLevel: (_req, res, error) =>
         res.statusCode === 503 ? 'warn' : error || res.statusCode >= 500 ? 'error' : 'info',
-      customSuccessMessage: (req, res, responseTime) =>
-        `${req.method} ${(req as RequestWithRoute).routePattern ?? req.url?.split('?')[0]} ${res.statusCode} ${Math.round(responseTime)}ms`,
+      customSuccessMessage: (req, res, responseTime) => requestSummary(req, res, responseTime),
+      customErrorMessage: (req, res) => requestSummary(req, res),
       customSuccessObject: (req, _res, value: Record<string, unknown>) => ({
         ...value,
         route: (req as RequestWithRoute).routePattern,
       }),
-      customErrorObject: (req, _res, _error, value: Record<string, unknown>) => ({
+      // pino-http would attach a made-up "failed with status code 500" error: the filter logs the real one.
+      customErrorObject: (req, _res, _error, { err: _made_up, ...value }: Record<string, unknown>) => ({
         ...value,
         route: (req as RequestWithRoute).routePattern,
       }),
     },
   };
+}
+
+/** `GET /v1/projects/:id 200 3ms`: the route pattern when a route matched, never a query string. */
+function requestSummary(req: IncomingMessage, res: ServerResponse, responseTime?: number): string {
+  const route = (req as RequestWithRoute).routePattern ?? req.url?.split('?')[0];
+  return `${req.method} ${route} ${res.statusCode}${responseTime === undefined ? '' : ` ${Math.round(responseTime)}ms`}`;
 }
 
 /** Pretty logs in development when pino-pretty (a dev dependency) is installed; JSON everywhere else. */

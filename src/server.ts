@@ -2,23 +2,15 @@ import type { ModuleMetadata } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
+import type { AppConfig } from './config/config.js';
 import { DrainState } from './health/drain-state.js';
+import { stopTelemetry } from './telemetry/telemetry.js';
 
-/**
- * The process: validate the environment (exit 1 naming every bad variable), build the app, listen, and stop
- * gracefully on SIGTERM/SIGINT. `extraModules` is for test fixtures only.
- */
-export async function serve(extraModules: NonNullable<ModuleMetadata['imports']> = []): Promise<void> {
-  let config: AppConfig;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(1);
-  }
-
+/** The process: build the app, listen, and stop gracefully on SIGTERM/SIGINT. `extraModules`: test fixtures. */
+export async function serve(
+  config: AppConfig,
+  extraModules: NonNullable<ModuleMetadata['imports']> = [],
+): Promise<void> {
   const app = await createApp(config, extraModules);
   await app.listen({ port: config.http.port, host: config.http.host });
   stopGracefullyOnSignals(app, config.http.shutdownTimeoutMs);
@@ -44,6 +36,7 @@ function stopGracefullyOnSignals(app: NestFastifyApplication, timeoutMs: number)
     }, timeoutMs).unref();
     try {
       await app.close();
+      await stopTelemetry();
       logger.log('Stopped', 'Shutdown');
       // Log lines may still sit in an asynchronous transport (pretty output in development).
       await new Promise<void>((resolve) => PinoLogger.root.flush(() => resolve()));

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { VARIABLES } from '../src/config/config.js';
+import { loadConfig, VARIABLES } from '../src/config/config.js';
 import { ROOT } from './support/process.js';
 
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
@@ -67,6 +67,18 @@ describe('docker-compose.yml', () => {
   it('builds the API from the Dockerfile and waits for a healthy database', () => {
     expect(api!.build).toBe('.');
     expect(api!.depends_on).toMatchObject({ postgres: { condition: 'service_healthy' } });
+  });
+
+  it('sends the API traces to Jaeger over OTLP (not metrics: Jaeger takes none) and publishes its UI', () => {
+    const { jaeger } = compose.services;
+    expect(jaeger!.image).toMatch(/^jaegertracing\/jaeger:2\.\d+\.\d+$/);
+    expect(jaeger!.ports).toContain('16686:16686');
+    expect(api!.depends_on).toHaveProperty('jaeger');
+    expect(loadConfig(api!.environment).telemetry).toMatchObject({
+      tracesEnabled: true,
+      metricsEnabled: false,
+    });
+    expect(api!.environment!.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://jaeger:4318');
   });
 
   it('configures the API only with variables the config schema knows, and valid ones', () => {

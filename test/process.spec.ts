@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { jsonLines, ROOT, startProcess } from './support/process.js';
 import { authEnv } from './support/tokens.js';
 
-const SLOW_SERVER = join(ROOT, 'test', 'fixtures', 'slow-server.mjs');
+const PROBE_SERVER = join(ROOT, 'test', 'fixtures', 'probe-server.mjs');
 /** Production requires TLS to the database; these tests reach a local server without it, so run as "test". */
 const baseEnv = () => ({ NODE_ENV: 'test', ...authEnv() });
 
@@ -50,7 +50,7 @@ describe('the process', () => {
   });
 
   it('finishes an in-flight request after SIGTERM, then exits 0', async () => {
-    const server = await startProcess({ ...baseEnv(), DATABASE_URL: db.url }, SLOW_SERVER);
+    const server = await startProcess({ ...baseEnv(), DATABASE_URL: db.url }, PROBE_SERVER);
     expect(await server.waitFor('/health/ready', 200)).toBe(200);
 
     const inFlight = fetch(`${server.baseUrl}/test-slow?ms=1500`, {
@@ -76,7 +76,7 @@ describe('the process', () => {
   });
 
   it('answers readiness 503 while draining, and survives a second signal', async () => {
-    const server = await startProcess({ ...baseEnv(), DATABASE_URL: db.url }, SLOW_SERVER);
+    const server = await startProcess({ ...baseEnv(), DATABASE_URL: db.url }, PROBE_SERVER);
     expect(await server.waitFor('/health/ready', 200)).toBe(200);
     // Keep one connection busy so the server stays up, then ask for readiness on another one.
     const inFlight = fetch(`${server.baseUrl}/test-slow?ms=1500`);

@@ -21,7 +21,6 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       env: 'development',
       logLevel: 'info',
-      serviceName: 'runway',
       http: {
         host: '0.0.0.0',
         port: 3000,
@@ -40,7 +39,49 @@ describe('loadConfig', () => {
         idleInTransactionTimeoutMs: 30_000,
         migrateOnStart: false,
       },
+      telemetry: {
+        serviceName: 'runway',
+        deploymentEnvironment: 'development',
+        tracesEnabled: false,
+        metricsEnabled: false,
+        xrayTraceIds: true,
+      },
     });
+  });
+
+  it('exports telemetry only where it has somewhere to go', () => {
+    const endpoint = { ...MINIMAL, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318' };
+    expect(loadConfig(endpoint).telemetry).toMatchObject({ tracesEnabled: true, metricsEnabled: true });
+    expect(loadConfig({ ...endpoint, OTEL_METRICS_EXPORTER: 'none' }).telemetry).toMatchObject({
+      tracesEnabled: true,
+      metricsEnabled: false,
+    });
+    expect(loadConfig({ ...endpoint, OTEL_SDK_DISABLED: 'true' }).telemetry).toMatchObject({
+      tracesEnabled: false,
+      metricsEnabled: false,
+    });
+    expect(loadConfig({ ...MINIMAL, OTEL_TRACES_EXPORTER: 'console' }).telemetry).toMatchObject({
+      tracesEnabled: true,
+      metricsEnabled: false,
+    });
+  });
+
+  it('names bad telemetry variables', () => {
+    const issues = issuesOf({
+      ...MINIMAL,
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318',
+      OTEL_TRACES_SAMPLER: 'sometimes',
+      OTEL_TRACES_SAMPLER_ARG: '1.5',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'udp',
+    });
+    expect(Object.keys(issues).sort()).toEqual([
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+      'OTEL_EXPORTER_OTLP_PROTOCOL',
+      'OTEL_TRACES_SAMPLER',
+      'OTEL_TRACES_SAMPLER_ARG',
+    ]);
+    expect(issues.OTEL_EXPORTER_OTLP_ENDPOINT).toContain('http(s) URL');
+    expect(issues.OTEL_TRACES_SAMPLER_ARG).toBe('must be a ratio between 0 and 1');
   });
 
   it('returns a deeply frozen object', () => {

@@ -35,13 +35,22 @@ export interface AuthConfig {
   readonly customIssuer: boolean;
 }
 
+export interface TelemetryConfig {
+  readonly serviceName: string;
+  readonly deploymentEnvironment: string;
+  /** Spans are exported (OTLP to OTEL_EXPORTER_OTLP_ENDPOINT, or console). Off: no SDK, no cost. */
+  readonly tracesEnabled: boolean;
+  readonly metricsEnabled: boolean;
+  readonly xrayTraceIds: boolean;
+}
+
 export interface AppConfig {
   readonly env: Environment['NODE_ENV'];
-  readonly serviceName: string;
   readonly logLevel: Environment['LOG_LEVEL'];
   readonly http: HttpConfig;
   readonly database: DatabaseConfig;
   readonly auth: AuthConfig;
+  readonly telemetry: TelemetryConfig;
 }
 
 export interface ConfigIssue {
@@ -71,6 +80,9 @@ export const VARIABLES = [
   'COGNITO_CLIENT_ID',
   'COGNITO_JWKS_URL',
   'COGNITO_ISSUER',
+  'DEPLOYMENT_ENVIRONMENT',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_TRACES_SAMPLER_ARG',
 ];
 const DATABASE_VARIABLES = VARIABLES.filter((name) => name.startsWith('DB_') || name === 'DATABASE_URL');
 
@@ -86,7 +98,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
 
   return deepFreeze({
     env: env.NODE_ENV,
-    serviceName: env.SERVICE_NAME,
     logLevel: env.LOG_LEVEL,
     http: {
       host: env.HOST,
@@ -99,7 +110,22 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     database,
     auth,
+    telemetry: telemetryConfig(env),
   });
+}
+
+/** A signal is exported when its exporter is `console`, or `otlp` with an endpoint to send to. */
+function telemetryConfig(env: Environment): TelemetryConfig {
+  const exported = (exporter: Environment['OTEL_TRACES_EXPORTER']) =>
+    !env.OTEL_SDK_DISABLED &&
+    (exporter === 'console' || (exporter === 'otlp' && env.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined));
+  return {
+    serviceName: env.OTEL_SERVICE_NAME,
+    deploymentEnvironment: env.DEPLOYMENT_ENVIRONMENT ?? env.NODE_ENV,
+    tracesEnabled: exported(env.OTEL_TRACES_EXPORTER),
+    metricsEnabled: exported(env.OTEL_METRICS_EXPORTER),
+    xrayTraceIds: env.XRAY_TRACE_IDS,
+  };
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);

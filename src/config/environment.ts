@@ -4,6 +4,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   IsUrl,
@@ -18,6 +19,9 @@ import {
 /** Turns an environment string into a number; anything else stays as-is so the validator reports it. */
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+
+const toNumber = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
 
 const toBoolean = ({ value }: { value: unknown }): unknown => {
   if (typeof value !== 'string') return value;
@@ -38,6 +42,16 @@ const toList = ({ value }: { value: unknown }): unknown =>
 export const NODE_ENVS = ['development', 'test', 'production'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const DB_SSL_MODES = ['disable', 'require', 'verify-full'] as const;
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
+export const SIGNAL_EXPORTERS = ['otlp', 'console', 'none'] as const;
+export const TRACE_SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
 
 /**
  * The process environment as Runway reads it: one property per variable, with its default.
@@ -135,7 +149,49 @@ export class Environment {
 
   @IsString()
   @MaxLength(63)
-  SERVICE_NAME = 'runway';
+  OTEL_SERVICE_NAME = 'runway';
+
+  /** `deployment.environment.name` on traces and metrics (the Copilot environment: test, prod). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(63)
+  DEPLOYMENT_ENVIRONMENT?: string;
+
+  /** Where traces and metrics go (an OpenTelemetry collector); unset: nothing is exported. */
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'must be an http(s) URL such as http://localhost:4318' },
+  )
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
+  @IsIn(OTLP_PROTOCOLS)
+  OTEL_EXPORTER_OTLP_PROTOCOL: (typeof OTLP_PROTOCOLS)[number] = 'http/protobuf';
+
+  @IsIn(SIGNAL_EXPORTERS)
+  OTEL_TRACES_EXPORTER: (typeof SIGNAL_EXPORTERS)[number] = 'otlp';
+
+  @IsIn(SIGNAL_EXPORTERS)
+  OTEL_METRICS_EXPORTER: (typeof SIGNAL_EXPORTERS)[number] = 'otlp';
+
+  @IsIn(TRACE_SAMPLERS)
+  OTEL_TRACES_SAMPLER: (typeof TRACE_SAMPLERS)[number] = 'parentbased_always_on';
+
+  @IsOptional()
+  @Transform(toNumber)
+  @IsNumber({}, { message: 'must be a ratio between 0 and 1' })
+  @Min(0, { message: 'must be a ratio between 0 and 1' })
+  @Max(1, { message: 'must be a ratio between 0 and 1' })
+  OTEL_TRACES_SAMPLER_ARG?: number;
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  OTEL_SDK_DISABLED = false;
+
+  /** X-Ray-compatible trace ids, `X-Amzn-Trace-Id` propagation and `xray_trace_id` in logs. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  XRAY_TRACE_IDS = true;
 
   @Matches(/^[\w-]+_[A-Za-z0-9]+$/, {
     message: 'is required: the Cognito user pool id, such as eu-west-1_AbCdEf123',

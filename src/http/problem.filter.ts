@@ -7,10 +7,11 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { isSpanContextValid, trace } from '@opentelemetry/api';
+import { trace } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { QueryFailedError } from 'typeorm';
+import { activeTraceId } from '../telemetry/trace-context.js';
 import { PROBLEM_TYPES, ProblemException, statusTitle, type ProblemDetails } from './problem.js';
 
 interface Answer {
@@ -60,12 +61,17 @@ export class ProblemFilter implements ExceptionFilter {
     const { problem, headers } = this.methodNotAllowed(exception, request) ?? answerFor(exception);
     problem.instance = request.url.split('?')[0];
     problem.requestId = request.id;
-    const spanContext = trace.getActiveSpan()?.spanContext();
-    if (spanContext && isSpanContextValid(spanContext)) problem.traceId = spanContext.traceId;
+    const traceId = activeTraceId();
+    if (traceId) problem.traceId = traceId;
 
     // Deliberate 5xx answers (HttpException) are expected; anything else reaching 5xx is a bug or an outage.
     if (problem.status >= 500 && !(exception instanceof HttpException)) {
-      this.logger.error({ err: exception, problem }, 'request failed: %s', problem.title);
+      this.logger.error(
+        { err: exception, problem, route: request.routeOptions.url, method: request.method },
+        'request failed: %s',
+        problem.title,
+      );
+      trace.getActiveSpan()?.recordException(exception instanceof Error ? exception : String(exception));
     }
     void reply.status(problem.status).headers(headers).type('application/problem+json').send(problem);
   }

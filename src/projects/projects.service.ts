@@ -5,6 +5,7 @@ import { ifMatchVersions } from '../http/etag.js';
 import { decodeCursor, toPage, type Page } from '../http/pagination.js';
 import { ProblemException } from '../http/problem.js';
 import type { CreateProjectDto, ListProjectsQuery, ProjectDto, UpdateProjectDto } from './projects.dto.js';
+import { BusinessMetrics } from '../telemetry/business-metrics.js';
 
 interface ProjectRow {
   id: string;
@@ -26,13 +27,17 @@ const UNIQUE_VIOLATION = '23505';
  */
 @Injectable()
 export class ProjectsService {
-  constructor(private readonly transactions: Transactions) {}
+  constructor(
+    private readonly transactions: Transactions,
+    private readonly metrics: BusinessMetrics,
+  ) {}
 
   async create(ownerId: string, input: CreateProjectDto): Promise<ProjectDto> {
     const rows = await this.write<ProjectRow[]>(
       `INSERT INTO projects (id, owner_id, name, description, status) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
       [uuidv7(), ownerId, input.name, input.description ?? '', input.status ?? 'active'],
     );
+    this.metrics.projectsCreated.add(1);
     return toDto(rows[0]!);
   }
 

@@ -7,6 +7,7 @@ import { decodeCursor, toPage, type Page } from '../http/pagination.js';
 import { ProblemException } from '../http/problem.js';
 import type { AdminUserDto, ListUsersQuery, MeDto, UpdateMeDto } from './users.dto.js';
 import { User } from './user.entity.js';
+import { BusinessMetrics } from '../telemetry/business-metrics.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PROVISIONED_TTL_MS = 5 * 60_000;
@@ -20,7 +21,10 @@ export class UsersService {
    */
   private readonly provisioned = new Map<string, { userId: string; until: number }>();
 
-  constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
+  constructor(
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly metrics: BusinessMetrics,
+  ) {}
 
   /** Just-in-time provisioning: the user's row, created on their first request. Safe under concurrency. */
   async provision(principal: Principal): Promise<string> {
@@ -32,6 +36,7 @@ export class UsersService {
        ON CONFLICT (cognito_sub) DO NOTHING RETURNING id`,
       [uuidv7(), principal.sub, principal.username ?? principal.sub, principal.email ?? null],
     );
+    if (inserted[0]) this.metrics.usersProvisioned.add(1);
     const userId =
       inserted[0]?.id ??
       (await this.users.findOne({ select: { id: true }, where: { cognitoSub: principal.sub } }))?.id;

@@ -1,0 +1,30 @@
+import { context, isSpanContextValid, trace } from '@opentelemetry/api';
+import { getRPCMetadata, RPCType } from '@opentelemetry/core';
+
+/** Names the HTTP server span (and labels its duration metric) by route pattern: `GET /v1/projects/:id`. */
+export function setServerSpanRoute(route: string | undefined): void {
+  const metadata = getRPCMetadata(context.active());
+  if (route !== undefined && metadata?.type === RPCType.HTTP) metadata.route = route;
+}
+
+/** The active trace id, if a span (recorded or not) is active. */
+export function activeTraceId(): string | undefined {
+  const spanContext = trace.getActiveSpan()?.spanContext();
+  return spanContext && isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
+}
+
+/**
+ * Fields every log line written inside a span carries. With X-Ray ids the trace id's first 8 hex digits are its
+ * epoch seconds, so the X-Ray form `1-<8 hex>-<24 hex>` lets CloudWatch Logs and X-Ray find each other.
+ */
+export function traceLogFields(xrayTraceIds: boolean): Record<string, string> {
+  const spanContext = trace.getActiveSpan()?.spanContext();
+  if (!spanContext || !isSpanContextValid(spanContext)) return {};
+  const { traceId, spanId, traceFlags } = spanContext;
+  return {
+    trace_id: traceId,
+    span_id: spanId,
+    trace_flags: `0${traceFlags.toString(16)}`,
+    ...(xrayTraceIds && { xray_trace_id: `1-${traceId.slice(0, 8)}-${traceId.slice(8)}` }),
+  };
+}

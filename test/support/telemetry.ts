@@ -1,0 +1,65 @@
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  PeriodicExportingMetricReader,
+  type DataPoint,
+  type Histogram,
+} from '@opentelemetry/sdk-metrics';
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { loadConfig } from '../../src/config/config.js';
+import { startTelemetry } from '../../src/telemetry/telemetry.js';
+
+/**
+ * Importing this module starts the real SDK (instrumentations, X-Ray ids, propagators, sampler from OTEL_*) with
+ * in-memory exporters. Import it before anything that loads http or pg; set OTEL_* first with `vi.hoisted`.
+ */
+const spanExporter = new InMemorySpanExporter();
+const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+const metricReader = new PeriodicExportingMetricReader({
+  exporter: metricExporter,
+  exportIntervalMillis: 3_600_000,
+});
+startTelemetry(
+  loadConfig({
+    ...process.env,
+    DATABASE_URL: 'postgres://unused@localhost/unused',
+    COGNITO_USER_POOL_ID: 'eu-west-1_Unused',
+    COGNITO_CLIENT_ID: 'unused',
+  }).telemetry,
+  { spanProcessors: [new SimpleSpanProcessor({ exporter: spanExporter })], metricReaders: [metricReader] },
+);
+
+export const finishedSpans = (): ReadableSpan[] => spanExporter.getFinishedSpans();
+export const resetSpans = (): void => spanExporter.reset();
+
+/** Waits until a span matching `predicate` has ended (the server span ends after the response is sent). */
+export async function spanWhere(predicate: (span: ReadableSpan) => boolean): Promise<ReadableSpan> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const span = finishedSpans().find(predicate);
+    if (span) return span;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(
+    `no such span among: ${finishedSpans()
+      .map((span) => span.name)
+      .join(', ')}`,
+  );
+}
+
+/** Collects the metrics recorded so far: name → data points. */
+export async function collectMetrics(): Promise<Map<string, DataPoint<number | Histogram>[]>> {
+  metricExporter.reset();
+  await metricReader.forceFlush();
+  const collected = new Map<string, DataPoint<number | Histogram>[]>();
+  for (const { scopeMetrics } of metricExporter.getMetrics()) {
+    for (const { metrics } of scopeMetrics) {
+      for (const metric of metrics) {
+        collected.set(metric.descriptor.name, [
+          ...(collected.get(metric.descriptor.name) ?? []),
+          ...(metric.dataPoints as DataPoint<number | Histogram>[]),
+        ]);
+      }
+    }
+  }
+  return collected;
+}

@@ -1,0 +1,179 @@
+// The SDK must start before http and pg load: this import comes first.
+import { collectMetrics, finishedSpans, resetSpans, spanWhere } from './support/telemetry.js';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useTestApp } from './support/app.js';
+import { createProject } from './support/factories.js';
+import { ProbeModule } from './support/probe.module.js';
+import { user } from './support/tokens.js';
+
+const t = useTestApp({ modules: [ProbeModule] });
+const alice = user();
+
+const serverSpan = (route: string) =>
+  spanWhere((span) => span.kind === SpanKind.SERVER && span.attributes['http.route'] === route);
+const childrenOf = (parent: ReadableSpan) =>
+  finishedSpans().filter((span) => span.parentSpanContext?.spanId === parent.spanContext().spanId);
+const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+/** The in-process client is instrumented too and would send its own trace headers: not for these requests. */
+const fromUntracedClient = <T>(send: () => Promise<T>) =>
+  context.with(suppressTracing(context.active()), send);
+
+describe('tracing', () => {
+  beforeEach(() => resetSpans());
+
+  it('traces an authenticated request as server → handler → SQL spans, named by route', async () => {
+    const project = await createProject(t, alice, { name: 'traced' });
+    resetSpans();
+
+    const response = await t
+      .http()
+      .get(`/v1/projects/${project.id}`)
+      .set('authorization', alice.authorization);
+    expect(response.status).toBe(200);
+
+    const server = await serverSpan('/v1/projects/:id');
+    expect(server.name).toBe('GET /v1/projects/:id');
+    expect(server.attributes['http.response.status_code']).toBe(200);
+    expect(server.status.code).not.toBe(SpanStatusCode.ERROR);
+
+    const [handler] = childrenOf(server);
+    expect(handler?.name).toBe('ProjectsController.get');
+    const statements = childrenOf(handler!).filter((span) => span.attributes['db.query.text'] !== undefined);
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      expect(statement.spanContext().traceId).toBe(server.spanContext().traceId);
+      expect(statement.attributes['db.system.name']).toBe('postgresql');
+      expect(String(statement.attributes['db.query.text'])).not.toContain(project.id);
+      expect(Object.keys(statement.attributes).some((key) => key.startsWith('db.query.parameter'))).toBe(
+        false,
+      );
+    }
+  });
+
+  it('uses X-Ray-compatible trace ids (epoch seconds first) and records the service resource', async () => {
+    await t.http().get('/v1/me').set('authorization', alice.authorization).expect(200);
+    const server = await serverSpan('/v1/me');
+    const seconds = parseInt(server.spanContext().traceId.slice(0, 8), 16);
+    expect(Math.abs(seconds - Date.now() / 1000)).toBeLessThan(600);
+    expect(server.resource.attributes).toMatchObject({
+      'service.name': 'runway',
+      'service.version': expect.stringMatching(/^\d+\.\d+\.\d+/),
+      'deployment.environment.name': 'test',
+    });
+  });
+
+  it('continues an incoming W3C traceparent', async () => {
+    const [traceId, parentId] = [hex(16), hex(8)];
+    await fromUntracedClient(async () =>
+      t
+        .http()
+        .get('/v1/me')
+        .set('authorization', alice.authorization)
+        .set('traceparent', `00-${traceId}-${parentId}-01`)
+        .expect(200),
+    );
+    const server = await serverSpan('/v1/me');
+    expect(server.spanContext().traceId).toBe(traceId);
+    expect(server.parentSpanContext?.spanId).toBe(parentId);
+  });
+
+  it('continues an incoming X-Amzn-Trace-Id', async () => {
+    const [traceId, parentId] = [hex(16), hex(8)];
+    await fromUntracedClient(async () =>
+      t
+        .http()
+        .get('/v1/me')
+        .set('authorization', alice.authorization)
+        .set(
+          'x-amzn-trace-id',
+          `Root=1-${traceId.slice(0, 8)}-${traceId.slice(8)};Parent=${parentId};Sampled=1`,
+        )
+        .expect(200),
+    );
+    const server = await serverSpan('/v1/me');
+    expect(server.spanContext().traceId).toBe(traceId);
+    expect(server.parentSpanContext?.spanId).toBe(parentId);
+  });
+
+  it('puts the span trace id in problem+json', async () => {
+    const response = await t
+      .http()
+      .get(`/v1/projects/${randomUUID()}`)
+      .set('authorization', alice.authorization)
+      .expect(404);
+    const server = await serverSpan('/v1/projects/:id');
+    expect(response.body.traceId).toBe(server.spanContext().traceId);
+    // A 404 is an answer, not a failure of the server.
+    expect(server.status.code).not.toBe(SpanStatusCode.ERROR);
+    expect(childrenOf(server).find((span) => span.name === 'ProjectsController.get')?.status.code).not.toBe(
+      SpanStatusCode.ERROR,
+    );
+  });
+
+  it('records the exception of a failed request on its span', async () => {
+    const response = await t.http().get('/test-probe/boom').expect(500);
+    const server = await serverSpan('/test-probe/boom');
+    expect(response.body.traceId).toBe(server.spanContext().traceId);
+    expect(server.status.code).toBe(SpanStatusCode.ERROR);
+    const exception = server.events.find((event) => event.name === 'exception');
+    expect(exception?.attributes?.['exception.message']).toContain('secret detail');
+    expect(exception?.attributes?.['exception.stacktrace']).toBeDefined();
+    const handler = childrenOf(server).find((span) => span.name === 'ProbeController.boom');
+    expect(handler?.status.code).toBe(SpanStatusCode.ERROR);
+  });
+
+  it('keeps query strings out of spans, and health probes out of traces', async () => {
+    await t
+      .http()
+      .get('/v1/projects?limit=5&cursor=secret-value')
+      .set('authorization', alice.authorization)
+      .expect(400);
+    const server = await serverSpan('/v1/projects');
+    expect(JSON.stringify(server.attributes)).not.toContain('secret-value');
+    expect(server.attributes['url.query']).toBe('limit=REDACTED&cursor=REDACTED');
+
+    resetSpans();
+    await t.http().get('/health/live').expect(200);
+    await t.http().get('/health/ready').expect(200);
+    expect(finishedSpans().filter((span) => span.kind === SpanKind.SERVER)).toEqual([]);
+  });
+});
+
+describe('metrics', () => {
+  it('records request duration by route, method and status; pool, runtime and business metrics', async () => {
+    const bob = user();
+    await createProject(t, bob);
+    await t.http().get('/v1/me').set('authorization', bob.authorization).expect(200);
+
+    const metrics = await collectMetrics();
+    const durations = metrics.get('http.server.request.duration') ?? [];
+    expect(durations).toContainEqual(
+      expect.objectContaining({
+        attributes: expect.objectContaining({
+          'http.route': '/v1/me',
+          'http.request.method': 'GET',
+          'http.response.status_code': 200,
+        }),
+        value: expect.objectContaining({ count: expect.any(Number) }),
+      }),
+    );
+    expect(durations.some((point) => point.attributes['http.route'] === '/v1/projects')).toBe(true);
+
+    const states = (metrics.get('db.client.connection.count') ?? []).map(
+      (point) => point.attributes['db.client.connection.state'],
+    );
+    expect(states).toEqual(expect.arrayContaining(['idle', 'used']));
+    expect(metrics.has('db.client.connection.pending_requests')).toBe(true);
+    expect(metrics.has('process.memory.usage')).toBe(true);
+    expect([...metrics.keys()].some((name) => name.startsWith('nodejs.eventloop.delay'))).toBe(true);
+
+    const total = (name: string) =>
+      (metrics.get(name) ?? []).reduce((sum, point) => sum + (point.value as number), 0);
+    expect(total('runway.users.provisioned')).toBeGreaterThanOrEqual(1);
+    expect(total('runway.projects.created')).toBeGreaterThanOrEqual(1);
+  });
+});
