@@ -2,6 +2,7 @@
  * `npm run synthetics -- --base-url https://api.example.com --token <access token>`
  * or, instead of --token, Cognito credentials (USER_PASSWORD_AUTH):
  *   --client-id <app client> --username <user> --password <password> [--cognito-endpoint URL | --region eu-west-1]
+ *   (or --credentials-env VAR: username and password from the JSON in that variable, e.g. an injected secret)
  * Walks the critical journey (src/synthetics/journey.ts), prints one summary line, exits 1 on any failure.
  */
 import { parseArgs } from 'node:util';
@@ -14,6 +15,7 @@ const { values } = parseArgs({
     'client-id': { type: 'string' },
     username: { type: 'string' },
     password: { type: 'string' },
+    'credentials-env': { type: 'string' },
     region: { type: 'string', default: process.env.AWS_REGION ?? 'eu-west-1' },
     'cognito-endpoint': { type: 'string' },
   },
@@ -21,8 +23,15 @@ const { values } = parseArgs({
 
 async function token(): Promise<string> {
   if (values.token) return values.token;
+  if (values['credentials-env']) {
+    const { username, password } = JSON.parse(process.env[values['credentials-env']] ?? '{}') as Record<
+      string,
+      string | undefined
+    >;
+    Object.assign(values, { username, password });
+  }
   if (!values['client-id'] || !values.username || !values.password) {
-    throw new Error('give --token, or --client-id, --username and --password');
+    throw new Error('give --token, or --client-id with --username and --password (or --credentials-env)');
   }
   const endpoint = values['cognito-endpoint'] ?? `https://cognito-idp.${values.region}.amazonaws.com/`;
   const response = await fetch(endpoint, {

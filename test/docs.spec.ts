@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { mergeAddons } from '../scripts/addons.js';
 import { loadConfig, VARIABLES } from '../src/config/config.js';
 import { ROOT } from './support/process.js';
 
@@ -30,5 +31,56 @@ describe('configuration documentation', () => {
     const firstCodeBlock = /```(?:sh|bash)?\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
     expect(firstCodeBlock).toContain('npm ci && npm run dev');
     expect(firstCodeBlock).toContain('npm ci && npm test');
+  });
+});
+
+describe('deployment and operations documentation', () => {
+  const DOCS = ['README.md', 'docs/deploy.md', 'docs/operations.md'];
+  const text = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+  const scripts = Object.keys(
+    (JSON.parse(text('package.json')) as { scripts: Record<string, string> }).scripts,
+  );
+  const exportNames = (() => {
+    const names = new Set<string>();
+    for (const folder of ['environments', 'api']) {
+      for (const output of Object.values(
+        mergeAddons(join(ROOT, 'copilot', folder, 'addons')).Outputs ?? {},
+      )) {
+        const name = (output.Export?.Name as { 'Fn::Sub'?: string } | undefined)?.['Fn::Sub'];
+        if (name) names.add(name.replace('${App}-${Env}-', '').replace('${Name}', 'api'));
+      }
+    }
+    return names;
+  })();
+
+  it.each(DOCS)('%s: every npm script it runs exists', (doc) => {
+    for (const [, script] of text(doc).matchAll(/npm run (?:-s |--silent )?([\w:-]+)/g)) {
+      expect(scripts, `${doc}: npm run ${script}`).toContain(script);
+    }
+  });
+
+  it.each(DOCS)('%s: every repository path it names exists', (doc) => {
+    for (const [, path] of text(doc).matchAll(
+      /`((?:copilot|src|scripts|test|bench|docs|docker|migrations)\/[\w./-]+)`/g,
+    )) {
+      expect(existsSync(join(ROOT, path!.replace(/\/$/, ''))), `${doc}: ${path}`).toBe(true);
+    }
+  });
+
+  it.each(DOCS)('%s: copilot commands name the real app, service, environments and pipeline', (doc) => {
+    const names = new Set(['runway', 'api', 'test', 'prod', 'runway-main', '"$env"', '<env>']);
+    for (const [, name] of text(doc).matchAll(
+      /copilot [a-z]+ [a-z]+[^\n]*?--(?:name|env|app) ([^\s\\`]+)/g,
+    )) {
+      expect(names, `${doc}: ${name}`).toContain(name);
+    }
+  });
+
+  it.each(DOCS)('%s: every CloudFormation export it reads is created by an addon', (doc) => {
+    const copilotExports = ['PublicLoadBalancerDNS', 'VpcId', 'PrivateSubnets', 'PublicSubnets', 'ClusterId'];
+    // Exports are PascalCase (`runway-test-DatabaseSecret`, `runway-test-api-CanarySecret`); alarm names are not.
+    for (const [, name] of text(doc).matchAll(/runway-(?:test|prod|<env>|\$env)-((?:api-)?[A-Z]\w*)/g)) {
+      expect([...exportNames, ...copilotExports], `${doc}: ${name}`).toContain(name);
+    }
   });
 });

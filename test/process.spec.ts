@@ -117,4 +117,37 @@ describe('the process', () => {
       await empty.drop();
     }
   });
+
+  describe('the migrate-only entry point (dist/src/migrate.js, run before each deployment)', () => {
+    const MIGRATE = join(ROOT, 'dist', 'src', 'migrate.js');
+
+    it('applies pending migrations once even when two runs race, then finds nothing to do', async () => {
+      const empty = await createTestDatabase({ empty: true });
+      try {
+        const env = { NODE_ENV: 'test', DATABASE_URL: empty.url };
+        const runs = await Promise.all([startProcess(env, MIGRATE), startProcess(env, MIGRATE)]);
+        expect(await Promise.all(runs.map((run) => run.exited))).toEqual([0, 0]);
+        expect(runs.map((run) => run.stdout()).join('')).toContain('Applied migrations:');
+
+        const again = await startProcess(env, MIGRATE);
+        expect(await again.exited).toBe(0);
+        expect(again.stdout()).toContain('No pending migrations.');
+
+        const client = new pg.Client({ connectionString: empty.url });
+        await client.connect();
+        const { rows } = await client.query<{ count: string }>('SELECT count(*) FROM migrations');
+        await client.end();
+        expect(Number(rows[0]!.count)).toBe(MIGRATIONS.length);
+      } finally {
+        await empty.drop();
+      }
+    });
+
+    it('exits 1 on bad configuration, naming the variable, without needing the API variables', async () => {
+      const run = await startProcess({ NODE_ENV: 'production', DATABASE_URL: db.url }, MIGRATE);
+      expect(await run.exited).toBe(1);
+      expect(run.stderr()).toContain('DB_SSL_MODE:');
+      expect(run.stderr()).not.toContain('COGNITO');
+    });
+  });
 });
