@@ -72,7 +72,10 @@ describe('deployment and operations documentation', () => {
     for (const [, name] of text(doc).matchAll(
       /copilot [a-z]+ [a-z]+[^\n]*?--(?:name|env|app) ([^\s\\`]+)/g,
     )) {
-      expect(names, `${doc}: ${name}`).toContain(name);
+      const variable = /^"?\$\{?(\w+)\}?"?$/.exec(name!)?.[1];
+      // A shell variable must be set in the same document (`APP=runway`, `env=test`, …).
+      if (variable) expect(text(doc), `${doc}: ${name}`).toMatch(new RegExp(`\\b${variable}=`));
+      else expect(names, `${doc}: ${name}`).toContain(name);
     }
   });
 
