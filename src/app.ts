@@ -12,7 +12,8 @@ import { serveApiDocs } from './http/openapi.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './http/request-id.js';
 import { createValidationPipe } from './http/validation.js';
 import type { RequestWithRoute } from './logging.js';
-import { setServerSpanRoute } from './telemetry/trace-context.js';
+import { traceRequests } from './telemetry/server-spans.js';
+import { telemetryStarted } from './telemetry/telemetry.js';
 
 /** Headers a browser front end may read from our responses. */
 const EXPOSED_HEADERS = ['ETag', 'Location', 'Retry-After', 'X-Request-Id', 'Idempotent-Replayed'];
@@ -40,13 +41,14 @@ export async function createApp(
   app.useLogger(app.get(Logger));
 
   const fastify = app.getHttpAdapter().getInstance();
+  // First, so that every later hook, the handler and the request log run inside the request's span.
+  if (telemetryStarted()) traceRequests(fastify);
   // A JSON API: any other body type is answered 415 by Fastify (and turned into problem+json by the filter).
   fastify.removeContentTypeParser(['text/plain', 'application/json']);
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, depthLimitedJsonParser(fastify));
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     (request.raw as RequestWithRoute).routePattern = request.routeOptions.url;
-    setServerSpanRoute(request.routeOptions.url);
   });
   const drain = app.get(DrainState);
   fastify.addHook('onSend', async (_request, reply) => {

@@ -162,6 +162,19 @@ describe('metrics', () => {
       }),
     );
     expect(durations.some((point) => point.attributes['http.route'] === '/v1/projects')).toBe(true);
+    // The failed request of the tracing tests, with its error type; health probes are not recorded.
+    expect(durations).toContainEqual(
+      expect.objectContaining({
+        attributes: expect.objectContaining({
+          'http.route': '/test-probe/boom',
+          'http.response.status_code': 500,
+          'error.type': '500',
+        }),
+      }),
+    );
+    expect(durations.some((point) => String(point.attributes['http.route']).startsWith('/health'))).toBe(
+      false,
+    );
 
     const states = (metrics.get('db.client.connection.count') ?? []).map(
       (point) => point.attributes['db.client.connection.state'],

@@ -1,5 +1,4 @@
-import type { IncomingMessage } from 'node:http';
-import { metrics } from '@opentelemetry/api';
+import { createNoopMeter, metrics } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AWSXRayIdGenerator } from '@opentelemetry/id-generator-aws-xray';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -11,7 +10,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
-import { ATTR_SERVICE_VERSION, ATTR_URL_QUERY } from '@opentelemetry/semantic-conventions';
+import { ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { TelemetryConfig } from '../config/config.js';
 import { APP_VERSION } from '../version.js';
 
@@ -32,6 +31,7 @@ export const telemetryStarted = (): boolean => sdk !== undefined;
  */
 export function startTelemetry(config: TelemetryConfig, exportTo: TelemetryExport = {}): void {
   if (sdk) throw new Error('OpenTelemetry is already started in this process');
+  const pgInstrumentation = new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true });
   sdk = new NodeSDK({
     serviceName: config.serviceName,
     resource: resourceFromAttributes({
@@ -46,14 +46,11 @@ export function startTelemetry(config: TelemetryConfig, exportTo: TelemetryExpor
       }),
     }),
     instrumentations: [
-      new HttpInstrumentation({
-        // Load balancer probes every few seconds would drown real traffic (and X-Ray's free tier).
-        ignoreIncomingRequestHook: (request) => request.url?.startsWith('/health/') ?? false,
-        startIncomingSpanHook: redactQuery,
-      }),
+      // Outgoing calls only: server spans come from Fastify's hooks (server-spans.ts).
+      new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
       new UndiciInstrumentation(),
       // Statements only (no parameter values, no pool checkouts); none from background work outside a request.
-      new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
+      pgInstrumentation,
       new RuntimeNodeInstrumentation(),
     ],
     // `undefined` lets the SDK build them from OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER; `[]` turns a signal off.
@@ -63,6 +60,9 @@ export function startTelemetry(config: TelemetryConfig, exportTo: TelemetryExpor
     logRecordProcessors: [],
   });
   sdk.start();
+  // Its pool counters are updated on every checkout and release (measurably costly per request); the pool gauges
+  // in pool-metrics.ts read the same numbers once per export instead.
+  pgInstrumentation.setMeterProvider({ getMeter: () => createNoopMeter() });
   // The runtime instrumentation reports the V8 heap; the container's limit is on the whole process.
   metrics
     .getMeter('runway')
@@ -74,12 +74,4 @@ export function startTelemetry(config: TelemetryConfig, exportTo: TelemetryExpor
 export async function stopTelemetry(): Promise<void> {
   await sdk?.shutdown();
   sdk = undefined;
-}
-
-/** Query strings may carry secrets (signed links): keep the parameter names only. */
-function redactQuery(request: IncomingMessage): Record<string, string> {
-  const query = request.url?.split('?')[1];
-  if (!query) return {};
-  const names = [...new URLSearchParams(query).keys()];
-  return { [ATTR_URL_QUERY]: names.map((name) => `${name}=REDACTED`).join('&') };
 }

@@ -1,11 +1,4 @@
-import { context, isSpanContextValid, trace } from '@opentelemetry/api';
-import { getRPCMetadata, RPCType } from '@opentelemetry/core';
-
-/** Names the HTTP server span (and labels its duration metric) by route pattern: `GET /v1/projects/:id`. */
-export function setServerSpanRoute(route: string | undefined): void {
-  const metadata = getRPCMetadata(context.active());
-  if (route !== undefined && metadata?.type === RPCType.HTTP) metadata.route = route;
-}
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 
 /** The active trace id, if a span (recorded or not) is active. */
 export function activeTraceId(): string | undefined {
