@@ -1,7 +1,9 @@
 // The SDK must start before http and pg load: this import comes first.
 import { collectMetrics, finishedSpans, resetSpans, spanWhere } from './support/telemetry.js';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import http, { type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -140,6 +142,43 @@ describe('tracing', () => {
     await t.http().get('/health/live').expect(200);
     await t.http().get('/health/ready').expect(200);
     expect(finishedSpans().filter((span) => span.kind === SpanKind.SERVER)).toEqual([]);
+  });
+});
+
+describe('outgoing calls', () => {
+  it('fetch (the signing-key fetcher) and node:http (the AWS SDK) make CLIENT spans and carry the trace', async () => {
+    const received: IncomingHttpHeaders[] = [];
+    const peer = http.createServer((request, response) => {
+      received.push(request.headers);
+      response.end('{}');
+    });
+    await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(peer.address() as AddressInfo).port}`;
+    try {
+      const parent = await trace.getTracer('test').startActiveSpan('caller', async (span) => {
+        await (await fetch(`${url}/jwks`)).text();
+        await new Promise((resolve) =>
+          http.get(`${url}/sdk`, (response) => response.resume().on('end', resolve)),
+        );
+        span.end();
+        return span.spanContext();
+      });
+      expect(received).toHaveLength(2);
+      for (const headers of received) {
+        expect(headers.traceparent).toMatch(new RegExp(`^00-${parent.traceId}-[0-9a-f]{16}-01$`));
+        expect(headers['x-amzn-trace-id']).toContain(
+          `Root=1-${parent.traceId.slice(0, 8)}-${parent.traceId.slice(8)}`,
+        );
+      }
+      const clients = finishedSpans().filter(
+        (span) => span.kind === SpanKind.CLIENT && span.parentSpanContext?.spanId === parent.spanId,
+      );
+      expect(clients.map((span) => span.attributes['url.full'] ?? span.attributes['url.path'])).toHaveLength(
+        2,
+      );
+    } finally {
+      await new Promise((resolve) => peer.close(resolve));
+    }
   });
 });
 
