@@ -6,6 +6,7 @@
  * Walks the critical journey (src/synthetics/journey.ts), prints one summary line, exits 1 on any failure.
  */
 import { parseArgs } from 'node:util';
+import { signIn } from '../src/synthetics/canary.js';
 import { runJourney, summarize } from '../src/synthetics/journey.js';
 
 const { values } = parseArgs({
@@ -33,27 +34,12 @@ async function token(): Promise<string> {
   if (!values['client-id'] || !values.username || !values.password) {
     throw new Error('give --token, or --client-id with --username and --password (or --credentials-env)');
   }
-  const endpoint = values['cognito-endpoint'] ?? `https://cognito-idp.${values.region}.amazonaws.com/`;
-  const response = await fetch(endpoint, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amz-target': 'AWSCognitoIdentityProviderService.InitiateAuth',
-    },
-    body: JSON.stringify({
-      AuthFlow: 'USER_PASSWORD_AUTH',
-      ClientId: values['client-id'],
-      AuthParameters: { USERNAME: values.username, PASSWORD: values.password },
-    }),
-    signal: AbortSignal.timeout(10_000),
+  return signIn({
+    endpoint: values['cognito-endpoint'] ?? `https://cognito-idp.${values.region}.amazonaws.com/`,
+    clientId: values['client-id'],
+    username: values.username,
+    password: values.password,
   });
-  const body = (await response.json()) as {
-    AuthenticationResult?: { AccessToken?: string };
-    message?: string;
-  };
-  const accessToken = body.AuthenticationResult?.AccessToken;
-  if (!accessToken) throw new Error(`sign-in failed: ${response.status} ${body.message ?? ''}`.trim());
-  return accessToken;
 }
 
 async function main(): Promise<number> {

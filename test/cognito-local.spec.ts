@@ -29,6 +29,7 @@ describe('with a Cognito emulator (cognito-local)', () => {
   let emulator: Emulator;
   let t: TestApp;
   let accessToken: string;
+  let signIn: { clientId: string; username: string; password: string };
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -70,6 +71,7 @@ describe('with a Cognito emulator (cognito-local)', () => {
       }),
     );
     accessToken = auth.AuthenticationResult!.AccessToken!;
+    signIn = { clientId: client.ClientId!, username, password };
 
     t = await createTestApp({
       databaseUrl: db.url,
@@ -92,6 +94,36 @@ describe('with a Cognito emulator (cognito-local)', () => {
     const response = await t.http().get('/v1/me').set('authorization', `Bearer ${accessToken}`);
     expect(response.status).toBe(200);
     expect(response.body.id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('the synthetics CLI signs in with credentials from a variable (as the pipeline runs it) and walks the journey', async () => {
+    await t.app.listen(0, '127.0.0.1');
+    const child = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'dist', 'scripts', 'synthetics.js'),
+        ...['--base-url', await t.app.getUrl(), '--client-id', signIn.clientId],
+        ...[
+          '--credentials-env',
+          'CANARY_CREDENTIALS',
+          '--cognito-endpoint',
+          `http://127.0.0.1:${emulator.port}/`,
+        ],
+      ],
+      {
+        env: {
+          PATH: process.env.PATH,
+          CANARY_CREDENTIALS: JSON.stringify({ username: signIn.username, password: signIn.password }),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(out).toMatch(/^synthetics: PASS 7\/7/);
+    expect(code).toBe(0);
   });
 
   it('refuses the same token with one payload byte changed', async () => {
