@@ -1,23 +1,19 @@
 import {
   AdminCreateUserCommand,
   AdminSetUserPasswordCommand,
-  CognitoIdentityProviderClient,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compileFunction } from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadTemplate, mergeAddons, parseCloudFormation, type Template } from '../scripts/addons.js';
 import { CANARY_TEMPLATE, renderCanaryScript, withScript } from '../scripts/canary.js';
-import { freePort } from '../src/database/embedded-postgres.js';
 import type * as CanaryModule from '../src/synthetics/canary.js';
 import { createTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { startEmulator, type Emulator } from './support/cognito-local.js';
 import { ROOT } from './support/process.js';
 
 const SECRETS_MANAGER = '@aws-sdk/client-secrets-manager';
@@ -219,51 +215,6 @@ describe('the canary, run from its rendered script against the app and a Cognito
     );
   });
 });
-
-interface Emulator {
-  port: number;
-  endpoint: string;
-  cognito: CognitoIdentityProviderClient;
-  stop(): Promise<void>;
-}
-
-/** cognito-local (a Cognito API emulator) on a free loopback port, in a folder of its own. */
-async function startEmulator(): Promise<Emulator> {
-  const port = await freePort();
-  const workDir = await mkdtemp(join(tmpdir(), 'runway-canary-cognito-'));
-  const child = spawn(
-    process.execPath,
-    [createRequire(import.meta.url).resolve('cognito-local/lib/bin/start.js')],
-    {
-      cwd: workDir,
-      env: { PATH: process.env.PATH, PORT: String(port) },
-      stdio: 'ignore',
-    },
-  );
-  const endpoint = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; ; attempt++) {
-    const answered = await fetch(endpoint).then(
-      () => true,
-      () => false,
-    );
-    if (answered) break;
-    if (attempt === 100) throw new Error(`${endpoint} did not answer`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    port,
-    endpoint,
-    cognito: new CognitoIdentityProviderClient({
-      endpoint,
-      region: 'eu-west-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-    stop: async () => {
-      child.kill();
-      await rm(workDir, { recursive: true, force: true });
-    },
-  };
-}
 
 const APP = 'runway';
 const SERVICE = 'api';

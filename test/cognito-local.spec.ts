@@ -1,24 +1,19 @@
 import {
   AdminCreateUserCommand,
   AdminSetUserPasswordCommand,
-  CognitoIdentityProviderClient,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
   InitiateAuthCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { freePort } from '../src/database/embedded-postgres.js';
 import { createTestApp, type TestApp } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { startEmulator, type Emulator } from './support/cognito-local.js';
 import { ROOT } from './support/process.js';
-
-const EMULATOR = createRequire(import.meta.url).resolve('cognito-local/lib/bin/start.js');
 
 /**
  * Acceptance against a Cognito emulator (cognito-local, which speaks the Cognito API) on loopback: a token it
@@ -136,50 +131,6 @@ describe('with a Cognito emulator (cognito-local)', () => {
     expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
   });
 });
-
-interface Emulator {
-  port: number;
-  cognito: CognitoIdentityProviderClient;
-  stop(): Promise<void>;
-}
-
-/** cognito-local on a free loopback port, in a folder of its own (seeded from `seedDir` when given). */
-async function startEmulator(seedDir?: string): Promise<Emulator> {
-  const port = await freePort();
-  const workDir = await mkdtemp(join(tmpdir(), 'runway-cognito-local-'));
-  if (seedDir) await cp(seedDir, join(workDir, '.cognito'), { recursive: true });
-  const child: ChildProcess = spawn(process.execPath, [EMULATOR], {
-    cwd: workDir,
-    env: { PATH: process.env.PATH, PORT: String(port) },
-    stdio: 'ignore',
-  });
-  const endpoint = `http://127.0.0.1:${port}`;
-  await waitForPort(endpoint);
-  return {
-    port,
-    cognito: new CognitoIdentityProviderClient({
-      endpoint,
-      region: 'eu-west-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-    stop: async () => {
-      child.kill();
-      await rm(workDir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function waitForPort(url: string): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const answered = await fetch(url).then(
-      () => true,
-      () => false,
-    );
-    if (answered) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} did not answer`);
-}
 
 /**
  * The docker-compose stack cannot run here (no Docker engine), so its Cognito seed and the API's COGNITO_* settings
