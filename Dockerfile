@@ -1,6 +1,12 @@
 # syntax=docker/dockerfile:1
-# Runway API image: build with dev dependencies, run with production dependencies only, as a non-root user.
+# Runway API image: production dependencies installed in a stage of their own, the app compiled with the dev
+# dependencies in another, and only the two results copied into the runtime stage, which runs as a non-root user.
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim
+
+FROM ${NODE_IMAGE} AS dependencies
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
@@ -9,17 +15,20 @@ RUN npm ci --no-audit --no-fund
 COPY .swcrc tsconfig.json ./
 COPY src ./src
 COPY migrations ./migrations
-COPY scripts ./scripts
+COPY tools ./tools
 COPY bench ./bench
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+RUN npm run build
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     PORT=3000
 WORKDIR /app
-COPY --from=build --chown=node:node /app/package.json ./package.json
-COPY --from=build --chown=node:node /app/node_modules ./node_modules
-COPY --from=build --chown=node:node /app/dist ./dist
+COPY --from=dependencies --chown=node:node /app/package.json ./package.json
+COPY --from=dependencies --chown=node:node /app/node_modules ./node_modules
+COPY --from=build --chown=node:node /app/dist/src ./dist/src
+COPY --from=build --chown=node:node /app/dist/migrations ./dist/migrations
+# The synthetic journey (fetch only): the pipeline runs it from this image after each deployment.
+COPY --from=build --chown=node:node /app/dist/tools/synthetics ./dist/tools/synthetics
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \

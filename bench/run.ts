@@ -12,10 +12,10 @@ import { mkdtemp } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { createSigningKey, mintAccessToken, serveJwks } from '../scripts/dev-issuer.js';
+import { createSigningKey, mintAccessToken, serveJwks } from '../tools/dev/dev-issuer.js';
 import { loadDatabaseConfig } from '../src/config/config.js';
 import { createDataSource } from '../src/database/data-source.js';
-import { freePort, startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
+import { freePort, startEmbeddedPostgres } from '../tools/dev/embedded-postgres.js';
 import { runMigrations } from '../src/database/migrator.js';
 
 const DIST = join(import.meta.dirname, '..');

@@ -4,7 +4,7 @@
  * AWS::NoValue. What only exists at deploy time (Ref or Fn::GetAtt of a resource, Fn::ImportValue) is left as is,
  * and so is a Fn::Sub variable naming a resource.
  */
-import type { Template } from '../../scripts/addons.js';
+import type { Template } from '../../tools/deploy/addons.js';
 
 export type Values = Record<string, unknown>;
 

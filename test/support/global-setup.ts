@@ -5,9 +5,9 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { loadDatabaseConfig } from '../../src/config/config.js';
 import { createDataSource } from '../../src/database/data-source.js';
-import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/database/embedded-postgres.js';
+import { startEmbeddedPostgres, type EmbeddedServer } from '../../tools/dev/embedded-postgres.js';
 import { runMigrations } from '../../src/database/migrator.js';
-import { createSigningKey, serveJwks, type SigningKey } from '../../scripts/dev-issuer.js';
+import { createSigningKey, serveJwks, type SigningKey } from '../../tools/dev/dev-issuer.js';
 import { databaseUrl } from './database.js';
 
 declare module 'vitest' {

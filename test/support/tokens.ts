@@ -5,7 +5,7 @@ import {
   mintAccessToken,
   signJwt,
   type AccessTokenOptions,
-} from '../../scripts/dev-issuer.js';
+} from '../../tools/dev/dev-issuer.js';
 
 export const TEST_USER_POOL_ID = 'eu-west-1_RunwayTest';
 export const TEST_CLIENT_ID = 'runway-test-client';

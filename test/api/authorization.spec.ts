@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ACCESS_POLICY } from '../src/auth/access-policy.js';
-import { useTestApp } from './support/app.js';
-import { listRoutes } from './support/routes.js';
-import { createProject } from './support/factories.js';
-import { machine, user, type TestCaller } from './support/tokens.js';
+import { ACCESS_POLICY } from '../../src/auth/access-policy.js';
+import { useTestApp } from '../support/app.js';
+import { listRoutes } from '../support/routes.js';
+import { createProject } from '../support/factories.js';
+import { machine, user, type TestCaller } from '../support/tokens.js';
 
 type Caller = 'anonymous' | 'user' | 'otherUser' | 'admin' | 'machineWithScope' | 'machineWithoutScope';
 

@@ -1,5 +1,5 @@
 // The SDK must start before http and pg load: this import comes first.
-import { collectMetrics, finishedSpans, resetSpans, spanWhere } from './support/telemetry.js';
+import { collectMetrics, finishedSpans, resetSpans, spanWhere } from '../support/telemetry.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,10 +7,10 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { useTestApp } from './support/app.js';
-import { createProject } from './support/factories.js';
-import { ProbeModule } from './support/probe.module.js';
-import { user } from './support/tokens.js';
+import { useTestApp } from '../support/app.js';
+import { createProject } from '../support/factories.js';
+import { ProbeModule } from '../support/probe.module.js';
+import { user } from '../support/tokens.js';
 
 const t = useTestApp({ modules: [ProbeModule] });
 const alice = user();

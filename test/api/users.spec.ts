@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, useTestApp } from './support/app.js';
-import { machine, user, type TestCaller } from './support/tokens.js';
+import { createTestApp, useTestApp } from '../support/app.js';
+import { machine, user, type TestCaller } from '../support/tokens.js';
 
 describe('users', () => {
   const t = useTestApp();

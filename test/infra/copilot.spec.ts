@@ -3,15 +3,15 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { addonParameters, mergeAddons } from '../scripts/addons.js';
-import { loadConfig, VARIABLES } from '../src/config/config.js';
-import { useTestApp } from './support/app.js';
+import { addonParameters, mergeAddons } from '../../tools/deploy/addons.js';
+import { loadConfig, VARIABLES } from '../../src/config/config.js';
+import { useTestApp } from '../support/app.js';
 import {
   ENVIRONMENT_SCHEMA,
   LOAD_BALANCED_WEB_SERVICE_SCHEMA,
   PIPELINE_SCHEMA,
-} from './support/copilot-schemas.js';
-import { ROOT } from './support/process.js';
+} from '../support/copilot-schemas.js';
+import { ROOT } from '../support/process.js';
 
 const COPILOT = join(ROOT, 'copilot');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');

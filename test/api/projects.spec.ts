@@ -1,9 +1,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IdempotencyService } from '../src/http/idempotency/idempotency.service.js';
-import { useTestApp } from './support/app.js';
-import { createProject } from './support/factories.js';
-import { user, type TestCaller } from './support/tokens.js';
+import { IdempotencyService } from '../../src/http/idempotency/idempotency.service.js';
+import { useTestApp } from '../support/app.js';
+import { createProject } from '../support/factories.js';
+import { user, type TestCaller } from '../support/tokens.js';
 
 describe('projects', () => {
   const t = useTestApp();

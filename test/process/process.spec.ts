@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MIGRATIONS } from '../migrations/index.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { jsonLines, ROOT, startProcess } from './support/process.js';
-import { authEnv } from './support/tokens.js';
+import { MIGRATIONS } from '../../migrations/index.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { jsonLines, ROOT, startProcess } from '../support/process.js';
+import { authEnv } from '../support/tokens.js';
 
 const PROBE_SERVER = join(ROOT, 'test', 'fixtures', 'probe-server.mjs');
 /** Production requires TLS to the database; these tests reach a local server without it, so run as "test". */

@@ -14,8 +14,8 @@ import {
   mergeAddons,
   parseCloudFormation,
   type Template,
-} from '../scripts/addons.js';
-import { ROOT } from './support/process.js';
+} from '../../tools/deploy/addons.js';
+import { ROOT } from '../support/process.js';
 
 const FOLDER = join(ROOT, 'copilot', 'api', 'addons');
 const MANIFEST_PATH = join(ROOT, 'copilot', 'api', 'manifest.yml');

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runJourney, summarize } from '../src/synthetics/journey.js';
-import { useTestApp } from './support/app.js';
-import { ROOT } from './support/process.js';
-import { user } from './support/tokens.js';
+import { runJourney, summarize } from '../../tools/synthetics/journey.js';
+import { useTestApp } from '../support/app.js';
+import { ROOT } from '../support/process.js';
+import { user } from '../support/tokens.js';
 
 describe('the synthetic journey', () => {
   const t = useTestApp();
@@ -39,9 +39,13 @@ describe('the synthetic journey', () => {
     const run = (args: string[]) =>
       new Promise<{ code: number | null; out: string }>((resolve) => {
         let out = '';
-        const child = spawn(process.execPath, [join(ROOT, 'dist', 'scripts', 'synthetics.js'), ...args], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
+        const child = spawn(
+          process.execPath,
+          [join(ROOT, 'dist', 'tools', 'synthetics', 'cli.js'), ...args],
+          {
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
+        );
         child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
         child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
         child.once('exit', (code) => resolve({ code, out }));

@@ -3,11 +3,11 @@
  * or, instead of --token, Cognito credentials (USER_PASSWORD_AUTH):
  *   --client-id <app client> --username <user> --password <password> [--cognito-endpoint URL | --region eu-west-1]
  *   (or --credentials-env VAR: username and password from the JSON in that variable, e.g. an injected secret)
- * Walks the critical journey (src/synthetics/journey.ts), prints one summary line, exits 1 on any failure.
+ * Walks the critical journey (./journey.ts), prints one summary line, exits 1 on any failure.
  */
 import { parseArgs } from 'node:util';
-import { signIn } from '../src/synthetics/canary.js';
-import { runJourney, summarize } from '../src/synthetics/journey.js';
+import { signIn } from './canary.js';
+import { runJourney, summarize } from './journey.js';
 
 const { values } = parseArgs({
   options: {

@@ -3,7 +3,7 @@
  * (USER_PASSWORD_AUTH over fetch), walk the journey, throw when a step fails (a throw is what marks a run failed).
  *
  * Synthetics runs this as one CommonJS file, the inline `Script` of copilot/api/addons/canary.yml rendered by
- * scripts/canary.ts. So it may use only ./journey.ts, Node globals (fetch) and the Secrets Manager client that the
+ * tools/deploy/canary.ts. So it may use only ./journey.ts, Node globals (fetch) and the Secrets Manager client that the
  * Synthetics Node.js runtime provides, loaded lazily so that tests can inject `getSecret` instead.
  *
  * Environment: BASE_URL, CANARY_SECRET_ID (a secret holding {"username": …, "password": …}), COGNITO_CLIENT_ID,

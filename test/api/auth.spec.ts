@@ -1,10 +1,10 @@
 import { createHmac, createPrivateKey, createPublicKey, randomUUID, sign as rsaSign } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { base64url, createSigningKey, serveJwks, signJwt } from '../scripts/dev-issuer.js';
-import { freePort } from '../src/database/embedded-postgres.js';
-import { createTestApp, useTestApp, type TestApp } from './support/app.js';
-import { claims, kid, sign, TEST_CLIENT_ID, TEST_ISSUER, token, user } from './support/tokens.js';
+import { base64url, createSigningKey, serveJwks, signJwt } from '../../tools/dev/dev-issuer.js';
+import { freePort } from '../../tools/dev/embedded-postgres.js';
+import { createTestApp, useTestApp, type TestApp } from '../support/app.js';
+import { claims, kid, sign, TEST_CLIENT_ID, TEST_ISSUER, token, user } from '../support/tokens.js';
 
 const ME = '/v1/me';
 const issuerPrivateKey = () => inject('signingKey').privateKeyPem;

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { addonParameters, mergeAddons, type Template } from '../scripts/addons.js';
-import { loadConfig } from '../src/config/config.js';
-import { Evaluator } from './support/cloudformation-values.js';
-import { ROOT } from './support/process.js';
+import { addonParameters, mergeAddons, type Template } from '../../tools/deploy/addons.js';
+import { loadConfig } from '../../src/config/config.js';
+import { Evaluator } from '../support/cloudformation-values.js';
+import { ROOT } from '../support/process.js';
 
 /**
  * What cfn-lint cannot see in the environment addons: the values that matter per environment (retention, deletion

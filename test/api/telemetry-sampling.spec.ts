@@ -4,15 +4,15 @@ vi.hoisted(() => {
   process.env.OTEL_TRACES_SAMPLER_ARG = '0';
 });
 // The SDK must start before http and pg load (and after the sampler is set): this import comes first.
-import { finishedSpans } from './support/telemetry.js';
+import { finishedSpans } from '../support/telemetry.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { context, trace } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { describe, expect, it } from 'vitest';
-import { useTestApp } from './support/app.js';
-import { user } from './support/tokens.js';
+import { useTestApp } from '../support/app.js';
+import { user } from '../support/tokens.js';
 
 const t = useTestApp();
 const alice = user();

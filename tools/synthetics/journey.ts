@@ -1,6 +1,6 @@
 /**
  * The critical user journey, as a synthetic check: live, ready, me, then create, read, update and delete a project.
- * Plain `fetch` and nothing else, so the same module runs from the command line (scripts/synthetics.ts), in the
+ * Plain `fetch` and nothing else, so the same module runs from the command line (tools/synthetics/cli.ts), in the
  * tests, and packaged as a CloudWatch Synthetics canary.
  */
 export interface JourneyOptions {

@@ -1,5 +1,5 @@
 /**
- * The canary's code is the journey itself: src/synthetics/journey.ts and canary.ts, compiled to CommonJS by SWC and
+ * The canary's code is the journey itself: tools/synthetics/journey.ts and canary.ts, compiled to CommonJS by SWC and
  * joined into one self-contained script, the inline `Script` of copilot/api/addons/canary.yml.
  * `npm run canary:render` rewrites that Script; `npm run canary:render -- --check` exits 1 when it is out of date
  * (test/canary.spec.ts checks the same).
@@ -8,7 +8,7 @@ import { transformSync } from '@swc/core';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-/** Modules of src/synthetics/ in the script; the last one is the entry point. */
+/** Modules of tools/synthetics/ in the script; the last one is the entry point. */
 const MODULES = ['journey', 'canary'];
 
 export const ROOT = findRoot(import.meta.dirname);
@@ -16,7 +16,7 @@ export const CANARY_TEMPLATE = join(ROOT, 'copilot', 'api', 'addons', 'canary.ym
 
 export function renderCanaryScript(root = ROOT): string {
   const modules = MODULES.map((name) => {
-    const source = readFileSync(join(root, 'src', 'synthetics', `${name}.ts`), 'utf8');
+    const source = readFileSync(join(root, 'tools', 'synthetics', `${name}.ts`), 'utf8');
     const { code } = transformSync(source, {
       filename: `${name}.ts`,
       swcrc: false,
@@ -31,7 +31,7 @@ export function renderCanaryScript(root = ROOT): string {
   });
   const entry = MODULES.at(-1)!;
   return [
-    `// Generated from src/synthetics/{${MODULES.join(',')}}.ts by \`npm run canary:render\`: edit those, not this.`,
+    `// Generated from tools/synthetics/{${MODULES.join(',')}}.ts by \`npm run canary:render\`: edit those, not this.`,
     `'use strict';`,
     `const modules = {`,
     ...modules,
@@ -69,9 +69,9 @@ export function withScript(template: string, script: string): string {
 
 function findRoot(from: string): string {
   for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
-    if (existsSync(join(dir, 'src', 'synthetics', 'journey.ts'))) return dir;
+    if (existsSync(join(dir, 'tools', 'synthetics', 'journey.ts'))) return dir;
   }
-  throw new Error(`src/synthetics/journey.ts not found above ${from}`);
+  throw new Error(`tools/synthetics/journey.ts not found above ${from}`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,7 +1,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, useTestApp, type TestApp } from './support/app.js';
-import { listRoutes } from './support/routes.js';
+import { createTestApp, useTestApp, type TestApp } from '../support/app.js';
+import { listRoutes } from '../support/routes.js';
 
 describe('OpenAPI', () => {
   const t = useTestApp();

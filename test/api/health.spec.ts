@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../src/database/embedded-postgres.js';
-import { DrainState } from '../src/health/drain-state.js';
-import { PROBLEM_TYPES } from '../src/http/problem.js';
-import { createTestApp, useTestApp, type TestApp } from './support/app.js';
+import { freePort } from '../../tools/dev/embedded-postgres.js';
+import { DrainState } from '../../src/health/drain-state.js';
+import { PROBLEM_TYPES } from '../../src/http/problem.js';
+import { createTestApp, useTestApp, type TestApp } from '../support/app.js';
 
 describe('health', () => {
   const t = useTestApp();

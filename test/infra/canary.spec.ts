@@ -8,13 +8,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compileFunction } from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { loadTemplate, mergeAddons, parseCloudFormation, type Template } from '../scripts/addons.js';
-import { CANARY_TEMPLATE, renderCanaryScript, withScript } from '../scripts/canary.js';
-import type * as CanaryModule from '../src/synthetics/canary.js';
-import { createTestApp, type TestApp } from './support/app.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { startEmulator, type Emulator } from './support/cognito-local.js';
-import { ROOT } from './support/process.js';
+import { loadTemplate, mergeAddons, parseCloudFormation, type Template } from '../../tools/deploy/addons.js';
+import { CANARY_TEMPLATE, renderCanaryScript, withScript } from '../../tools/deploy/canary.js';
+import type * as CanaryModule from '../../tools/synthetics/canary.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startEmulator, type Emulator } from '../support/cognito-local.js';
+import { ROOT } from '../support/process.js';
 
 const SECRETS_MANAGER = '@aws-sdk/client-secrets-manager';
 
@@ -38,7 +38,7 @@ function loadCanaryScript(script: string, available: Record<string, unknown> = {
 }
 
 describe('the canary script (copilot/api/addons/canary.yml, Code.Script)', () => {
-  it('is what `npm run canary:render` produces from src/synthetics now', async () => {
+  it('is what `npm run canary:render` produces from tools/synthetics now', async () => {
     const text = await readFile(CANARY_TEMPLATE, 'utf8');
     const script = renderCanaryScript();
     const inTemplate = (

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { OtlpReceiver } from './support/otlp-receiver.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { OtlpReceiver } from '../support/otlp-receiver.js';
 import { join } from 'node:path';
-import { jsonLines, ROOT, startProcess } from './support/process.js';
-import { authEnv, user } from './support/tokens.js';
+import { jsonLines, ROOT, startProcess } from '../support/process.js';
+import { authEnv, user } from '../support/tokens.js';
 
 /** The built app started as main.js starts it (SDK and loader hook first), plus probe routes. */
 const PROBE_SERVER = join(ROOT, 'test', 'fixtures', 'probe-server.mjs');

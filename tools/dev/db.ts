@@ -10,10 +10,10 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
-import { loadDatabaseConfig } from '../src/config/config.js';
-import { createDataSource } from '../src/database/data-source.js';
-import { startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
-import { runMigrations } from '../src/database/migrator.js';
+import { loadDatabaseConfig } from '../../src/config/config.js';
+import { createDataSource } from '../../src/database/data-source.js';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { runMigrations } from '../../src/database/migrator.js';
 import { devDatabase, ROOT } from './dev-database.js';
 
 const MIGRATIONS_DIR = join(ROOT, 'migrations');
@@ -60,7 +60,7 @@ async function main(command: string | undefined, name: string | undefined): Prom
         return 1;
       });
     default:
-      say('Usage: node dist/scripts/db.js migrate|revert|generate <Name>|check');
+      say('Usage: node dist/tools/dev/db.js migrate|revert|generate <Name>|check');
       return 2;
   }
 }

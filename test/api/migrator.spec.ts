@@ -1,10 +1,10 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDatabaseConfig } from '../src/config/config.js';
-import { dataSourceOptions } from '../src/database/data-source.js';
-import { pendingMigrations, runMigrations } from '../src/database/migrator.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { loadDatabaseConfig } from '../../src/config/config.js';
+import { dataSourceOptions } from '../../src/database/data-source.js';
+import { pendingMigrations, runMigrations } from '../../src/database/migrator.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 class CreateWidgets1700000000000 implements MigrationInterface {
   async up(runner: QueryRunner) {

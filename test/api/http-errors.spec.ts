@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { PROBLEM_TYPES } from '../src/http/problem.js';
-import { useTestApp } from './support/app.js';
-import { ProbeModule } from './support/probe.module.js';
+import { PROBLEM_TYPES } from '../../src/http/problem.js';
+import { useTestApp } from '../support/app.js';
+import { ProbeModule } from '../support/probe.module.js';
 
 const PROBLEM_JSON = /^application\/problem\+json/;
 
