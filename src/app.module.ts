@@ -11,6 +11,7 @@ import { loggerParams } from './logging.js';
 import { ProjectsModule } from './projects/projects.module.js';
 import { TelemetryModule } from './telemetry/telemetry.module.js';
 import { UsersModule } from './users/users.module.js';
+import { UsersService } from './users/users.service.js';
 
 @Global()
 @Module({})
@@ -26,7 +27,7 @@ class ConfigModule {
 
 /** Feature modules of the API; each owns its controllers, services and entities. */
 const FEATURES: NonNullable<ModuleMetadata['imports']> = [
-  AuthModule,
+  AuthModule.register({ module: UsersModule, provisioning: UsersService }),
   HealthModule,
   UsersModule,
   ProjectsModule,

@@ -9,7 +9,7 @@ import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.js';
 import { DrainState } from './health/drain-state.js';
 import { serveApiDocs } from './http/openapi.js';
-import { REQUEST_ID_HEADER, requestIdFor } from './http/request-id.js';
+import { REQUEST_ID_HEADER, requestIdFor } from './http/request.js';
 import { createValidationPipe } from './http/validation.js';
 import type { RequestWithRoute } from './logging.js';
 import { traceRequests } from './telemetry/server-spans.js';

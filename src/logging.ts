@@ -3,6 +3,7 @@ import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import { stdTimeFunctions } from 'pino';
 import type { AppConfig } from './config/config.js';
+import { pathOf } from './http/request.js';
 import { traceLogFields } from './telemetry/trace-context.js';
 
 /** Set by an onRequest hook (see app.ts) so the request line names the route pattern, not the raw URL. */
@@ -36,7 +37,7 @@ export function loggerParams(config: AppConfig): Params {
           id: req.id,
           method: req.method,
           // The query string may carry secrets (e.g. signed links): log the path only.
-          path: req.url?.split('?')[0],
+          path: pathOf(req.url),
         }),
         res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
       },
@@ -60,7 +61,7 @@ export function loggerParams(config: AppConfig): Params {
 
 /** `GET /v1/projects/:id 200 3ms`: the route pattern when a route matched, never a query string. */
 function requestSummary(req: IncomingMessage, res: ServerResponse, responseTime?: number): string {
-  const route = (req as RequestWithRoute).routePattern ?? req.url?.split('?')[0];
+  const route = (req as RequestWithRoute).routePattern ?? pathOf(req.url);
   return `${req.method} ${route} ${res.statusCode}${responseTime === undefined ? '' : ` ${Math.round(responseTime)}ms`}`;
 }
 

@@ -1,12 +1,12 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { RETRY_AFTER_SECONDS } from '../http/problem.filter.js';
 import { ProblemException } from '../http/problem.js';
-import { UsersService } from '../users/users.service.js';
+import { retryAfter } from '../http/retry-after.js';
 import { ACCESS_POLICY, isAllowed, type AccessPolicy, type RequestWithPrincipal } from './access-policy.js';
 import type { AuthenticatedUser } from './principal.js';
 import { InvalidTokenError, SigningKeysUnavailableError, TokenVerifier } from './token-verifier.js';
+import { UserProvisioning } from './user-provisioning.js';
 
 /** Cognito access tokens are ~1 KB; anything much larger is not one. */
 const MAX_TOKEN_LENGTH = 8 * 1024;
@@ -21,7 +21,7 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: TokenVerifier,
-    private readonly users: UsersService,
+    private readonly users: UserProvisioning,
     @InjectPinoLogger(AuthGuard.name) private readonly logger: PinoLogger,
   ) {}
 
@@ -42,7 +42,7 @@ export class AuthGuard implements CanActivate {
         ? ({
             ...principal,
             kind: 'user',
-            userId: await this.users.provision(principal),
+            userId: await this.users.userIdFor(principal),
           } satisfies AuthenticatedUser)
         : principal;
     return true;
@@ -65,7 +65,7 @@ export class AuthGuard implements CanActivate {
         this.logger.error({ err: error.cause }, 'cannot load the signing keys (JWKS)');
         throw new ProblemException(503, {
           detail: 'Tokens cannot be verified right now; retry later.',
-          headers: { 'retry-after': RETRY_AFTER_SECONDS },
+          headers: retryAfter('signingKeysUnavailable'),
         });
       }
       throw error;

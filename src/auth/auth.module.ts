@@ -1,18 +1,20 @@
-import { Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type Type,
+} from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { retryWithBackoff } from '../retry.js';
-import { UsersModule } from '../users/users.module.js';
 import { AuthGuard } from './auth.guard.js';
 import { TokenVerifier } from './token-verifier.js';
+import { UserProvisioning } from './user-provisioning.js';
 
 const MAX_RETRY_DELAY_MS = 30_000;
 
-@Module({
-  imports: [UsersModule],
-  providers: [TokenVerifier, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [TokenVerifier],
-})
+@Module({})
 export class AuthModule implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly stopping = new AbortController();
 
@@ -20,6 +22,21 @@ export class AuthModule implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly tokens: TokenVerifier,
     @InjectPinoLogger(AuthModule.name) private readonly logger: PinoLogger,
   ) {}
+
+  /** The global guard and the token verifier; `users` provides {@link UserProvisioning} from its module. */
+  static register(users: { module: Type; provisioning: Type<UserProvisioning> }): DynamicModule {
+    return {
+      module: AuthModule,
+      global: true,
+      imports: [users.module],
+      providers: [
+        TokenVerifier,
+        { provide: UserProvisioning, useExisting: users.provisioning },
+        { provide: APP_GUARD, useClass: AuthGuard },
+      ],
+      exports: [TokenVerifier],
+    };
+  }
 
   /** Loads the signing keys in the background (readiness is 503 until then), retrying with backoff. */
   onApplicationBootstrap(): void {

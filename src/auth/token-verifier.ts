@@ -9,6 +9,7 @@ import {
 } from 'aws-jwt-verify/error';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
+import { LRUCache } from 'lru-cache';
 import { createHash } from 'node:crypto';
 import { APP_CONFIG, type AppConfig, type AuthConfig } from '../config/config.js';
 import type { Principal } from './principal.js';
@@ -26,8 +27,9 @@ export class SigningKeysUnavailableError extends Error {}
 const JWKS_TIMEOUT_MS = 3_000;
 const CACHE_MAX_ENTRIES = 10_000;
 
-interface CachedPrincipal {
+interface VerifiedToken {
   principal: Principal;
+  /** `nbf`, seconds since the epoch. */
   notBefore?: number;
 }
 
@@ -38,7 +40,7 @@ interface CachedPrincipal {
 @Injectable()
 export class TokenVerifier {
   private readonly verifier: { verify(token: string): Promise<JwtPayload>; hydrate(): Promise<void> };
-  private readonly verified = new Map<string, CachedPrincipal>();
+  private readonly verified = new LRUCache<string, VerifiedToken>({ max: CACHE_MAX_ENTRIES });
   private keysLoaded = false;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
@@ -57,23 +59,21 @@ export class TokenVerifier {
 
   async verify(token: string): Promise<Principal> {
     const key = createHash('sha256').update(token).digest('base64url');
-    const now = Date.now() / 1000;
     const cached = this.verified.get(key);
-    if (cached) {
-      this.verified.delete(key);
-      if (cached.principal.expiresAt > now && (cached.notBefore === undefined || cached.notBefore <= now)) {
-        this.verified.set(key, cached); // most recently used goes last
-        return cached.principal;
-      }
+    if (cached && (cached.notBefore === undefined || cached.notBefore <= Date.now() / 1000)) {
+      return cached.principal;
     }
-
     const payload = await this.verifyWithLibrary(token);
     const principal = toPrincipal(payload);
-    if (this.verified.size >= CACHE_MAX_ENTRIES) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(key, {
-      principal,
-      notBefore: typeof payload.nbf === 'number' ? payload.nbf : undefined,
-    });
+    // Kept no longer than the token is valid.
+    const ttl = principal.expiresAt * 1000 - Date.now();
+    if (ttl > 0) {
+      this.verified.set(
+        key,
+        { principal, notBefore: typeof payload.nbf === 'number' ? payload.nbf : undefined },
+        { ttl },
+      );
+    }
     return principal;
   }
 

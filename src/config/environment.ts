@@ -1,221 +1,185 @@
-import { Transform } from 'class-transformer';
-import {
-  ArrayNotEmpty,
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsNumber,
-  IsOptional,
-  IsString,
-  IsUrl,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-  ValidateIf,
-} from 'class-validator';
-
-/** Turns an environment string into a number; anything else stays as-is so the validator reports it. */
-const toInt = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
-
-const toNumber = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
-
-const toBoolean = ({ value }: { value: unknown }): unknown => {
-  if (typeof value !== 'string') return value;
-  const normalized = value.trim().toLowerCase();
-  if (['true', '1', 'yes'].includes(normalized)) return true;
-  if (['false', '0', 'no', ''].includes(normalized)) return false;
-  return value;
-};
-
-const toList = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string'
-    ? value
-        .split(',')
-        .map((item) => item.trim())
-        .filter(Boolean)
-    : value;
-
-export const NODE_ENVS = ['development', 'test', 'production'] as const;
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export const DB_SSL_MODES = ['disable', 'require', 'verify-full'] as const;
-export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
-export const SIGNAL_EXPORTERS = ['otlp', 'console', 'none'] as const;
-export const TRACE_SAMPLERS = [
-  'always_on',
-  'always_off',
-  'traceidratio',
-  'parentbased_always_on',
-  'parentbased_always_off',
-  'parentbased_traceidratio',
-] as const;
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 
 /**
- * The process environment as Runway reads it: one property per variable, with its default.
- * Every variable is documented in README.md ("Configuration") and in .env.example.
+ * Every environment variable Runway reads, with its type, range and default — the one place a variable is declared
+ * — and the rules that relate several of them. docs/configuration.md and .env.example document each variable, and a
+ * test checks that every one of them changes the configuration.
  */
-export class Environment {
-  @IsIn(NODE_ENVS)
-  NODE_ENV: (typeof NODE_ENVS)[number] = 'development';
+const choice = <T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: `must be one of ${values.join(', ')}` });
 
-  @IsString()
-  @MinLength(1)
-  HOST = '0.0.0.0';
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER, problem?: string) => {
+  const error =
+    problem ??
+    (max === Number.MAX_SAFE_INTEGER
+      ? `must be an integer ≥ ${min}`
+      : `must be an integer from ${min} to ${max}`);
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(65535)
-  PORT = 3000;
+const flag = () => z.stringbool({ error: 'must be true or false' });
 
-  @IsIn(LOG_LEVELS)
-  LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+const url = (protocols: string, error: string) => z.url({ protocol: new RegExp(`^(${protocols})$`), error });
 
-  @IsOptional()
-  @IsUrl(
-    { protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true },
-    { message: 'must be a postgres:// or postgresql:// URL' },
-  )
-  DATABASE_URL?: string;
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** http:// is for emulators and the dev issuer on this machine only. */
+const localOrHttps = (error: string) =>
+  url('http|https', error).refine(
+    (value) => value.startsWith('https:') || LOOPBACK_HOSTS.has(new URL(value).hostname),
+    'may use http:// only for a loopback host (localhost, 127.0.0.1, [::1])',
+  );
 
-  @ValidateIf((env: Environment) => env.DATABASE_URL === undefined)
-  @IsString({
-    message: 'is required when DATABASE_URL is not set (JSON: username, password, host, port, dbname)',
+const list = (item: z.ZodType<string, string>, text = z.string()) =>
+  text.transform((value) => value.split(',').flatMap((entry) => entry.trim() || [])).pipe(z.array(item));
+
+const required = (what: string) => ({
+  error: (issue: { input: unknown }) => (issue.input === undefined ? `is required: ${what}` : undefined),
+});
+
+/** DB_SECRET: the JSON secret of Copilot's Aurora addon, {username,password,host,port,dbname,...}. */
+export const databaseSecret = z
+  .string()
+  .transform((text, context) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      context.addIssue('is not JSON');
+      return z.NEVER;
+    }
   })
-  DB_SECRET?: string;
+  .pipe(
+    z.object({
+      username: z.string().min(1),
+      password: z.string().min(1),
+      host: z.string().min(1),
+      port: z.coerce.number().int().min(1).max(65535).default(5432),
+      dbname: z.string().min(1),
+    }),
+  );
 
-  @IsIn(DB_SSL_MODES)
-  DB_SSL_MODE: (typeof DB_SSL_MODES)[number] = 'disable';
+const readableFile = z.string().transform((path, context) => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    context.addIssue('cannot be read');
+    return z.NEVER;
+  }
+});
 
-  @IsOptional()
-  @IsString()
-  DB_SSL_CA_FILE?: string;
+export const ENVIRONMENT = {
+  NODE_ENV: choice(['development', 'test', 'production']).default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: integer(0, 65535).default(3000),
+  LOG_LEVEL: choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(2)
-  @Max(200)
-  DB_POOL_MAX = 10;
+  DATABASE_URL: url('postgres|postgresql', 'must be a postgres:// or postgresql:// URL').optional(),
+  /** Read when DATABASE_URL is absent (see RULES). */
+  DB_SECRET: z.string().optional(),
+  DB_SSL_MODE: choice(['disable', 'require', 'verify-full']).default('disable'),
+  DB_SSL_CA_FILE: readableFile.optional(),
+  DB_POOL_MAX: integer(2, 200).default(10),
+  DB_CONNECT_TIMEOUT_MS: integer(100).default(5_000),
+  DB_STATEMENT_TIMEOUT_MS: integer(100).default(15_000),
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: integer(100).default(30_000),
+  MIGRATE_ON_START: flag().default(false),
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
-  DB_CONNECT_TIMEOUT_MS = 5000;
+  HTTP_BODY_LIMIT_BYTES: integer(1024, 100 * 1024 * 1024).default(1024 * 1024),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: integer(
+    61_000,
+    undefined,
+    'must be at least 61000 (above the load balancer idle timeout of 60 s)',
+  ).default(65_000),
+  CORS_ORIGINS: list(
+    url('http|https', 'must be a comma-separated list of origins such as https://app.example.com'),
+  ).default([]),
+  SHUTDOWN_TIMEOUT_MS: integer(0, 120_000).default(25_000),
+  API_DOCS_ENABLED: flag().default(true),
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
-  DB_STATEMENT_TIMEOUT_MS = 15000;
+  COGNITO_USER_POOL_ID: z
+    .string(required('the Cognito user pool id, such as eu-west-1_AbCdEf123'))
+    .regex(/^[\w-]+_[A-Za-z0-9]+$/, 'must be a Cognito user pool id, such as eu-west-1_AbCdEf123'),
+  COGNITO_CLIENT_ID: list(
+    z.string().regex(/^[\w-]{1,128}$/, 'must be a comma-separated list of app client ids'),
+    z.string(required('the app client id(s) whose access tokens are accepted, comma-separated')),
+  ).pipe(z.array(z.string()).min(1, 'is required: the app client id(s) whose access tokens are accepted')),
+  COGNITO_JWKS_URL: localOrHttps('must be an http(s) URL of a JWKS document').optional(),
+  COGNITO_ISSUER: localOrHttps('must be a URL').optional(),
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
-  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = 30000;
+  OTEL_SERVICE_NAME: z.string().max(63).default('runway'),
+  DEPLOYMENT_ENVIRONMENT: z.string().max(63).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(
+    'http|https',
+    'must be an http(s) URL such as http://localhost:4318',
+  ).optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: choice(['http/protobuf', 'http/json', 'grpc']).default('http/protobuf'),
+  OTEL_TRACES_EXPORTER: choice(['otlp', 'console', 'none']).default('otlp'),
+  OTEL_METRICS_EXPORTER: choice(['otlp', 'console', 'none']).default('otlp'),
+  OTEL_TRACES_SAMPLER: choice([
+    'always_on',
+    'always_off',
+    'traceidratio',
+    'parentbased_always_on',
+    'parentbased_always_off',
+    'parentbased_traceidratio',
+  ]).default('parentbased_always_on'),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce
+    .number({ error: 'must be a ratio between 0 and 1' })
+    .min(0, 'must be a ratio between 0 and 1')
+    .max(1, 'must be a ratio between 0 and 1')
+    .optional(),
+  OTEL_SDK_DISABLED: flag().default(false),
+  XRAY_TRACE_IDS: flag().default(true),
+};
 
-  @Transform(toBoolean)
-  @IsBoolean()
-  MIGRATE_ON_START = false;
+export type Variable = keyof typeof ENVIRONMENT;
+export type Environment = z.output<z.ZodObject<typeof ENVIRONMENT>>;
+export const VARIABLES = Object.keys(ENVIRONMENT) as Variable[];
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1024)
-  @Max(100 * 1024 * 1024)
-  HTTP_BODY_LIMIT_BYTES = 1024 * 1024;
-
-  @Transform(toInt)
-  @IsInt()
-  @Min(61_000, { message: 'must be at least 61000 (above the load balancer idle timeout of 60 s)' })
-  HTTP_KEEP_ALIVE_TIMEOUT_MS = 65_000;
-
-  @Transform(toList)
-  @IsUrl(
-    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
-    { each: true, message: 'must be a comma-separated list of origins such as https://app.example.com' },
-  )
-  CORS_ORIGINS: string[] = [];
-
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(120_000)
-  SHUTDOWN_TIMEOUT_MS = 25_000;
-
-  @Transform(toBoolean)
-  @IsBoolean()
-  API_DOCS_ENABLED = true;
-
-  @IsString()
-  @MaxLength(63)
-  OTEL_SERVICE_NAME = 'runway';
-
-  /** `deployment.environment.name` on traces and metrics (the Copilot environment: test, prod). */
-  @IsOptional()
-  @IsString()
-  @MaxLength(63)
-  DEPLOYMENT_ENVIRONMENT?: string;
-
-  /** Where traces and metrics go (an OpenTelemetry collector); unset: nothing is exported. */
-  @IsOptional()
-  @IsUrl(
-    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
-    { message: 'must be an http(s) URL such as http://localhost:4318' },
-  )
-  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
-
-  @IsIn(OTLP_PROTOCOLS)
-  OTEL_EXPORTER_OTLP_PROTOCOL: (typeof OTLP_PROTOCOLS)[number] = 'http/protobuf';
-
-  @IsIn(SIGNAL_EXPORTERS)
-  OTEL_TRACES_EXPORTER: (typeof SIGNAL_EXPORTERS)[number] = 'otlp';
-
-  @IsIn(SIGNAL_EXPORTERS)
-  OTEL_METRICS_EXPORTER: (typeof SIGNAL_EXPORTERS)[number] = 'otlp';
-
-  @IsIn(TRACE_SAMPLERS)
-  OTEL_TRACES_SAMPLER: (typeof TRACE_SAMPLERS)[number] = 'parentbased_always_on';
-
-  @IsOptional()
-  @Transform(toNumber)
-  @IsNumber({}, { message: 'must be a ratio between 0 and 1' })
-  @Min(0, { message: 'must be a ratio between 0 and 1' })
-  @Max(1, { message: 'must be a ratio between 0 and 1' })
-  OTEL_TRACES_SAMPLER_ARG?: number;
-
-  @Transform(toBoolean)
-  @IsBoolean()
-  OTEL_SDK_DISABLED = false;
-
-  /** X-Ray-compatible trace ids, `X-Amzn-Trace-Id` propagation and `xray_trace_id` in logs. */
-  @Transform(toBoolean)
-  @IsBoolean()
-  XRAY_TRACE_IDS = true;
-
-  @Matches(/^[\w-]+_[A-Za-z0-9]+$/, {
-    message: 'is required: the Cognito user pool id, such as eu-west-1_AbCdEf123',
-  })
-  COGNITO_USER_POOL_ID: string;
-
-  @Transform(toList)
-  @ArrayNotEmpty({
-    message: 'is required: the app client id(s) whose access tokens are accepted, comma-separated',
-  })
-  @Matches(/^[\w-]{1,128}$/, { each: true, message: 'must be a comma-separated list of app client ids' })
-  COGNITO_CLIENT_ID: string[];
-
-  @IsOptional()
-  @IsUrl(
-    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
-    { message: 'must be an http(s) URL of a JWKS document' },
-  )
-  COGNITO_JWKS_URL?: string;
-
-  @IsOptional()
-  @IsUrl(
-    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
-    { message: 'must be a URL' },
-  )
-  COGNITO_ISSUER?: string;
+/** A rule relating variables, reported on `variable`; skipped while a variable it reads is itself invalid. */
+export interface Rule {
+  variable: Variable;
+  reads: Variable[];
+  holds(env: Environment): boolean;
+  problem: string;
+  productionOnly?: true;
 }
+
+const COGNITO_POOL_ID = /^[a-z]{2}(-gov)?-[a-z]+-\d_[A-Za-z0-9]+$/;
+const EMULATORS_ONLY = 'is for local issuers and emulators; not allowed when NODE_ENV=production';
+
+export const RULES: Rule[] = [
+  {
+    variable: 'DB_SECRET',
+    reads: ['DATABASE_URL'],
+    holds: (env) => env.DATABASE_URL !== undefined || databaseSecret.safeParse(env.DB_SECRET).success,
+    problem: 'is required when DATABASE_URL is not set: JSON with username, password, host, port and dbname',
+  },
+  {
+    variable: 'COGNITO_USER_POOL_ID',
+    reads: ['COGNITO_ISSUER'],
+    holds: (env) => env.COGNITO_ISSUER !== undefined || COGNITO_POOL_ID.test(env.COGNITO_USER_POOL_ID),
+    problem: 'is not a Cognito pool id (region_id); emulator pools need COGNITO_ISSUER as well',
+  },
+  {
+    variable: 'DB_SSL_MODE',
+    reads: [],
+    holds: (env) => env.DB_SSL_MODE !== 'disable',
+    problem: 'must be require or verify-full when NODE_ENV=production',
+    productionOnly: true,
+  },
+  {
+    variable: 'COGNITO_JWKS_URL',
+    reads: [],
+    holds: (env) => !env.COGNITO_JWKS_URL?.startsWith('http:'),
+    problem: EMULATORS_ONLY,
+    productionOnly: true,
+  },
+  {
+    variable: 'COGNITO_ISSUER',
+    reads: [],
+    holds: (env) => env.COGNITO_ISSUER === undefined,
+    problem: EMULATORS_ONLY,
+    productionOnly: true,
+  },
+];

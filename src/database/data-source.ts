@@ -1,18 +1,23 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations/index.js';
 import type { DatabaseConfig } from '../config/config.js';
-import { ENTITIES } from './entities.js';
+import { MIGRATIONS_TABLE } from './database.repository.js';
 
-export const MIGRATIONS_TABLE = 'migrations';
-
-/** The one data source definition: the app, the migration scripts and the tests all build it from here. */
-export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
+/**
+ * The one data source definition: the app, the migration scripts and the tests all build it from here. Entities are
+ * registered by the feature modules that own them (`TypeOrmModule.forFeature`); tools that compare entities with
+ * migrations pass them in.
+ */
+export function dataSourceOptions(
+  database: DatabaseConfig,
+  entities: DataSourceOptions['entities'] = [],
+): DataSourceOptions {
   return {
     type: 'postgres',
     url: database.url,
     ssl: database.ssl,
     applicationName: 'runway',
-    entities: ENTITIES,
+    entities,
     migrations: MIGRATIONS,
     migrationsTableName: MIGRATIONS_TABLE,
     migrationsTransactionMode: 'each',
@@ -29,6 +34,9 @@ export function dataSourceOptions(database: DatabaseConfig): DataSourceOptions {
   };
 }
 
-export function createDataSource(database: DatabaseConfig): DataSource {
-  return new DataSource(dataSourceOptions(database));
+export function createDataSource(
+  database: DatabaseConfig,
+  entities?: DataSourceOptions['entities'],
+): DataSource {
+  return new DataSource(dataSourceOptions(database, entities));
 }

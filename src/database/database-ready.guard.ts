@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { DataSource } from 'typeorm';
-import { RETRY_AFTER_SECONDS } from '../http/problem.filter.js';
 import { PROBLEM_TYPES, ProblemException } from '../http/problem.js';
+import { retryAfter } from '../http/retry-after.js';
 
 const WORKS_WITHOUT_DATABASE = 'runway:worksWithoutDatabase';
 
@@ -27,7 +27,7 @@ export class DatabaseReadyGuard implements CanActivate {
     throw new ProblemException(503, {
       type: PROBLEM_TYPES.databaseUnavailable,
       detail: 'The database is unavailable; retry later.',
-      headers: { 'retry-after': RETRY_AFTER_SECONDS },
+      headers: retryAfter('databaseUnavailable'),
     });
   }
 }

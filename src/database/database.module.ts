@@ -4,8 +4,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { DatabaseConnector } from './database-connector.js';
 import { DatabaseReadyGuard } from './database-ready.guard.js';
+import { Database } from './database.js';
 import { dataSourceOptions } from './data-source.js';
-import { Transactions } from './transactions.js';
 
 @Global()
 @Module({
@@ -15,11 +15,12 @@ import { Transactions } from './transactions.js';
       // DatabaseConnector opens the connection, so a database outage at boot does not stop the process.
       useFactory: (config: AppConfig) => ({
         ...dataSourceOptions(config.database),
+        autoLoadEntities: true,
         manualInitialization: true,
       }),
     }),
   ],
-  providers: [DatabaseConnector, Transactions, { provide: APP_GUARD, useClass: DatabaseReadyGuard }],
-  exports: [Transactions],
+  providers: [DatabaseConnector, Database, { provide: APP_GUARD, useClass: DatabaseReadyGuard }],
+  exports: [Database],
 })
 export class DatabaseModule {}

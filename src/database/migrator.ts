@@ -1,8 +1,5 @@
 import { MigrationExecutor, type DataSource } from 'typeorm';
-import { MIGRATIONS_TABLE } from './data-source.js';
-
-/** Arbitrary but fixed: every Runway process takes the same lock before migrating. */
-const MIGRATION_LOCK_KEY = 7_311_042_977;
+import { appliedMigrations, lockForMigrations, unlockMigrations } from './database.repository.js';
 
 /**
  * Applies pending migrations under a session-level PostgreSQL advisory lock, so instances that start at once
@@ -10,23 +7,20 @@ const MIGRATION_LOCK_KEY = 7_311_042_977;
  * Returns the names of the migrations this call applied.
  */
 export async function runMigrations(dataSource: DataSource): Promise<string[]> {
-  const runner = dataSource.createQueryRunner('master');
-  await runner.connect();
+  const session = dataSource.createQueryRunner('master');
+  await session.connect();
   try {
-    // A long migration (or waiting for another instance's) must not hit the API's statement timeout.
-    await runner.query('SET statement_timeout = 0');
-    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await lockForMigrations(session);
     try {
-      const executor = new MigrationExecutor(dataSource, runner);
+      const executor = new MigrationExecutor(dataSource, session);
       executor.transaction = 'each';
       const applied = await executor.executePendingMigrations();
       return applied.map((migration) => migration.name);
     } finally {
-      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      await unlockMigrations(session).catch(() => undefined);
     }
   } finally {
-    await runner.query('RESET statement_timeout').catch(() => undefined);
-    await runner.release();
+    await session.release();
   }
 }
 
@@ -34,12 +28,6 @@ export async function runMigrations(dataSource: DataSource): Promise<string[]> {
 export async function pendingMigrations(dataSource: DataSource): Promise<string[]> {
   const known = dataSource.migrations.map((migration) => migration.name ?? migration.constructor.name);
   if (known.length === 0) return [];
-  const rows = await dataSource
-    .query<{ name: string }[]>(`SELECT name FROM "${MIGRATIONS_TABLE}"`)
-    .catch((error: { code?: string }) => {
-      if (error.code === '42P01') return []; // the table does not exist yet: nothing applied
-      throw error;
-    });
-  const applied = new Set(rows.map((row) => row.name));
+  const applied = await appliedMigrations(dataSource);
   return known.filter((name) => !applied.has(name));
 }

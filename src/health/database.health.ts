@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
+import { ping } from '../database/database.repository.js';
 import { pendingMigrations } from '../database/migrator.js';
 
 const PING_TIMEOUT_MS = 1_000;
@@ -20,7 +21,7 @@ export class DatabaseHealthIndicator {
       .check('database')
       .attempt(async () => {
         if (!this.dataSource.isInitialized) throw new Error('not connected');
-        await this.dataSource.query('SELECT 1');
+        await ping(this.dataSource);
       })
       .withTimeout(PING_TIMEOUT_MS);
   }

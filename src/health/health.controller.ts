@@ -4,9 +4,9 @@ import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { Public } from '../auth/access-policy.js';
 import { TokenVerifier } from '../auth/token-verifier.js';
 import { WorksWithoutDatabase } from '../database/database-ready.guard.js';
-import { RETRY_AFTER_SECONDS } from '../http/problem.filter.js';
 import { ApiProblems } from '../http/problem.dto.js';
 import { PROBLEM_TYPES, ProblemException } from '../http/problem.js';
+import { retryAfter } from '../http/retry-after.js';
 import { DatabaseHealthIndicator } from './database.health.js';
 import { DrainState } from './drain-state.js';
 
@@ -65,6 +65,6 @@ function notReady(detail: string, checks: Record<string, unknown>): ProblemExcep
     type: PROBLEM_TYPES.notReady,
     detail,
     extensions: { checks },
-    headers: { 'retry-after': RETRY_AFTER_SECONDS },
+    headers: retryAfter('notReady'),
   });
 }

@@ -1,7 +1,10 @@
 import { Global, Module } from '@nestjs/common';
-import { ResourceHeadersInterceptor } from './etag.js';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { IdempotencyKey } from './idempotency/idempotency-key.entity.js';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor.js';
+import { IdempotencyRepository } from './idempotency/idempotency.repository.js';
 import { IdempotencyService } from './idempotency/idempotency.service.js';
+import { ResourceHeadersInterceptor } from './resource-headers.js';
 
 /**
  * Cross-cutting HTTP mechanisms, applied where they are used (`@ResourceHeaders()` on a controller,
@@ -9,7 +12,8 @@ import { IdempotencyService } from './idempotency/idempotency.service.js';
  */
 @Global()
 @Module({
-  providers: [IdempotencyService, IdempotencyInterceptor, ResourceHeadersInterceptor],
+  imports: [TypeOrmModule.forFeature([IdempotencyKey])],
+  providers: [IdempotencyService, IdempotencyRepository, IdempotencyInterceptor, ResourceHeadersInterceptor],
   exports: [IdempotencyService, IdempotencyInterceptor, ResourceHeadersInterceptor],
 })
 export class HttpModule {}

@@ -7,7 +7,7 @@ export const MAX_PAGE_SIZE = 100;
 
 /** `?limit=&cursor=` for keyset pagination: the cursor is opaque to clients. */
 export class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 20 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -28,13 +28,9 @@ export interface Page<T> {
 }
 
 /** OpenAPI schema of a page of `item`. */
-export function pageSchema(item: { name: string }): {
-  type: 'object';
-  properties: Record<string, object>;
-  required: string[];
-} {
+export function pageSchema(item: { name: string }) {
   return {
-    type: 'object',
+    type: 'object' as const,
     properties: {
       items: { type: 'array', items: { $ref: `#/components/schemas/${item.name}` } },
       nextCursor: {
@@ -46,28 +42,22 @@ export function pageSchema(item: { name: string }): {
   };
 }
 
-export function encodeCursor(position: Record<string, string>): string {
-  return Buffer.from(JSON.stringify(position)).toString('base64url');
-}
-
-/** Decodes a cursor made by {@link encodeCursor}, checking each field; anything else is a 400. */
-export function decodeCursor<K extends string>(cursor: string, fields: Record<K, RegExp>): Record<K, string> {
+/**
+ * A cursor holds the sort key of the last item of a page, `{"after": key}` encoded so that clients treat it as
+ * opaque. Decoding checks the key against its pattern; anything else is a 400.
+ */
+export function decodeCursor(cursor: string, key: RegExp): string {
   let position: unknown;
   try {
     position = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     position = undefined;
   }
-  const valid =
-    typeof position === 'object' &&
-    position !== null &&
-    Object.entries(fields).every(([key, pattern]) => {
-      const value = (position as Record<string, unknown>)[key];
-      return typeof value === 'string' && (pattern as RegExp).test(value);
-    });
-  if (!valid)
+  const after = (position as { after?: unknown } | null | undefined)?.after;
+  if (typeof after !== 'string' || !key.test(after)) {
     throw new ProblemException(400, { detail: 'The cursor is malformed; use the nextCursor of a page.' });
-  return position as Record<K, string>;
+  }
+  return after;
 }
 
 /** Keyset page from `limit + 1` rows: the extra row only tells whether there is a next page. */
@@ -75,12 +65,13 @@ export function toPage<Row, Item>(
   rows: Row[],
   limit: number,
   toItem: (row: Row) => Item,
-  cursorOf: (row: Row) => Record<string, string>,
+  sortKeyOf: (row: Row) => string,
 ): Page<Item> {
   const hasMore = rows.length > limit;
   const pageRows = hasMore ? rows.slice(0, limit) : rows;
+  const after = hasMore ? sortKeyOf(pageRows.at(-1)!) : undefined;
   return {
     items: pageRows.map(toItem),
-    nextCursor: hasMore ? encodeCursor(cursorOf(pageRows.at(-1)!)) : null,
+    nextCursor: after === undefined ? null : Buffer.from(JSON.stringify({ after })).toString('base64url'),
   };
 }

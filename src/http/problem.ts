@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
+import { violatedUniqueConstraint } from '../database/postgres-errors.js';
 
 /** RFC 9457 problem details, plus Runway's extension members. */
 export interface ProblemDetails {
@@ -36,6 +37,28 @@ export class ProblemException extends HttpException {
   }
 }
 
+/** 404 for a resource that does not exist, or is not the caller's (never reveal which). */
+export function notFound(name: string): ProblemException {
+  return new ProblemException(404, { detail: `No such ${name}.` });
+}
+
 export function statusTitle(status: number): string {
   return STATUS_CODES[status] ?? 'Error';
+}
+
+/**
+ * Runs a write; when it violates one of the named unique constraints, answers 409 with that constraint's message
+ * (`{ uq_projects_owner_name: 'You already have a project with this name.' }`).
+ */
+export async function conflictOnDuplicate<T>(
+  duplicates: Record<string, string>,
+  write: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    const detail = duplicates[violatedUniqueConstraint(error) ?? ''];
+    if (detail) throw new ProblemException(409, { detail });
+    throw error;
+  }
 }

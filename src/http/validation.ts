@@ -1,4 +1,6 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ParseUUIDPipe, ValidationPipe, type Type, type ValidationError } from '@nestjs/common';
+import { PartialType } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import { ValidateIf } from 'class-validator';
 import { PROBLEM_TYPES, ProblemException } from './problem.js';
 
@@ -35,3 +37,15 @@ export function fieldErrors(errors: ValidationError[], parent = ''): FieldError[
 
 /** The field may be absent, but not null (class-validator's @IsOptional lets null through). */
 export const Optional = () => ValidateIf((_object, value) => value !== undefined);
+
+/** Surrounding white space is dropped before validation. */
+export const Trim = () =>
+  Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
+
+/** A PATCH body: every field of `base` optional, but none may be null, and nothing else is accepted. */
+export const StrictPartialType = <T>(base: Type<T>) => PartialType(base, { skipNullProperties: false });
+
+/** Path ids are UUIDs; anything else is a 400 (never a 404 or a database error). */
+export const ParseId = new ParseUUIDPipe({ errorHttpStatusCode: 400 });
+
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

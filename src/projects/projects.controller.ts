@@ -1,16 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Headers,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Patch,
-  Post,
-  Query,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -21,21 +9,17 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import type { ExpectedVersion } from '../database/versioning.js';
 import { CurrentUser, SignedIn } from '../auth/access-policy.js';
 import type { AuthenticatedUser } from '../auth/principal.js';
-import { ResourceHeaders } from '../http/etag.js';
 import { Idempotent } from '../http/idempotency/idempotency.interceptor.js';
 import { pageSchema } from '../http/pagination.js';
+import { ApiIfMatch, IfMatch } from '../http/preconditions.js';
 import { ApiProblems } from '../http/problem.dto.js';
+import { ResourceHeaders } from '../http/resource-headers.js';
+import { ParseId } from '../http/validation.js';
 import { CreateProjectDto, ListProjectsQuery, ProjectDto, UpdateProjectDto } from './projects.dto.js';
 import { ProjectsService } from './projects.service.js';
-
-const ID = new ParseUUIDPipe({ errorHttpStatusCode: 400 });
-const IF_MATCH = ApiHeader({
-  name: 'If-Match',
-  required: false,
-  description: 'The ETag you last read; the write fails with 412 if the project changed since',
-});
 
 @ApiTags('projects')
 @ApiBearerAuth()
@@ -69,35 +53,35 @@ export class ProjectsController {
   @ApiOperation({ summary: 'One of your projects' })
   @ApiOkResponse({ type: ProjectDto, description: 'ETag header set' })
   @ApiProblems(400, 404)
-  get(@CurrentUser() caller: AuthenticatedUser, @Param('id', ID) id: string) {
+  get(@CurrentUser() caller: AuthenticatedUser, @Param('id', ParseId) id: string) {
     return this.projects.get(caller.userId, id);
   }
 
   @Patch(':id')
-  @IF_MATCH
+  @ApiIfMatch('project')
   @ApiOperation({ summary: 'Change a project (name, description, status)' })
   @ApiOkResponse({ type: ProjectDto })
   @ApiProblems(400, 404, 409, 412, 413, 415)
   update(
     @CurrentUser() caller: AuthenticatedUser,
-    @Param('id', ID) id: string,
+    @Param('id', ParseId) id: string,
     @Body() changes: UpdateProjectDto,
-    @Headers('if-match') ifMatch?: string,
+    @IfMatch() expected: ExpectedVersion,
   ) {
-    return this.projects.update(caller.userId, id, changes, ifMatch);
+    return this.projects.update(caller.userId, id, changes, expected);
   }
 
   @Delete(':id')
   @HttpCode(204)
-  @IF_MATCH
+  @ApiIfMatch('project')
   @ApiOperation({ summary: 'Delete a project' })
   @ApiNoContentResponse()
   @ApiProblems(400, 404, 412)
   remove(
     @CurrentUser() caller: AuthenticatedUser,
-    @Param('id', ID) id: string,
-    @Headers('if-match') ifMatch?: string,
+    @Param('id', ParseId) id: string,
+    @IfMatch() expected: ExpectedVersion,
   ) {
-    return this.projects.remove(caller.userId, id, ifMatch);
+    return this.projects.remove(caller.userId, id, expected);
   }
 }

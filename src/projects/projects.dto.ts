@@ -1,15 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
-import { Optional } from '../http/validation.js';
 import { PageQuery } from '../http/pagination.js';
+import { Optional, StrictPartialType, Trim } from '../http/validation.js';
 import { PROJECT_STATUSES, type ProjectStatus } from './project.entity.js';
-
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class CreateProjectDto {
   @ApiProperty({ minLength: 1, maxLength: 120, description: 'Unique among your projects' })
-  @Transform(trim)
+  @Trim()
   @IsString()
   @Length(1, 120)
   name: string;
@@ -26,26 +23,8 @@ export class CreateProjectDto {
   status?: ProjectStatus;
 }
 
-/** Every field optional; `id`, `ownerId`, `version`, timestamps and anything else are refused (400). */
-export class UpdateProjectDto {
-  @ApiPropertyOptional({ minLength: 1, maxLength: 120 })
-  @Optional()
-  @Transform(trim)
-  @IsString()
-  @Length(1, 120)
-  name?: string;
-
-  @ApiPropertyOptional({ maxLength: 2000 })
-  @Optional()
-  @IsString()
-  @MaxLength(2000)
-  description?: string;
-
-  @ApiPropertyOptional({ enum: PROJECT_STATUSES })
-  @Optional()
-  @IsIn(PROJECT_STATUSES)
-  status?: ProjectStatus;
-}
+/** Every field optional (but not null); `id`, `ownerId`, `version`, timestamps and anything else are refused (400). */
+export class UpdateProjectDto extends StrictPartialType(CreateProjectDto) {}
 
 export class ProjectDto {
   @ApiProperty({ format: 'uuid' })

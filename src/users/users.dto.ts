@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import { PageQuery } from '../http/pagination.js';
+import { Trim } from '../http/validation.js';
 
 export class MeDto {
   @ApiProperty({ format: 'uuid' })
@@ -26,7 +26,7 @@ export class MeDto {
 export class UpdateMeDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 100, nullable: true, description: 'null clears it' })
   @IsOptional()
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @Trim()
   @IsString()
   @Length(1, 100)
   displayName?: string | null;

@@ -2,7 +2,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { addonParameters, mergeAddons, type Template } from '../../tools/deploy/addons.js';
 import { loadConfig } from '../../src/config/config.js';
-import { Evaluator } from '../support/cloudformation-values.js';
+import {
+  APP,
+  ENVIRONMENTS,
+  Evaluator,
+  literalParameters,
+  sameJson,
+  type Env,
+} from '../support/cloudformation.js';
 import { ROOT } from '../support/process.js';
 
 /**
@@ -11,9 +18,6 @@ import { ROOT } from '../support/process.js';
  */
 
 const FOLDER = join(ROOT, 'copilot', 'environments', 'addons');
-const APP = 'runway';
-const ENVS = ['test', 'prod'] as const;
-type Env = (typeof ENVS)[number];
 
 const EXPECTED = {
   test: {
@@ -65,14 +69,11 @@ type Output = { Value: unknown; Export?: { Name: unknown } };
 type Stack = { resources: Record<string, Resource>; outputs: Record<string, Output> };
 
 function instantiate(template: Template, env: Env): Stack {
-  const literal = Object.fromEntries(
-    Object.entries(addonParameters(FOLDER)).filter(([, value]) => typeof value !== 'object'),
-  );
   const { Resources, Outputs } = new Evaluator(template, {
     App: APP,
     Env: env,
     ...SAMPLE_PARAMETERS,
-    ...literal,
+    ...literalParameters(FOLDER),
   }).instantiate();
   return {
     resources: Resources as Record<string, Resource>,
@@ -86,7 +87,6 @@ function only(stack: Stack, type: string): [string, Resource] | undefined {
 }
 
 const ref = (id: string) => ({ Ref: id });
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 const sorted = (list: unknown) => (Array.isArray(list) ? [...(list as string[])].sort() : list);
 
 /** Every problem found in the merged template for one environment; [] when all is well. */
@@ -155,7 +155,7 @@ function databaseProblems(stack: Stack, env: Env, check: Check): void {
       instances.every(
         ({ Properties: instance }) =>
           instance.DBInstanceClass === 'db.serverless' &&
-          same(instance.DBClusterIdentifier, ref(clusterId)) &&
+          sameJson(instance.DBClusterIdentifier, ref(clusterId)) &&
           instance.PubliclyAccessible === false,
       ),
     'serverless, private instances in the cluster',
@@ -166,7 +166,7 @@ function databaseProblems(stack: Stack, env: Env, check: Check): void {
   check(secret?.Type === 'AWS::SecretsManager::Secret', 'a DatabaseSecret secret');
   for (const field of ['username', 'password'] as const) {
     check(
-      same(db[field === 'username' ? 'MasterUsername' : 'MasterUserPassword'], {
+      sameJson(db[field === 'username' ? 'MasterUsername' : 'MasterUserPassword'], {
         'Fn::Sub': `{{resolve:secretsmanager:\${DatabaseSecret}::${field}}}`,
       }),
       `cluster ${field} from the secret`,
@@ -178,8 +178,8 @@ function databaseProblems(stack: Stack, env: Env, check: Check): void {
   );
   const attachment = only(stack, 'AWS::SecretsManager::SecretTargetAttachment')?.[1].Properties;
   check(
-    same(attachment?.SecretId, ref('DatabaseSecret')) &&
-      same(attachment?.TargetId, ref(clusterId)) &&
+    sameJson(attachment?.SecretId, ref('DatabaseSecret')) &&
+      sameJson(attachment?.TargetId, ref(clusterId)) &&
       attachment?.TargetType === 'AWS::RDS::DBCluster',
     'the secret is attached to the cluster',
   );
@@ -226,12 +226,12 @@ function databaseProblems(stack: Stack, env: Env, check: Check): void {
           rule.ToPort === 5432 &&
           rule.CidrIp === undefined &&
           rule.CidrIpv6 === undefined &&
-          same(rule.SourceSecurityGroupId, { 'Fn::GetAtt': ['DatabaseClientSecurityGroup', 'GroupId'] }),
+          sameJson(rule.SourceSecurityGroupId, { 'Fn::GetAtt': ['DatabaseClientSecurityGroup', 'GroupId'] }),
       ),
     'cluster reachable on 5432 from the client security group only',
   );
   check(
-    same(db.VpcSecurityGroupIds, [{ 'Fn::GetAtt': ['DatabaseClusterSecurityGroup', 'GroupId'] }]),
+    sameJson(db.VpcSecurityGroupIds, [{ 'Fn::GetAtt': ['DatabaseClusterSecurityGroup', 'GroupId'] }]),
     'cluster in its security group',
   );
 }
@@ -258,16 +258,16 @@ function cognitoProblems(stack: Stack, env: Env, check: Check): void {
   );
   check(password.TemporaryPasswordValidityDays === 3, 'temporary passwords valid 3 days');
   check(
-    same(pool.UsernameAttributes, ['email']) && same(pool.AutoVerifiedAttributes, ['email']),
+    sameJson(pool.UsernameAttributes, ['email']) && sameJson(pool.AutoVerifiedAttributes, ['email']),
     'email sign-in',
   );
   check(pool.AdminCreateUserConfig?.AllowAdminCreateUserOnly === true, 'no self sign-up');
   check(
-    pool.MfaConfiguration === 'OPTIONAL' && same(pool.EnabledMfas, ['SOFTWARE_TOKEN_MFA']),
+    pool.MfaConfiguration === 'OPTIONAL' && sameJson(pool.EnabledMfas, ['SOFTWARE_TOKEN_MFA']),
     'optional TOTP MFA',
   );
   check(
-    same(pool.AccountRecoverySetting?.RecoveryMechanisms, [{ Name: 'verified_email', Priority: 1 }]),
+    sameJson(pool.AccountRecoverySetting?.RecoveryMechanisms, [{ Name: 'verified_email', Priority: 1 }]),
     'recovery by verified email',
   );
   check(
@@ -279,7 +279,7 @@ function cognitoProblems(stack: Stack, env: Env, check: Check): void {
       (resource) =>
         resource.Type === 'AWS::Cognito::UserPoolGroup' &&
         resource.Properties.GroupName === 'admin' &&
-        same(resource.Properties.UserPoolId, ref('UserPool')),
+        sameJson(resource.Properties.UserPoolId, ref('UserPool')),
     ),
     'an admin group',
   );
@@ -304,7 +304,7 @@ function cognitoProblems(stack: Stack, env: Env, check: Check): void {
   const userClient = (id: string, flows: string[]) => {
     check(client(id).GenerateSecret === false, `${id} has no secret`);
     check(
-      same(sorted(client(id).ExplicitAuthFlows), [...flows].sort()),
+      sameJson(sorted(client(id).ExplicitAuthFlows), [...flows].sort()),
       `${id} flows exactly ${flows.join(', ')}`,
     );
     check(client(id).AllowedOAuthFlows === undefined, `${id} has no OAuth flows`);
@@ -321,7 +321,7 @@ function cognitoProblems(stack: Stack, env: Env, check: Check): void {
   userClient('CanaryClient', ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']);
   check(
     ['AccessTokenValidity', 'IdTokenValidity', 'RefreshTokenValidity', 'TokenValidityUnits'].every((key) =>
-      same(client('CanaryClient')[key], client('WebClient')[key]),
+      sameJson(client('CanaryClient')[key], client('WebClient')[key]),
     ),
     'CanaryClient tokens live as long as WebClient ones',
   );
@@ -338,7 +338,7 @@ function cognitoProblems(stack: Stack, env: Env, check: Check): void {
   );
   check(machine.GenerateSecret === true, 'MachineClient has a secret');
   check(
-    same(machine.AllowedOAuthFlows, ['client_credentials']) &&
+    sameJson(machine.AllowedOAuthFlows, ['client_credentials']) &&
       machine.AllowedOAuthFlowsUserPoolClient === true,
     'MachineClient uses client_credentials only',
   );
@@ -363,7 +363,7 @@ function cognitoProblems(stack: Stack, env: Env, check: Check): void {
     'a valid user pool domain prefix (needed by client_credentials)',
   );
   check(
-    same(stack.outputs.AppClientIds?.Value, {
+    sameJson(stack.outputs.AppClientIds?.Value, {
       'Fn::Join': [',', [ref('WebClient'), ref('MachineClient'), ref('CanaryClient')]],
     }),
     'AppClientIds lists every client',
@@ -384,11 +384,11 @@ function backupProblems(stack: Stack, env: Env, check: Check): void {
       rule.StartWindowMinutes === 60 && rule.CompletionWindowMinutes === 180,
       'start within 60 min, complete within 180',
     );
-    check(same(rule.TargetBackupVault, ref('BackupVault')), 'backups go to the vault');
+    check(sameJson(rule.TargetBackupVault, ref('BackupVault')), 'backups go to the vault');
   }
   const selection = only(stack, 'AWS::Backup::BackupSelection')?.[1].Properties.BackupSelection;
   check(
-    same(selection?.Resources, [{ 'Fn::GetAtt': ['DatabaseCluster', 'DBClusterArn'] }]),
+    sameJson(selection?.Resources, [{ 'Fn::GetAtt': ['DatabaseCluster', 'DBClusterArn'] }]),
     'the cluster is selected',
   );
   const role = stack.resources[(selection?.IamRoleArn?.['Fn::GetAtt'] ?? [])[0] as string]?.Properties;
@@ -409,13 +409,13 @@ function costProblems(stack: Stack, env: Env, check: Check): void {
   check(Number(data.BudgetLimit?.Amount) > 0 && data.BudgetLimit?.Unit === 'USD', 'a budget amount in USD');
   check(data.BudgetName === `${APP}-${env}-monthly`, 'budget named per environment');
   check(
-    same(data.CostFilters, { TagKeyValue: [`user:copilot-environment$${env}`] }),
+    sameJson(data.CostFilters, { TagKeyValue: [`user:copilot-environment$${env}`] }),
     'budget of this environment',
   );
   const notifications = ((budget?.NotificationsWithSubscribers ?? []) as Props[]).map(
     ({ Notification, Subscribers }) => ({
       ...Notification,
-      email: same(Subscribers, [{ SubscriptionType: 'EMAIL', Address: 'ops@example.com' }]),
+      email: sameJson(Subscribers, [{ SubscriptionType: 'EMAIL', Address: 'ops@example.com' }]),
     }),
   );
   const notification = (type: string, threshold: number) => ({
@@ -426,7 +426,7 @@ function costProblems(stack: Stack, env: Env, check: Check): void {
     email: true,
   });
   check(
-    same(notifications, [notification('ACTUAL', 80), notification('FORECASTED', 100)]),
+    sameJson(notifications, [notification('ACTUAL', 80), notification('FORECASTED', 100)]),
     'budget emails at 80 % actual and 100 % forecast',
   );
 
@@ -446,18 +446,21 @@ function costProblems(stack: Stack, env: Env, check: Check): void {
   const spec = parse(monitor?.[1].Properties.MonitorSpecification);
   check(
     monitor?.[1].Properties.MonitorType === 'CUSTOM' &&
-      same(spec.Tags, { Key: 'copilot-environment', Values: [env], MatchOptions: ['EQUALS'] }),
+      sameJson(spec.Tags, { Key: 'copilot-environment', Values: [env], MatchOptions: ['EQUALS'] }),
     'an anomaly monitor of this environment',
   );
-  check(same(subscription?.MonitorArnList, [{ 'Fn::GetAtt': [monitor?.[0], 'MonitorArn'] }]), 'subscribed');
+  check(
+    sameJson(subscription?.MonitorArnList, [{ 'Fn::GetAtt': [monitor?.[0], 'MonitorArn'] }]),
+    'subscribed',
+  );
   // IMMEDIATE alerts can only go to SNS; email needs DAILY or WEEKLY.
   check(
     subscription?.Frequency === 'DAILY' &&
-      same(subscription?.Subscribers, [{ Type: 'EMAIL', Address: 'ops@example.com' }]),
+      sameJson(subscription?.Subscribers, [{ Type: 'EMAIL', Address: 'ops@example.com' }]),
     'daily anomaly emails',
   );
   check(
-    same(parse(subscription?.ThresholdExpression).Dimensions, {
+    sameJson(parse(subscription?.ThresholdExpression).Dimensions, {
       Key: 'ANOMALY_TOTAL_IMPACT_ABSOLUTE',
       MatchOptions: ['GREATER_THAN_OR_EQUAL'],
       Values: ['20'],
@@ -471,7 +474,10 @@ function exportProblems(stack: Stack, env: Env, check: Check): void {
   const names = Object.values(stack.outputs).flatMap((output) => (output.Export ? [output.Export.Name] : []));
   for (const name of names)
     check(typeof name === 'string' && name.startsWith(prefix), `export ${String(name)} prefixed`);
-  check(same([...names].sort(), EXPORTS.map((name) => prefix + name).sort()), 'exactly the agreed exports');
+  check(
+    sameJson([...names].sort(), EXPORTS.map((name) => prefix + name).sort()),
+    'exactly the agreed exports',
+  );
   check(
     Object.entries(stack.outputs).every(
       ([id, output]) => !output.Export || output.Export.Name === `${prefix}${id}`,
@@ -483,39 +489,23 @@ function exportProblems(stack: Stack, env: Env, check: Check): void {
 describe('environment addons', () => {
   const merged = mergeAddons(FOLDER);
 
-  it.each(ENVS)('have no problems for %s', (env) => {
+  it.each(ENVIRONMENTS)('have no problems for %s', (env) => {
     expect(problems(merged, env)).toEqual([]);
   });
 
-  it('set the agreed values per environment', () => {
-    const values = (env: Env) => {
-      const { resources } = instantiate(merged, env);
-      const db = resources.DatabaseCluster!.Properties;
-      return {
-        retention: db.BackupRetentionPeriod,
-        acu: [
-          db.ServerlessV2ScalingConfiguration.MinCapacity,
-          db.ServerlessV2ScalingConfiguration.MaxCapacity,
-        ],
-        deletionProtection: db.DeletionProtection,
-        vault: resources.BackupPlan!.Properties.BackupPlan.BackupPlanRule[0].Lifecycle.DeleteAfterDays,
-        anomalies: 'CostAnomalySubscription' in resources,
-      };
-    };
-    expect(values('test')).toEqual({
-      retention: 7,
-      acu: [0, 2],
-      deletionProtection: false,
-      vault: 7,
-      anomalies: false,
-    });
-    expect(values('prod')).toEqual({
-      retention: 14,
-      acu: [0.5, 8],
-      deletionProtection: true,
-      vault: 35,
-      anomalies: true,
-    });
+  it.each([
+    ['test', { retention: 7, acu: [0, 2], deletionProtection: false, vault: 7, anomalies: false }],
+    ['prod', { retention: 14, acu: [0.5, 8], deletionProtection: true, vault: 35, anomalies: true }],
+  ] as const)('set the agreed values in %s', (env, agreed) => {
+    const { resources } = instantiate(merged, env);
+    const db = resources.DatabaseCluster!.Properties;
+    expect({
+      retention: db.BackupRetentionPeriod,
+      acu: [db.ServerlessV2ScalingConfiguration.MinCapacity, db.ServerlessV2ScalingConfiguration.MaxCapacity],
+      deletionProtection: db.DeletionProtection,
+      vault: resources.BackupPlan!.Properties.BackupPlan.BackupPlanRule[0].Lifecycle.DeleteAfterDays,
+      anomalies: 'CostAnomalySubscription' in resources,
+    }).toEqual(agreed);
   });
 
   it('take their parameters the way Copilot requires', () => {

@@ -12,6 +12,7 @@ import { loadTemplate, mergeAddons, parseCloudFormation, type Template } from '.
 import { CANARY_TEMPLATE, renderCanaryScript, withScript } from '../../tools/deploy/canary.js';
 import type * as CanaryModule from '../../tools/synthetics/canary.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { APP, apiEvaluator, ENVIRONMENTS, WORKLOAD, type Env, type Json } from '../support/cloudformation.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startEmulator, type Emulator } from '../support/cognito-local.js';
 import { ROOT } from '../support/process.js';
@@ -216,29 +217,11 @@ describe('the canary, run from its rendered script against the app and a Cognito
   });
 });
 
-const APP = 'runway';
-const SERVICE = 'api';
-const ENVS = ['test', 'prod'] as const;
-
-type Json = Record<string, unknown>;
-
-/** `Fn::Sub` of a plain string with the addon's parameters. */
-function sub(value: unknown, env: string): string {
+/** A `!Sub` of the addon's parameters as `env` reads it; anything else throws. */
+function substitute(template: Template, value: unknown, env: Env): string {
   const text = (value as { 'Fn::Sub'?: unknown })['Fn::Sub'];
   if (typeof text !== 'string') throw new Error(`expected a Fn::Sub string, got ${JSON.stringify(value)}`);
-  const values: Record<string, string> = {
-    App: APP,
-    Env: env,
-    Name: SERVICE,
-    'AWS::Partition': 'aws',
-    'AWS::Region': 'eu-west-1',
-    'AWS::AccountId': '123456789012',
-    'AWS::URLSuffix': 'amazonaws.com',
-  };
-  return text.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
-    if (!(name in values)) throw new Error(`unknown \${${name}} in ${text}`);
-    return values[name]!;
-  });
+  return apiEvaluator(template, env).text(value);
 }
 
 const get = (value: unknown, ...path: (string | number)[]): unknown =>
@@ -250,6 +233,7 @@ function canaryProblems(template: Template): string[] {
   const check = (ok: boolean, problem: string) => {
     if (!ok) problems.push(problem);
   };
+  const sub = (value: unknown, env: Env) => substitute(template, value, env);
   const canaries = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Synthetics::Canary');
   if (canaries.length !== 1 || canaries[0]![0] !== 'Canary')
     return ['one AWS::Synthetics::Canary named Canary'];
@@ -257,7 +241,7 @@ function canaryProblems(template: Template): string[] {
   check(get(canary, 'Schedule', 'Expression') === 'rate(5 minutes)', 'schedule rate(5 minutes)');
   check(/^syn-nodejs-[a-z]+-\d+\.\d+$/.test(String(canary.RuntimeVersion)), 'a syn-nodejs-* runtime');
   check(get(canary, 'Code', 'Handler') === 'index.handler', 'handler index.handler');
-  for (const env of ENVS) {
+  for (const env of ENVIRONMENTS) {
     const name = sub(canary.Name, env);
     check(name.length <= 21 && /^[0-9a-z_-]+$/.test(name), `canary name ${name}: at most 21 of [0-9a-z_-]`);
   }
@@ -336,7 +320,7 @@ function canaryProblems(template: Template): string[] {
     'role puts metrics in CloudWatchSynthetics only',
   );
   const logs = statements.find((s) => [s.Action].flat().includes('logs:PutLogEvents'));
-  for (const env of ENVS) {
+  for (const env of ENVIRONMENTS) {
     check(
       !!logs && sub(logs.Resource, env).endsWith(`:log-group:/aws/lambda/cwsyn-${sub(canary.Name, env)}-*`),
       `role logs to the canary's function log group (${env})`,
@@ -364,14 +348,14 @@ function canaryProblems(template: Template): string[] {
   const output = template.Outputs?.CanarySecretArn;
   check(
     !!output?.Export &&
-      sub(output.Export.Name, 'test') === `${APP}-test-${SERVICE}-CanarySecret` &&
+      sub(output.Export.Name, 'test') === `${APP}-test-${WORKLOAD}-CanarySecret` &&
       JSON.stringify(output.Value) === JSON.stringify({ 'Fn::GetAtt': ['CanarySecret', 'Id'] }),
     'exports the secret ARN, not as a !Ref (Copilot would put a !Ref-ed secret into the service)',
   );
 
   const alarm = template.Resources.CanaryAlarm?.Properties ?? {};
-  for (const env of ENVS) {
-    check(sub(alarm.AlarmName, env) === `${APP}-${env}-${SERVICE}-canary`, `alarm name (${env})`);
+  for (const env of ENVIRONMENTS) {
+    check(sub(alarm.AlarmName, env) === `${APP}-${env}-${WORKLOAD}-canary`, `alarm name (${env})`);
   }
   check(
     alarm.Namespace === 'CloudWatchSynthetics' &&

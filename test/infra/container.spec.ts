@@ -14,7 +14,7 @@ const instructions = dockerfile
   .filter((line) => line && !line.startsWith('#'));
 const finalStage = instructions.slice(instructions.findLastIndex((line) => line.startsWith('FROM ')));
 
-const KNOWN_VARIABLES = new Set(VARIABLES);
+const KNOWN_VARIABLES = new Set<string>(VARIABLES);
 
 describe('Dockerfile', () => {
   it('builds in stages from a Node 24 slim base pinned to an exact version', () => {

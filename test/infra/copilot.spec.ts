@@ -233,7 +233,7 @@ describe('Copilot manifests agree with the app and the addons', () => {
     '%s: every variable and secret is known to the config, and the config is complete',
     (env) => {
       const service = serviceFor(env);
-      const known = new Set(VARIABLES);
+      const known = new Set<string>(VARIABLES);
       const set = { ...service.variables, ...service.secrets };
       expect(Object.keys(set).filter((name) => !known.has(name))).toEqual([]);
 

@@ -2,7 +2,7 @@
  * The canary's code is the journey itself: tools/synthetics/journey.ts and canary.ts, compiled to CommonJS by SWC and
  * joined into one self-contained script, the inline `Script` of copilot/api/addons/canary.yml.
  * `npm run canary:render` rewrites that Script; `npm run canary:render -- --check` exits 1 when it is out of date
- * (test/canary.spec.ts checks the same).
+ * (test/infra/canary.spec.ts checks the same).
  */
 import { transformSync } from '@swc/core';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';

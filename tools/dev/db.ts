@@ -9,7 +9,7 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DataSource } from 'typeorm';
+import { getMetadataArgsStorage, type DataSource, type DataSourceOptions } from 'typeorm';
 import { loadDatabaseConfig } from '../../src/config/config.js';
 import { createDataSource } from '../../src/database/data-source.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
@@ -68,18 +68,25 @@ async function main(command: string | undefined, name: string | undefined): Prom
 async function withDevDataSource(work: (dataSource: DataSource) => Promise<number>): Promise<number> {
   const database = await devDatabase(say);
   try {
-    return await withDataSource(database.url, work);
+    return await withDataSource(database.url, [], work);
   } finally {
     await database.release();
   }
 }
 
+/** Every entity the app's feature modules register: loading the app module loads them all. */
+async function appEntities(): Promise<DataSourceOptions['entities']> {
+  await import('../../src/app.module.js');
+  return getMetadataArgsStorage().tables.map((table) => table.target);
+}
+
 async function withScratchDataSource(work: (dataSource: DataSource) => Promise<number>): Promise<number> {
+  const entities = await appEntities();
   const dataDir = await mkdtemp(join(tmpdir(), 'runway-db-'));
   const server = await startEmbeddedPostgres({ dataDir, persistent: false });
   try {
     await server.createDatabase('runway');
-    return await withDataSource(server.url('runway'), async (dataSource) => {
+    return await withDataSource(server.url('runway'), entities, async (dataSource) => {
       await runMigrations(dataSource);
       return work(dataSource);
     });
@@ -91,10 +98,11 @@ async function withScratchDataSource(work: (dataSource: DataSource) => Promise<n
 
 async function withDataSource(
   url: string,
+  entities: DataSourceOptions['entities'],
   work: (dataSource: DataSource) => Promise<number>,
 ): Promise<number> {
   const database = loadDatabaseConfig({ ...process.env, DATABASE_URL: url, NODE_ENV: 'development' });
-  const dataSource = await createDataSource(database).initialize();
+  const dataSource = await createDataSource(database, entities).initialize();
   try {
     return await work(dataSource);
   } finally {

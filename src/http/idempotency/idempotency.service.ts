@@ -2,33 +2,28 @@ import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common'
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { Transactions } from '../../database/transactions.js';
+import { Database } from '../../database/database.js';
 import { ProblemException } from '../problem.js';
+import { retryAfter } from '../retry-after.js';
+import { IdempotencyRepository, type KeyScope } from './idempotency.repository.js';
 
 /** Keys are kept at least this long (retries by clients and Step Functions happen within it). */
 export const IDEMPOTENCY_TTL_HOURS = 24;
 const PURGE_EVERY_MS = 15 * 60_000;
 
-export interface IdempotencyScope {
-  principal: string;
-  route: string;
-  key: string;
+export interface IdempotencyScope extends KeyScope {
   body: unknown;
 }
 
-export interface StoredResponse {
+export interface Response {
   status: number;
   body: unknown;
 }
 
-interface StoredRow {
-  request_hash: string;
-  response_status: number;
-  response_body: unknown;
+export interface IdempotentOutcome {
+  replayed: boolean;
+  response: Response;
 }
-
-export type IdempotentOutcome =
-  { replayed: false; response: StoredResponse } | { replayed: true; response: StoredResponse };
 
 /**
  * Runs a creating request at most once per (caller, route, key). In one transaction: an advisory lock on the key
@@ -41,73 +36,44 @@ export class IdempotencyService implements OnModuleInit, OnApplicationShutdown {
   private purgeTimer?: NodeJS.Timeout;
 
   constructor(
-    private readonly transactions: Transactions,
+    private readonly db: Database,
+    private readonly keys: IdempotencyRepository,
     private readonly dataSource: DataSource,
     @InjectPinoLogger(IdempotencyService.name) private readonly logger: PinoLogger,
   ) {}
 
-  async run(scope: IdempotencyScope, work: () => Promise<StoredResponse>): Promise<IdempotentOutcome> {
+  async run(scope: IdempotencyScope, work: () => Promise<Response>): Promise<IdempotentOutcome> {
     const requestHash = hashOf(scope.body);
-    return this.transactions.run(async (manager) => {
-      const lockKey = hashOf([scope.principal, scope.route, scope.key]).slice(0, 15);
-      const [{ locked }] = await manager.query<[{ locked: boolean }]>(
-        'SELECT pg_try_advisory_xact_lock(($1)::bigint) AS locked',
-        [BigInt(`0x${lockKey}`).toString()],
-      );
-      if (!locked) {
+    return this.db.transaction(async () => {
+      const lockKey = BigInt(`0x${hashOf([scope.principal, scope.route, scope.key]).slice(0, 15)}`);
+      if (!(await this.keys.tryLock(lockKey))) {
         throw new ProblemException(409, {
           detail: 'A request with this Idempotency-Key is still being processed; retry later.',
-          headers: { 'retry-after': '1' },
+          headers: retryAfter('requestInFlight'),
         });
       }
-      const [stored] = await manager.query<StoredRow[]>(
-        `SELECT request_hash, response_status, response_body FROM idempotency_keys
-         WHERE principal = $1 AND route = $2 AND key = $3 AND expires_at > now()`,
-        [scope.principal, scope.route, scope.key],
-      );
+      const stored = await this.keys.find(scope);
       if (stored) {
-        if (stored.request_hash !== requestHash) {
+        if (stored.requestHash !== requestHash) {
           throw new ProblemException(422, {
             detail: 'This Idempotency-Key was already used with a different request body.',
           });
         }
-        return {
-          replayed: true,
-          response: {
-            status: stored.response_status,
-            body: stored.response_body,
-          },
-        };
+        return { replayed: true, response: { status: stored.responseStatus, body: stored.responseBody } };
       }
       const response = await work();
-      await manager.query(
-        `INSERT INTO idempotency_keys
-           (principal, route, key, request_hash, response_status, response_body, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(hours => $7))
-         ON CONFLICT (principal, route, key) DO UPDATE SET
-           request_hash = EXCLUDED.request_hash, response_status = EXCLUDED.response_status,
-           response_body = EXCLUDED.response_body,
-           created_at = now(), expires_at = EXCLUDED.expires_at`,
-        [
-          scope.principal,
-          scope.route,
-          scope.key,
-          requestHash,
-          response.status,
-          JSON.stringify(response.body ?? null),
-          IDEMPOTENCY_TTL_HOURS,
-        ],
+      await this.keys.save(
+        scope,
+        { requestHash, responseStatus: response.status, responseBody: response.body },
+        IDEMPOTENCY_TTL_HOURS,
       );
       return { replayed: false, response };
     });
   }
 
   /** Deletes expired keys; every instance may run it (the delete is idempotent). */
-  async purgeExpired(): Promise<number> {
-    const [, affected] = await this.dataSource.query<[unknown, number]>(
-      'DELETE FROM idempotency_keys WHERE expires_at <= now()',
-    );
-    return affected;
+  purgeExpired(): Promise<number> {
+    return this.keys.deleteExpired();
   }
 
   onModuleInit(): void {

@@ -9,3 +9,9 @@ export function requestIdFor(request: IncomingMessage): string {
   const given = request.headers[REQUEST_ID_HEADER];
   return typeof given === 'string' && ACCEPTABLE_REQUEST_ID.test(given) ? given : randomUUID();
 }
+
+/** The path of a request URL, without its query string (which may carry secrets, such as signed links). */
+export function pathOf(url: string | undefined): string {
+  const end = url?.indexOf('?') ?? -1;
+  return end === -1 ? (url ?? '') : url!.slice(0, end);
+}

@@ -1,25 +1,8 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor, UseInterceptors } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { map, type Observable } from 'rxjs';
-
-/** A strong entity tag from a row's version column. */
-export function etagOf(version: number): string {
-  return `"${version}"`;
-}
-
-/**
- * What an `If-Match` header asks for: undefined (absent: unconditional), 'any' (`*`), or the versions it names.
- * Weak tags never match (RFC 9110 §13.1.1 compares strongly); a header naming no usable tag matches nothing.
- */
-export function ifMatchVersions(header: string | undefined): undefined | 'any' | number[] {
-  if (header === undefined) return undefined;
-  if (header.trim() === '*') return 'any';
-  return header
-    .split(',')
-    .map((tag) => /^"(\d{1,9})"$/.exec(tag.trim())?.[1])
-    .filter((version): version is string => version !== undefined)
-    .map(Number);
-}
+import { etagOf } from './preconditions.js';
+import { pathOf } from './request.js';
 
 /**
  * Resource responses carry their validators: `ETag` when the body has a `version`, and `Location` when a POST
@@ -36,7 +19,7 @@ export class ResourceHeadersInterceptor implements NestInterceptor {
           const { version, id } = body as { version?: unknown; id?: unknown };
           if (Number.isInteger(version)) void reply.header('etag', etagOf(version as number));
           if (request.method === 'POST' && typeof id === 'string') {
-            void reply.header('location', `${request.url.split('?')[0]}/${id}`);
+            void reply.header('location', `${pathOf(request.url)}/${id}`);
           }
         }
         return body;

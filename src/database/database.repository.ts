@@ -1,0 +1,33 @@
+import type { DataSource, QueryRunner } from 'typeorm';
+
+/** The data layer's own statements: health pings and the migration lock, on a connection of their own. */
+export const MIGRATIONS_TABLE = 'migrations';
+/** Arbitrary but fixed: every Runway process takes the same lock before migrating. */
+const MIGRATION_LOCK_KEY = 7_311_042_977;
+
+export async function ping(dataSource: DataSource): Promise<void> {
+  await dataSource.query('SELECT 1');
+}
+
+/** Session-level: held until released, across the migrations' own transactions. */
+export async function lockForMigrations(session: QueryRunner): Promise<void> {
+  // A long migration (or waiting for another instance's) must not hit the API's statement timeout.
+  await session.query('SET statement_timeout = 0');
+  await session.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+}
+
+export async function unlockMigrations(session: QueryRunner): Promise<void> {
+  await session.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+  await session.query('RESET statement_timeout');
+}
+
+/** Names of the applied migrations; none when the table does not exist yet. */
+export async function appliedMigrations(dataSource: DataSource): Promise<Set<string>> {
+  const rows = await dataSource
+    .query<{ name: string }[]>(`SELECT name FROM "${MIGRATIONS_TABLE}"`)
+    .catch((error: { code?: string }) => {
+      if (error.code === '42P01') return []; // undefined_table
+      throw error;
+    });
+  return new Set(rows.map((row) => row.name));
+}

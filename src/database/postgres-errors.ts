@@ -1,0 +1,56 @@
+/**
+ * What a PostgreSQL or driver error means for the caller. The problem filter turns these into status codes; services
+ * name the constraints they expect (see `conflictOnDuplicate`) to give a precise 409.
+ */
+export type PostgresFailure = 'unavailable' | 'conflict' | 'unstorable';
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '57014', // query_canceled (statement timeout)
+  '53300', // too_many_connections
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+]);
+const UNAVAILABLE_MESSAGES =
+  /^(Connection terminated|timeout exceeded when trying to connect|Cannot execute operation because connection is not yet established)/i;
+const UNIQUE_VIOLATION = '23505';
+const FOREIGN_KEY_VIOLATION = '23503';
+/** Input the database cannot store (e.g. a NUL character in text): the request's fault, not the server's. */
+const UNSTORABLE_CODES = new Set(['22021', '22P05', '22001']);
+
+export function classifyPostgresError(error: unknown): PostgresFailure | undefined {
+  const code = codeOf(error) ?? '';
+  if (UNAVAILABLE_CODES.has(code) || (error instanceof Error && UNAVAILABLE_MESSAGES.test(error.message))) {
+    return 'unavailable';
+  }
+  if (code === UNIQUE_VIOLATION || code === FOREIGN_KEY_VIOLATION) return 'conflict';
+  if (UNSTORABLE_CODES.has(code)) return 'unstorable';
+  return undefined;
+}
+
+/** The unique constraint a statement violated (`uq_projects_owner_name`), if that is why it failed. */
+export function violatedUniqueConstraint(error: unknown): string | undefined {
+  const { constraint } = detailOf(error);
+  return codeOf(error) === UNIQUE_VIOLATION && typeof constraint === 'string' ? constraint : undefined;
+}
+
+/** The driver error's SQLSTATE (`23505`) or system code (`ECONNREFUSED`), through TypeORM's wrapper if any. */
+function codeOf(error: unknown): string | undefined {
+  const code = detailOf(error).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function detailOf(error: unknown): { code?: unknown; constraint?: unknown } {
+  const wrapped = error as { code?: unknown; driverError?: { code?: unknown; constraint?: unknown } } | null;
+  return wrapped?.driverError ?? wrapped ?? {};
+}

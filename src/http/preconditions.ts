@@ -1,0 +1,73 @@
+import { applyDecorators, createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { ApiHeader } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { versionMatches, type ExpectedVersion } from '../database/versioning.js';
+import { notFound, ProblemException } from './problem.js';
+
+/** A strong entity tag from a row's version column. */
+export function etagOf(version: number): string {
+  return `"${version}"`;
+}
+
+/**
+ * The versions an `If-Match` header accepts: any when absent or `*`, else the ones it names. Weak tags never match
+ * (RFC 9110 §13.1.1 compares strongly); a header naming no usable tag matches nothing.
+ */
+export function expectedVersion(header: string | undefined): ExpectedVersion {
+  if (header === undefined || header.trim() === '*') return 'any';
+  return header
+    .split(',')
+    .map((tag) => /^"(\d{1,9})"$/.exec(tag.trim())?.[1])
+    .filter((version): version is string => version !== undefined)
+    .map(Number);
+}
+
+/** The request's `If-Match` as an {@link ExpectedVersion} (documented in OpenAPI by {@link ApiIfMatch}). */
+export const IfMatch = createParamDecorator((_data: unknown, context: ExecutionContext) =>
+  expectedVersion(context.switchToHttp().getRequest<FastifyRequest>().headers['if-match']),
+);
+
+export const ApiIfMatch = (resource: string) =>
+  applyDecorators(
+    ApiHeader({
+      name: 'If-Match',
+      required: false,
+      description: `The ETag you last read; the write fails with 412 if the ${resource} changed since`,
+    }),
+  );
+
+export interface VersionedResource<T> {
+  /** For messages: `project`. */
+  name: string;
+  /** The resource as the caller may see it, or undefined when it does not exist for them (404). */
+  find(): Promise<T | undefined>;
+}
+
+/**
+ * Runs a conditional write (one statement, `… AND version = ANY(…)`) and, when it matched no row, tells the two
+ * reasons apart: the resource does not exist for this caller (404) or the caller's version is stale (412).
+ */
+export async function versionedWrite<T>(
+  resource: VersionedResource<unknown>,
+  write: () => Promise<T | undefined>,
+): Promise<T> {
+  const written = await write();
+  if (written !== undefined) return written;
+  if (!(await resource.find())) throw notFound(resource.name);
+  throw stale(resource.name);
+}
+
+/** A write with nothing to change still honours If-Match. */
+export async function unchangedIfMatches<T extends { version: number }>(
+  resource: VersionedResource<T>,
+  expected: ExpectedVersion,
+): Promise<T> {
+  const current = await resource.find();
+  if (!current) throw notFound(resource.name);
+  if (!versionMatches(expected, current.version)) throw stale(resource.name);
+  return current;
+}
+
+function stale(name: string): ProblemException {
+  return new ProblemException(412, { detail: `The ${name} has changed since that version; fetch it again.` });
+}
