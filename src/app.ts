@@ -11,7 +11,7 @@ import { DrainState } from './health/drain-state.js';
 import { serveApiDocs } from './http/openapi.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './http/request.js';
 import { createValidationPipe } from './http/validation.js';
-import type { RequestWithRoute } from './logging.js';
+import type { RequestWithRoute } from './http/logging.js';
 import { traceRequests } from './telemetry/server-spans.js';
 import { telemetryStarted } from './telemetry/telemetry.js';
 

@@ -6,7 +6,7 @@
 import { ConfigError, loadDatabaseConfig } from './config/config.js';
 import { createDataSource } from './database/data-source.js';
 import { runMigrations } from './database/migrator.js';
-import { retryWithBackoff } from './retry.js';
+import { retryWithBackoff } from './utils/retry.js';
 
 /** Long enough for an Aurora Serverless cluster paused at 0 ACU to resume. */
 const CONNECT_DEADLINE_MS = 120_000;

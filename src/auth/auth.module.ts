@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { retryWithBackoff } from '../retry.js';
+import { retryWithBackoff } from '../utils/retry.js';
 import { AuthGuard } from './auth.guard.js';
 import { TokenVerifier } from './token-verifier.js';
 import { UserProvisioning } from './user-provisioning.js';

@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { retryWithBackoff } from '../retry.js';
+import { retryWithBackoff } from '../utils/retry.js';
 import { runMigrations } from './migrator.js';
 
 const MAX_RETRY_DELAY_MS = 5_000;

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { APP_VERSION } from '../version.js';
+import { APP_VERSION } from '../utils/version.js';
 import { ProblemDto } from './problem.dto.js';
 
 export const OPENAPI_JSON_PATH = '/openapi.json';

@@ -6,6 +6,7 @@ import { unchangedIfMatches, versionedWrite, type VersionedResource } from '../h
 import { conflictOnDuplicate, notFound } from '../http/problem.js';
 import { UUID_PATTERN } from '../http/validation.js';
 import { BusinessMetrics } from '../telemetry/business-metrics.js';
+import { toJson } from '../utils/json.js';
 import type { CreateProjectDto, ListProjectsQuery, ProjectDto, UpdateProjectDto } from './projects.dto.js';
 import { ProjectsRepository, type ProjectRow } from './projects.repository.js';
 
@@ -30,7 +31,7 @@ export class ProjectsService {
       }),
     );
     this.metrics.projectsCreated.add(1);
-    return toDto(row);
+    return toJson(row);
   }
 
   async list(ownerId: string, query: ListProjectsQuery): Promise<Page<ProjectDto>> {
@@ -39,13 +40,13 @@ export class ProjectsService {
       afterId: query.cursor === undefined ? undefined : decodeCursor(query.cursor, UUID_PATTERN),
       status: query.status,
     });
-    return toPage(rows, query.limit, toDto, (row) => row.id);
+    return toPage(rows, query.limit, toJson, (row) => row.id);
   }
 
   async get(ownerId: string, id: string): Promise<ProjectDto> {
     const row = await this.projects.find(ownerId, id);
     if (!row) throw notFound('project');
-    return toDto(row);
+    return toJson(row);
   }
 
   async update(
@@ -56,12 +57,12 @@ export class ProjectsService {
   ): Promise<ProjectDto> {
     const project = this.resource(ownerId, id);
     if (Object.values(changes).every((value) => value === undefined)) {
-      return toDto(await unchangedIfMatches(project, expected));
+      return toJson(await unchangedIfMatches(project, expected));
     }
     const row = await conflictOnDuplicate(DUPLICATES, () =>
       versionedWrite(project, () => this.projects.update(ownerId, id, changes, expected)),
     );
-    return toDto(row);
+    return toJson(row);
   }
 
   async remove(ownerId: string, id: string, expected: ExpectedVersion): Promise<void> {
@@ -73,16 +74,4 @@ export class ProjectsService {
   private resource(ownerId: string, id: string): VersionedResource<ProjectRow> {
     return { name: 'project', find: () => this.projects.find(ownerId, id) };
   }
-}
-
-function toDto(row: ProjectRow): ProjectDto {
-  return {
-    id: row.id,
-    name: row.name,
-    description: row.description,
-    status: row.status,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-    version: row.version,
-  };
 }

@@ -12,7 +12,7 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { TelemetryConfig } from '../config/config.js';
-import { APP_VERSION } from '../version.js';
+import { APP_VERSION } from '../utils/version.js';
 
 /** Where spans and metrics go instead of the OTEL_* exporters (the tests' in-memory exporters). */
 export interface TelemetryExport {

@@ -8,8 +8,9 @@ import { ProblemException } from '../http/problem.js';
 import { retryAfter } from '../http/retry-after.js';
 import { UUID_PATTERN } from '../http/validation.js';
 import { BusinessMetrics } from '../telemetry/business-metrics.js';
+import { toJson } from '../utils/json.js';
 import type { AdminUserDto, ListUsersQuery, MeDto, UpdateMeDto } from './users.dto.js';
-import { UsersRepository, type UserRow } from './users.repository.js';
+import { UsersRepository } from './users.repository.js';
 
 @Injectable()
 export class UsersService implements UserProvisioning {
@@ -83,16 +84,6 @@ export class UsersService implements UserProvisioning {
       afterId: query.cursor === undefined ? undefined : decodeCursor(query.cursor, UUID_PATTERN),
       prefix: query.q,
     });
-    return toPage(rows, query.limit, toAdminUser, (user) => user.id);
+    return toPage(rows, query.limit, toJson, (user) => user.id);
   }
-}
-
-function toAdminUser(user: UserRow): AdminUserDto {
-  return {
-    id: user.id,
-    username: user.username,
-    email: user.email,
-    displayName: user.displayName,
-    createdAt: user.createdAt.toISOString(),
-  };
 }

@@ -2,9 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import { stdTimeFunctions } from 'pino';
-import type { AppConfig } from './config/config.js';
-import { pathOf } from './http/request.js';
-import { traceLogFields } from './telemetry/trace-context.js';
+import type { AppConfig } from '../config/config.js';
+import { pathOf } from './request.js';
+import { traceLogFields } from '../telemetry/trace-context.js';
 
 /** Set by an onRequest hook (see app.ts) so the request line names the route pattern, not the raw URL. */
 export type RequestWithRoute = IncomingMessage & { id?: string; routePattern?: string };

@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, VARIABLES } from './config.js';
+import type { Variable } from './environment.js';
+
+const MINIMAL = {
+  DATABASE_URL: 'postgres://runway:secret@db.internal:5432/runway',
+  COGNITO_USER_POOL_ID: 'eu-west-1_AbCdEf123',
+  COGNITO_CLIENT_ID: 'client-a',
+};
+
+/** variable → problem, for a configuration that must be refused. */
+const problems = (env: Record<string, string>): Record<string, string> => {
+  const error = (() => {
+    try {
+      loadConfig(env);
+    } catch (thrown) {
+      return thrown;
+    }
+  })();
+  expect(error).toBeInstanceOf(ConfigError);
+  return Object.fromEntries(
+    (error as ConfigError).issues.map(({ variable, problem }) => [variable, problem]),
+  );
+};
+
+describe('every declared variable', () => {
+  /** A valid value other than the default for each variable, with what it needs set beside it. */
+  const SAMPLES: Record<Variable, { value: string; with?: Record<string, string> }> = {
+    NODE_ENV: { value: 'test' },
+    HOST: { value: '127.0.0.1' },
+    PORT: { value: '8080' },
+    LOG_LEVEL: { value: 'debug' },
+    DATABASE_URL: { value: 'postgres://other@db.internal/runway' },
+    DB_SECRET: {
+      value: JSON.stringify({ username: 'u', password: 'p', host: 'h', dbname: 'd' }),
+      with: {
+        DATABASE_URL: '',
+        DB_SECRET: JSON.stringify({ username: 'v', password: 'p', host: 'h', dbname: 'd' }),
+      },
+    },
+    DB_SSL_MODE: { value: 'require' },
+    DB_SSL_CA_FILE: { value: 'package.json', with: { DB_SSL_MODE: 'verify-full' } },
+    DB_POOL_MAX: { value: '20' },
+    DB_CONNECT_TIMEOUT_MS: { value: '1000' },
+    DB_STATEMENT_TIMEOUT_MS: { value: '1000' },
+    DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: { value: '1000' },
+    MIGRATE_ON_START: { value: 'true' },
+    HTTP_BODY_LIMIT_BYTES: { value: '2048' },
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: { value: '70000' },
+    CORS_ORIGINS: { value: 'https://app.example.com' },
+    SHUTDOWN_TIMEOUT_MS: { value: '1000' },
+    API_DOCS_ENABLED: { value: 'false' },
+    COGNITO_USER_POOL_ID: { value: 'us-east-1_Other' },
+    COGNITO_CLIENT_ID: { value: 'client-b' },
+    COGNITO_JWKS_URL: { value: 'https://keys.example.com/jwks.json' },
+    COGNITO_ISSUER: { value: 'http://localhost:9229/local_pool' },
+    OTEL_SERVICE_NAME: { value: 'other' },
+    DEPLOYMENT_ENVIRONMENT: { value: 'prod' },
+    OTEL_EXPORTER_OTLP_ENDPOINT: { value: 'http://localhost:4318' },
+    OTEL_EXPORTER_OTLP_PROTOCOL: { value: 'grpc' },
+    OTEL_TRACES_EXPORTER: { value: 'console' },
+    OTEL_METRICS_EXPORTER: { value: 'console' },
+    OTEL_TRACES_SAMPLER: { value: 'always_off' },
+    OTEL_TRACES_SAMPLER_ARG: { value: '0.5' },
+    OTEL_SDK_DISABLED: { value: 'true', with: { OTEL_TRACES_EXPORTER: 'console' } },
+    XRAY_TRACE_IDS: { value: 'false' },
+  };
+
+  it.each(VARIABLES)('%s is read: setting it changes the configuration', (variable) => {
+    const { value, with: beside = {} } = SAMPLES[variable];
+    const base = { ...MINIMAL, ...beside };
+    expect(loadConfig({ ...base, [variable]: value })).not.toEqual(loadConfig(base));
+  });
+});
+
+describe('Cognito', () => {
+  it('derives the issuer and JWKS URL from the pool id', () => {
+    expect(loadConfig({ ...MINIMAL, COGNITO_CLIENT_ID: 'a, b' }).auth).toEqual({
+      userPoolId: 'eu-west-1_AbCdEf123',
+      clientIds: ['a', 'b'],
+      issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123',
+      jwksUrl: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/jwks.json',
+      customIssuer: false,
+    });
+  });
+
+  it('accepts emulator overrides on loopback', () => {
+    const auth = loadConfig({
+      ...MINIMAL,
+      COGNITO_JWKS_URL: 'http://127.0.0.1:9229/local_pool/.well-known/jwks.json',
+      COGNITO_ISSUER: 'http://localhost:9229/local_pool',
+    }).auth;
+    expect(auth).toMatchObject({
+      issuer: 'http://localhost:9229/local_pool',
+      jwksUrl: 'http://127.0.0.1:9229/local_pool/.well-known/jwks.json',
+      customIssuer: true,
+    });
+  });
+
+  it.each([
+    [{ COGNITO_USER_POOL_ID: undefined }, 'COGNITO_USER_POOL_ID'],
+    [{ COGNITO_USER_POOL_ID: 'not-a-pool' }, 'COGNITO_USER_POOL_ID'],
+    [{ COGNITO_CLIENT_ID: undefined }, 'COGNITO_CLIENT_ID'],
+    [{ COGNITO_CLIENT_ID: 'bad client' }, 'COGNITO_CLIENT_ID'],
+    [{ COGNITO_JWKS_URL: 'http://keys.example.com/jwks.json' }, 'COGNITO_JWKS_URL'],
+    [{ COGNITO_ISSUER: 'http://issuer.example.com/pool' }, 'COGNITO_ISSUER'],
+    [{ COGNITO_JWKS_URL: 'ftp://127.0.0.1/jwks.json' }, 'COGNITO_JWKS_URL'],
+  ])('rejects %o', (overrides, variable) => {
+    const env = Object.fromEntries(
+      Object.entries({ ...MINIMAL, ...overrides }).filter(([, value]) => value !== undefined),
+    ) as Record<string, string>;
+    expect(problems(env)).toHaveProperty(variable);
+  });
+
+  it('refuses the dev issuer and emulators in production', () => {
+    const production = { ...MINIMAL, NODE_ENV: 'production', DB_SSL_MODE: 'require' };
+    expect(problems({ ...production, COGNITO_JWKS_URL: 'http://127.0.0.1:4000/jwks.json' })).toHaveProperty(
+      'COGNITO_JWKS_URL',
+    );
+    expect(problems({ ...production, COGNITO_ISSUER: 'https://issuer.example.com' })).toHaveProperty(
+      'COGNITO_ISSUER',
+    );
+    expect(
+      loadConfig({ ...production, COGNITO_JWKS_URL: 'https://keys.example.com/jwks.json' }).auth.jwksUrl,
+    ).toBe('https://keys.example.com/jwks.json');
+  });
+});
