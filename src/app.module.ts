@@ -31,6 +31,7 @@ const FEATURES: NonNullable<ModuleMetadata['imports']> = [
   HealthModule,
   UsersModule,
   ProjectsModule,
+  // new:resource adds modules above this line
 ];
 
 @Module({})

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Counter } from '@opentelemetry/api';
 import { v7 as uuidv7 } from 'uuid';
 import type { ExpectedVersion } from '../database/versioning.js';
 import { decodeCursor, toPage, type Page } from '../http/pagination.js';
@@ -15,10 +16,14 @@ const DUPLICATES = { uq_projects_owner_name: 'You already have a project with th
 /** Projects of one owner: another user's project is "not found"; writes honour If-Match. */
 @Injectable()
 export class ProjectsService {
+  private readonly created: Counter;
+
   constructor(
     private readonly projects: ProjectsRepository,
-    private readonly metrics: BusinessMetrics,
-  ) {}
+    metrics: BusinessMetrics,
+  ) {
+    this.created = metrics.counter('runway.projects.created', 'Projects created', '{project}');
+  }
 
   async create(ownerId: string, input: CreateProjectDto): Promise<ProjectDto> {
     const row = await conflictOnDuplicate(DUPLICATES, () =>
@@ -30,7 +35,7 @@ export class ProjectsService {
         status: input.status ?? 'active',
       }),
     );
-    this.metrics.projectsCreated.add(1);
+    this.created.add(1);
     return toJson(row);
   }
 

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Counter } from '@opentelemetry/api';
 import { LRUCache } from 'lru-cache';
 import { v7 as uuidv7 } from 'uuid';
 import type { AuthenticatedUser, Principal } from '../auth/principal.js';
@@ -20,10 +21,18 @@ export class UsersService implements UserProvisioning {
    */
   private readonly provisioned = new LRUCache<string, string>({ max: 10_000, ttl: 5 * 60_000 });
 
+  private readonly provisionedCount: Counter;
+
   constructor(
     private readonly users: UsersRepository,
-    private readonly metrics: BusinessMetrics,
-  ) {}
+    metrics: BusinessMetrics,
+  ) {
+    this.provisionedCount = metrics.counter(
+      'runway.users.provisioned',
+      'Users created on their first signed-in request',
+      '{user}',
+    );
+  }
 
   /** Just-in-time provisioning: the user's row, created on their first request. Safe under concurrency. */
   async userIdFor(principal: Principal): Promise<string> {
@@ -36,7 +45,7 @@ export class UsersService implements UserProvisioning {
       username: principal.username ?? principal.sub,
       email: principal.email ?? null,
     });
-    if (created) this.metrics.usersProvisioned.add(1);
+    if (created) this.provisionedCount.add(1);
     const userId = created ? id : await this.users.idOf(principal.sub);
     if (!userId) {
       // Deleted between the insert attempt and this read (DELETE /v1/me racing a first request).

@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_POLICY } from '../../src/auth/access-policy.js';
 import { useTestApp } from '../support/app.js';
 import { listRoutes } from '../support/routes.js';
-import { createProject } from '../support/factories.js';
-import { machine, user, type TestCaller } from '../support/tokens.js';
+import { resourceFactory, uniqueName } from '../support/factories.js';
+import { machine, user } from '../support/tokens.js';
 
 type Caller = 'anonymous' | 'user' | 'otherUser' | 'admin' | 'machineWithScope' | 'machineWithoutScope';
 
@@ -13,17 +12,23 @@ type Caller = 'anonymous' | 'user' | 'otherUser' | 'admin' | 'machineWithScope' 
  * A new route must add its row here (the suite fails otherwise). `otherUser` calls the route on a resource the
  * `user` row owns, where that applies.
  */
-const MATRIX: Record<string, { body?: () => object; expect: Record<Caller, number> }> = {
+interface Row {
+  body?: () => object;
+  /** For a `{id}` route: creates the resource (owned by `user`) that the route acts on. */
+  create?: () => object;
+  expect: Record<Caller, number>;
+}
+
+const MATRIX: Record<string, Row> = {
   'GET /health/live': { expect: all(200) },
   'GET /health/ready': { expect: all(200) },
   'GET /v1/me': { expect: signedIn(200) },
   'PATCH /v1/me': { body: () => ({ displayName: 'M' }), expect: signedIn(200) },
   'DELETE /v1/me': { expect: signedIn(204) },
-  'POST /v1/projects': { body: () => ({ name: `matrix-${randomUUID()}` }), expect: signedIn(201) },
-  'GET /v1/projects': { expect: signedIn(200) },
-  'GET /v1/projects/{id}': { expect: ownerOnly(200) },
-  'PATCH /v1/projects/{id}': { body: () => ({ description: 'm' }), expect: ownerOnly(200) },
-  'DELETE /v1/projects/{id}': { expect: ownerOnly(204) },
+  ...ownerScopedResource('/v1/projects', {
+    create: () => ({ name: uniqueName('matrix') }),
+    change: () => ({ description: 'm' }),
+  }),
   'GET /v1/admin/users': {
     expect: {
       anonymous: 401,
@@ -34,7 +39,22 @@ const MATRIX: Record<string, { body?: () => object; expect: Record<Caller, numbe
       machineWithoutScope: 403,
     },
   },
+  // new:resource adds rows above this line
 };
+
+/** The five routes of an owner-scoped resource: anyone signed in creates and lists; only the owner sees one. */
+function ownerScopedResource(
+  path: string,
+  bodies: { create: () => object; change: () => object },
+): Record<string, Row> {
+  return {
+    [`POST ${path}`]: { body: bodies.create, expect: signedIn(201) },
+    [`GET ${path}`]: { expect: signedIn(200) },
+    [`GET ${path}/{id}`]: { create: bodies.create, expect: ownerOnly(200) },
+    [`PATCH ${path}/{id}`]: { create: bodies.create, body: bodies.change, expect: ownerOnly(200) },
+    [`DELETE ${path}/{id}`]: { create: bodies.create, expect: ownerOnly(204) },
+  };
+}
 
 function all(status: number): Record<Caller, number> {
   return {
@@ -108,14 +128,22 @@ describe('authorization', () => {
 
   it.each(rows)('%s as %s → %i', async (route, caller, status) => {
     const [method, template] = route.split(' ') as [string, string];
-    // Resource routes act on a fresh project owned by `user`.
-    const path = template.includes('{id}')
-      ? template.replace('{id}', (await createProject(t, { authorization: callers.user! } as TestCaller)).id)
+    const row = MATRIX[route]!;
+    // Resource routes act on a fresh resource owned by `user`.
+    const path = row.create
+      ? template.replace(
+          '{id}',
+          (
+            await resourceFactory(template.slice(0, template.indexOf('/{id}')), row.create)(t, {
+              authorization: callers.user!,
+            })
+          ).id,
+        )
       : template;
     const authorization = callers[caller];
     const request = t.http()[method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete'](path);
     if (authorization) request.set('authorization', authorization);
-    const body = MATRIX[route]!.body?.();
+    const body = row.body?.();
     const response = await (body ? request.send(body) : request);
     expect(response.status).toBe(status);
   });

@@ -2,8 +2,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IdempotencyService } from '../../src/http/idempotency/idempotency.service.js';
 import { useTestApp } from '../support/app.js';
-import { createProject } from '../support/factories.js';
+import { resourceFactory, uniqueName } from '../support/factories.js';
 import { user, type TestCaller } from '../support/tokens.js';
+
+const createProject = resourceFactory('/v1/projects', () => ({ name: uniqueName('project') }));
 
 describe('projects', () => {
   const t = useTestApp();

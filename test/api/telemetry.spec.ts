@@ -8,9 +8,11 @@ import { suppressTracing } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { useTestApp } from '../support/app.js';
-import { createProject } from '../support/factories.js';
+import { resourceFactory, uniqueName } from '../support/factories.js';
 import { ProbeModule } from '../support/probe.module.js';
 import { user } from '../support/tokens.js';
+
+const createProject = resourceFactory('/v1/projects', () => ({ name: uniqueName('project') }));
 
 const t = useTestApp({ modules: [ProbeModule] });
 const alice = user();

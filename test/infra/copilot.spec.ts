@@ -319,7 +319,7 @@ const SAMPLE_VALUES: Record<string, string> = {
   }),
 };
 
-/** The metrics the app records (README "Observability") that dashboards and alarms rely on. */
+/** The metrics the app records (docs/observability.md) that dashboards and alarms rely on. */
 const APP_METRICS = [
   'http.server.request.duration',
   'db.client.connection.count',

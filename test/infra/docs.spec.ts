@@ -1,16 +1,29 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mergeAddons } from '../../tools/deploy/addons.js';
 import { loadConfig, VARIABLES } from '../../src/config/config.js';
 import { ROOT } from '../support/process.js';
 
-describe('configuration documentation', () => {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const example = readFileSync(join(ROOT, '.env.example'), 'utf8');
+const text = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 
-  it.each(VARIABLES)('%s is in the README configuration table', (variable) => {
-    expect(readme).toMatch(new RegExp(`^\\| \`${variable}\` +\\|`, 'm'));
+/** README.md and every document of docs/, so a new document is checked as soon as it exists. */
+const DOCS = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((file) => file.endsWith('.md'))
+    .sort()
+    .map((file) => `docs/${file}`),
+];
+
+const README_MAX_CHARACTERS = 8_000;
+
+describe('configuration documentation', () => {
+  const table = text('docs/configuration.md');
+  const example = text('.env.example');
+
+  it.each(VARIABLES)('%s is in the docs/configuration.md table', (variable) => {
+    expect(table).toMatch(new RegExp(`^\\| \`${variable}\` +\\|`, 'm'));
   });
 
   it.each(VARIABLES)('%s is in .env.example', (variable) => {
@@ -26,17 +39,23 @@ describe('configuration documentation', () => {
     );
     expect(() => loadConfig(env)).not.toThrow();
   });
+});
 
-  it('the README starts with the two commands', () => {
+describe('README', () => {
+  const readme = text('README.md');
+
+  it('starts with the two commands', () => {
     const firstCodeBlock = /```(?:sh|bash)?\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
     expect(firstCodeBlock).toContain('npm ci && npm run dev');
     expect(firstCodeBlock).toContain('npm ci && npm test');
   });
+
+  it(`is at most ${README_MAX_CHARACTERS} characters: the detail belongs in docs/`, () => {
+    expect(readme.length).toBeLessThanOrEqual(README_MAX_CHARACTERS);
+  });
 });
 
-describe('deployment and operations documentation', () => {
-  const DOCS = ['README.md', 'docs/deploy.md', 'docs/operations.md'];
-  const text = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+describe('documentation', () => {
   const scripts = Object.keys(
     (JSON.parse(text('package.json')) as { scripts: Record<string, string> }).scripts,
   );
@@ -64,6 +83,18 @@ describe('deployment and operations documentation', () => {
       /`((?:copilot|src|tools|test|bench|docs|docker|migrations)\/[\w./-]+)`/g,
     )) {
       expect(existsSync(join(ROOT, path!.replace(/\/$/, ''))), `${doc}: ${path}`).toBe(true);
+    }
+  });
+
+  it.each(DOCS)('%s: every relative link points to an existing file', (doc) => {
+    // Links inside code are not links: drop fenced blocks and inline code first.
+    const prose = text(doc)
+      .replace(/^[ \t]*(```|~~~)[^\n]*\n[\s\S]*?^[ \t]*\1[^\n]*$/gm, '')
+      .replace(/`[^`\n]*`/g, '');
+    for (const [, target] of prose.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) {
+      if (/^([a-z][a-z0-9+.-]*:|#)/i.test(target!)) continue; // another site, mail, or a heading of this page
+      const file = decodeURIComponent(target!.replace(/[#?].*$/, ''));
+      expect(existsSync(join(ROOT, dirname(doc), file)), `${doc}: ${target}`).toBe(true);
     }
   });
 

@@ -5,13 +5,13 @@
  * (test/infra/canary.spec.ts checks the same).
  */
 import { transformSync } from '@swc/core';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../root.js';
 
 /** Modules of tools/synthetics/ in the script; the last one is the entry point. */
 const MODULES = ['journey', 'canary'];
 
-export const ROOT = findRoot(import.meta.dirname);
 export const CANARY_TEMPLATE = join(ROOT, 'copilot', 'api', 'addons', 'canary.yml');
 
 export function renderCanaryScript(root = ROOT): string {
@@ -65,13 +65,6 @@ export function withScript(template: string, script: string): string {
     .split('\n')
     .map((line) => (line ? indent + line : ''));
   return [...lines.slice(0, at + 1), ...body, ...lines.slice(end)].join('\n');
-}
-
-function findRoot(from: string): string {
-  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
-    if (existsSync(join(dir, 'tools', 'synthetics', 'journey.ts'))) return dir;
-  }
-  throw new Error(`tools/synthetics/journey.ts not found above ${from}`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

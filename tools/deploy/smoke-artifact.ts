@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startEmbeddedPostgres } from '../dev/embedded-postgres.js';
-import { ROOT } from '../dev/dev-database.js';
+import { ROOT } from '../root.js';
 import { createSigningKey } from '../dev/dev-issuer.js';
 
 const say = (line: string) => process.stdout.write(`[smoke] ${line}\n`);

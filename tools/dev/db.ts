@@ -1,5 +1,5 @@
 /**
- * Database scripts (see README "Scripts"):
+ * Database scripts (see docs/development.md):
  *   migrate            apply pending migrations (advisory lock) to DATABASE_URL or the dev database
  *   revert             undo the last applied migration
  *   generate <Name>    write migrations/<epoch-ms>-<Name>.ts from the difference between entities and migrations
@@ -14,7 +14,8 @@ import { loadDatabaseConfig } from '../../src/config/config.js';
 import { createDataSource } from '../../src/database/data-source.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { runMigrations } from '../../src/database/migrator.js';
-import { devDatabase, ROOT } from './dev-database.js';
+import { ROOT } from '../root.js';
+import { devDatabase } from './dev-database.js';
 
 const MIGRATIONS_DIR = join(ROOT, 'migrations');
 const say = (line: string) => process.stdout.write(`${line}\n`);

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import pg from 'pg';
+import { ROOT } from '../root.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres.js';
 
-/** The repository root, from dist/tools/dev/. */
-export const ROOT = join(import.meta.dirname, '..', '..', '..');
 export const DEV_DATA_DIR = join(ROOT, '.data', 'postgres');
 const DEV_DB_PORT = Number(process.env.DEV_DB_PORT ?? 54329);
 const DEV_DATABASE = 'runway';

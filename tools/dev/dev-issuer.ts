@@ -14,7 +14,7 @@ import {
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { ROOT } from './dev-database.js';
+import { ROOT } from '../root.js';
 
 /** A made-up pool in Cognito's own id format, so the API verifies dev tokens exactly like real ones. */
 export const DEV_USER_POOL_ID = 'us-east-1_RunwayDev';

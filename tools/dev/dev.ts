@@ -4,7 +4,8 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { devDatabase, ROOT } from './dev-database.js';
+import { ROOT } from '../root.js';
+import { devDatabase } from './dev-database.js';
 import {
   DEV_CLIENT_ID,
   DEV_ISSUER_DIR,
