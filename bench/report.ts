@@ -1,0 +1,115 @@
+/**
+ * The printed report: per scenario and target the median over rounds of each figure, and ratios taken within
+ * each round (both targets measured minutes apart at most) before their median is taken.
+ */
+import { cpus, totalmem } from 'node:os';
+import type { Load, Measurement } from './measure.js';
+
+export interface ScenarioResult {
+  scenario: string;
+  /** In the order of the report; the first is the baseline. */
+  targets: string[];
+  /** One entry per round: target name → its measurement in that round. */
+  rounds: Map<string, Measurement>[];
+}
+
+export interface ReportSettings {
+  load: Load;
+  rounds: number;
+  runway: string;
+  traced: string;
+  /** The `--compare` target, when there is one. */
+  ref?: { target: string; commit: string };
+}
+
+type Metric = 'requestsPerSecond' | 'p50' | 'p99' | 'rssMiB' | 'coldStartMs' | 'cpuMicrosPerRequest';
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function medianOf(result: ScenarioResult, target: string, metric: Metric): number {
+  return median(result.rounds.map((round) => round.get(target)![metric]));
+}
+
+function ratiosPerRound(result: ScenarioResult, numerator: string, denominator: string, metric: Metric) {
+  return result.rounds.map((round) => round.get(numerator)![metric] / round.get(denominator)![metric]);
+}
+
+function medianRatio(result: ScenarioResult, numerator: string, denominator: string, metric: Metric) {
+  return median(ratiosPerRound(result, numerator, denominator, metric));
+}
+
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const times = (ratio: number) => `${ratio.toFixed(2)}×`;
+const percent = (ratio: number) => `${ratio >= 1 ? '+' : '−'}${(Math.abs(ratio - 1) * 100).toFixed(1)} %`;
+
+export function printReport(results: ScenarioResult[], settings: ReportSettings): void {
+  printHeader(settings);
+  printMedians(results);
+  if (settings.ref) printBeforeAfter(results, settings.runway, settings.ref.target);
+  printTracingOverhead(results, settings.runway, settings.traced);
+}
+
+function printHeader({ load, rounds, runway, ref }: ReportSettings): void {
+  out(`\nRunway benchmark — ${new Date().toISOString()}`);
+  out(
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+  );
+  out(
+    `Load: autocannon, ${load.connections} connections, ${load.durationS} s per run after a 2 s warm-up, loopback; ` +
+      `${rounds} rounds, target order rotated every round, a fresh process per run; medians over rounds`,
+  );
+  if (ref) out(`Compared: ${runway} (working tree) with ${ref.target} (${ref.commit.slice(0, 12)})`);
+  out();
+}
+
+function printMedians(results: ScenarioResult[]): void {
+  out(
+    '| Endpoint | Target | req/s | p50 ms | p99 ms | errors | RSS MiB | cold start ms | CPU µs/req ' +
+      '| req/s ÷ baseline | CPU/req ÷ baseline | p99 ÷ baseline |',
+  );
+  out('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const result of results) {
+    const [baseline, ...runways] = result.targets;
+    for (const target of result.targets) {
+      const cell = (metric: Metric, digits = 0) => medianOf(result, target, metric).toFixed(digits);
+      const errors = result.rounds.reduce((sum, round) => sum + round.get(target)!.errors, 0);
+      const ratio = (metric: Metric) =>
+        runways.includes(target) ? times(medianRatio(result, target, baseline!, metric)) : '';
+      out(
+        `| ${result.scenario} | ${target} | ${cell('requestsPerSecond')} | ${cell('p50')} | ${cell('p99')} | ` +
+          `${errors} | ${cell('rssMiB')} | ${cell('coldStartMs')} | ${cell('cpuMicrosPerRequest')} | ` +
+          `${ratio('requestsPerSecond')} | ${ratio('cpuMicrosPerRequest')} | ${ratio('p99')} |`,
+      );
+    }
+  }
+}
+
+function printBeforeAfter(results: ScenarioResult[], current: string, ref: string): void {
+  out(`\nBefore/after: ${current} ÷ ${ref}, median of the per-round ratios (per round in brackets)\n`);
+  out('| Endpoint | req/s after ÷ before | CPU/req after ÷ before | p99 after ÷ before |');
+  out('|---|---:|---:|---:|');
+  for (const result of results) {
+    const cell = (metric: Metric) => {
+      const perRound = ratiosPerRound(result, current, ref, metric).map((ratio) => ratio.toFixed(2));
+      return `${times(medianRatio(result, current, ref, metric))} (${perRound.join(', ')})`;
+    };
+    out(
+      `| ${result.scenario} | ${cell('requestsPerSecond')} | ${cell('cpuMicrosPerRequest')} | ${cell('p99')} |`,
+    );
+  }
+}
+
+function printTracingOverhead(results: ScenarioResult[], untraced: string, traced: string): void {
+  for (const result of results.filter(({ targets }) => targets.includes(traced))) {
+    const ratio = (metric: Metric) => medianRatio(result, traced, untraced, metric);
+    out(
+      `\nTracing overhead on ${result.scenario} (${traced} ÷ ${untraced}, median of per-round ratios): ` +
+        `req/s ${percent(ratio('requestsPerSecond'))}, CPU per request ${percent(ratio('cpuMicrosPerRequest'))}, ` +
+        `p99 ${percent(ratio('p99'))}`,
+    );
+  }
+}
