@@ -74,10 +74,15 @@ export async function createApp(
 /** Nesting deeper than this is refused (400): recursive code downstream (validation, hashing) must not overflow. */
 const MAX_JSON_DEPTH = 32;
 
-/** Fastify's own JSON parser (prototype-poisoning checks included) plus a nesting limit. */
+/**
+ * Fastify's own JSON parser (prototype-poisoning checks included) plus a nesting limit. An empty body is no body:
+ * many clients send `Content-Type: application/json` on every request, a DELETE included; a route that needs a body
+ * still answers 400 (see the validation pipe).
+ */
 function depthLimitedJsonParser(fastify: FastifyInstance): FastifyBodyParser<string> {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
-  return (request, body, done) =>
+  return (request, body, done) => {
+    if (body.length === 0) return done(null, undefined);
     void parseJson(request, body, (error, value) => {
       if (error) return done(error);
       if (nestingDepth(value) > MAX_JSON_DEPTH) {
@@ -87,6 +92,7 @@ function depthLimitedJsonParser(fastify: FastifyInstance): FastifyBodyParser<str
       }
       done(null, value);
     });
+  };
 }
 
 function nestingDepth(value: unknown): number {

@@ -1,12 +1,16 @@
 /**
  * Production entry point that only migrates: `node dist/src/migrate.js` (the pipeline runs it as a one-off task
  * before each deployment). Applies pending migrations under the advisory lock, prints one line, exits 0; exits 1
- * on bad configuration, a database still unreachable after two minutes, or a failed migration.
+ * on bad configuration, a database still unreachable after two minutes, a failed migration, or a SIGTERM (after
+ * the migration under way has finished or rolled back).
  */
 import { ConfigError, loadDatabaseConfig } from './config/config.js';
 import { createDataSource } from './database/data-source.js';
-import { runMigrations } from './database/migrator.js';
+import { MigrationsInterrupted, runMigrations } from './database/migrator.js';
 import { retryWithBackoff } from './utils/retry.js';
+import { listenForShutdownSignals, receivedSignal, shutdownSignal } from './utils/shutdown.js';
+
+listenForShutdownSignals();
 
 /** Long enough for an Aurora Serverless cluster paused at 0 ACU to resume. */
 const CONNECT_DEADLINE_MS = 120_000;
@@ -23,19 +27,27 @@ async function migrate(): Promise<number> {
     return 1;
   }
   const connected = await retryWithBackoff(() => dataSource.initialize(), {
-    signal: AbortSignal.timeout(CONNECT_DEADLINE_MS),
+    signal: AbortSignal.any([AbortSignal.timeout(CONNECT_DEADLINE_MS), shutdownSignal]),
     maxDelayMs: 5_000,
     onFailure: (error, attempt) => say(`Database not reachable yet (attempt ${attempt}): ${String(error)}`),
   });
   if (!connected) {
-    process.stderr.write(`Database not reachable within ${CONNECT_DEADLINE_MS} ms\n`);
+    process.stderr.write(
+      shutdownSignal.aborted
+        ? `${receivedSignal()} received before the database answered; nothing applied\n`
+        : `Database not reachable within ${CONNECT_DEADLINE_MS} ms\n`,
+    );
     return 1;
   }
   try {
-    const applied = await runMigrations(dataSource);
+    const applied = await runMigrations(dataSource, shutdownSignal);
     say(applied.length ? `Applied migrations: ${applied.join(', ')}` : 'No pending migrations.');
     return 0;
   } catch (error) {
+    if (error instanceof MigrationsInterrupted) {
+      process.stderr.write(`${receivedSignal()} received: ${error.message}\n`);
+      return 1;
+    }
     process.stderr.write(
       `Migration failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );

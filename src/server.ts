@@ -5,13 +5,19 @@ import { createApp } from './app.js';
 import type { AppConfig } from './config/config.js';
 import { DrainState } from './health/drain-state.js';
 import { stopTelemetry } from './telemetry/telemetry.js';
+import { listenForShutdownSignals, receivedSignal, shutdownSignal } from './utils/shutdown.js';
 
 /** The process: build the app, listen, and stop gracefully on SIGTERM/SIGINT. `extraModules`: test fixtures. */
 export async function serve(
   config: AppConfig,
   extraModules: NonNullable<ModuleMetadata['imports']> = [],
 ): Promise<void> {
+  listenForShutdownSignals();
   const app = await createApp(config, extraModules);
+  if (shutdownSignal.aborted) {
+    await app.close();
+    throw new Error('stopped before listening');
+  }
   await app.listen({ port: config.http.port, host: config.http.host });
   stopGracefullyOnSignals(app, config.http.shutdownTimeoutMs);
   app.get(Logger).log(`Runway listening on ${await app.getUrl()}`, 'Bootstrap');
@@ -23,11 +29,8 @@ export async function serve(
  */
 function stopGracefullyOnSignals(app: NestFastifyApplication, timeoutMs: number): void {
   const logger = app.get(Logger);
-  let stopping = false;
-  const stop = async (signal: NodeJS.Signals) => {
-    // A second signal (Ctrl-C reaches both a runner and its child) must not cut the drain short.
-    if (stopping) return;
-    stopping = true;
+  // Once only: a second signal (Ctrl-C reaches both a runner and its child) must not cut the drain short.
+  const stop = async (signal: string) => {
     logger.log(`${signal} received: finishing in-flight requests`, 'Shutdown');
     app.get(DrainState).draining = true;
     setTimeout(() => {
@@ -46,6 +49,6 @@ function stopGracefullyOnSignals(app: NestFastifyApplication, timeoutMs: number)
       process.exit(1);
     }
   };
-  process.on('SIGTERM', (signal) => void stop(signal));
-  process.on('SIGINT', (signal) => void stop(signal));
+  shutdownSignal.addEventListener('abort', () => void stop(receivedSignal()));
+  if (shutdownSignal.aborted) void stop(receivedSignal());
 }

@@ -3,6 +3,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { retryWithBackoff } from '../utils/retry.js';
+import { shutdownSignal } from '../utils/shutdown.js';
 import { runMigrations } from './migrator.js';
 
 const MAX_RETRY_DELAY_MS = 5_000;
@@ -27,7 +28,7 @@ export class DatabaseConnector implements OnApplicationBootstrap, OnApplicationS
       return;
     }
     await this.dataSource.initialize();
-    const applied = await runMigrations(this.dataSource);
+    const applied = await runMigrations(this.dataSource, shutdownSignal);
     this.logger.info({ applied }, 'migrations: %d applied', applied.length);
   }
 

@@ -9,11 +9,17 @@ export async function ping(dataSource: DataSource): Promise<void> {
   await dataSource.query('SELECT 1');
 }
 
-/** Session-level: held until released, across the migrations' own transactions. */
-export async function lockForMigrations(session: QueryRunner): Promise<void> {
-  // A long migration (or waiting for another instance's) must not hit the API's statement timeout.
+/** A long migration (or waiting for another instance's) must not hit the API's statement timeout. */
+export async function setMigrationSession(session: QueryRunner): Promise<void> {
   await session.query('SET statement_timeout = 0');
-  await session.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+}
+
+/** Session-level, held until released across the migrations' own transactions; false when another session has it. */
+export async function tryLockForMigrations(session: QueryRunner): Promise<boolean> {
+  const rows = (await session.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK_KEY])) as {
+    locked: boolean;
+  }[];
+  return rows[0]!.locked;
 }
 
 export async function unlockMigrations(session: QueryRunner): Promise<void> {

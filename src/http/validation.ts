@@ -1,4 +1,10 @@
-import { ParseUUIDPipe, ValidationPipe, type Type, type ValidationError } from '@nestjs/common';
+import {
+  ParseUUIDPipe,
+  ValidationPipe,
+  type ArgumentMetadata,
+  type Type,
+  type ValidationError,
+} from '@nestjs/common';
 import { PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ValidateIf } from 'class-validator';
@@ -12,18 +18,31 @@ export interface FieldError {
 
 /** The global pipe: DTOs are whitelists; unknown fields are rejected rather than silently dropped. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new BodyRequiredValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
     transform: true,
     validationError: { target: false, value: false },
-    exceptionFactory: (errors) =>
-      new ProblemException(400, {
-        type: PROBLEM_TYPES.validation,
-        detail: 'The request is invalid; see errors.',
-        extensions: { errors: fieldErrors(errors) },
-      }),
+    exceptionFactory: (errors) => invalid(fieldErrors(errors)),
+  });
+}
+
+/** A route that declares a body DTO answers a request without one with 400, pointing at the whole document. */
+class BodyRequiredValidationPipe extends ValidationPipe {
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && value === undefined && metadata.metatype && this.toValidate(metadata)) {
+      throw invalid([{ pointer: '', detail: 'A JSON request body is required.' }]);
+    }
+    return super.transform(value, metadata);
+  }
+}
+
+function invalid(errors: FieldError[]): ProblemException {
+  return new ProblemException(400, {
+    type: PROBLEM_TYPES.validation,
+    detail: 'The request is invalid; see errors.',
+    extensions: { errors },
   });
 }
 

@@ -64,9 +64,20 @@ describe('HTTP baseline: every error is problem+json', () => {
     expectProblem(response, 400);
   });
 
-  it('answers an empty JSON body with 400', async () => {
-    const response = await t.http().post('/test-probe/echo').set('content-type', 'application/json').send('');
-    expectProblem(response, 400);
+  it('answers a missing body on a route that needs one with 400 and a pointer, whatever the content type says', async () => {
+    for (const request of [
+      t.http().post('/test-probe/echo').set('content-type', 'application/json').send(''),
+      t.http().post('/test-probe/echo'),
+    ]) {
+      const response = await request;
+      expectProblem(response, 400);
+      expect(response.body.errors).toEqual([{ pointer: '', detail: 'A JSON request body is required.' }]);
+    }
+  });
+
+  it('treats an empty body with a JSON content type as no body on a route that takes none', async () => {
+    const response = await t.http().get('/health/live').set('content-type', 'application/json').send('');
+    expect(response.status).toBe(200);
   });
 
   it('answers a body over the limit with 413', async () => {

@@ -297,6 +297,14 @@ describe('projects', () => {
       expect((await as(owner).get(`/v1/projects/${project.id}`)).body.version).toBe(2);
     });
 
+    it('deletes when the client sends Content-Type: application/json with no body', async () => {
+      const project = await createProject(t, owner);
+      const response = await as(owner)
+        .delete(`/v1/projects/${project.id}`)
+        .set('content-type', 'application/json');
+      expect(response.status).toBe(204);
+    });
+
     it('deletes with If-Match: stale → 412 and kept; current → 204 and gone', async () => {
       const project = await createProject(t, owner);
       expect((await as(owner).delete(`/v1/projects/${project.id}`).set('if-match', '"5"')).status).toBe(412);

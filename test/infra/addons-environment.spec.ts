@@ -301,13 +301,13 @@ function cognitoProblems(stack: Stack, env: Env, check: Check): void {
   }
 
   const client = (id: string) => stack.resources[id]?.Properties ?? {};
-  const userClient = (id: string, flows: string[]) => {
+  const userClient = (id: string, flows: string[], { oauth = false } = {}) => {
     check(client(id).GenerateSecret === false, `${id} has no secret`);
     check(
       sameJson(sorted(client(id).ExplicitAuthFlows), [...flows].sort()),
       `${id} flows exactly ${flows.join(', ')}`,
     );
-    check(client(id).AllowedOAuthFlows === undefined, `${id} has no OAuth flows`);
+    if (!oauth) check(client(id).AllowedOAuthFlows === undefined, `${id} has no OAuth flows`);
     for (const key of [
       'AccessTokenValidity',
       'IdTokenValidity',
@@ -317,7 +317,8 @@ function cognitoProblems(stack: Stack, env: Env, check: Check): void {
       check(client(id)[key] !== undefined, `${id} sets ${key}`);
     }
   };
-  userClient('WebClient', ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']);
+  // The web client's managed-login (OAuth) settings: test/infra/addons-cognito.spec.ts.
+  userClient('WebClient', ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'], { oauth: true });
   userClient('CanaryClient', ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']);
   check(
     ['AccessTokenValidity', 'IdTokenValidity', 'RefreshTokenValidity', 'TokenValidityUnits'].every((key) =>
@@ -526,7 +527,13 @@ describe('environment addons', () => {
   });
 
   it('declare the shared condition and mapping once, for every environment', () => {
-    expect(merged.Conditions).toEqual({ IsProd: { 'Fn::Equals': [{ Ref: 'Env' }, 'prod'] } });
+    expect((merged.Conditions as Props).IsProd).toEqual({ 'Fn::Equals': [{ Ref: 'Env' }, 'prod'] });
+    expect(Object.keys(merged.Conditions as Props).sort()).toEqual([
+      'HasSesFromAddress',
+      'IsProd',
+      'SelfSignUpAllowed',
+      'SendsWithSes',
+    ]);
     expect(Object.keys((merged.Mappings as Props).EnvironmentSettings as object).sort()).toEqual([
       'prod',
       'test',

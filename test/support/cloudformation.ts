@@ -148,9 +148,11 @@ export class Evaluator {
     if (name in PSEUDO_PARAMETERS) return PSEUDO_PARAMETERS[name];
     const parameter = this.template.Parameters?.[name];
     if (parameter) {
-      if (name in this.parameters) return this.parameters[name];
-      if ('Default' in parameter) return parameter.Default;
-      throw new Error(`no value for parameter ${name}`);
+      const value = name in this.parameters ? this.parameters[name] : parameter.Default;
+      if (value === undefined) throw new Error(`no value for parameter ${name}`);
+      // A list parameter is given as a comma-separated string and referenced as a list.
+      const isList = /^(CommaDelimitedList|List<.*>)$/.test(String(parameter.Type));
+      return isList && typeof value === 'string' ? value.split(',').map((item) => item.trim()) : value;
     }
     if (name in this.template.Resources) return { Ref: name };
     throw new Error(`unknown reference ${name}`);

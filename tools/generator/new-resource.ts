@@ -2,7 +2,8 @@
  * `npm run new:resource -- <name> [--plural <plural>]` writes a complete owner-scoped resource, made from the
  * reference resource (src/projects and its tests) by renaming it: entity, repository, service, controller, DTOs and
  * module in src/<plural>/, the module registered in src/app.module.ts, its tests in test/api/<plural>.spec.ts, its
- * rows in the authorization matrix, and its migration (`npm run db:generate`). See docs/adding-a-resource.md.
+ * rows in the authorization matrix, its migration (`npm run db:generate`) and the OpenAPI contract
+ * (`npm run openapi:export`). See docs/adding-a-resource.md.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -81,6 +82,7 @@ function generate(to: ResourceNames): void {
   const npm = (...args: string[]) => execFileSync('npm', args, { cwd: ROOT, stdio: 'inherit' });
   npm('run', '-s', 'db:generate', '--', `Create${to.plural.pascal}`);
   npm('exec', '--', 'prettier', '--write', '--log-level', 'warn', 'src', 'test/api', 'migrations');
+  npm('run', '-s', 'openapi:export');
   say(
     `\n${to.plural.sentence}: /v1/${to.plural.kebab} is ready. Next: npm test, then change the fields ` +
       `(see docs/adding-a-resource.md).`,

@@ -1,0 +1,90 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { mergeAddons } from '../../tools/deploy/addons.js';
+import { APP, Evaluator, literalParameters, type Json } from '../support/cloudformation.js';
+import { ROOT } from '../support/process.js';
+
+/**
+ * Sign-in on AWS: the web client can do managed login (authorization code with PKCE) back to the front end's URLs,
+ * self sign-up is a choice (off by default), and Cognito's emails go through SES once an identity is given.
+ */
+const FOLDER = join(ROOT, 'copilot', 'environments', 'addons');
+const merged = mergeAddons(FOLDER);
+const SES_IDENTITY = 'arn:aws:ses:eu-west-1:123456789012:identity/example.com';
+
+function resources(
+  parameters: Record<string, string> = {},
+): Record<string, { Type: string; Properties: Json }> {
+  const evaluator = new Evaluator(merged, {
+    App: APP,
+    Env: 'prod',
+    VpcId: 'vpc-0123456789abcdef0',
+    PrivateSubnets: 'subnet-0aaa,subnet-0bbb',
+    ...literalParameters(FOLDER),
+    ...parameters,
+  });
+  return evaluator.instantiate().Resources as Record<string, { Type: string; Properties: Json }>;
+}
+
+describe('Cognito sign-in for front ends', () => {
+  const stack = resources();
+  const web = stack.WebClient!.Properties;
+
+  it('lets the web client use managed login with the authorization code flow, back to the given URLs', () => {
+    expect(web).toMatchObject({
+      GenerateSecret: false,
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthFlows: ['code'],
+      SupportedIdentityProviders: ['COGNITO'],
+    });
+    expect(web.AllowedOAuthScopes).toEqual(expect.arrayContaining(['openid', 'email', 'profile']));
+    // A public client (no secret) on the code flow: the front end sends a PKCE code challenge (Amplify does).
+    expect(web.AllowedOAuthFlows).not.toContain('implicit');
+    expect(
+      resources({ WebCallbackUrls: 'https://app.example.com/callback' }).WebClient!.Properties,
+    ).toMatchObject({
+      CallbackURLs: ['https://app.example.com/callback'],
+      LogoutURLs: ['http://localhost:5173/'],
+    });
+    expect(merged.Parameters!.WebCallbackUrls).toMatchObject({ Type: 'CommaDelimitedList' });
+    expect(merged.Parameters!.WebLogoutUrls).toMatchObject({ Type: 'CommaDelimitedList' });
+  });
+
+  it('serves managed login (version 2) on the user pool domain, branded for the web client', () => {
+    const domain = Object.values(stack).find((resource) => resource.Type === 'AWS::Cognito::UserPoolDomain');
+    expect(domain?.Properties.ManagedLoginVersion).toBe(2);
+    const branding = Object.values(stack).filter(
+      (resource) => resource.Type === 'AWS::Cognito::ManagedLoginBranding',
+    );
+    expect(branding.map(({ Properties }) => Properties)).toEqual([
+      { UserPoolId: { Ref: 'UserPool' }, ClientId: { Ref: 'WebClient' }, UseCognitoProvidedValues: true },
+    ]);
+  });
+
+  it('allows self sign-up only when asked to', () => {
+    const allows = (parameters?: Record<string, string>) =>
+      !(resources(parameters).UserPool!.Properties.AdminCreateUserConfig as Json).AllowAdminCreateUserOnly;
+    expect(merged.Parameters!.SelfSignUp).toMatchObject({
+      Default: 'false',
+      AllowedValues: ['true', 'false'],
+    });
+    expect(allows()).toBe(false);
+    expect(allows({ SelfSignUp: 'true' })).toBe(true);
+  });
+
+  it("sends Cognito's emails through SES when a verified identity is given", () => {
+    expect(stack.UserPool!.Properties.EmailConfiguration).toEqual({ EmailSendingAccount: 'COGNITO_DEFAULT' });
+    expect(resources({ SesIdentityArn: SES_IDENTITY }).UserPool!.Properties.EmailConfiguration).toEqual({
+      EmailSendingAccount: 'DEVELOPER',
+      SourceArn: SES_IDENTITY,
+    });
+    expect(
+      resources({ SesIdentityArn: SES_IDENTITY, SesFromAddress: 'Runway <no-reply@example.com>' }).UserPool!
+        .Properties.EmailConfiguration,
+    ).toEqual({
+      EmailSendingAccount: 'DEVELOPER',
+      SourceArn: SES_IDENTITY,
+      From: 'Runway <no-reply@example.com>',
+    });
+  });
+});

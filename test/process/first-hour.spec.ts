@@ -1,0 +1,207 @@
+import { execFile, spawn } from 'node:child_process';
+import {
+  cpSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { devDatabase } from '../../tools/dev/dev-database.js';
+import { freePort, reachableDataDir } from '../../tools/dev/embedded-postgres.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { ROOT, startProcess } from '../support/process.js';
+import { authEnv } from '../support/tokens.js';
+
+const run = promisify(execFile);
+
+/** A copy of the sources with the installed node_modules, where a test may edit files and build. */
+function scratchCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'runway-scratch-'));
+  for (const entry of ['src', 'migrations', 'tools', 'bench', '.swcrc', 'package.json', 'tsconfig.json']) {
+    cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+describe('the first hour', () => {
+  const scratches: string[] = [];
+  afterAll(() => scratches.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+  describe('a SIGTERM during migrations', () => {
+    let db: TestDatabase;
+    let holder: pg.Client;
+    beforeAll(async () => {
+      db = await createTestDatabase({ empty: true });
+      holder = new pg.Client({ connectionString: db.url });
+      await holder.connect();
+    });
+    afterAll(async () => {
+      await holder?.end();
+      await db?.drop();
+    });
+
+    it('stops after the migration under way, applies nothing more, and says so in one line', async () => {
+      // Another instance holds the migration lock: this one waits to migrate.
+      await holder.query('SELECT pg_advisory_lock(7311042977)');
+      const server = await startProcess({
+        NODE_ENV: 'test',
+        ...authEnv(),
+        DATABASE_URL: db.url,
+        MIGRATE_ON_START: 'true',
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(1);
+      expect(server.stderr()).toMatch(
+        /^Runway did not start: SIGTERM received during start-up; stopped while migrating: nothing applied/m,
+      );
+      expect(server.stderr()).not.toMatch(/^\s+at /m);
+      const tables = await holder.query("SELECT 1 FROM pg_tables WHERE tablename = 'users'");
+      expect(tables.rowCount).toBe(0);
+    });
+  });
+
+  it('npm start reads .env, and variables already in the environment win', async () => {
+    const db = await createTestDatabase();
+    const dir = mkdtempSync(join(tmpdir(), 'runway-env-'));
+    scratches.push(dir);
+    for (const entry of ['dist', 'node_modules', 'package.json'])
+      symlinkSync(join(ROOT, entry), join(dir, entry));
+    const [fromFile, fromEnvironment] = [await freePort(), await freePort()];
+    const env = {
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      DATABASE_URL: db.url,
+      ...authEnv(),
+      PORT: String(fromFile),
+    };
+    writeFileSync(
+      join(dir, '.env'),
+      Object.entries(env)
+        .map(([name, value]) => `${name}=${value}`)
+        .join('\n'),
+    );
+    const child = spawn('npm', ['run', '-s', 'start'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, PORT: String(fromEnvironment), LOG_LEVEL: 'silent' },
+      stdio: 'ignore',
+      detached: true, // its own process group: npm does not pass a signal on to the script
+    });
+    try {
+      let status = 0;
+      for (let attempt = 0; attempt < 150 && status !== 200; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        status = await fetch(`http://127.0.0.1:${fromEnvironment}/health/live`).then(
+          (r) => r.status,
+          () => 0,
+        );
+      }
+      expect(status).toBe(200);
+    } finally {
+      process.kill(-child.pid!, 'SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+      await db.drop();
+    }
+  });
+
+  it('the scripts build first when a source is newer than dist/', async () => {
+    const dir = scratchCopy();
+    scratches.push(dir);
+    const built = join(dir, 'dist', 'src', 'main.js');
+    const buildIfStale = () =>
+      run(process.execPath, [join(dir, 'tools', 'build-if-stale.mjs')], { cwd: dir });
+    await buildIfStale();
+    const first = statSync(built).mtimeMs;
+    await buildIfStale();
+    expect(statSync(built).mtimeMs).toBe(first);
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(join(dir, 'src', 'utils', 'version.ts'), later, later);
+    await buildIfStale();
+    expect(statSync(built).mtimeMs).toBeGreaterThan(first);
+  });
+
+  it('the dev database takes a free port when its own is held by something else, and is found again', async () => {
+    const squatter = createServer();
+    const taken = await freePort();
+    await new Promise<void>((resolve) => squatter.listen(taken, '127.0.0.1', resolve));
+    const dataDir = reachableDataDir(join(mkdtempSync(join(tmpdir(), 'runway-devdb-')), 'postgres'));
+    scratches.push(dataDir);
+    const lines: string[] = [];
+    const env = { DEV_DB_PORT: String(taken) };
+    const first = await devDatabase((line) => lines.push(line), { dataDir, env });
+    try {
+      expect(new URL(first.url).port).not.toBe(String(taken));
+      expect(lines).toContain(
+        `Port ${taken} is in use by something else: the development database takes ${new URL(first.url).port}.`,
+      );
+      // A second `npm run dev` of the same checkout reuses the running server.
+      const second = await devDatabase(() => undefined, { dataDir, env });
+      expect(second.url).toBe(first.url);
+      await second.release();
+      const client = new pg.Client({ connectionString: first.url });
+      await client.connect();
+      await client.end();
+    } finally {
+      await first.release();
+      squatter.close();
+    }
+  });
+
+  it('npm run dev restarts the API when a source changes, and keeps the database running', async () => {
+    const dir = scratchCopy();
+    scratches.push(dir);
+    await run('npm', ['run', '-s', 'build'], { cwd: dir });
+    const port = await freePort();
+    const dev = spawn(process.execPath, [join(dir, 'dist', 'tools', 'dev', 'dev.js')], {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH,
+        PORT: String(port),
+        DEV_DB_PORT: String(await freePort()),
+        LOG_LEVEL: 'warn',
+      },
+      stdio: 'ignore',
+    });
+    const title = () =>
+      fetch(`http://127.0.0.1:${port}/openapi.json`)
+        .then((response) => response.json() as Promise<{ info: { title: string } }>)
+        .then(
+          ({ info }) => info.title,
+          () => undefined,
+        );
+    const until = async (expected: string) => {
+      for (let attempt = 0; attempt < 300; attempt++) {
+        if ((await title()) === expected) return expected;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return title();
+    };
+    const dataDir = reachableDataDir(join(dir, '.data', 'postgres'));
+    scratches.push(dataDir);
+    const postmaster = () => readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0];
+    try {
+      expect(await until('Runway API')).toBe('Runway API');
+      const database = postmaster();
+      const openapi = join(dir, 'src', 'http', 'openapi.ts');
+      writeFileSync(
+        openapi,
+        readFileSync(openapi, 'utf8').replace("setTitle('Runway API')", "setTitle('Runway API, edited')"),
+      );
+      expect(await until('Runway API, edited')).toBe('Runway API, edited');
+      expect(postmaster()).toBe(database);
+    } finally {
+      dev.kill('SIGTERM');
+      await new Promise((resolve) => dev.once('exit', resolve));
+    }
+  });
+});
