@@ -1,12 +1,12 @@
 /**
  * What every target needs around it: a migrated database with one user and one project, a local token issuer
- * (the real guard verifies a real RS256 token against its JWKS) and an OTLP sink for the traced target.
+ * (the real guard verifies a real RS256 token against its JWKS) and an OTLP sink for the tracing variant.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadDatabaseConfig } from '../src/config/config.js';
-import { createDataSource } from '../src/database/data-source.js';
+import { createMigrationDataSource } from '../src/database/data-source.js';
 import { runMigrations } from '../src/database/migrator.js';
 import { createSigningKey, mintAccessToken, serveJwks } from '../tools/dev/dev-issuer.js';
 
@@ -57,7 +57,7 @@ export async function prepareFixture(databaseUrl: string): Promise<Fixture> {
 
 /** Migrates the benchmark database and creates the user and the project every target reads. */
 async function prepareDatabase(url: string): Promise<BenchUser> {
-  const dataSource = await createDataSource(
+  const dataSource = await createMigrationDataSource(
     loadDatabaseConfig({ DATABASE_URL: url, NODE_ENV: 'test' }),
   ).initialize();
   try {

@@ -26,8 +26,8 @@ export interface Scenario {
   headers?: Record<string, string>;
   /** A new body for every request (e.g. unique names). */
   body?: () => string;
-  /** Also measure Runway with tracing on, to report its overhead. */
-  traced?: boolean;
+  /** Also measure Runway's variants (tracing on, rate limits off), to report what each costs. */
+  variants?: boolean;
 }
 
 export interface Load {

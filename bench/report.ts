@@ -13,11 +13,19 @@ export interface ScenarioResult {
   rounds: Map<string, Measurement>[];
 }
 
+/** A variant measured beside Runway, and how its difference is named: `with`/`without` the thing it changes. */
+export interface Variant {
+  target: string;
+  /** `Tracing overhead`: variant ÷ runway; `Rate limiter cost`: runway ÷ variant (the variant lacks it). */
+  label: string;
+  adds: boolean;
+}
+
 export interface ReportSettings {
   load: Load;
   rounds: number;
   runway: string;
-  traced: string;
+  variants: Variant[];
   /** The `--compare` target, when there is one. */
   ref?: { target: string; commit: string };
 }
@@ -50,7 +58,7 @@ export function printReport(results: ScenarioResult[], settings: ReportSettings)
   printHeader(settings);
   printMedians(results);
   if (settings.ref) printBeforeAfter(results, settings.runway, settings.ref.target);
-  printTracingOverhead(results, settings.runway, settings.traced);
+  for (const variant of settings.variants) printVariantCost(results, settings.runway, variant);
 }
 
 function printHeader({ load, rounds, runway, ref }: ReportSettings): void {
@@ -103,11 +111,12 @@ function printBeforeAfter(results: ScenarioResult[], current: string, ref: strin
   }
 }
 
-function printTracingOverhead(results: ScenarioResult[], untraced: string, traced: string): void {
-  for (const result of results.filter(({ targets }) => targets.includes(traced))) {
-    const ratio = (metric: Metric) => medianRatio(result, traced, untraced, metric);
+function printVariantCost(results: ScenarioResult[], runway: string, { target, label, adds }: Variant): void {
+  const [withIt, withoutIt] = adds ? [target, runway] : [runway, target];
+  for (const result of results.filter(({ targets }) => targets.includes(target))) {
+    const ratio = (metric: Metric) => medianRatio(result, withIt, withoutIt, metric);
     out(
-      `\nTracing overhead on ${result.scenario} (${traced} ÷ ${untraced}, median of per-round ratios): ` +
+      `\n${label} on ${result.scenario} (${withIt} ÷ ${withoutIt}, median of per-round ratios): ` +
         `req/s ${percent(ratio('requestsPerSecond'))}, CPU per request ${percent(ratio('cpuMicrosPerRequest'))}, ` +
         `p99 ${percent(ratio('p99'))}`,
     );

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEmbeddedPostgres } from '../tools/dev/embedded-postgres.js';
 import { BENCH_CLIENT_ID, BENCH_POOL, prepareFixture, type Fixture } from './fixture.js';
+import { measureParts } from './in-process.js';
 import { buildRef, type RefBuild } from './git-ref.js';
 import { measure, type Load, type Measurement, type Scenario, type Target } from './measure.js';
 import { summariseProfile } from './profile.js';
@@ -26,6 +27,7 @@ const PROFILE_DIR = join(REPO_ROOT, 'bench', 'profiles');
 const BASELINE = 'baseline (Fastify + pg)';
 const RUNWAY = 'runway';
 const RUNWAY_TRACED = 'runway, tracing on';
+const RUNWAY_UNLIMITED = 'runway, rate limits off';
 
 interface Options {
   load: Load;
@@ -35,6 +37,8 @@ interface Options {
   /** Substrings of scenario names; all scenarios when empty. */
   scenarioFilters: string[];
   profile: boolean;
+  /** Measure what single parts cost, in process, instead of the scenarios. */
+  inProcess: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -44,6 +48,7 @@ function parseOptions(argv: string[]): Options {
       compare: { type: 'string' },
       scenario: { type: 'string', multiple: true },
       profile: { type: 'boolean', default: false },
+      'in-process': { type: 'boolean', default: false },
     },
   });
   return {
@@ -55,6 +60,7 @@ function parseOptions(argv: string[]): Options {
     compare: values.compare,
     scenarioFilters: (values.scenario ?? []).flatMap((value) => value.split(',')).filter(Boolean),
     profile: values.profile,
+    inProcess: values['in-process'],
   };
 }
 
@@ -74,7 +80,7 @@ function scenarios({ token, user }: Fixture): Scenario[] {
       method: 'GET',
       path: `/v1/projects/${user.projectId}`,
       headers: { authorization },
-      traced: true,
+      variants: true,
     },
     {
       name: 'POST /v1/projects (bearer token)',
@@ -100,8 +106,13 @@ function selectScenarios(all: Scenario[], filters: string[]): Scenario[] {
 interface Targets {
   baseline: Target;
   runway: Target;
-  traced: Target;
+  /** Runway with one thing changed, for the scenarios marked `variants`: tracing on, rate limits off. */
+  variants: Target[];
   ref?: Target;
+}
+
+function targetsFor(scenario: Scenario, { baseline, runway, variants, ref }: Targets): Target[] {
+  return [baseline, runway, ...(scenario.variants ? variants : []), ...(ref ? [ref] : [])];
 }
 
 function defineTargets(fixture: Fixture, ref: RefBuild | undefined): Targets {
@@ -111,7 +122,13 @@ function defineTargets(fixture: Fixture, ref: RefBuild | undefined): Targets {
     BENCH_SUB: fixture.user.sub,
     BENCH_USER_ID: fixture.user.id,
   };
-  // NODE_ENV=test: production settings except TLS to the database (the baseline has none either).
+  const limits = (perMinute: string) => ({
+    RATE_LIMIT_READS_PER_MINUTE: perMinute,
+    RATE_LIMIT_WRITES_PER_MINUTE: perMinute,
+    RATE_LIMIT_EVENTS_PER_MINUTE: perMinute,
+  });
+  // NODE_ENV=test: production settings except TLS to the database (the baseline has none either). Rate limits on,
+  // as in production, but out of reach of the one benchmark caller.
   const runwayEnv = {
     ...common,
     NODE_ENV: 'test',
@@ -120,23 +137,23 @@ function defineTargets(fixture: Fixture, ref: RefBuild | undefined): Targets {
     COGNITO_USER_POOL_ID: BENCH_POOL,
     COGNITO_CLIENT_ID: BENCH_CLIENT_ID,
     COGNITO_JWKS_URL: fixture.jwksUrl,
+    ...limits('1000000000'),
   };
   const runway = { name: RUNWAY, script: join(DIST, 'src', 'main.js'), env: runwayEnv };
   return {
     baseline: { name: BASELINE, script: join(DIST, 'bench', 'baseline.js'), env: common },
     runway,
-    // Tracing on, default sampling (every request), exporting over OTLP to a sink that discards what it gets.
-    traced: {
-      ...runway,
-      name: RUNWAY_TRACED,
-      env: { ...runwayEnv, OTEL_EXPORTER_OTLP_ENDPOINT: fixture.otlpSinkUrl },
-    },
+    variants: [
+      // Tracing on, default sampling (every request), exporting over OTLP to a sink that discards what it gets.
+      {
+        ...runway,
+        name: RUNWAY_TRACED,
+        env: { ...runwayEnv, OTEL_EXPORTER_OTLP_ENDPOINT: fixture.otlpSinkUrl },
+      },
+      { ...runway, name: RUNWAY_UNLIMITED, env: { ...runwayEnv, ...limits('0') } },
+    ],
     ref: ref && { name: `runway@${ref.ref}`, script: ref.mainScript, env: runwayEnv },
   };
-}
-
-function targetsFor(scenario: Scenario, { baseline, runway, traced, ref }: Targets): Target[] {
-  return [baseline, runway, ...(scenario.traced ? [traced] : []), ...(ref ? [ref] : [])];
 }
 
 /** Round r starts with the r-th target, so that no target is always measured first or last. */
@@ -195,6 +212,10 @@ async function main(): Promise<void> {
   try {
     await database.createDatabase('runway_bench');
     fixture = await prepareFixture(database.url('runway_bench'));
+    if (options.inProcess) {
+      await measureParts(fixture, options.rounds);
+      return;
+    }
     const selected = selectScenarios(scenarios(fixture), options.scenarioFilters);
     if (options.compare) ref = buildRef(options.compare, REPO_ROOT);
     const targets = defineTargets(fixture, ref);
@@ -206,7 +227,10 @@ async function main(): Promise<void> {
       load: options.load,
       rounds: options.rounds,
       runway: RUNWAY,
-      traced: RUNWAY_TRACED,
+      variants: [
+        { target: RUNWAY_TRACED, label: 'Tracing overhead', adds: true },
+        { target: RUNWAY_UNLIMITED, label: 'Rate limiter cost', adds: false },
+      ],
       ref: ref && targets.ref && { target: targets.ref.name, commit: ref.commit },
     });
   } finally {

@@ -6,6 +6,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { HttpModule } from './http/http.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
 import { ProblemFilter } from './http/problem.filter.js';
 import { loggerParams } from './http/logging.js';
 import { ProjectsModule } from './projects/projects.module.js';
@@ -44,6 +45,7 @@ export class AppModule {
         ConfigModule.register(config),
         LoggerModule.forRoot(loggerParams(config)),
         DatabaseModule,
+        JobsModule,
         HttpModule,
         TelemetryModule.register(),
         ...FEATURES,

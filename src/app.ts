@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import fastifyRateLimit from '@fastify/rate-limit';
 import helmet from 'helmet';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyBodyParser, FastifyInstance } from 'fastify';
@@ -9,6 +10,7 @@ import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.js';
 import { DrainState } from './health/drain-state.js';
 import { serveApiDocs } from './http/openapi.js';
+import { answerClientError, answerFrameworkError, refuseConnect } from './http/low-level-errors.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './http/request.js';
 import { createValidationPipe } from './http/validation.js';
 import type { RequestWithRoute } from './http/logging.js';
@@ -16,7 +18,15 @@ import { traceRequests } from './telemetry/server-spans.js';
 import { telemetryStarted } from './telemetry/telemetry.js';
 
 /** Headers a browser front end may read from our responses. */
-const EXPOSED_HEADERS = ['ETag', 'Location', 'Retry-After', 'X-Request-Id', 'Idempotent-Replayed'];
+const EXPOSED_HEADERS = [
+  'ETag',
+  'Location',
+  'Retry-After',
+  'X-Request-Id',
+  'Idempotent-Replayed',
+  'RateLimit',
+  'RateLimit-Policy',
+];
 
 /** Builds the fully wired app (not yet listening): main.ts, the tests and the benchmark all start from here. */
 export async function createApp(
@@ -28,6 +38,12 @@ export async function createApp(
     keepAliveTimeout: config.http.keepAliveTimeoutMs,
     requestIdHeader: false,
     genReqId: requestIdFor,
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
+    // A hop count (Fastify takes a number, its types say otherwise): the client is the address the last N proxies saw.
+    trustProxy: (config.http.trustedProxyHops || false) as boolean,
+    // Requests that arrive while closing are served (and told to close their connection), not answered a bare 503.
+    return503OnClosing: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.register(config, extraModules),
@@ -41,11 +57,14 @@ export async function createApp(
   app.useLogger(app.get(Logger));
 
   const fastify = app.getHttpAdapter().getInstance();
+  refuseConnect(fastify.server);
+  // The store of the rate limits, which the guard applies per caller once it knows who is calling.
+  await fastify.register(fastifyRateLimit, { global: false });
   // First, so that every later hook, the handler and the request log run inside the request's span.
   if (telemetryStarted()) traceRequests(fastify);
   // A JSON API: any other body type is answered 415 by Fastify (and turned into problem+json by the filter).
   fastify.removeContentTypeParser(['text/plain', 'application/json']);
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, depthLimitedJsonParser(fastify));
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, checkedJsonParser(fastify));
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     (request.raw as RequestWithRoute).routePattern = request.routeOptions.url;
@@ -75,35 +94,40 @@ export async function createApp(
 const MAX_JSON_DEPTH = 32;
 
 /**
- * Fastify's own JSON parser (prototype-poisoning checks included) plus a nesting limit. An empty body is no body:
- * many clients send `Content-Type: application/json` on every request, a DELETE included; a route that needs a body
- * still answers 400 (see the validation pipe).
+ * Fastify's own JSON parser (prototype-poisoning checks included) plus what the rest of the app relies on: no nesting
+ * deeper than MAX_JSON_DEPTH, and well-formed Unicode (a lone UTF-16 surrogate, which JSON's \uD800 escapes allow,
+ * would be stored as U+FFFD). An empty body is no body: many clients send `Content-Type: application/json` on every
+ * request, a DELETE included; a route that needs a body still answers 400 (see the validation pipe).
  */
-function depthLimitedJsonParser(fastify: FastifyInstance): FastifyBodyParser<string> {
+function checkedJsonParser(fastify: FastifyInstance): FastifyBodyParser<string> {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   return (request, body, done) => {
     if (body.length === 0) return done(null, undefined);
-    void parseJson(request, body, (error, value) => {
-      if (error) return done(error);
-      if (nestingDepth(value) > MAX_JSON_DEPTH) {
-        return done(
-          Object.assign(new Error(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`), { statusCode: 400 }),
-        );
-      }
-      done(null, value);
-    });
+    void parseJson(request, body, (error, value) => done(error ?? jsonProblem(value), value));
   };
 }
 
-function nestingDepth(value: unknown): number {
-  let deepest = 0;
-  const pending: [unknown, number][] = [[value, 1]];
+/** The first problem found walking the parsed body, as a 400 error the problem filter turns into problem+json. */
+function jsonProblem(value: unknown): Error | null {
+  const pending: [unknown, string, number][] = [[value, '', 1]];
   while (pending.length > 0) {
-    const [current, depth] = pending.pop()!;
+    const [current, pointer, depth] = pending.pop()!;
+    if (typeof current === 'string' && !current.isWellFormed()) {
+      return badRequest('The body contains text that is not valid Unicode (a lone surrogate).', pointer);
+    }
     if (current === null || typeof current !== 'object') continue;
-    deepest = Math.max(deepest, depth);
-    if (deepest > MAX_JSON_DEPTH) return deepest;
-    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+    if (depth > MAX_JSON_DEPTH)
+      return badRequest(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`, pointer);
+    for (const [key, child] of Object.entries(current)) {
+      const path = `${pointer}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+      if (!key.isWellFormed())
+        return badRequest('A field name is not valid Unicode (a lone surrogate).', path);
+      pending.push([child, path, depth + 1]);
+    }
   }
-  return deepest;
+  return null;
+}
+
+function badRequest(detail: string, pointer: string): Error {
+  return Object.assign(new Error(detail), { statusCode: 400, errors: [{ pointer, detail }] });
 }

@@ -5,7 +5,7 @@
  * the migration under way has finished or rolled back).
  */
 import { ConfigError, loadDatabaseConfig } from './config/config.js';
-import { createDataSource } from './database/data-source.js';
+import { createMigrationDataSource } from './database/data-source.js';
 import { MigrationsInterrupted, runMigrations } from './database/migrator.js';
 import { retryWithBackoff } from './utils/retry.js';
 import { listenForShutdownSignals, receivedSignal, shutdownSignal } from './utils/shutdown.js';
@@ -20,7 +20,7 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 async function migrate(): Promise<number> {
   let dataSource;
   try {
-    dataSource = createDataSource(loadDatabaseConfig());
+    dataSource = createMigrationDataSource(loadDatabaseConfig());
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);

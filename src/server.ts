@@ -1,4 +1,5 @@
 import type { ModuleMetadata } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { createApp } from './app.js';
@@ -23,9 +24,13 @@ export async function serve(
   app.get(Logger).log(`Runway listening on ${await app.getUrl()}`, 'Bootstrap');
 }
 
+/** How long responses go on telling clients to close their connections before idle ones are closed. */
+const DRAIN_GRACE_MS = 1_000;
+
 /**
- * Readiness turns 503, the server stops accepting connections, in-flight requests finish, then the pool closes
- * and the process exits 0 — or 1 if that takes longer than SHUTDOWN_TIMEOUT_MS.
+ * Readiness turns 503 and every response closes its connection; after a moment the server stops accepting
+ * connections and closes the idle ones, in-flight requests finish, then the pool closes and the process exits 0 —
+ * or 1 if that takes longer than SHUTDOWN_TIMEOUT_MS.
  */
 function stopGracefullyOnSignals(app: NestFastifyApplication, timeoutMs: number): void {
   const logger = app.get(Logger);
@@ -38,6 +43,9 @@ function stopGracefullyOnSignals(app: NestFastifyApplication, timeoutMs: number)
       process.exit(1);
     }, timeoutMs).unref();
     try {
+      // Every response now says Connection: close, so clients stop reusing their connections. Closing an idle one at
+      // the moment its client sends on it would reset that request: first let the busy ones answer once more.
+      await sleep(Math.min(DRAIN_GRACE_MS, timeoutMs / 2));
       await app.close();
       await stopTelemetry();
       logger.log('Stopped', 'Shutdown');

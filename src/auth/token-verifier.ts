@@ -8,6 +8,7 @@ import {
   WaitPeriodNotYetEndedJwkError,
 } from 'aws-jwt-verify/error';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import type { Jwks } from 'aws-jwt-verify/jwk';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 import { LRUCache } from 'lru-cache';
 import { createHash } from 'node:crypto';
@@ -31,20 +32,25 @@ interface VerifiedToken {
   principal: Principal;
   /** `nbf`, seconds since the epoch. */
   notBefore?: number;
+  /** The signing key it was verified with: when the key leaves the JWKS, so does the token. */
+  kid: string;
 }
 
 /**
  * Verifies Cognito access tokens with aws-jwt-verify and remembers the ones it verified, keyed by a SHA-256 of the
- * whole token, until they expire (or are evicted: bounded, least recently used first).
+ * whole token, until they expire, their signing key leaves the JWKS, or they are evicted (bounded, least recently
+ * used first).
  */
 @Injectable()
 export class TokenVerifier {
-  private readonly verifier: { verify(token: string): Promise<JwtPayload>; hydrate(): Promise<void> };
+  private readonly verifier: ReturnType<typeof createVerifier>;
+  private readonly fetcher: JwksFetcher;
   private readonly verified = new LRUCache<string, VerifiedToken>({ max: CACHE_MAX_ENTRIES });
   private keysLoaded = false;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.verifier = createVerifier(config.auth);
+    this.fetcher = new JwksFetcher(config.auth.jwksUrl, (kids) => this.forgetKeysOtherThan(kids));
+    this.verifier = createVerifier(config.auth, this.fetcher);
   }
 
   get ready(): boolean {
@@ -54,6 +60,16 @@ export class TokenVerifier {
   /** Loads the signing keys; readiness stays 503 until this has succeeded once. */
   async hydrate(): Promise<void> {
     await this.verifier.hydrate();
+    this.keysLoaded = true;
+  }
+
+  /**
+   * Fetches the JWKS again (keys rotate): a key no longer in it verifies nothing from now on, not even the tokens
+   * it verified before. The library fetches on its own only when a token names a key it does not know.
+   */
+  async refreshKeys(): Promise<void> {
+    const jwks = JSON.parse(Buffer.from(await this.fetcher.fetch()).toString('utf8')) as Jwks;
+    this.verifier.cacheJwks(jwks);
     this.keysLoaded = true;
   }
 
@@ -70,11 +86,19 @@ export class TokenVerifier {
     if (ttl > 0) {
       this.verified.set(
         key,
-        { principal, notBefore: typeof payload.nbf === 'number' ? payload.nbf : undefined },
+        {
+          principal,
+          notBefore: typeof payload.nbf === 'number' ? payload.nbf : undefined,
+          kid: kidOf(token),
+        },
         { ttl },
       );
     }
     return principal;
+  }
+
+  private forgetKeysOtherThan(kids: Set<string>): void {
+    for (const [key, { kid }] of this.verified.entries()) if (!kids.has(kid)) this.verified.delete(key);
   }
 
   private async verifyWithLibrary(token: string): Promise<JwtPayload> {
@@ -95,8 +119,8 @@ export class TokenVerifier {
   }
 }
 
-function createVerifier(auth: AuthConfig) {
-  const jwksCache = new SimpleJwksCache({ fetcher: new JwksFetcher(auth.jwksUrl) });
+function createVerifier(auth: AuthConfig, fetcher: JwksFetcher) {
+  const jwksCache = new SimpleJwksCache({ fetcher });
   const customJwtCheck = ({ payload }: { payload: JwtPayload }) => requireStandardClaims(payload);
   if (!auth.customIssuer) {
     return CognitoJwtVerifier.create(
@@ -125,6 +149,16 @@ function requireStandardClaims(payload: JwtPayload): void {
   if (typeof payload.sub !== 'string' || payload.sub === '') throw new InvalidTokenError('token has no sub');
 }
 
+/** The `kid` of a token's header (already verified: it parses). */
+function kidOf(token: string): string {
+  const header = JSON.parse(
+    Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'),
+  ) as {
+    kid?: unknown;
+  };
+  return String(header.kid);
+}
+
 function toPrincipal(payload: JwtPayload): Principal {
   const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
   const groups = payload['cognito:groups'];
@@ -146,7 +180,11 @@ function toPrincipal(payload: JwtPayload): Principal {
  * aws-jwt-verify's own fetcher speaks https only). Bounded by a timeout.
  */
 class JwksFetcher {
-  constructor(private readonly jwksUrl: string) {}
+  constructor(
+    private readonly jwksUrl: string,
+    /** Told the key ids of every JWKS fetched. */
+    private readonly onKeys: (kids: Set<string>) => void,
+  ) {}
 
   async fetch(): Promise<ArrayBuffer> {
     let response: Response;
@@ -159,6 +197,13 @@ class JwksFetcher {
       throw new FetchError(this.jwksUrl, (error as Error).message);
     }
     if (!response.ok) throw new FetchError(this.jwksUrl, `status ${response.status}`);
-    return response.arrayBuffer();
+    const body = await response.arrayBuffer();
+    try {
+      const { keys } = JSON.parse(Buffer.from(body).toString('utf8')) as { keys?: { kid?: unknown }[] };
+      if (Array.isArray(keys)) this.onKeys(new Set(keys.map(({ kid }) => String(kid))));
+    } catch {
+      // Not JSON: the library rejects it with its own error.
+    }
+    return body;
   }
 }

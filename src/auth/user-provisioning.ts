@@ -6,4 +6,6 @@ import type { Principal } from './principal.js';
  */
 export abstract class UserProvisioning {
   abstract userIdFor(principal: Principal): Promise<string>;
+  /** Forgets what is remembered of this user (it was deleted, perhaps by another instance). */
+  abstract forget(sub: string): void;
 }

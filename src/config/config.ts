@@ -81,6 +81,13 @@ function appConfig(env: Environment) {
       corsOrigins: env.CORS_ORIGINS,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       apiDocsEnabled: env.API_DOCS_ENABLED,
+      trustedProxyHops: env.TRUSTED_PROXY_HOPS,
+      /** Requests per minute and caller, by budget; 0: unlimited. */
+      rateLimits: {
+        read: env.RATE_LIMIT_READS_PER_MINUTE,
+        write: env.RATE_LIMIT_WRITES_PER_MINUTE,
+        ingest: env.RATE_LIMIT_EVENTS_PER_MINUTE,
+      },
     },
     database: databaseConfig(env),
     auth: authConfig(env),

@@ -95,6 +95,12 @@ export const ENVIRONMENT = {
   ).default([]),
   SHUTDOWN_TIMEOUT_MS: integer(0, 120_000).default(25_000),
   API_DOCS_ENABLED: flag().default(true),
+  /** Proxies in front of the app (the load balancer: 1) whose X-Forwarded-For is believed for the client's IP. */
+  TRUSTED_PROXY_HOPS: integer(0, 10).default(0),
+  /** Per caller (user, machine client, or IP when anonymous) and minute; 0 turns a budget off. */
+  RATE_LIMIT_READS_PER_MINUTE: integer(0).default(600),
+  RATE_LIMIT_WRITES_PER_MINUTE: integer(0).default(120),
+  RATE_LIMIT_EVENTS_PER_MINUTE: integer(0).default(60),
 
   COGNITO_USER_POOL_ID: z
     .string(required('the Cognito user pool id, such as eu-west-1_AbCdEf123'))

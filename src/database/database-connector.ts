@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { retryWithBackoff } from '../utils/retry.js';
 import { shutdownSignal } from '../utils/shutdown.js';
+import { createMigrationDataSource } from './data-source.js';
 import { runMigrations } from './migrator.js';
 
 const MAX_RETRY_DELAY_MS = 5_000;
@@ -27,9 +28,14 @@ export class DatabaseConnector implements OnApplicationBootstrap, OnApplicationS
       void this.connectWithRetry();
       return;
     }
+    const migrations = await createMigrationDataSource(this.config.database).initialize();
+    try {
+      const applied = await runMigrations(migrations, shutdownSignal);
+      this.logger.info({ applied }, 'migrations: %d applied', applied.length);
+    } finally {
+      await migrations.destroy();
+    }
     await this.dataSource.initialize();
-    const applied = await runMigrations(this.dataSource, shutdownSignal);
-    this.logger.info({ applied }, 'migrations: %d applied', applied.length);
   }
 
   onApplicationShutdown(): void {

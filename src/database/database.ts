@@ -1,16 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Pool, PoolClient } from 'pg';
 import sql, { empty, join, type Sql } from 'sql-template-tag';
-import { DataSource, type QueryRunner } from 'typeorm';
+import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
+import { classifyPostgresError } from './postgres-errors.js';
 
 export { empty, join, sql, type Sql };
 
-const transaction = new AsyncLocalStorage<QueryRunner>();
+const transaction = new AsyncLocalStorage<PoolClient>();
 
 /**
  * Runs the SQL of repositories: parameterised statements built with the `sql` tag (values never concatenated), in
  * the enclosing transaction when there is one (e.g. the idempotency interceptor's), so a repository never passes a
- * transaction around.
+ * transaction around. Statements go to the pg pool of the one data source directly; a connection that failed (timed
+ * out, reset) is destroyed rather than returned to the pool, so the pool recovers by itself.
  */
 @Injectable()
 export class Database {
@@ -29,20 +33,70 @@ export class Database {
     return (await this.run(statement)).affected;
   }
 
+  /**
+   * For libraries that run their own SQL (the job runner): statements in the current transaction when there is one,
+   * so what they write commits or rolls back with it.
+   */
+  executor(): { executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> } {
+    const enclosing = transaction.getStore();
+    return {
+      executeSql: (text, values) =>
+        enclosing ? enclosing.query(text, values) : this.withClient((client) => client.query(text, values)),
+    };
+  }
+
   /** Runs `work` in a transaction, joining the enclosing one if any; every statement inside takes part. */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     if (transaction.getStore()) return work();
-    return this.dataSource.transaction((manager) => transaction.run(manager.queryRunner!, work));
+    return this.withClient(async (client) => {
+      await client.query('BEGIN');
+      try {
+        const result = await transaction.run(client, work);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        // A broken connection is destroyed instead (the server rolls back itself); so is one that cannot roll back.
+        if (!isConnectionFailure(error)) {
+          await client.query('ROLLBACK').catch((rollback: Error) => {
+            throw Object.assign(rollback, { code: 'ECONNRESET' });
+          });
+        }
+        throw error;
+      }
+    });
   }
 
   private async run(statement: Sql): Promise<{ rows: unknown[]; affected: number }> {
+    const execute = async (client: PoolClient) => {
+      const result = await client.query(statement.text, statement.values);
+      return { rows: result.rows as unknown[], affected: result.rowCount ?? 0 };
+    };
     const enclosing = transaction.getStore();
-    const runner = enclosing ?? this.dataSource.createQueryRunner();
+    return enclosing ? execute(enclosing) : this.withClient(execute);
+  }
+
+  private async withClient<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool().connect();
+    // A checked-out client has no 'error' listener of the pool's: a connection reset would crash the process.
+    let failure: unknown;
+    const onError = (error: Error) => (failure ??= error);
+    client.on('error', onError);
     try {
-      const result = await runner.query(statement.text, statement.values, true);
-      return { rows: (result.records as unknown[] | undefined) ?? [], affected: result.affected ?? 0 };
+      return await work(client);
+    } catch (error) {
+      failure ??= error;
+      throw error;
     } finally {
-      if (!enclosing) await runner.release();
+      client.removeListener('error', onError);
+      client.release(isConnectionFailure(failure) ? (failure as Error) : undefined);
     }
   }
+
+  private pool(): Pool {
+    return (this.dataSource.driver as PostgresDriver).master as Pool;
+  }
+}
+
+function isConnectionFailure(error: unknown): boolean {
+  return error !== undefined && classifyPostgresError(error) === 'unavailable';
 }

@@ -22,7 +22,7 @@ const UNAVAILABLE_CODES = new Set([
   '08006',
 ]);
 const UNAVAILABLE_MESSAGES =
-  /^(Connection terminated|timeout exceeded when trying to connect|Cannot execute operation because connection is not yet established)/i;
+  /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Cannot execute operation because connection is not yet established|Client has encountered a connection error)/i;
 const UNIQUE_VIOLATION = '23505';
 const FOREIGN_KEY_VIOLATION = '23503';
 /** Input the database cannot store (e.g. a NUL character in text): the request's fault, not the server's. */
@@ -53,4 +53,17 @@ function codeOf(error: unknown): string | undefined {
 function detailOf(error: unknown): { code?: unknown; constraint?: unknown } {
   const wrapped = error as { code?: unknown; driverError?: { code?: unknown; constraint?: unknown } } | null;
   return wrapped?.driverError ?? wrapped ?? {};
+}
+
+/**
+ * The row a write referred to that does not exist (a foreign-key violation): `{ table: 'users', key: '0190…' }`, from
+ * PostgreSQL's detail `Key (owner_id)=(0190…) is not present in table "users".`
+ */
+export function missingReference(error: unknown): { table: string; key: string } | undefined {
+  if (codeOf(error) !== FOREIGN_KEY_VIOLATION) return undefined;
+  const detail =
+    (error as { detail?: unknown; driverError?: { detail?: unknown } }).driverError?.detail ??
+    (error as { detail?: unknown }).detail;
+  const match = /^Key \([^)]*\)=\((.*)\) is not present in table "([^"]+)"\.$/.exec(String(detail));
+  return match ? { key: match[1]!, table: match[2]! } : undefined;
 }

@@ -2,11 +2,13 @@ import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { Public } from '../auth/access-policy.js';
+import { RateLimit } from '../auth/rate-limit.guard.js';
 import { TokenVerifier } from '../auth/token-verifier.js';
 import { WorksWithoutDatabase } from '../database/database-ready.guard.js';
 import { ApiProblems } from '../http/problem.dto.js';
 import { PROBLEM_TYPES, ProblemException } from '../http/problem.js';
 import { retryAfter } from '../http/retry-after.js';
+import { JobRunner } from '../jobs/job-runner.js';
 import { DatabaseHealthIndicator } from './database.health.js';
 import { DrainState } from './drain-state.js';
 
@@ -14,6 +16,7 @@ const HEALTH_EXAMPLE = { status: 'ok', info: {}, error: {}, details: {} };
 
 @ApiTags('health')
 @Public()
+@RateLimit(false)
 @WorksWithoutDatabase()
 @Controller('health')
 export class HealthController {
@@ -23,6 +26,7 @@ export class HealthController {
     private readonly drain: DrainState,
     private readonly tokens: TokenVerifier,
     private readonly indicators: HealthIndicatorService,
+    private readonly jobs: JobRunner,
   ) {}
 
   @Get('live')
@@ -37,7 +41,7 @@ export class HealthController {
   @Get('ready')
   @ApiOperation({
     summary:
-      'Readiness: database reachable, all migrations applied, token signing keys loaded, not shutting down.',
+      'Readiness: database reachable, all migrations applied, token signing keys loaded, job runner started, not shutting down.',
   })
   @ApiOkResponse({ schema: { example: HEALTH_EXAMPLE } })
   @ApiProblems(503)
@@ -47,16 +51,19 @@ export class HealthController {
       return await this.health.check([
         () => this.database.ping(),
         () => this.database.migrations(),
-        () => {
-          const indicator = this.indicators.check('signingKeys');
-          return this.tokens.ready ? indicator.up() : indicator.down({ message: 'JWKS not loaded yet' });
-        },
+        () => this.started('signingKeys', this.tokens.ready, 'JWKS not loaded yet'),
+        () => this.started('jobs', this.jobs.ready, 'job runner not started yet'),
       ]);
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       const { details } = error.getResponse() as { details: Record<string, unknown> };
       throw notReady('A dependency is not ready; see checks.', details);
     }
+  }
+
+  private started(name: string, ready: boolean, message: string) {
+    const indicator = this.indicators.check(name);
+    return ready ? indicator.up() : indicator.down({ message });
   }
 }
 

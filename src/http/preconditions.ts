@@ -23,9 +23,10 @@ export function expectedVersion(header: string | undefined): ExpectedVersion {
 }
 
 /** The request's `If-Match` as an {@link ExpectedVersion} (documented in OpenAPI by {@link ApiIfMatch}). */
-export const IfMatch = createParamDecorator((_data: unknown, context: ExecutionContext) =>
-  expectedVersion(context.switchToHttp().getRequest<FastifyRequest>().headers['if-match']),
-);
+export function ifMatchOf(_data: unknown, context: ExecutionContext): ExpectedVersion {
+  return expectedVersion(context.switchToHttp().getRequest<FastifyRequest>().headers['if-match']);
+}
+export const IfMatch = createParamDecorator(ifMatchOf);
 
 export const ApiIfMatch = (resource: string) =>
   applyDecorators(

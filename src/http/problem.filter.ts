@@ -85,7 +85,12 @@ function answerFor(exception: unknown): Answer {
   }
   const fastifyStatus = clientErrorStatusOf(exception);
   if (fastifyStatus !== undefined) {
-    return { problem: plainProblem(fastifyStatus, (exception as Error).message), headers: {} };
+    const { errors } = exception as { errors?: unknown };
+    const problem = plainProblem(fastifyStatus, (exception as Error).message);
+    return {
+      problem: errors ? { ...problem, type: PROBLEM_TYPES.validation, errors } : problem,
+      headers: {},
+    };
   }
   switch (classifyPostgresError(exception)) {
     case 'unavailable':

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -17,7 +17,7 @@ import { pageSchema } from '../http/pagination.js';
 import { ApiIfMatch, IfMatch } from '../http/preconditions.js';
 import { ApiProblems } from '../http/problem.dto.js';
 import { ResourceHeaders } from '../http/resource-headers.js';
-import { ParseId } from '../http/validation.js';
+import { PathId } from '../http/validation.js';
 import { CreateProjectDto, ListProjectsQuery, ProjectDto, UpdateProjectDto } from './projects.dto.js';
 import { ProjectsService } from './projects.service.js';
 
@@ -53,7 +53,7 @@ export class ProjectsController {
   @ApiOperation({ summary: 'One of your projects' })
   @ApiOkResponse({ type: ProjectDto, description: 'ETag header set' })
   @ApiProblems(400, 404)
-  get(@CurrentUser() caller: AuthenticatedUser, @Param('id', ParseId) id: string) {
+  get(@CurrentUser() caller: AuthenticatedUser, @PathId() id: string) {
     return this.projects.get(caller.userId, id);
   }
 
@@ -64,7 +64,7 @@ export class ProjectsController {
   @ApiProblems(400, 404, 409, 412, 413, 415)
   update(
     @CurrentUser() caller: AuthenticatedUser,
-    @Param('id', ParseId) id: string,
+    @PathId() id: string,
     @Body() changes: UpdateProjectDto,
     @IfMatch() expected: ExpectedVersion,
   ) {
@@ -79,7 +79,7 @@ export class ProjectsController {
   @ApiProblems(400, 404, 412)
   remove(
     @CurrentUser() caller: AuthenticatedUser,
-    @Param('id', ParseId) id: string,
+    @PathId() id: string,
     @IfMatch() expected: ExpectedVersion,
   ) {
     return this.projects.remove(caller.userId, id, expected);

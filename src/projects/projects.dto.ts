@@ -1,20 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, IsString } from 'class-validator';
 import { PageQuery } from '../http/pagination.js';
-import { Optional, StrictPartialType, Trim } from '../http/validation.js';
+import { Optional, StrictPartialType, TextLength, Trim } from '../http/validation.js';
 import { PROJECT_STATUSES, type ProjectStatus } from './project.entity.js';
 
 export class CreateProjectDto {
   @ApiProperty({ minLength: 1, maxLength: 120, description: 'Unique among your projects' })
   @Trim()
   @IsString()
-  @Length(1, 120)
+  @TextLength(1, 120)
   name: string;
 
   @ApiPropertyOptional({ maxLength: 2000, default: '' })
   @Optional()
   @IsString()
-  @MaxLength(2000)
+  @TextLength(0, 2000)
   description?: string;
 
   @ApiPropertyOptional({ enum: PROJECT_STATUSES, default: 'active' })

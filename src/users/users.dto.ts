@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsOptional, IsString } from 'class-validator';
 import { PageQuery } from '../http/pagination.js';
-import { Trim } from '../http/validation.js';
+import { TextLength, Trim } from '../http/validation.js';
 
 export class MeDto {
   @ApiProperty({ format: 'uuid' })
@@ -28,7 +28,7 @@ export class UpdateMeDto {
   @IsOptional()
   @Trim()
   @IsString()
-  @Length(1, 100)
+  @TextLength(1, 100)
   displayName?: string | null;
 }
 
@@ -53,6 +53,6 @@ export class ListUsersQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'Case-insensitive prefix of the username or email' })
   @IsOptional()
   @IsString()
-  @MaxLength(100)
+  @TextLength(0, 100)
   q?: string;
 }

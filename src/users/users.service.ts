@@ -58,6 +58,10 @@ export class UsersService implements UserProvisioning {
     return userId;
   }
 
+  forget(sub: string): void {
+    this.provisioned.delete(sub);
+  }
+
   async me(caller: AuthenticatedUser): Promise<MeDto> {
     const user = await this.users.find(caller.userId);
     if (!user) {

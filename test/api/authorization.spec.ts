@@ -29,16 +29,8 @@ const MATRIX: Record<string, Row> = {
     create: () => ({ name: uniqueName('matrix') }),
     change: () => ({ description: 'm' }),
   }),
-  'GET /v1/admin/users': {
-    expect: {
-      anonymous: 401,
-      user: 403,
-      otherUser: 403,
-      admin: 200,
-      machineWithScope: 403,
-      machineWithoutScope: 403,
-    },
-  },
+  'GET /v1/admin/jobs': { expect: adminOnly(200) },
+  'GET /v1/admin/users': { expect: adminOnly(200) },
   // new:resource adds rows above this line
 };
 
@@ -53,6 +45,17 @@ function ownerScopedResource(
     [`GET ${path}/{id}`]: { create: bodies.create, expect: ownerOnly(200) },
     [`PATCH ${path}/{id}`]: { create: bodies.create, body: bodies.change, expect: ownerOnly(200) },
     [`DELETE ${path}/{id}`]: { create: bodies.create, expect: ownerOnly(204) },
+  };
+}
+
+function adminOnly(status: number): Record<Caller, number> {
+  return {
+    anonymous: 401,
+    user: 403,
+    otherUser: 403,
+    admin: status,
+    machineWithScope: 403,
+    machineWithoutScope: 403,
   };
 }
 

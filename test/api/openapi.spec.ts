@@ -1,7 +1,42 @@
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
+import { INTERCEPTORS_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { getMetadataStorage } from 'class-validator';
+import { IdempotencyInterceptor } from '../../src/http/idempotency/idempotency.interceptor.js';
+import { ifMatchOf } from '../../src/http/preconditions.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, useTestApp, type TestApp } from '../support/app.js';
-import { listRoutes } from '../support/routes.js';
+import { listRoutes, type AppRoute } from '../support/routes.js';
+
+/** What a route reads from the request, from Nest's own metadata: path, query (its DTO's fields) and headers. */
+function acceptedParameters({ path, controller, handler }: AppRoute): string[] {
+  const name = (handler as { name: string }).name;
+  const args = Object.entries(
+    (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) ?? {}) as Record<
+      string,
+      { index: number; factory?: unknown }
+    >,
+  );
+  const types = (Reflect.getMetadata(
+    'design:paramtypes',
+    (controller as { prototype: object }).prototype,
+    name,
+  ) ?? []) as (new () => object)[];
+  const query = args
+    .filter(([key]) => key.startsWith(`${RouteParamtypes.QUERY}:`))
+    .flatMap(([, { index }]) =>
+      getMetadataStorage()
+        .getTargetValidationMetadatas(types[index]!, '', true, false)
+        .map(({ propertyName }) => `query:${propertyName}`),
+    );
+  const interceptors = (Reflect.getMetadata(INTERCEPTORS_METADATA, handler) ?? []) as unknown[];
+  return [
+    ...[...path.matchAll(/\{(\w+)\}/g)].map(([, param]) => `path:${param}`),
+    ...new Set(query),
+    ...(args.some(([, { factory }]) => factory === ifMatchOf) ? ['header:If-Match'] : []),
+    ...(interceptors.includes(IdempotencyInterceptor) ? ['header:Idempotency-Key'] : []),
+  ].sort();
+}
 
 describe('OpenAPI', () => {
   const t = useTestApp();
@@ -28,6 +63,23 @@ describe('OpenAPI', () => {
         document.paths[path]?.[method.toLowerCase()],
         `${method} ${path} is not documented`,
       ).toBeDefined();
+    }
+  });
+
+  it('declares exactly the parameters each route accepts, path ids as UUIDs and limits as integers', async () => {
+    const document = (await t.http().get('/openapi.json')).body as {
+      paths: Record<string, Record<string, { parameters?: { in: string; name: string; schema?: object }[] }>>;
+    };
+    for (const route of listRoutes(t.app)) {
+      const parameters = document.paths[route.path]![route.method.toLowerCase()]!.parameters ?? [];
+      expect(parameters.map((p) => `${p.in}:${p.name}`).sort(), `${route.method} ${route.path}`).toEqual(
+        acceptedParameters(route),
+      );
+      for (const parameter of parameters) {
+        if (parameter.in === 'path')
+          expect(parameter.schema).toMatchObject({ type: 'string', format: 'uuid' });
+        if (parameter.name === 'limit') expect(parameter.schema).toMatchObject({ type: 'integer' });
+      }
     }
   });
 

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IdempotencyService } from '../../src/http/idempotency/idempotency.service.js';
+import { PURGE_QUEUE } from '../../src/http/idempotency/idempotency.service.js';
+import { JobRunner } from '../../src/jobs/job-runner.js';
 import { useTestApp } from '../support/app.js';
 import { resourceFactory, uniqueName } from '../support/factories.js';
 import { user, type TestCaller } from '../support/tokens.js';
@@ -420,8 +421,13 @@ describe('projects', () => {
       await sql.query("UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = $1", [
         key,
       ]);
-      expect(await t.app.get(IdempotencyService).purgeExpired()).toBeGreaterThanOrEqual(1);
-      expect((await sql.query('SELECT 1 FROM idempotency_keys WHERE key = $1', [key])).rowCount).toBe(0);
+      // The purge is a scheduled job; run one now and wait for a worker to take it.
+      await t.app.get(JobRunner).enqueue(PURGE_QUEUE, {});
+      const gone = async () =>
+        (await sql.query('SELECT 1 FROM idempotency_keys WHERE key = $1', [key])).rowCount === 0;
+      for (let attempt = 0; attempt < 200 && !(await gone()); attempt++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(await gone()).toBe(true);
       const again = await post(owner, key, { name: 'Luna 2' });
       expect(again.status).toBe(201);
       expect(again.body.id).not.toBe(first.body.id);

@@ -1,30 +1,13 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mergeAddons } from '../../tools/deploy/addons.js';
-import { APP, Evaluator, literalParameters, type Json } from '../support/cloudformation.js';
-import { ROOT } from '../support/process.js';
+import { environmentAddons, environmentResources, type Json } from '../support/cloudformation.js';
 
 /**
  * Sign-in on AWS: the web client can do managed login (authorization code with PKCE) back to the front end's URLs,
  * self sign-up is a choice (off by default), and Cognito's emails go through SES once an identity is given.
  */
-const FOLDER = join(ROOT, 'copilot', 'environments', 'addons');
-const merged = mergeAddons(FOLDER);
+const merged = environmentAddons;
 const SES_IDENTITY = 'arn:aws:ses:eu-west-1:123456789012:identity/example.com';
-
-function resources(
-  parameters: Record<string, string> = {},
-): Record<string, { Type: string; Properties: Json }> {
-  const evaluator = new Evaluator(merged, {
-    App: APP,
-    Env: 'prod',
-    VpcId: 'vpc-0123456789abcdef0',
-    PrivateSubnets: 'subnet-0aaa,subnet-0bbb',
-    ...literalParameters(FOLDER),
-    ...parameters,
-  });
-  return evaluator.instantiate().Resources as Record<string, { Type: string; Properties: Json }>;
-}
+const resources = environmentResources;
 
 describe('Cognito sign-in for front ends', () => {
   const stack = resources();

@@ -52,6 +52,7 @@ const EXPORTS = [
   'MachineClientId',
   'CanaryClientId',
   'CognitoDomain',
+  'WebAclArn',
 ];
 
 /** Sample values for what addons.parameters.yml takes from the environment stack. */
@@ -529,6 +530,7 @@ describe('environment addons', () => {
   it('declare the shared condition and mapping once, for every environment', () => {
     expect((merged.Conditions as Props).IsProd).toEqual({ 'Fn::Equals': [{ Ref: 'Env' }, 'prod'] });
     expect(Object.keys(merged.Conditions as Props).sort()).toEqual([
+      'HasPublicLoadBalancer',
       'HasSesFromAddress',
       'IsProd',
       'SelfSignUpAllowed',

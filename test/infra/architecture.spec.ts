@@ -11,7 +11,7 @@ const files = (readdirSync(SRC, { recursive: true }) as string[])
 const code = files.filter(({ path }) => !path.endsWith('.spec.ts'));
 
 /** Folders every feature may use; they import none of the features. */
-const SHARED = new Set(['config', 'database', 'http', 'auth', 'telemetry', 'utils']);
+const SHARED = new Set(['config', 'database', 'http', 'auth', 'telemetry', 'jobs', 'utils']);
 const folderOf = (path: string) => relative(SRC, resolve(ROOT, path)).split('/')[0]!;
 
 function relativeImports(path: string, text: string): string[] {

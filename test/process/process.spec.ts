@@ -1,3 +1,4 @@
+import { Agent, get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,6 +89,28 @@ describe('the process', () => {
     // Either the listener is already closed (connection refused) or readiness says 503: never 200.
     if (ready) expect(ready.status).toBe(503);
     expect((await inFlight).status).toBe(200);
+    expect(await server.exited).toBe(0);
+  });
+
+  it('after SIGTERM answers every request on a kept-alive connection with Connection: close, resetting none', async () => {
+    const server = await startProcess({ ...baseEnv(), DATABASE_URL: db.url }, PROBE_SERVER);
+    expect(await server.waitFor('/health/ready', 200)).toBe(200);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string) =>
+      new Promise<{ status: number; connection?: string }>((resolve, reject) =>
+        httpGet(`${server.baseUrl}${path}`, { agent }, (response) => {
+          response.resume();
+          response.on('end', () =>
+            resolve({ status: response.statusCode!, connection: response.headers.connection }),
+          );
+        }).on('error', reject),
+      );
+    expect(await get('/health/live')).toEqual({ status: 200, connection: 'keep-alive' });
+    server.child.kill('SIGTERM');
+    await server.waitForOutput('SIGTERM received');
+    // The same connection, reused at once: answered, and told to close.
+    expect(await get('/health/live')).toEqual({ status: 200, connection: 'close' });
+    agent.destroy();
     expect(await server.exited).toBe(0);
   });
 

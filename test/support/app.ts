@@ -6,6 +6,8 @@ import { createTestDatabase, type TestDatabase } from './database.js';
 import { createApp } from '../../src/app.js';
 import { loadConfig, type AppConfig } from '../../src/config/config.js';
 import { TokenVerifier } from '../../src/auth/token-verifier.js';
+import { JobRunner } from '../../src/jobs/job-runner.js';
+import { DataSource } from 'typeorm';
 import { authEnv } from './tokens.js';
 
 export interface TestApp {
@@ -32,15 +34,20 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
     DATABASE_URL: options.databaseUrl,
     // The template is migrated already: this only makes the connection synchronous at init.
     MIGRATE_ON_START: 'true',
+    // Suites send many requests from one caller; the rate limits have a suite of their own.
+    RATE_LIMIT_READS_PER_MINUTE: '0',
+    RATE_LIMIT_WRITES_PER_MINUTE: '0',
+    RATE_LIMIT_EVENTS_PER_MINUTE: '0',
     ...authEnv(),
     ...options.env,
   });
   const app = await createApp(config, options.modules);
-  // Keys are loaded in the background at boot; tests start once they are (as readiness would tell).
+  // Keys and the job runner start in the background at boot; tests start once they are (as readiness would tell).
   await app
     .get(TokenVerifier)
     .hydrate()
     .catch(() => undefined);
+  if (app.get(DataSource).isInitialized) await app.get(JobRunner).whenReady();
   return {
     app,
     config,

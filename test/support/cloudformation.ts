@@ -225,6 +225,24 @@ export function literalParameters(folder: string): Values {
   );
 }
 
+/** The environment addons merged as Copilot deploys them, and their resources for one environment's parameters. */
+export const ENVIRONMENT_ADDONS = join(ROOT, 'copilot', 'environments', 'addons');
+export const environmentAddons = mergeAddons(ENVIRONMENT_ADDONS);
+
+export function environmentResources(
+  parameters: Values = {},
+  env: Env = 'prod',
+): Record<string, { Type: string; Properties: Json; Condition?: string }> {
+  return new Evaluator(environmentAddons, {
+    App: APP,
+    Env: env,
+    VpcId: 'vpc-0123456789abcdef0',
+    PrivateSubnets: 'subnet-0aaa,subnet-0bbb',
+    ...literalParameters(ENVIRONMENT_ADDONS),
+    ...parameters,
+  }).instantiate().Resources as Record<string, { Type: string; Properties: Json; Condition?: string }>;
+}
+
 export const resourcesOf = (template: Template, type: string): [string, Resource][] =>
   Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
 

@@ -2,9 +2,11 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { getConstructionPlans } from 'pg-boss';
+import { JOBS_SCHEMA } from '../../src/jobs/job-runner.js';
 import type { TestProject } from 'vitest/node';
 import { loadDatabaseConfig } from '../../src/config/config.js';
-import { createDataSource } from '../../src/database/data-source.js';
+import { createMigrationDataSource } from '../../src/database/data-source.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../tools/dev/embedded-postgres.js';
 import { runMigrations } from '../../src/database/migrator.js';
 import { createSigningKey, serveJwks, type SigningKey } from '../../tools/dev/dev-issuer.js';
@@ -44,9 +46,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await admin.query(`CREATE DATABASE "${template}"`);
 
   const database = loadDatabaseConfig({ NODE_ENV: 'test', DATABASE_URL: databaseUrl(adminUrl, template) });
-  const dataSource = createDataSource(database);
+  const dataSource = createMigrationDataSource(database);
   await dataSource.initialize();
   await runMigrations(dataSource);
+  // The job runner's schema too, as each app would install it at start: once here rather than once per file.
+  await dataSource.query(getConstructionPlans(JOBS_SCHEMA));
   await dataSource.destroy();
 
   const signingKey = createSigningKey();

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getMetadataArgsStorage, type DataSource, type DataSourceOptions } from 'typeorm';
 import { loadDatabaseConfig } from '../../src/config/config.js';
-import { createDataSource } from '../../src/database/data-source.js';
+import { createMigrationDataSource } from '../../src/database/data-source.js';
 import { runMigrations } from '../../src/database/migrator.js';
 import { ROOT } from '../root.js';
 import { DEV_DATA_DIR, devDatabase } from './dev-database.js';
@@ -113,7 +113,7 @@ async function withDataSource(
   work: (dataSource: DataSource) => Promise<number>,
 ): Promise<number> {
   const database = loadDatabaseConfig({ ...process.env, DATABASE_URL: url, NODE_ENV: 'development' });
-  const dataSource = await createDataSource(database, entities).initialize();
+  const dataSource = await createMigrationDataSource(database, entities).initialize();
   try {
     return await work(dataSource);
   } finally {

@@ -1,5 +1,22 @@
 // Generated from openapi.json by `npm run openapi:export`: do not edit by hand.
 export interface paths {
+    "/v1/admin/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Jobs by queue and state, and the latest failures with their error (admin only) */
+        get: operations["JobsController_overview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -24,7 +41,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: database reachable, all migrations applied, token signing keys loaded, not shutting down. */
+        /** Readiness: database reachable, all migrations applied, token signing keys loaded, job runner started, not shutting down. */
         get: operations["HealthController_ready"];
         put?: never;
         post?: never;
@@ -111,6 +128,36 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        QueueStateDto: {
+            /** @example idempotency-keys.purge */
+            name: string;
+            /** @description Waiting for their first attempt */
+            created: number;
+            /** @description Failed at least once, waiting to be tried again */
+            retry: number;
+            active: number;
+            /** @description Kept 7 days */
+            completed: number;
+            cancelled: number;
+            /** @description Out of retries */
+            failed: number;
+        };
+        FailedJobDto: {
+            /** Format: uuid */
+            id: string;
+            queue: string;
+            /** Format: date-time */
+            failedAt: string;
+            /** @description Attempts after the first */
+            retries: number;
+            /** @description What the last attempt threw */
+            error: string;
+        };
+        JobsDto: {
+            queues: components["schemas"]["QueueStateDto"][];
+            /** @description The 20 most recent failures */
+            failed: components["schemas"]["FailedJobDto"][];
+        };
         MeDto: {
             /** Format: uuid */
             id: string;
@@ -204,6 +251,52 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    JobsController_overview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobsDto"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     HealthController_live: {
         parameters: {
             query?: never;

@@ -1,15 +1,14 @@
-import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { Database } from '../../database/database.js';
+import { JobRunner } from '../../jobs/job-runner.js';
 import { ProblemException } from '../problem.js';
 import { retryAfter } from '../retry-after.js';
 import { IdempotencyRepository, type KeyScope } from './idempotency.repository.js';
 
 /** Keys are kept at least this long (retries by clients and Step Functions happen within it). */
 export const IDEMPOTENCY_TTL_HOURS = 24;
-const PURGE_EVERY_MS = 15 * 60_000;
+export const PURGE_QUEUE = 'idempotency-keys.purge';
 
 export interface IdempotencyScope extends KeyScope {
   body: unknown;
@@ -32,15 +31,21 @@ export interface IdempotentOutcome {
  * failure (validation, conflict, crash) stores nothing.
  */
 @Injectable()
-export class IdempotencyService implements OnModuleInit, OnApplicationShutdown {
-  private purgeTimer?: NodeJS.Timeout;
-
+export class IdempotencyService implements OnModuleInit {
   constructor(
     private readonly db: Database,
     private readonly keys: IdempotencyRepository,
-    private readonly dataSource: DataSource,
-    @InjectPinoLogger(IdempotencyService.name) private readonly logger: PinoLogger,
+    private readonly jobs: JobRunner,
   ) {}
+
+  /** Expired keys are purged every 15 minutes, by one instance at a time. */
+  onModuleInit(): void {
+    this.jobs.define({
+      queue: PURGE_QUEUE,
+      cron: '*/15 * * * *',
+      handle: async () => void (await this.purgeExpired()),
+    });
+  }
 
   async run(scope: IdempotencyScope, work: () => Promise<Response>): Promise<IdempotentOutcome> {
     const requestHash = hashOf(scope.body);
@@ -71,23 +76,9 @@ export class IdempotencyService implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  /** Deletes expired keys; every instance may run it (the delete is idempotent). */
+  /** Deletes expired keys (safe to run twice); returns how many. */
   purgeExpired(): Promise<number> {
     return this.keys.deleteExpired();
-  }
-
-  onModuleInit(): void {
-    this.purgeTimer = setInterval(() => {
-      if (!this.dataSource.isInitialized) return;
-      this.purgeExpired().then(
-        (purged) => purged > 0 && this.logger.info({ purged }, 'expired idempotency keys purged'),
-        (error: unknown) => this.logger.warn({ err: error }, 'purging idempotency keys failed'),
-      );
-    }, PURGE_EVERY_MS).unref();
-  }
-
-  onApplicationShutdown(): void {
-    clearInterval(this.purgeTimer);
   }
 }
 

@@ -1,0 +1,63 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { statusTitle, type ProblemDetails } from './problem.js';
+import { pathOf } from './request.js';
+
+/**
+ * What Fastify and Node answer themselves, before any route runs, answered as application/problem+json like every
+ * other error: a URL Fastify cannot route (bad encoding 400, a path parameter too long 414), malformed HTTP (400),
+ * headers too large (431), a request too slow to arrive (408), and CONNECT (405).
+ */
+export function answerFrameworkError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const status = error.statusCode ?? 400;
+  void reply
+    .code(status)
+    .type('application/problem+json')
+    .send({ ...problem(status, error.message), instance: pathOf(request.url), requestId: request.id });
+}
+
+/** Node's `clientError`: the request could not even be parsed. The socket is closed after the answer. */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status =
+    error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  writeRaw(socket, status, problem(status, status === 400 ? 'The request is not valid HTTP.' : undefined));
+}
+
+/** CONNECT is not served (this is no proxy): 405 rather than a silently closed connection. */
+export function refuseConnect(server: Server): void {
+  server.on('connect', (_request: IncomingMessage, socket: Duplex) =>
+    writeRaw(socket, 405, problem(405, 'CONNECT is not supported.'), {
+      allow: 'GET, HEAD, POST, PUT, PATCH, DELETE',
+    }),
+  );
+}
+
+function problem(status: number, detail?: string): ProblemDetails {
+  return { type: 'about:blank', title: statusTitle(status), status, ...(detail ? { detail } : {}) };
+}
+
+function writeRaw(
+  socket: Duplex,
+  status: number,
+  body: ProblemDetails,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  const lines = [
+    `HTTP/1.1 ${status} ${statusTitle(status)}`,
+    'content-type: application/problem+json',
+    `content-length: ${Buffer.byteLength(text)}`,
+    'connection: close',
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ];
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${text}`);
+}

@@ -1,0 +1,169 @@
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { PgBoss, type JobResult, type Queue } from 'pg-boss';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { Database } from '../database/database.js';
+import { retryWithBackoff } from '../utils/retry.js';
+
+/** The schema pg-boss keeps its queues and jobs in. */
+export const JOBS_SCHEMA = 'pgboss';
+
+/** A kind of job: its queue, what it does, how it is retried, and (for scheduled work) when it runs. */
+export interface JobDefinition<Data extends object = object> {
+  /** `idempotency-keys.purge` */
+  queue: string;
+  /** Must be safe to run twice: a job is done once, but a crash mid-way makes it run again. */
+  handle(data: Data): Promise<void>;
+  /** A cron expression (UTC): one job per tick, whatever the number of instances. */
+  cron?: string;
+  /** Retries after the first attempt; 3 by default. */
+  retryLimit?: number;
+  /** First retry after 10 s by default, then doubling with jitter, up to retryDelayMaxSeconds (10 min). */
+  retryDelaySeconds?: number;
+  retryDelayMaxSeconds?: number;
+  /** An attempt running longer than this fails (and is retried); 5 min by default. */
+  expireInSeconds?: number;
+}
+
+const WORKER_POLL_SECONDS = 2;
+const NOTIFIED_POLL_SECONDS = 15;
+const BATCH = 5;
+const STOP_TIMEOUT_MS = 10_000;
+
+/**
+ * The one job runner (pg-boss on PostgreSQL): scheduled work and side effects deferred until a transaction commits.
+ * Jobs live in the database, so they survive restarts, are done once across instances (SKIP LOCKED) and are retried
+ * with exponential backoff and jitter. A feature defines its jobs at module init and enqueues them in its
+ * transaction: the job exists only if the change it belongs to commits (an outbox).
+ */
+@Injectable()
+export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly definitions = new Map<string, JobDefinition>();
+  private readonly boss: PgBoss;
+  private readonly stopping = new AbortController();
+  private started?: Promise<void>;
+  private running = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly database: Database,
+    @InjectPinoLogger(JobRunner.name) private readonly logger: PinoLogger,
+  ) {
+    const { url, ssl } = config.database;
+    this.boss = new PgBoss({
+      connectionString: url,
+      ssl,
+      max: 2,
+      schema: JOBS_SCHEMA,
+      application_name: 'runway-jobs',
+    });
+    this.boss.on('error', (error) => this.logger.warn({ err: error }, 'job runner error'));
+  }
+
+  define<Data extends object>(definition: JobDefinition<Data>): void {
+    if (this.definitions.has(definition.queue)) throw new Error(`job ${definition.queue} is defined twice`);
+    this.definitions.set(definition.queue, definition);
+  }
+
+  /**
+   * Adds a job in the current transaction when there is one (it exists only if the transaction commits), else on
+   * its own. `singletonKey`: at most one queued job per key.
+   */
+  async enqueue(
+    queue: string,
+    data: object,
+    options: { singletonKey?: string; startAfter?: Date } = {},
+  ): Promise<void> {
+    if (!this.definitions.has(queue)) throw new Error(`no job ${queue} is defined`);
+    await this.boss.send(queue, data, { ...options, db: this.database.executor() });
+  }
+
+  /** True once queues are declared and workers run; readiness waits for it. */
+  get ready(): boolean {
+    return this.running;
+  }
+
+  /** Resolves once ready (or stopped before it could start). */
+  whenReady(): Promise<void> {
+    return this.started ?? Promise.resolve();
+  }
+
+  /** Starts in the background, retrying while the database is unreachable (jobs wait in the database meanwhile). */
+  onApplicationBootstrap(): void {
+    this.started = retryWithBackoff(() => this.start(), {
+      signal: this.stopping.signal,
+      maxDelayMs: 30_000,
+      onFailure: (error, attempt) =>
+        this.logger.warn({ err: error, attempt }, 'job runner cannot start; retrying'),
+    }).then((started) => void (this.running = started));
+  }
+
+  /**
+   * Waits for the jobs under way (bounded), then stops, while the database pool is still open; what is still running
+   * then is retried later, elsewhere.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping.abort();
+    await this.started;
+    await this.boss.stop({ graceful: true, timeout: STOP_TIMEOUT_MS }).catch(() => undefined);
+  }
+
+  private async start(): Promise<void> {
+    await this.boss.start();
+    for (const definition of this.definitions.values()) {
+      await this.declareQueue(definition);
+      await this.boss.work(
+        definition.queue,
+        {
+          pollingIntervalSeconds: WORKER_POLL_SECONDS,
+          notifyPollingIntervalSeconds: NOTIFIED_POLL_SECONDS,
+          // Up to BATCH jobs a fetch, fetched again at once while batches come back full; each settled on its own.
+          batchSize: BATCH,
+          burstWhenBatchFull: true,
+          perJobResults: true,
+        },
+        (jobs) => this.settle(definition, jobs),
+      );
+      if (definition.cron) await this.boss.schedule(definition.queue, definition.cron, {}, { tz: 'UTC' });
+    }
+  }
+
+  private async settle(
+    definition: JobDefinition,
+    jobs: { id: string; data: unknown }[],
+  ): Promise<JobResult[]> {
+    const results: JobResult[] = [];
+    for (const job of jobs) {
+      try {
+        await definition.handle(job.data as object);
+        results.push({ id: job.id, status: 'completed' });
+      } catch (error) {
+        const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
+        this.logger.warn({ err: error, queue: definition.queue, job: job.id }, 'job failed');
+        results.push({ id: job.id, status: 'failed', output: { name, message } });
+      }
+    }
+    return results;
+  }
+
+  /** Queue settings follow the code: created when missing (by whichever instance is first), updated otherwise. */
+  private async declareQueue(definition: JobDefinition): Promise<void> {
+    const settings: Omit<Queue, 'name'> = {
+      retryLimit: definition.retryLimit ?? 3,
+      retryDelay: definition.retryDelaySeconds ?? 10,
+      retryBackoff: true,
+      retryDelayMax: definition.retryDelayMaxSeconds ?? 600,
+      expireInSeconds: definition.expireInSeconds ?? 300,
+      notify: true,
+    };
+    if (!(await this.boss.getQueue(definition.queue))) {
+      await this.boss.createQueue(definition.queue, settings).catch(() => undefined);
+    }
+    await this.boss.updateQueue(definition.queue, settings);
+  }
+}

@@ -1,0 +1,118 @@
+import { connect } from 'node:net';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestApp } from '../support/app.js';
+import { user } from '../support/tokens.js';
+
+/** Input at the edges: names JavaScript treats specially, text the database counts differently, broken Unicode. */
+describe('input at the edges', () => {
+  const t = useTestApp();
+  const owner = user();
+  const post = (body: string | object) =>
+    t
+      .http()
+      .post('/v1/projects')
+      .set('authorization', owner.authorization)
+      .set('content-type', 'application/json')
+      .send(body);
+  const names = async () =>
+    (await t.http().get('/v1/projects?limit=100').set('authorization', owner.authorization)).body.items.map(
+      ({ name }: { name: string }) => name,
+    ) as string[];
+
+  it.each([
+    'constructor',
+    'toString',
+    'valueOf',
+    'hasOwnProperty',
+    'isPrototypeOf',
+    '__defineGetter__',
+    '__lookupSetter__',
+  ])('refuses an unknown field named %s like any other, with a pointer', async (field) => {
+    const response = await post(`{"name": "proto-${field}", "${field}": 1}`);
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual(
+      expect.arrayContaining([expect.objectContaining({ pointer: `/${field}` })]),
+    );
+    const query = await t.http().get(`/v1/projects?${field}=1`).set('authorization', owner.authorization);
+    expect(query.status).toBe(400);
+    expect(await names()).not.toContain(`proto-${field}`);
+  });
+
+  it('counts characters as the database does: 120 "❤️" (240 code points) are too long for a name', async () => {
+    const response = await post({ name: '❤️'.repeat(120) });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([expect.objectContaining({ pointer: '/name' })]);
+  });
+
+  it('accepts 120 characters outside the Basic Multilingual Plane, and stores them intact', async () => {
+    const name = '😀'.repeat(120);
+    const response = await post({ name });
+    expect(response.status).toBe(201);
+    expect(response.body.name).toBe(name);
+    expect(await names()).toContain(name);
+  });
+
+  it.each([
+    ['a value', '{"name": "lone \\ud800 surrogate"}', '/name'],
+    ['a trailing one', '{"name": "ok", "description": "x\\udfff"}', '/description'],
+    ['a field name', '{"name": "ok", "\\ud800": 1}', '/\ud800'],
+  ])(
+    'refuses a lone UTF-16 surrogate in %s with 400 and a pointer, storing nothing',
+    async (_where, body, pointer) => {
+      const before = await names();
+      const response = await post(body);
+      expect(response.status).toBe(400);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.body.errors).toEqual([expect.objectContaining({ pointer })]);
+      expect(await names()).toEqual(before);
+    },
+  );
+
+  describe('answered below Nest, by Fastify or Node', () => {
+    let port: number;
+    beforeAll(async () => {
+      await t.app.listen(0, '127.0.0.1');
+      port = Number(new URL(await t.app.getUrl()).port);
+    });
+
+    /** Sends raw bytes and returns the status and the parsed body of the answer. */
+    const raw = (request: string) =>
+      new Promise<{ status: number; contentType?: string; body: Record<string, unknown> }>(
+        (resolve, reject) => {
+          const socket = connect(port, '127.0.0.1', () => socket.end(request));
+          let answer = '';
+          socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+          socket.on('error', reject);
+          socket.on('close', () => {
+            const [head = '', body = ''] = answer.split('\r\n\r\n');
+            resolve({
+              status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]),
+              contentType: /^content-type: (.*)$/im.exec(head)?.[1],
+              body: JSON.parse(body) as Record<string, unknown>,
+            });
+          });
+        },
+      );
+
+    it.each([
+      [
+        'a path parameter over the limit',
+        `GET /v1/projects/${'a'.repeat(150)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+        414,
+      ],
+      ['a URL that does not decode', 'GET /v1/projects/%zz HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+      [
+        'headers over the limit',
+        `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+        431,
+      ],
+      ['malformed HTTP', 'NOT HTTP AT ALL\r\n\r\n', 400],
+      ['CONNECT', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 405],
+    ])('%s → %i application/problem+json', async (_what, request, status) => {
+      const answer = await raw(request);
+      expect(answer.status).toBe(status);
+      expect(answer.contentType).toMatch(/^application\/problem\+json/);
+      expect(answer.body).toMatchObject({ status, title: expect.any(String), type: 'about:blank' });
+    });
+  });
+});

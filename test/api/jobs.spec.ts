@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Database } from '../../src/database/database.js';
+import { JobRunner } from '../../src/jobs/job-runner.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { JobProbeModule } from '../support/job-probe.module.js';
+import { user } from '../support/tokens.js';
+
+/** The job runner: durable, done once across instances, retried with backoff, visible, enqueued with the change. */
+describe('jobs', () => {
+  let db: TestDatabase;
+  let sql: pg.Client;
+  let [a, b]: TestApp[] = [];
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    await sql.query('CREATE TABLE job_probe (queue text, id text, at timestamptz)');
+    [a, b] = await Promise.all(
+      [0, 1].map(() => createTestApp({ databaseUrl: db.url, modules: [JobProbeModule] })),
+    );
+  });
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    await sql?.end();
+    await db?.drop();
+  });
+
+  const recorded = async (queue: string) =>
+    (
+      await sql.query<{ id: string; at: Date }>('SELECT id, at FROM job_probe WHERE queue = $1 ORDER BY at', [
+        queue,
+      ])
+    ).rows;
+  const until = async (done: () => Promise<boolean>) => {
+    for (let attempt = 0; attempt < 300 && !(await done()); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
+  it('does each job once, whichever of two instances takes it', async () => {
+    const ids = Array.from({ length: 30 }, () => randomUUID());
+    await Promise.all(
+      ids.map((id, i) => (i % 2 ? a! : b!).app.get(JobRunner).enqueue('test.record', { id })),
+    );
+    await until(async () => (await recorded('test.record')).length >= ids.length);
+    const done = (await recorded('test.record')).map(({ id }) => id);
+    expect(done.sort()).toEqual([...ids].sort());
+  });
+
+  it('enqueues with the transaction it is in: a rolled-back change leaves no job', async () => {
+    const [kept, dropped] = [randomUUID(), randomUUID()];
+    const database = a!.app.get(Database);
+    const jobs = a!.app.get(JobRunner);
+    await database.transaction(() => jobs.enqueue('test.record', { id: kept }));
+    await expect(
+      database.transaction(async () => {
+        await jobs.enqueue('test.record', { id: dropped });
+        throw new Error('the change fails');
+      }),
+    ).rejects.toThrow('the change fails');
+    await until(async () => (await recorded('test.record')).some(({ id }) => id === kept));
+    const jobsOf = await sql.query("SELECT data->>'id' AS id FROM pgboss.job WHERE name = 'test.record'");
+    expect(jobsOf.rows.map(({ id }) => id)).toContain(kept);
+    expect(jobsOf.rows.map(({ id }) => id)).not.toContain(dropped);
+  });
+
+  it('retries a failing job with growing, jittered delays until it succeeds', async () => {
+    const id = randomUUID();
+    await a!.app.get(JobRunner).enqueue('test.flaky', { id });
+    await until(async () => (await recorded('test.flaky')).length >= 3);
+    const attempts = (await recorded('test.flaky'))
+      .filter((row) => row.id === id)
+      .map(({ at }) => at.getTime());
+    expect(attempts).toHaveLength(3);
+    // Delays of at least 1 s, then 2 s (base 1 s doubling; the jitter only adds).
+    expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(1_000);
+    expect(attempts[2]! - attempts[1]!).toBeGreaterThanOrEqual(2_000);
+    const [job] = (await sql.query("SELECT state, retry_count FROM pgboss.job WHERE name = 'test.flaky'"))
+      .rows;
+    expect(job).toEqual({ state: 'completed', retry_count: 2 });
+  });
+
+  it('shows counts by state and the failures with their error to admins', async () => {
+    await b!.app.get(JobRunner).enqueue('test.broken', { id: randomUUID() });
+    const failed = async () =>
+      (await sql.query("SELECT 1 FROM pgboss.job WHERE name = 'test.broken' AND state = 'failed'"))
+        .rowCount === 1;
+    await until(failed);
+    const response = await a!
+      .http()
+      .get('/v1/admin/jobs')
+      .set('authorization', user({ groups: ['admin'] }).authorization);
+    expect(response.status).toBe(200);
+    expect(response.body.queues).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'test.broken', failed: 1 }),
+        expect.objectContaining({ name: 'test.record' }),
+      ]),
+    );
+    expect(response.body.failed).toEqual([
+      expect.objectContaining({
+        queue: 'test.broken',
+        retries: 1,
+        error: 'TypeError: the handler is broken',
+      }),
+    ]);
+  });
+
+  it('lets a job under way finish when the process stops', async () => {
+    // A database of its own, so that the instance stopped is the only one that can take the job.
+    const alone = await createTestDatabase();
+    const probe = new pg.Client({ connectionString: alone.url });
+    await probe.connect();
+    await probe.query('CREATE TABLE job_probe (queue text, id text, at timestamptz)');
+    const instance = await createTestApp({ databaseUrl: alone.url, modules: [JobProbeModule] });
+    try {
+      await instance.app.get(JobRunner).enqueue('test.record', { id: 'slow', ms: 1_500 });
+      const active = async () =>
+        ((await probe.query("SELECT 1 FROM pgboss.job WHERE name = 'test.record' AND state = 'active'"))
+          .rowCount ?? 0) > 0;
+      await until(active);
+      await instance.close();
+      expect((await probe.query('SELECT id FROM job_probe')).rows).toEqual([{ id: 'slow' }]);
+      expect((await probe.query("SELECT state FROM pgboss.job WHERE name = 'test.record'")).rows).toEqual([
+        { state: 'completed' },
+      ]);
+    } finally {
+      await probe.end();
+      await alone.drop();
+    }
+  });
+});

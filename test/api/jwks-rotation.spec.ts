@@ -1,0 +1,57 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TokenVerifier } from '../../src/auth/token-verifier.js';
+import { createSigningKey, mintAccessToken } from '../../tools/dev/dev-issuer.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { TEST_CLIENT_ID, TEST_ISSUER } from '../support/tokens.js';
+
+/** Signing keys rotate: a token verified with a key that has left the JWKS is refused from then on. */
+describe('JWKS rotation', () => {
+  const [oldKey, newKey] = [createSigningKey(), createSigningKey()];
+  let published = { keys: [...oldKey.jwks.keys, ...newKey.jwks.keys] };
+  let server: Server;
+  let db: TestDatabase;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    server = createServer((_request, response) =>
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(published)),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    db = await createTestDatabase();
+    t = await createTestApp({
+      databaseUrl: db.url,
+      env: {
+        COGNITO_JWKS_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`,
+      },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+    server?.close();
+  });
+
+  const token = (key: typeof oldKey) =>
+    mintAccessToken(key, {
+      username: 'rotating',
+      sub: '6a1f2e0c-51a4-4d8b-9c1e-2f0b7d3e9a10',
+      clientId: TEST_CLIENT_ID,
+      issuer: TEST_ISSUER,
+    });
+  const me = (value: string) => t.http().get('/v1/me').set('authorization', `Bearer ${value}`);
+
+  it('drops cached verifications made with a removed key when the JWKS is fetched again', async () => {
+    const signedWithOld = token(oldKey);
+    expect((await me(signedWithOld)).status).toBe(200);
+    expect((await me(signedWithOld)).status).toBe(200); // now served from the verified-token cache
+
+    published = { keys: [...newKey.jwks.keys] };
+    await t.app.get(TokenVerifier).refreshKeys();
+
+    expect((await me(signedWithOld)).status).toBe(401);
+    expect((await me(token(newKey))).status).toBe(200);
+  });
+});

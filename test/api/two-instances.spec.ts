@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { user } from '../support/tokens.js';
+
+/** Two instances on one database behave as one. */
+describe('two instances', () => {
+  let db: TestDatabase;
+  let [a, b]: TestApp[] = [];
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    [a, b] = await Promise.all([
+      createTestApp({ databaseUrl: db.url }),
+      createTestApp({ databaseUrl: db.url }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    await db?.drop();
+  });
+
+  it('a user deleted on one instance can create on the other at once: it is provisioned again', async () => {
+    const alice = user();
+    for (const instance of [a!, b!]) {
+      expect((await instance.http().get('/v1/me').set('authorization', alice.authorization)).status).toBe(
+        200,
+      );
+    }
+    expect((await a!.http().delete('/v1/me').set('authorization', alice.authorization)).status).toBe(204);
+
+    const created = await b!
+      .http()
+      .post('/v1/projects')
+      .set('authorization', alice.authorization)
+      .set('idempotency-key', 'after-deletion')
+      .send({ name: 'fresh start' });
+    expect(created.status).toBe(201);
+    const me = await b!.http().get('/v1/me').set('authorization', alice.authorization);
+    expect(me.status).toBe(200);
+    const listed = await a!.http().get('/v1/projects').set('authorization', alice.authorization);
+    expect(listed.body.items.map(({ name }: { name: string }) => name)).toEqual(['fresh start']);
+  });
+});

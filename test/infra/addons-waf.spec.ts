@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { addonParameters } from '../../tools/deploy/addons.js';
+import {
+  ENVIRONMENT_ADDONS,
+  environmentAddons,
+  environmentResources,
+  type Json,
+} from '../support/cloudformation.js';
+
+/** AWS WAF on the public load balancer: a rate limit per IP and AWS's managed common rule set. */
+const ALB =
+  'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/runway-prod/0123456789abcdef';
+const resources = environmentResources;
+
+describe('the web application firewall', () => {
+  const acl = resources().WebAcl!;
+  const rules = acl.Properties.Rules as Json[];
+
+  it('is a regional web ACL that allows by default', () => {
+    expect(acl.Type).toBe('AWS::WAFv2::WebACL');
+    expect(acl.Properties).toMatchObject({ Scope: 'REGIONAL', DefaultAction: { Allow: {} } });
+  });
+
+  it('blocks an IP over its rate (5-minute window) with 429, before anything else', () => {
+    const rate = rules.find((rule) => (rule.Statement as Json).RateBasedStatement)!;
+    expect(rate).toMatchObject({
+      Priority: 0,
+      Action: { Block: { CustomResponse: { ResponseCode: 429 } } },
+      Statement: { RateBasedStatement: { AggregateKeyType: 'IP', EvaluationWindowSec: 300, Limit: 3000 } },
+    });
+  });
+
+  it("applies AWS's managed common rule set, counting only its body-size rule (event batches are larger)", () => {
+    const common = rules.find((rule) => (rule.Statement as Json).ManagedRuleGroupStatement)!;
+    expect(common).toMatchObject({
+      OverrideAction: { None: {} },
+      Statement: {
+        ManagedRuleGroupStatement: {
+          VendorName: 'AWS',
+          Name: 'AWSManagedRulesCommonRuleSet',
+          RuleActionOverrides: [{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }],
+        },
+      },
+    });
+  });
+
+  it('attaches to the public load balancer once there is one, as the parameters file passes it', () => {
+    expect(resources().WebAclAssociation).toBeUndefined();
+    expect(resources({ PublicLoadBalancerArn: ALB }).WebAclAssociation!.Properties).toEqual({
+      ResourceArn: ALB,
+      WebACLArn: { 'Fn::GetAtt': ['WebAcl', 'Arn'] },
+    });
+    expect(addonParameters(ENVIRONMENT_ADDONS).PublicLoadBalancerArn).toEqual({
+      'Fn::If': ['CreateALB', { Ref: 'PublicLoadBalancer' }, ''],
+    });
+  });
+});

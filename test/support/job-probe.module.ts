@@ -1,0 +1,44 @@
+import { Injectable, Module, type OnModuleInit } from '@nestjs/common';
+import { Database, sql } from '../../src/database/database.js';
+import { JobRunner } from '../../src/jobs/job-runner.js';
+
+/** Test queues: `test.record` writes each job's id to job_probe; `test.flaky` fails twice first; `test.broken` always. */
+@Injectable()
+class JobProbe implements OnModuleInit {
+  constructor(
+    private readonly jobs: JobRunner,
+    private readonly db: Database,
+  ) {}
+
+  onModuleInit(): void {
+    const record =
+      (queue: string) =>
+      async ({ id, ms = 0 }: { id: string; ms?: number }) => {
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        await this.db.affected(
+          sql`INSERT INTO job_probe (queue, id, at) VALUES (${queue}, ${id}, clock_timestamp())`,
+        );
+      };
+    this.jobs.define({ queue: 'test.record', handle: record('test.record') });
+    this.jobs.define({
+      queue: 'test.flaky',
+      retryDelaySeconds: 1,
+      handle: async (data: { id: string }) => {
+        await record('test.flaky')(data);
+        const { count } = (await this.db.row<{ count: number }>(
+          sql`SELECT count(*)::int AS count FROM job_probe WHERE queue = 'test.flaky' AND id = ${data.id}`,
+        ))!;
+        if (count < 3) throw new Error(`attempt ${count} fails on purpose`);
+      },
+    });
+    this.jobs.define({
+      queue: 'test.broken',
+      retryLimit: 1,
+      retryDelaySeconds: 1,
+      handle: () => Promise.reject(new TypeError('the handler is broken')),
+    });
+  }
+}
+
+@Module({ providers: [JobProbe] })
+export class JobProbeModule {}

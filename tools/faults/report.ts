@@ -1,0 +1,200 @@
+/** What a scenario's writes, the rows found in PostgreSQL and the instances' crashes add up to: one table row. */
+import type { Exit } from './instance.js';
+import type { StoredProject } from './lab.js';
+import type { Attempt, Write } from './load.js';
+
+/** Errors of a request that reached the app and got no answer: the connection was reset under it. */
+const RESET_ERRORS = new Set(['ECONNRESET', 'EPIPE']);
+const CRASH_LINES_SHOWN = 8;
+
+export interface FaultOutcome {
+  startedAt: number;
+  /** When the fault ended: recovery is measured from here. */
+  endedAt: number;
+  /** Recovery counts 201s from this instance only (the one the fault hit), when set. */
+  instance?: string;
+  /** An instance shutting down (SIGTERM to exit): what its requests got meanwhile is reported. */
+  drain?: { instance: string; from: number; to: number };
+  notes: string[];
+}
+
+export interface Crash {
+  instance: string;
+  exit: Exit;
+}
+
+export interface Row {
+  scenario: string;
+  writes: number;
+  acknowledged: number;
+  /** Acknowledged writes whose project (that name, that id) is not in the table. */
+  missing: number;
+  /** Names stored more than once. */
+  duplicated: number;
+  /** Stored projects no 201 acknowledged (the write was never acknowledged, or the name is unknown). */
+  unacknowledgedRows: number;
+  status503: number;
+  status503WithRetryAfter: number;
+  status503ProblemJson: number;
+  /** 5xx answers other than 503. */
+  other5xx: number;
+  hung: number;
+  resets: number;
+  crashes: number;
+  /** From the end of the fault to the first 201; undefined when none came. */
+  recoveryMs: number | undefined;
+  details: string[];
+  /** Why the row fails; empty when it passes. */
+  failures: string[];
+}
+
+export function summarise(
+  scenario: string,
+  writes: Write[],
+  stored: StoredProject[],
+  fault: FaultOutcome,
+  crashes: Crash[],
+): Row {
+  const attempts = writes.flatMap((write) => write.attempts);
+  const acknowledged = writes.filter((write) => write.acknowledged);
+  const unacknowledged = writes.filter((write) => !write.acknowledged);
+  const count = (test: (attempt: Attempt) => boolean) => attempts.filter(test).length;
+
+  const storedIds = new Map<string, string[]>();
+  for (const { id, name } of stored) storedIds.set(name, [...(storedIds.get(name) ?? []), id]);
+  const ackedNames = new Set(acknowledged.map((write) => write.name));
+  const missing = acknowledged.filter(
+    ({ name, acknowledged: ack }) => !storedIds.get(name)?.includes(ack!.projectId ?? ''),
+  );
+  const duplicated = [...storedIds].filter(([, ids]) => ids.length > 1).map(([name]) => name);
+  const unacknowledgedRows = stored.filter(({ name }) => !ackedNames.has(name));
+  const duringFault = attempts.filter(
+    (attempt) => attempt.startedAt < fault.endedAt && attempt.endedAt > fault.startedAt,
+  );
+
+  const row: Row = {
+    scenario,
+    writes: writes.length,
+    acknowledged: acknowledged.length,
+    missing: missing.length,
+    duplicated: duplicated.length,
+    unacknowledgedRows: unacknowledgedRows.length,
+    status503: count((attempt) => attempt.status === 503),
+    status503WithRetryAfter: count((attempt) => attempt.status === 503 && attempt.retryAfter !== undefined),
+    status503ProblemJson: count((attempt) => attempt.status === 503 && attempt.problemJson === true),
+    other5xx: count(
+      (attempt) => attempt.status !== undefined && attempt.status >= 500 && attempt.status !== 503,
+    ),
+    hung: count((attempt) => attempt.error === 'hung'),
+    resets: count((attempt) => RESET_ERRORS.has(attempt.error ?? '')),
+    crashes: crashes.length,
+    recoveryMs: recovery(attempts, fault),
+    details: [
+      `writes: ${acknowledged.length} acknowledged, ${unacknowledged.length} not (their last attempt: ` +
+        `${outcomes(unacknowledged.flatMap((write) => write.attempts.slice(-1)))}); projects stored: ${stored.length}`,
+      `all attempts: ${outcomes(attempts)}; latency ${latency(attempts)}`,
+      `attempts during the fault (${seconds(fault.endedAt - fault.startedAt)}): ${outcomes(duringFault)}; ` +
+        `latency ${latency(duringFault)}`,
+      ...fault.notes,
+      ...(fault.drain
+        ? [`attempts to ${fault.drain.instance} while it shut down: ${drained(attempts, fault.drain)}`]
+        : []),
+      ...describeCrashes(crashes),
+      ...examples(
+        'missing',
+        missing.map((write) => write.name),
+      ),
+      ...examples('duplicated', duplicated),
+      ...examples(
+        'stored, never acknowledged',
+        unacknowledgedRows.map((project) => project.name),
+      ),
+    ],
+    failures: [],
+  };
+  row.failures = [
+    row.missing > 0 && 'missing',
+    row.duplicated > 0 && 'duplicated',
+    row.other5xx > 0 && '5xx',
+    row.hung > 0 && 'hung',
+    row.resets > 0 && 'resets',
+    row.crashes > 0 && 'crashes',
+  ].filter((failure): failure is string => typeof failure === 'string');
+  return row;
+}
+
+/** From the end of the fault to the first 201 received after it (from the instance the fault hit, if one). */
+function recovery(attempts: Attempt[], fault: FaultOutcome): number | undefined {
+  const first = attempts
+    .filter(
+      (attempt) =>
+        attempt.status === 201 &&
+        attempt.endedAt >= fault.endedAt &&
+        (fault.instance === undefined || attempt.target === fault.instance),
+    )
+    .reduce((earliest, attempt) => Math.min(earliest, attempt.endedAt), Infinity);
+  return first === Infinity ? undefined : first - fault.endedAt;
+}
+
+/** Attempts to the instance that overlapped its shutdown, by outcome. */
+function drained(attempts: Attempt[], drain: NonNullable<FaultOutcome['drain']>): string {
+  return outcomes(
+    attempts.filter(
+      (attempt) =>
+        attempt.target === drain.instance && attempt.startedAt < drain.to && attempt.endedAt > drain.from,
+    ),
+  );
+}
+
+/** Each distinct crash once, with the instances it happened to and the start of what the process printed. */
+function describeCrashes(crashes: Crash[]): string[] {
+  const byOutput = new Map<string, string[]>();
+  for (const { instance, exit } of crashes) {
+    const printed = exit.lastLines
+      .split('\n')
+      .filter((line) => !line.startsWith('{')) // the JSON log lines before it
+      .slice(0, CRASH_LINES_SHOWN)
+      .join('\n');
+    byOutput.set(printed, [
+      ...(byOutput.get(printed) ?? []),
+      `${instance} (exit ${exit.code ?? exit.signal})`,
+    ]);
+  }
+  return [...byOutput].map(
+    ([printed, who]) => `crashed, then restarted: ${who.join(', ')}; printed:\n${printed}`,
+  );
+}
+
+function outcomes(attempts: Attempt[]): string {
+  const counts = new Map<string, number>();
+  for (const { status, error } of attempts) {
+    const outcome = String(status ?? error);
+    counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+  }
+  return counts.size === 0
+    ? 'none'
+    : [...counts]
+        .sort()
+        .map(([outcome, n]) => `${outcome} ×${n}`)
+        .join(', ');
+}
+
+function latency(attempts: Attempt[]): string {
+  const times = attempts
+    .filter((attempt) => attempt.error !== 'abandoned')
+    .map((attempt) => attempt.endedAt - attempt.startedAt)
+    .sort((a, b) => a - b);
+  if (times.length === 0) return '-';
+  const at = (quantile: number) => times[Math.min(times.length - 1, Math.floor(quantile * times.length))]!;
+  return `p50 ${seconds(at(0.5))}, p99 ${seconds(at(0.99))}, max ${seconds(times.at(-1)!)}`;
+}
+
+function examples(what: string, names: string[]): string[] {
+  return names.length === 0
+    ? []
+    : [`${what}: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}`];
+}
+
+export function seconds(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
