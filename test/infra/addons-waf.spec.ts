@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addonParameters } from '../../tools/deploy/addons.js';
-import {
-  ENVIRONMENT_ADDONS,
-  environmentAddons,
-  environmentResources,
-  type Json,
-} from '../support/cloudformation.js';
+import { ENVIRONMENT_ADDONS, environmentResources, type Json } from '../support/cloudformation.js';
 
 /** AWS WAF on the public load balancer: a rate limit per IP and AWS's managed common rule set. */
 const ALB =
