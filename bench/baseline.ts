@@ -57,6 +57,22 @@ app.post<{ Body: { name: string } }>('/v1/projects', async (request, reply) => {
   return reply.code(201).send(rows[0]);
 });
 
+const senders = (process.env.BENCH_SENDER_IDS ?? '').split(',');
+let turn = 0;
+
+// POST /v1/events without authentication, validation, duplicate detection or rollups: the batch in one multi-row
+// INSERT, for the users who send in turn (Runway's senders, whom its tokens name).
+app.post<{ Body: { events: unknown[] } }>('/v1/events', { bodyLimit: 1 << 20 }, async (request, reply) => {
+  const { events } = request.body;
+  await pool.query(
+    `INSERT INTO analytics_events (user_id, occurred_at, name, id, properties)
+     SELECT $1, coalesce("occurredAt", now()), name, id, properties
+     FROM jsonb_to_recordset($2::jsonb) AS e(id uuid, name text, "occurredAt" timestamptz, properties jsonb)`,
+    [senders[turn++ % senders.length], JSON.stringify(events)],
+  );
+  return reply.code(202).send({ accepted: events.length, duplicates: 0 });
+});
+
 await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
 process.once('SIGTERM', () => {
   void app

@@ -12,6 +12,7 @@ import { createSigningKey, mintAccessToken, serveJwks } from '../tools/dev/dev-i
 
 export const BENCH_POOL = 'eu-west-1_RunwayBench';
 export const BENCH_CLIENT_ID = 'runway-bench';
+const SENDERS = 50;
 
 export interface BenchUser {
   sub: string;
@@ -25,6 +26,8 @@ export interface Fixture {
   user: BenchUser;
   /** A bearer token for `user`, the same on every request, as a client reuses its token until it expires. */
   token: string;
+  /** Further users, each with a bearer token: many clients sending at once. */
+  senders: { id: string; token: string }[];
   jwksUrl: string;
   /** An OTLP/HTTP endpoint that discards what it gets. */
   otlpSinkUrl: string;
@@ -32,7 +35,7 @@ export interface Fixture {
 }
 
 export async function prepareFixture(databaseUrl: string): Promise<Fixture> {
-  const user = await prepareDatabase(databaseUrl);
+  const { user, senders: senderUsers } = await prepareDatabase(databaseUrl);
   const key = createSigningKey();
   const jwks = await serveJwks(key.jwks);
   const sink = await startDiscardingCollector();
@@ -42,10 +45,20 @@ export async function prepareFixture(databaseUrl: string): Promise<Fixture> {
     clientId: BENCH_CLIENT_ID,
     issuer: `https://cognito-idp.eu-west-1.amazonaws.com/${BENCH_POOL}`,
   });
+  const senders = senderUsers.map((sender) => ({
+    id: sender.id,
+    token: mintAccessToken(key, {
+      username: sender.username,
+      sub: sender.sub,
+      clientId: BENCH_CLIENT_ID,
+      issuer: `https://cognito-idp.eu-west-1.amazonaws.com/${BENCH_POOL}`,
+    }),
+  }));
   return {
     databaseUrl,
     user,
     token,
+    senders,
     jwksUrl: jwks.url,
     otlpSinkUrl: sink.url,
     close: async () => {
@@ -55,8 +68,10 @@ export async function prepareFixture(databaseUrl: string): Promise<Fixture> {
   };
 }
 
-/** Migrates the benchmark database and creates the user and the project every target reads. */
-async function prepareDatabase(url: string): Promise<BenchUser> {
+/** Migrates the benchmark database and creates the user and the project every target reads, and the senders. */
+async function prepareDatabase(
+  url: string,
+): Promise<{ user: BenchUser; senders: Omit<BenchUser, 'projectId'>[] }> {
   const dataSource = await createMigrationDataSource(
     loadDatabaseConfig({ DATABASE_URL: url, NODE_ENV: 'test' }),
   ).initialize();
@@ -72,7 +87,16 @@ async function prepareDatabase(url: string): Promise<BenchUser> {
       user.projectId,
       user.id,
     ]);
-    return user;
+    const senders = Array.from({ length: SENDERS }, (_, index) => ({
+      sub: randomUUID(),
+      username: `bench-sender-${index + 1}`,
+      id: randomUUID(),
+    }));
+    await dataSource.query(
+      'INSERT INTO users (id, cognito_sub, username) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])',
+      [senders.map(({ id }) => id), senders.map(({ sub }) => sub), senders.map(({ username }) => username)],
+    );
+    return { user, senders };
   } finally {
     await dataSource.destroy();
   }

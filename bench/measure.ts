@@ -5,6 +5,7 @@
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { postgresCpuMicros, processCpuMicros } from './proc.js';
 import { freePort } from '../tools/dev/embedded-postgres.js';
 
 const WARM_UP_S = 2;
@@ -23,11 +24,14 @@ export interface Scenario {
   name: string;
   method: 'GET' | 'POST';
   path: string;
-  headers?: Record<string, string>;
+  /** Fixed, or new for every request (e.g. callers taking turns). */
+  headers?: Record<string, string> | (() => Record<string, string>);
   /** A new body for every request (e.g. unique names). */
   body?: () => string;
   /** Also measure Runway's variants (tracing on, rate limits off), to report what each costs. */
   variants?: boolean;
+  /** What one request carries, when it carries many (a batch of events): the report gives rates per item too. */
+  items?: { perRequest: number; unit: string };
 }
 
 export interface Load {
@@ -44,11 +48,19 @@ export interface Measurement {
   coldStartMs: number;
   /** The server's CPU time per request: steadier than req/s when the load generator shares the cores. */
   cpuMicrosPerRequest: number;
+  /** PostgreSQL's CPU time per request (all its processes). */
+  databaseCpuMicrosPerRequest: number;
   /** When the measured load ran, in microseconds of the monotonic clock (the one CPU profiles use). */
   loadWindow: { startMicros: number; endMicros: number };
 }
 
-export async function measure(target: Target, scenario: Scenario, load: Load): Promise<Measurement> {
+/** `postmasterPid`: the database's server, whose CPU is measured too. */
+export async function measure(
+  target: Target,
+  scenario: Scenario,
+  load: Load,
+  postmasterPid: number,
+): Promise<Measurement> {
   const port = await freePort();
   const started = performance.now();
   const child = spawn(process.execPath, [...(target.nodeArgs ?? []), target.script], {
@@ -63,11 +75,13 @@ export async function measure(target: Target, scenario: Scenario, load: Load): P
     await waitUntilReady(url, child);
     const coldStartMs = performance.now() - started;
     await runLoad(url, scenario, load.connections, WARM_UP_S); // JIT, pool
-    const cpuBefore = cpuMicros(child.pid!);
+    const cpuBefore = processCpuMicros(child.pid!);
+    const databaseCpuBefore = postgresCpuMicros(postmasterPid);
     const startMicros = monotonicMicros();
     const result = await runLoad(url, scenario, load.connections, load.durationS);
     const endMicros = monotonicMicros();
-    const cpuUsed = cpuMicros(child.pid!) - cpuBefore;
+    const cpuUsed = processCpuMicros(child.pid!) - cpuBefore;
+    const databaseCpuUsed = postgresCpuMicros(postmasterPid) - databaseCpuBefore;
     return {
       requestsPerSecond: result.requests.average,
       p50: result.latency.p50,
@@ -76,6 +90,7 @@ export async function measure(target: Target, scenario: Scenario, load: Load): P
       rssMiB: rssMiB(child.pid!),
       coldStartMs,
       cpuMicrosPerRequest: cpuUsed / result.requests.total,
+      databaseCpuMicrosPerRequest: databaseCpuUsed / result.requests.total,
       loadWindow: { startMicros, endMicros },
     };
   } finally {
@@ -90,14 +105,19 @@ function runLoad(
   connections: number,
   duration: number,
 ): Promise<autocannon.Result> {
-  const body = scenario.body;
+  const { body, headers } = scenario;
+  const perRequest = (request: autocannon.Request) => ({
+    ...request,
+    ...(typeof headers === 'function' ? { headers: headers() } : {}),
+    ...(body ? { body: body() } : {}),
+  });
   return autocannon({
     url: url + scenario.path,
     connections,
     duration,
     method: scenario.method,
-    headers: scenario.headers,
-    ...(body ? { requests: [{ setupRequest: (request) => ({ ...request, body: body() }) }] } : {}),
+    headers: typeof headers === 'function' ? undefined : headers,
+    ...(body || typeof headers === 'function' ? { requests: [{ setupRequest: perRequest }] } : {}),
   });
 }
 
@@ -129,10 +149,4 @@ function monotonicMicros(): number {
 function rssMiB(pid: number): number {
   const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
   return kib ? Number(kib) / 1024 : NaN;
-}
-
-/** User + system CPU time of a process so far (/proc/<pid>/stat, in clock ticks of 10 ms). */
-function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }

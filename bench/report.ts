@@ -7,6 +7,8 @@ import type { Load, Measurement } from './measure.js';
 
 export interface ScenarioResult {
   scenario: string;
+  /** Set when a request carries many items (a batch of events). */
+  items?: { perRequest: number; unit: string };
   /** In the order of the report; the first is the baseline. */
   targets: string[];
   /** One entry per round: target name → its measurement in that round. */
@@ -30,7 +32,20 @@ export interface ReportSettings {
   ref?: { target: string; commit: string };
 }
 
-type Metric = 'requestsPerSecond' | 'p50' | 'p99' | 'rssMiB' | 'coldStartMs' | 'cpuMicrosPerRequest';
+type Metric =
+  | 'requestsPerSecond'
+  | 'p50'
+  | 'p99'
+  | 'rssMiB'
+  | 'coldStartMs'
+  | 'cpuMicrosPerRequest'
+  | 'databaseCpuMicrosPerRequest';
+
+/** Round r starts with the r-th item, so that none is always measured first or last. */
+export function rotate<T>(items: T[], by: number): T[] {
+  const shift = by % items.length;
+  return [...items.slice(shift), ...items.slice(0, shift)];
+}
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -57,6 +72,7 @@ const percent = (ratio: number) => `${ratio >= 1 ? '+' : '−'}${(Math.abs(ratio
 export function printReport(results: ScenarioResult[], settings: ReportSettings): void {
   printHeader(settings);
   printMedians(results);
+  printItemRates(results);
   if (settings.ref) printBeforeAfter(results, settings.runway, settings.ref.target);
   for (const variant of settings.variants) printVariantCost(results, settings.runway, variant);
 }
@@ -77,9 +93,9 @@ function printHeader({ load, rounds, runway, ref }: ReportSettings): void {
 function printMedians(results: ScenarioResult[]): void {
   out(
     '| Endpoint | Target | req/s | p50 ms | p99 ms | errors | RSS MiB | cold start ms | CPU µs/req ' +
-      '| req/s ÷ baseline | CPU/req ÷ baseline | p99 ÷ baseline |',
+      '| PostgreSQL CPU µs/req | req/s ÷ baseline | CPU/req ÷ baseline | p99 ÷ baseline |',
   );
-  out('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  out('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const result of results) {
     const [baseline, ...runways] = result.targets;
     for (const target of result.targets) {
@@ -90,7 +106,30 @@ function printMedians(results: ScenarioResult[]): void {
       out(
         `| ${result.scenario} | ${target} | ${cell('requestsPerSecond')} | ${cell('p50')} | ${cell('p99')} | ` +
           `${errors} | ${cell('rssMiB')} | ${cell('coldStartMs')} | ${cell('cpuMicrosPerRequest')} | ` +
+          `${cell('databaseCpuMicrosPerRequest')} | ` +
           `${ratio('requestsPerSecond')} | ${ratio('cpuMicrosPerRequest')} | ${ratio('p99')} |`,
+      );
+    }
+  }
+}
+
+/** For batch endpoints: items per second and CPU per item, the figures a batch API is judged by. */
+function printItemRates(results: ScenarioResult[]): void {
+  for (const result of results.filter(({ items }) => items)) {
+    const { perRequest, unit } = result.items!;
+    const [baseline] = result.targets;
+    out(`\n${result.scenario}, per item (${perRequest} ${unit} a request, medians over rounds):`);
+    for (const target of result.targets) {
+      const rate = medianOf(result, target, 'requestsPerSecond') * perRequest;
+      const cpu = medianOf(result, target, 'cpuMicrosPerRequest') / perRequest;
+      const databaseCpu = medianOf(result, target, 'databaseCpuMicrosPerRequest') / perRequest;
+      const ratio =
+        target === baseline
+          ? ''
+          : `, ${times(medianRatio(result, target, baseline!, 'requestsPerSecond'))} the baseline's rate`;
+      out(
+        `- ${target}: ${Math.round(rate).toLocaleString('en-US')} ${unit}/s, ${cpu.toFixed(1)} µs CPU per item ` +
+          `in the server and ${databaseCpu.toFixed(1)} µs in PostgreSQL${ratio}`,
       );
     }
   }

@@ -2,7 +2,9 @@
  * `npm run bench [-- --compare <git-ref>] [--scenario <substring>]… [--profile]`: Runway against a bare
  * Fastify + pg baseline on the same embedded PostgreSQL, loopback only, in rounds that alternate the targets.
  * Prints medians over rounds and per-round ratios to the baseline (and to the `--compare` commit).
- * Environment: BENCH_ROUNDS (default 3), BENCH_DURATION_S (default 5), BENCH_CONNECTIONS (default 50).
+ * `--queries` instead: the analytics queries on a seeded database (bench/analytics-queries.ts).
+ * Environment: BENCH_ROUNDS (default 3), BENCH_DURATION_S (default 5), BENCH_CONNECTIONS (default 50), BENCH_REPEAT
+ * (default 10, requests per query a round with --queries).
  * bench/README.md explains the figures.
  */
 import { randomUUID } from 'node:crypto';
@@ -11,13 +13,16 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { EventCatalog } from '../tools/analytics/catalog.js';
+import { Random } from '../tools/analytics/random.js';
 import { startEmbeddedPostgres } from '../tools/dev/embedded-postgres.js';
 import { BENCH_CLIENT_ID, BENCH_POOL, prepareFixture, type Fixture } from './fixture.js';
+import { measureQueries } from './analytics-queries.js';
 import { measureParts } from './in-process.js';
 import { buildRef, type RefBuild } from './git-ref.js';
 import { measure, type Load, type Measurement, type Scenario, type Target } from './measure.js';
 import { summariseProfile } from './profile.js';
-import { printReport, type ScenarioResult } from './report.js';
+import { printReport, rotate, type ScenarioResult } from './report.js';
 
 /** dist/ when running: the built scripts of the working tree. */
 const DIST = join(import.meta.dirname, '..');
@@ -39,6 +44,10 @@ interface Options {
   profile: boolean;
   /** Measure what single parts cost, in process, instead of the scenarios. */
   inProcess: boolean;
+  /** Measure the analytics queries on a seeded database instead of the scenarios. */
+  queries: boolean;
+  /** Requests per query a round, with `queries`. */
+  repeat: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -49,6 +58,7 @@ function parseOptions(argv: string[]): Options {
       scenario: { type: 'string', multiple: true },
       profile: { type: 'boolean', default: false },
       'in-process': { type: 'boolean', default: false },
+      queries: { type: 'boolean', default: false },
     },
   });
   return {
@@ -61,6 +71,8 @@ function parseOptions(argv: string[]): Options {
     scenarioFilters: (values.scenario ?? []).flatMap((value) => value.split(',')).filter(Boolean),
     profile: values.profile,
     inProcess: values['in-process'],
+    queries: values.queries,
+    repeat: positiveInteger('BENCH_REPEAT', 10),
   };
 }
 
@@ -70,8 +82,9 @@ function positiveInteger(variable: string, fallback: number): number {
   return value;
 }
 
-function scenarios({ token, user }: Fixture): Scenario[] {
+function scenarios({ token, user, senders }: Fixture): Scenario[] {
   const authorization = `Bearer ${token}`;
+  let turn = 0;
   return [
     { name: 'GET /health/ready', method: 'GET', path: '/health/ready' },
     { name: 'GET /v1/me (bearer token)', method: 'GET', path: '/v1/me', headers: { authorization } },
@@ -89,7 +102,34 @@ function scenarios({ token, user }: Fixture): Scenario[] {
       headers: { authorization, 'content-type': 'application/json' },
       body: () => JSON.stringify({ name: `bench-${randomUUID()}` }),
     },
+    {
+      name: `POST /v1/events (${EVENTS_PER_BATCH}-event batches)`,
+      method: 'POST',
+      path: '/v1/events',
+      // Many users at once, as in production: a user's batches are stored one after the other.
+      headers: () => ({
+        authorization: `Bearer ${senders[turn++ % senders.length]!.token}`,
+        'content-type': 'application/json',
+      }),
+      body: eventBatch,
+      items: { perRequest: EVENTS_PER_BATCH, unit: 'events' },
+    },
   ];
+}
+
+const EVENTS_PER_BATCH = 500;
+const catalog = new EventCatalog(new Random(1));
+const random = new Random(2);
+
+/** A client's batch: the names and properties `npm run seed:events` writes, new ids (a retry would be duplicates). */
+function eventBatch(): string {
+  const occurredAt = new Date().toISOString();
+  const events = Array.from({ length: EVENTS_PER_BATCH }, () => {
+    const name = catalog.everydayName(random);
+    const properties = catalog.propertiesJson(name, random);
+    return `{"id":"${randomUUID()}","name":"${name}","occurredAt":"${occurredAt}"${properties ? `,"properties":${properties}` : ''}}`;
+  });
+  return `{"events":[${events.join(',')}]}`;
 }
 
 function selectScenarios(all: Scenario[], filters: string[]): Scenario[] {
@@ -121,6 +161,7 @@ function defineTargets(fixture: Fixture, ref: RefBuild | undefined): Targets {
     DB_POOL_MAX: '10',
     BENCH_SUB: fixture.user.sub,
     BENCH_USER_ID: fixture.user.id,
+    BENCH_SENDER_IDS: fixture.senders.map(({ id }) => id).join(','),
   };
   const limits = (perMinute: string) => ({
     RATE_LIMIT_READS_PER_MINUTE: perMinute,
@@ -156,16 +197,11 @@ function defineTargets(fixture: Fixture, ref: RefBuild | undefined): Targets {
   };
 }
 
-/** Round r starts with the r-th target, so that no target is always measured first or last. */
-function rotate<T>(items: T[], by: number): T[] {
-  const shift = by % items.length;
-  return [...items.slice(shift), ...items.slice(0, shift)];
-}
-
 async function measureScenario(
   scenario: Scenario,
   targets: Target[],
   options: Options,
+  databasePid: number,
 ): Promise<ScenarioResult> {
   const rounds: Map<string, Measurement>[] = [];
   for (let round = 0; round < options.rounds; round++) {
@@ -175,18 +211,19 @@ async function measureScenario(
       const profileName =
         options.profile && lastRound && target.name === RUNWAY ? profileFile(scenario) : undefined;
       const launched = profileName ? withCpuProfile(target, profileName) : target;
-      const measurement = await measure(launched, scenario, options.load);
+      const measurement = await measure(launched, scenario, options.load, databasePid);
       measured.set(target.name, measurement);
       process.stderr.write(
         `${scenario.name}, round ${round + 1}/${options.rounds}: ${target.name} ` +
-          `${measurement.requestsPerSecond.toFixed(0)} req/s, ${measurement.cpuMicrosPerRequest.toFixed(0)} µs CPU/req\n`,
+          `${measurement.requestsPerSecond.toFixed(0)} req/s, ${measurement.cpuMicrosPerRequest.toFixed(0)} µs CPU/req, ` +
+          `${measurement.databaseCpuMicrosPerRequest.toFixed(0)} µs PostgreSQL CPU/req\n`,
       );
       if (profileName)
         process.stdout.write(`${summariseProfile(join(PROFILE_DIR, profileName), measurement.loadWindow)}\n`);
     }
     rounds.push(measured);
   }
-  return { scenario: scenario.name, targets: targets.map(({ name }) => name), rounds };
+  return { scenario: scenario.name, items: scenario.items, targets: targets.map(({ name }) => name), rounds };
 }
 
 function profileFile(scenario: Scenario): string {
@@ -203,6 +240,10 @@ function withCpuProfile(target: Target, profileName: string): Target {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  if (options.queries) {
+    process.exitCode = await measureQueries(options.rounds, options.repeat);
+    return;
+  }
   const database = await startEmbeddedPostgres({
     dataDir: await mkdtemp(join(tmpdir(), 'runway-bench-pg-')),
     persistent: false,
@@ -221,7 +262,7 @@ async function main(): Promise<void> {
     const targets = defineTargets(fixture, ref);
     const results: ScenarioResult[] = [];
     for (const scenario of selected) {
-      results.push(await measureScenario(scenario, targetsFor(scenario, targets), options));
+      results.push(await measureScenario(scenario, targetsFor(scenario, targets), options, database.pid));
     }
     printReport(results, {
       load: options.load,

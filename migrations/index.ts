@@ -2,8 +2,10 @@
 import type { MigrationInterface } from 'typeorm';
 import { CreateUsers1795754701348 } from './1795754701348-CreateUsers.js';
 import { CreateProjectsAndIdempotencyKeys1795756846886 } from './1795756846886-CreateProjectsAndIdempotencyKeys.js';
+import { CreateAnalytics1795945103931 } from './1795945103931-CreateAnalytics.js';
 
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
   CreateUsers1795754701348,
   CreateProjectsAndIdempotencyKeys1795756846886,
+  CreateAnalytics1795945103931,
 ];

@@ -2,6 +2,7 @@ import { DynamicModule, Global, Module, type ModuleMetadata } from '@nestjs/comm
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
+import { AnalyticsModule } from './analytics/analytics.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -13,6 +14,7 @@ import { ProjectsModule } from './projects/projects.module.js';
 import { TelemetryModule } from './telemetry/telemetry.module.js';
 import { UsersModule } from './users/users.module.js';
 import { UsersService } from './users/users.service.js';
+import { Clock } from './utils/clock.js';
 
 @Global()
 @Module({})
@@ -20,8 +22,8 @@ class ConfigModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: ConfigModule,
-      providers: [{ provide: APP_CONFIG, useValue: config }],
-      exports: [APP_CONFIG],
+      providers: [{ provide: APP_CONFIG, useValue: config }, Clock],
+      exports: [APP_CONFIG, Clock],
     };
   }
 }
@@ -32,6 +34,7 @@ const FEATURES: NonNullable<ModuleMetadata['imports']> = [
   HealthModule,
   UsersModule,
   ProjectsModule,
+  AnalyticsModule,
   // new:resource adds modules above this line
 ];
 

@@ -9,6 +9,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.js';
 import { DrainState } from './health/drain-state.js';
+import { applyRouteBodyLimits } from './http/body-limit.js';
 import { serveApiDocs } from './http/openapi.js';
 import { answerClientError, answerFrameworkError, refuseConnect } from './http/low-level-errors.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './http/request.js';
@@ -58,6 +59,7 @@ export async function createApp(
 
   const fastify = app.getHttpAdapter().getInstance();
   refuseConnect(fastify.server);
+  applyRouteBodyLimits(fastify);
   // The store of the rate limits, which the guard applies per caller once it knows who is calling.
   await fastify.register(fastifyRateLimit, { global: false });
   // First, so that every later hook, the handler and the request log run inside the request's span.
@@ -107,25 +109,45 @@ function checkedJsonParser(fastify: FastifyInstance): FastifyBodyParser<string> 
   };
 }
 
-/** The first problem found walking the parsed body, as a 400 error the problem filter turns into problem+json. */
+/**
+ * The first problem found walking the parsed body, as a 400 error the problem filter turns into problem+json. It runs
+ * on every JSON body (a batch of events holds thousands of values): the pointer is only spelled out for a problem.
+ */
 function jsonProblem(value: unknown): Error | null {
-  const pending: [unknown, string, number][] = [[value, '', 1]];
-  while (pending.length > 0) {
-    const [current, pointer, depth] = pending.pop()!;
-    if (typeof current === 'string' && !current.isWellFormed()) {
-      return badRequest('The body contains text that is not valid Unicode (a lone surrogate).', pointer);
+  const path: (string | number)[] = [];
+  const problem = (detail: string) =>
+    badRequest(
+      detail,
+      path.map((key) => `/${String(key).replaceAll('~', '~0').replaceAll('/', '~1')}`).join(''),
+    );
+  const visit = (current: unknown, depth: number): Error | null => {
+    if (typeof current === 'string') {
+      return current.isWellFormed()
+        ? null
+        : problem('The body contains text that is not valid Unicode (a lone surrogate).');
     }
-    if (current === null || typeof current !== 'object') continue;
-    if (depth > MAX_JSON_DEPTH)
-      return badRequest(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`, pointer);
-    for (const [key, child] of Object.entries(current)) {
-      const path = `${pointer}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
-      if (!key.isWellFormed())
-        return badRequest('A field name is not valid Unicode (a lone surrogate).', path);
-      pending.push([child, path, depth + 1]);
+    if (current === null || typeof current !== 'object') return null;
+    if (depth > MAX_JSON_DEPTH) return problem(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+    if (Array.isArray(current)) {
+      for (let index = 0; index < current.length; index++) {
+        path.push(index);
+        const found = visit(current[index], depth + 1);
+        if (found) return found;
+        path.pop();
+      }
+      return null;
     }
-  }
-  return null;
+    // Parsed JSON holds only own, enumerable, plain data: for-in walks it without copying its entries.
+    for (const key in current) {
+      path.push(key);
+      if (!key.isWellFormed()) return problem('A field name is not valid Unicode (a lone surrogate).');
+      const found = visit((current as Record<string, unknown>)[key], depth + 1);
+      if (found) return found;
+      path.pop();
+    }
+    return null;
+  };
+  return visit(value, 1);
 }
 
 function badRequest(detail: string, pointer: string): Error {

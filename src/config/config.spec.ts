@@ -39,6 +39,7 @@ describe('loadConfig', () => {
         idleInTransactionTimeoutMs: 30_000,
         migrateOnStart: false,
       },
+      analytics: { timeZone: 'UTC', retentionDays: 400 },
       telemetry: {
         serviceName: 'runway',
         deploymentEnvironment: 'development',
@@ -144,6 +145,10 @@ describe('loadConfig', () => {
     [{ DATABASE_URL: 'http://host/db' }, 'DATABASE_URL'],
     [{ DB_STATEMENT_TIMEOUT_MS: 'soon' }, 'DB_STATEMENT_TIMEOUT_MS'],
     [{ DB_SSL_CA_FILE: '/nonexistent/ca.pem', DB_SSL_MODE: 'verify-full' }, 'DB_SSL_CA_FILE'],
+    [{ ANALYTICS_TIMEZONE: 'Mars/Olympus_Mons' }, 'ANALYTICS_TIMEZONE'],
+    [{ ANALYTICS_TIMEZONE: '+02:00' }, 'ANALYTICS_TIMEZONE'],
+    [{ ANALYTICS_TIMEZONE: "UTC'; DROP TABLE users; --" }, 'ANALYTICS_TIMEZONE'],
+    [{ ANALYTICS_RETENTION_DAYS: '7' }, 'ANALYTICS_RETENTION_DAYS'],
   ])('rejects %o', (overrides, variable) => {
     expect(issuesOf({ ...MINIMAL, ...overrides })).toHaveProperty(variable);
   });

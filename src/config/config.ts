@@ -90,6 +90,7 @@ function appConfig(env: Environment) {
       },
     },
     database: databaseConfig(env),
+    analytics: { timeZone: env.ANALYTICS_TIMEZONE, retentionDays: env.ANALYTICS_RETENTION_DAYS },
     auth: authConfig(env),
     telemetry: telemetryConfig(env),
   };

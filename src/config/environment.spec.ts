@@ -54,6 +54,8 @@ describe('every declared variable', () => {
     RATE_LIMIT_READS_PER_MINUTE: { value: '10' },
     RATE_LIMIT_WRITES_PER_MINUTE: { value: '10' },
     RATE_LIMIT_EVENTS_PER_MINUTE: { value: '10' },
+    ANALYTICS_TIMEZONE: { value: 'America/St_Johns' },
+    ANALYTICS_RETENTION_DAYS: { value: '90' },
     COGNITO_USER_POOL_ID: { value: 'us-east-1_Other' },
     COGNITO_CLIENT_ID: { value: 'client-b' },
     COGNITO_JWKS_URL: { value: 'https://keys.example.com/jwks.json' },

@@ -30,6 +30,18 @@ const localOrHttps = (error: string) =>
     'may use http:// only for a loopback host (localhost, 127.0.0.1, [::1])',
   );
 
+/** An IANA zone name (Europe/Paris, UTC) that both Node and PostgreSQL resolve; never a bare UTC offset. */
+const timeZone = () =>
+  z.string().refine((name) => {
+    if (!/^[A-Za-z][\w+-]*(\/[\w+-]+)*$/.test(name)) return false;
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: name });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be an IANA time zone name, such as UTC or Europe/Paris');
+
 const list = (item: z.ZodType<string, string>, text = z.string()) =>
   text.transform((value) => value.split(',').flatMap((entry) => entry.trim() || [])).pipe(z.array(item));
 
@@ -101,6 +113,11 @@ export const ENVIRONMENT = {
   RATE_LIMIT_READS_PER_MINUTE: integer(0).default(600),
   RATE_LIMIT_WRITES_PER_MINUTE: integer(0).default(120),
   RATE_LIMIT_EVENTS_PER_MINUTE: integer(0).default(60),
+
+  /** The calendar of analytics: a day is a day in this IANA time zone. */
+  ANALYTICS_TIMEZONE: timeZone().default('UTC'),
+  /** Raw events older than this are dropped, a month at a time; active days are kept. */
+  ANALYTICS_RETENTION_DAYS: integer(31, 36_500).default(400),
 
   COGNITO_USER_POOL_ID: z
     .string(required('the Cognito user pool id, such as eu-west-1_AbCdEf123'))

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Pool, PoolClient } from 'pg';
-import sql, { empty, join, type Sql } from 'sql-template-tag';
+import sql, { empty, join, raw, type Sql } from 'sql-template-tag';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { classifyPostgresError } from './postgres-errors.js';
 
-export { empty, join, sql, type Sql };
+export { empty, join, raw, sql, type Sql };
 
 const transaction = new AsyncLocalStorage<PoolClient>();
 

@@ -89,7 +89,8 @@ function pointerOf(path: string[]): string {
   return path.map((key) => `/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
 }
 
-function invalid(errors: FieldError[]): ProblemException {
+/** 400 problem+json listing `errors`, the answer to every invalid request. */
+export function invalid(errors: FieldError[]): ProblemException {
   return new ProblemException(400, {
     type: PROBLEM_TYPES.validation,
     detail: 'The request is invalid; see errors.',

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Counter } from '@opentelemetry/api';
 import { v7 as uuidv7 } from 'uuid';
+import { AnalyticsService } from '../analytics/analytics.service.js';
+import { Database } from '../database/database.js';
 import type { ExpectedVersion } from '../database/versioning.js';
 import { decodeCursor, toPage, type Page } from '../http/pagination.js';
 import { unchangedIfMatches, versionedWrite, type VersionedResource } from '../http/preconditions.js';
@@ -19,22 +21,28 @@ export class ProjectsService {
   private readonly created: Counter;
 
   constructor(
+    private readonly db: Database,
     private readonly projects: ProjectsRepository,
+    private readonly analytics: AnalyticsService,
     metrics: BusinessMetrics,
   ) {
     this.created = metrics.counter('runway.projects.created', 'Projects created', '{project}');
   }
 
   async create(ownerId: string, input: CreateProjectDto): Promise<ProjectDto> {
-    const row = await conflictOnDuplicate(DUPLICATES, () =>
-      this.projects.insert({
-        id: uuidv7(),
-        ownerId,
-        name: input.name,
-        description: input.description ?? '',
-        status: input.status ?? 'active',
-      }),
-    );
+    const row = await this.db.transaction(async () => {
+      const inserted = await conflictOnDuplicate(DUPLICATES, () =>
+        this.projects.insert({
+          id: uuidv7(),
+          ownerId,
+          name: input.name,
+          description: input.description ?? '',
+          status: input.status ?? 'active',
+        }),
+      );
+      await this.analytics.track(ownerId, 'project.created');
+      return inserted;
+    });
     this.created.add(1);
     return toJson(row);
   }

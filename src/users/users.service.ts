@@ -2,8 +2,10 @@ import { Injectable } from '@nestjs/common';
 import type { Counter } from '@opentelemetry/api';
 import { LRUCache } from 'lru-cache';
 import { v7 as uuidv7 } from 'uuid';
+import { AnalyticsService } from '../analytics/analytics.service.js';
 import type { AuthenticatedUser, Principal } from '../auth/principal.js';
 import { UserProvisioning } from '../auth/user-provisioning.js';
+import { Database } from '../database/database.js';
 import { decodeCursor, toPage, type Page } from '../http/pagination.js';
 import { ProblemException } from '../http/problem.js';
 import { retryAfter } from '../http/retry-after.js';
@@ -24,7 +26,9 @@ export class UsersService implements UserProvisioning {
   private readonly provisionedCount: Counter;
 
   constructor(
+    private readonly db: Database,
     private readonly users: UsersRepository,
+    private readonly analytics: AnalyticsService,
     metrics: BusinessMetrics,
   ) {
     this.provisionedCount = metrics.counter(
@@ -39,11 +43,15 @@ export class UsersService implements UserProvisioning {
     const known = this.provisioned.get(principal.sub);
     if (known) return known;
     const id = uuidv7();
-    const created = await this.users.insertIfAbsent({
-      id,
-      cognitoSub: principal.sub,
-      username: principal.username ?? principal.sub,
-      email: principal.email ?? null,
+    const created = await this.db.transaction(async () => {
+      const inserted = await this.users.insertIfAbsent({
+        id,
+        cognitoSub: principal.sub,
+        username: principal.username ?? principal.sub,
+        email: principal.email ?? null,
+      });
+      if (inserted) await this.analytics.track(id, 'user.signed_up');
+      return inserted;
     });
     if (created) this.provisionedCount.add(1);
     const userId = created ? id : await this.users.idOf(principal.sub);
@@ -85,9 +93,12 @@ export class UsersService implements UserProvisioning {
     return this.me(caller);
   }
 
-  /** Removes the user's row and, through foreign keys, everything they own in Runway. */
+  /** Removes the user's row and, through foreign keys, everything they own in Runway, their analytics included. */
   async deleteMe(caller: AuthenticatedUser): Promise<void> {
-    await this.users.delete(caller.userId);
+    await this.db.transaction(async () => {
+      await this.analytics.eraseUser(caller.userId);
+      await this.users.delete(caller.userId);
+    });
     this.provisioned.delete(caller.sub);
   }
 

@@ -14,6 +14,7 @@ type Caller = 'anonymous' | 'user' | 'otherUser' | 'admin' | 'machineWithScope' 
  */
 interface Row {
   body?: () => object;
+  query?: Record<string, string>;
   /** For a `{id}` route: creates the resource (owned by `user`) that the route acts on. */
   create?: () => object;
   expect: Record<Caller, number>;
@@ -29,6 +30,8 @@ const MATRIX: Record<string, Row> = {
     create: () => ({ name: uniqueName('matrix') }),
     change: () => ({ description: 'm' }),
   }),
+  'POST /v1/events': { body: () => ({ events: [{ name: 'matrix.checked' }] }), expect: signedIn(202) },
+  ...analyticsQueries({ from: '2026-11-01', to: '2026-11-30' }),
   'GET /v1/admin/jobs': { expect: adminOnly(200) },
   'GET /v1/admin/users': { expect: adminOnly(200) },
   // new:resource adds rows above this line
@@ -45,6 +48,19 @@ function ownerScopedResource(
     [`GET ${path}/{id}`]: { create: bodies.create, expect: ownerOnly(200) },
     [`PATCH ${path}/{id}`]: { create: bodies.create, body: bodies.change, expect: ownerOnly(200) },
     [`DELETE ${path}/{id}`]: { create: bodies.create, expect: ownerOnly(204) },
+  };
+}
+
+/** The admin analytics endpoints, each asked about one range. */
+function analyticsQueries(range: { from: string; to: string }): Record<string, Row> {
+  const asked = (query: Record<string, string> = range): Row => ({ query, expect: adminOnly(200) });
+  return {
+    'GET /v1/admin/analytics/active-users': asked(),
+    'GET /v1/admin/analytics/events': asked(),
+    'GET /v1/admin/analytics/funnel': asked({ ...range, steps: 'user.signed_up,project.created' }),
+    'GET /v1/admin/analytics/retention': asked({ ...range, interval: 'week' }),
+    'GET /v1/admin/analytics/lifecycle': asked({ ...range, interval: 'day' }),
+    'GET /v1/admin/analytics/summary': asked({}),
   };
 }
 
@@ -146,6 +162,7 @@ describe('authorization', () => {
     const authorization = callers[caller];
     const request = t.http()[method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete'](path);
     if (authorization) request.set('authorization', authorization);
+    if (row.query) void request.query(row.query);
     const body = row.body?.();
     const response = await (body ? request.send(body) : request);
     expect(response.status).toBe(status);

@@ -45,6 +45,7 @@ describe('npm run new:resource', () => {
       "counter('runway.projects.created', 'Projects created', '{project}')",
       "counter('runway.purchase_orders.created', 'Purchase orders created', '{purchase_order}')",
     ],
+    ["analytics.track(ownerId, 'project.created')", "analytics.track(ownerId, 'purchase_order.created')"],
     [
       "notFound('project'); // A project, then another project.",
       "notFound('purchase order'); // A purchase order, then another purchase order.",

@@ -27,6 +27,8 @@ import pg from 'pg';
 
 export interface EmbeddedServer {
   readonly port: number;
+  /** The server's main process. */
+  readonly pid: number;
   /** postgres:// URL of a database on this server. */
   url(database: string): string;
   createDatabase(name: string): Promise<void>;
@@ -77,6 +79,7 @@ export async function startEmbeddedPostgres(options: EmbeddedServerOptions): Pro
   const url = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
   return {
     port,
+    pid: server.pid!,
     url,
     createDatabase: (name) => createDatabase(url('postgres'), name),
     async stop() {

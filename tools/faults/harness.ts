@@ -1,13 +1,14 @@
 /**
  * Runs the fault scenarios: per scenario a fresh proxy in front of the shared PostgreSQL and two fresh app instances
  * behind it, a load on both, the fault after a warm-up, the load kept on through a recovery window, then the writes
- * checked against the projects table. Everything started is stopped, on errors and on abort too.
+ * checked against the projects table and, once the instances have stopped, against the requests they logged.
+ * Everything started is stopped, on errors and on abort too.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../dev/embedded-postgres.js';
 import { AppInstance } from './instance.js';
-import { startLab, type Lab } from './lab.js';
-import { HUNG_MS, Load } from './load.js';
+import { startLab, type Lab, type StoredProject } from './lab.js';
+import { HUNG_MS, Load, type Attempt, type Write } from './load.js';
 import { FaultProxy } from './proxy.js';
 import { summarise, type FaultOutcome, type Row } from './report.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
@@ -74,6 +75,7 @@ async function runScenario(lab: Lab, scenario: Scenario, quick: boolean, signal:
   const timing = quick ? TIMING.quick : TIMING.full;
   const proxy = await FaultProxy.start(lab.database);
   const instances: AppInstance[] = [];
+  let writes: Write[], stored: StoredProject[], fault: FaultOutcome;
   try {
     for (const name of ['a', 'b']) {
       instances.push(new AppInstance(name, await freePort(), lab.appEnv(proxy.address)));
@@ -88,7 +90,6 @@ async function runScenario(lab: Lab, scenario: Scenario, quick: boolean, signal:
       signal,
     });
     load.start();
-    let fault: FaultOutcome;
     try {
       await sleep(timing.warmUpMs, undefined, { signal });
       fault = await scenario.inject({ proxy, instances, quick, signal });
@@ -97,15 +98,16 @@ async function runScenario(lab: Lab, scenario: Scenario, quick: boolean, signal:
       await load.stop(0);
       throw error;
     }
-    const writes = await load.stop(SETTLE_MS);
-    const stored = await lab.projectsOf(caller.sub);
-    const crashes = instances.flatMap(({ name, crashes }) =>
-      crashes.map((exit) => ({ instance: name, exit })),
-    );
-    return summarise(scenario.name, writes, stored, fault, crashes);
+    writes = await load.stop(SETTLE_MS);
+    stored = await lab.projectsOf(caller.sub);
   } finally {
     // The proxy first: connections the app is stuck on close, so that it stops at once.
     await proxy.stop();
     await Promise.all(instances.map((instance) => instance.terminate()));
   }
+  // Stopped: their logs are read to the end.
+  const crashes = instances.flatMap(({ name, crashes }) => crashes.map((exit) => ({ instance: name, exit })));
+  const received = (attempt: Attempt) =>
+    instances.some(({ name, received }) => name === attempt.target && received.has(attempt.requestId));
+  return summarise(scenario.name, writes, stored, fault, crashes, received);
 }

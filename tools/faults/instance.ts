@@ -1,9 +1,11 @@
 /**
  * One app process (`node dist/src/main.js`) on a fixed loopback port, which it keeps across restarts. A process that
- * exits by itself (a crash) is recorded and started again, as an orchestrator would.
+ * exits by itself (a crash) is recorded and started again, as an orchestrator would. The ids of the requests it logs
+ * are collected: they are the requests it received.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ROOT } from '../root.js';
 
@@ -19,6 +21,8 @@ export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
   at: number;
+  /** When it logged that it had received SIGTERM (the line's own time): from then on, responses say close. */
+  drainingAt?: number;
   /** What the process printed last (warnings, errors, a stack trace). */
   lastLines: string;
 }
@@ -28,6 +32,12 @@ export class AppInstance {
   up = false;
   /** Exits nobody asked for. */
   readonly crashes: Exit[] = [];
+  /**
+   * The request ids in its log lines, across restarts. pino-http logs every request once it ends, answered or not (the
+   * client gone, the connection reset), so an id is here once the process has read that request; complete once
+   * terminate() has returned.
+   */
+  readonly received = new Set<string>();
   private child: ChildProcess | undefined;
   private exited: Promise<Exit> | undefined;
   private starting: Promise<void> | undefined;
@@ -81,13 +91,24 @@ export class AppInstance {
     // Should the harness itself end abruptly, the process goes with it.
     const kill = () => child.kill('SIGKILL');
     process.once('exit', kill);
+    // Its first line in the Shutdown context is the one saying that it received the signal.
+    let drainingAt: number | undefined;
     for (const stream of [child.stdout, child.stderr])
-      stream?.on('data', (chunk: Buffer) => this.keep(chunk));
+      createInterface({ input: stream }).on('line', (line) => {
+        const entry = this.keep(line);
+        if (drainingAt === undefined && entry?.context === 'Shutdown' && entry.time !== undefined)
+          drainingAt = Date.parse(entry.time);
+      });
+    let exitedAt = 0;
+    child.once('exit', () => {
+      exitedAt = Date.now();
+      this.up = false;
+    });
+    // 'close' comes after 'exit' once the output is read to its end: every request id is in `received` by then.
     this.exited = new Promise((resolve) =>
-      child.once('exit', (code, signal) => {
+      child.once('close', (code, signal) => {
         process.off('exit', kill);
-        this.up = false;
-        const exit = { code, signal, at: Date.now(), lastLines: this.log.join('\n') };
+        const exit = { code, signal, at: exitedAt, drainingAt, lastLines: this.log.join('\n') };
         resolve(exit);
         if (this.stopping) return;
         this.crashes.push(exit);
@@ -123,9 +144,29 @@ export class AppInstance {
     }
   }
 
-  private keep(chunk: Buffer): void {
-    this.log.push(...chunk.toString().split('\n').filter(Boolean));
-    if (this.log.length > LOG_LINES_KEPT) this.log = this.log.slice(-LOG_LINES_KEPT);
+  private keep(line: string): LogEntry | undefined {
+    if (line === '') return undefined;
+    this.log.push(line);
+    if (this.log.length > LOG_LINES_KEPT) this.log.shift();
+    const entry = parseLogLine(line);
+    // `req` is on the request's own line and on every line logged while serving it.
+    if (typeof entry?.req?.id === 'string') this.received.add(entry.req.id);
+    return entry;
+  }
+}
+
+interface LogEntry {
+  time?: string;
+  context?: string;
+  req?: { id?: unknown };
+}
+
+function parseLogLine(line: string): LogEntry | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    return JSON.parse(line) as LogEntry;
+  } catch {
+    return undefined;
   }
 }
 

@@ -62,7 +62,8 @@ export async function startLab(): Promise<Lab> {
       database: { host: '127.0.0.1', port: server.port },
       appEnv: (proxy) => ({
         NODE_ENV: 'test',
-        LOG_LEVEL: 'warn',
+        // Every request logged: a reset is a failure only when the instance had received that request.
+        LOG_LEVEL: 'info',
         DATABASE_URL: throughProxy(url, proxy),
         DB_POOL_MAX: String(DB_POOL_MAX),
         // Low, to keep the scenarios short: a statement (and the client's wait just above it) and a connection

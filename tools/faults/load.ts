@@ -2,7 +2,8 @@
  * A bounded, closed-loop write load: each worker creates projects one after another, alternating between the app
  * instances that are up, each with a unique name and Idempotency-Key, and retries a write with the same key and body
  * after a network error, a 503, a 409 "still in flight" or a 429 (honouring Retry-After, capped) until it is
- * acknowledged (201) or the load is abandoned. Every attempt is recorded.
+ * acknowledged (201) or the load is abandoned. Every attempt is recorded, under an X-Request-Id of its own that the
+ * app logs: whether an instance received an attempt is read from its log.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -23,11 +24,17 @@ export interface Target {
 
 export interface Attempt {
   target: string;
+  /** Its X-Request-Id: `<Idempotency-Key>.<attempt number>`. */
+  requestId: string;
   startedAt: number;
   endedAt: number;
   status?: number;
   retryAfter?: string;
   problemJson?: boolean;
+  /** The answer said `Connection: close`. */
+  connectionClose?: boolean;
+  /** Sent on a keep-alive connection an earlier attempt had used. */
+  reusedSocket: boolean;
   /** The created project's id, on a 201. */
   projectId?: string;
   /** No answer: the error code (ECONNRESET, ECONNREFUSED…), `hung`, or `abandoned` when the load ended. */
@@ -114,6 +121,7 @@ export class Load {
   /** One POST; always settles: with the answer, a network error, at HUNG_MS, or when the load is abandoned. */
   private send(target: Target, write: Write): Promise<Attempt> {
     const startedAt = Date.now();
+    const requestId = `${write.key}.${write.attempts.length + 1}`;
     const abandon = this.abandon.signal;
     return new Promise((resolve) => {
       let settled = false;
@@ -122,7 +130,14 @@ export class Load {
         settled = true;
         clearTimeout(hung);
         abandon.removeEventListener('abort', abandoned);
-        resolve({ target: target.name, startedAt, endedAt: Date.now(), ...fields });
+        resolve({
+          target: target.name,
+          requestId,
+          startedAt,
+          endedAt: Date.now(),
+          reusedSocket: request.reusedSocket,
+          ...fields,
+        });
       };
       const request = http.request(
         `${target.baseUrl}/v1/projects`,
@@ -133,6 +148,7 @@ export class Load {
             authorization: `Bearer ${this.options.token}`,
             'content-type': 'application/json',
             'idempotency-key': write.key,
+            'x-request-id': requestId,
           },
         },
         (response) => {
@@ -145,6 +161,7 @@ export class Load {
               status,
               retryAfter: response.headers['retry-after'],
               problemJson: response.headers['content-type']?.startsWith('application/problem+json'),
+              connectionClose: response.headers.connection === 'close',
               ...(status === 201 && { projectId: projectIdOf(Buffer.concat(chunks)) }),
             });
           });

@@ -3,7 +3,7 @@ import type { Exit } from './instance.js';
 import type { StoredProject } from './lab.js';
 import type { Attempt, Write } from './load.js';
 
-/** Errors of a request that reached the app and got no answer: the connection was reset under it. */
+/** The connection was reset under the request: a failure if the app had received it (see Row). */
 const RESET_ERRORS = new Set(['ECONNRESET', 'EPIPE']);
 const CRASH_LINES_SHOWN = 8;
 
@@ -13,8 +13,12 @@ export interface FaultOutcome {
   endedAt: number;
   /** Recovery counts 201s from this instance only (the one the fault hit), when set. */
   instance?: string;
-  /** An instance shutting down (SIGTERM to exit): what its requests got meanwhile is reported. */
-  drain?: { instance: string; from: number; to: number };
+  /**
+   * An instance shutting down (SIGTERM to exit): what its requests got meanwhile is reported. The row fails when an
+   * answer to a request sent after it logged the signal (`drainingAt`) lacks `Connection: close`, and when it exits
+   * other than 0: a drain cut short resets requests the instance had received without logging them.
+   */
+  drain?: { instance: string; from: number; to: number; drainingAt?: number; exit: string };
   notes: string[];
 }
 
@@ -39,7 +43,15 @@ export interface Row {
   /** 5xx answers other than 503. */
   other5xx: number;
   hung: number;
+  /** Attempts reset after the instance received them (it logged their request id). */
   resets: number;
+  /**
+   * Attempts reset that the instance never read (not in its log): sent on a keep-alive connection it was closing as
+   * idle, or on a new connection still queued when it stopped listening. A race on the client's side, which it settles
+   * by retrying: not a failure. (A process that dies or exits mid-drain logs nothing for the requests it cuts: those
+   * rows fail on their crash or exit code instead.)
+   */
+  undelivered: number;
   crashes: number;
   /** From the end of the fault to the first 201; undefined when none came. */
   recoveryMs: number | undefined;
@@ -54,6 +66,8 @@ export function summarise(
   stored: StoredProject[],
   fault: FaultOutcome,
   crashes: Crash[],
+  /** Whether the attempt's target logged its request id. */
+  received: (attempt: Attempt) => boolean,
 ): Row {
   const attempts = writes.flatMap((write) => write.attempts);
   const acknowledged = writes.filter((write) => write.acknowledged);
@@ -68,6 +82,10 @@ export function summarise(
   );
   const duplicated = [...storedIds].filter(([, ids]) => ids.length > 1).map(([name]) => name);
   const unacknowledgedRows = stored.filter(({ name }) => !ackedNames.has(name));
+  const resets = attempts.filter((attempt) => RESET_ERRORS.has(attempt.error ?? ''));
+  const resetReceived = resets.filter(received);
+  const undelivered = resets.filter((attempt) => !received(attempt));
+  const drain = fault.drain && drained(attempts, fault.drain);
   const duringFault = attempts.filter(
     (attempt) => attempt.startedAt < fault.endedAt && attempt.endedAt > fault.startedAt,
   );
@@ -86,7 +104,8 @@ export function summarise(
       (attempt) => attempt.status !== undefined && attempt.status >= 500 && attempt.status !== 503,
     ),
     hung: count((attempt) => attempt.error === 'hung'),
-    resets: count((attempt) => RESET_ERRORS.has(attempt.error ?? '')),
+    resets: resetReceived.length,
+    undelivered: undelivered.length,
     crashes: crashes.length,
     recoveryMs: recovery(attempts, fault),
     details: [
@@ -96,15 +115,23 @@ export function summarise(
       `attempts during the fault (${seconds(fault.endedAt - fault.startedAt)}): ${outcomes(duringFault)}; ` +
         `latency ${latency(duringFault)}`,
       ...fault.notes,
-      ...(fault.drain
-        ? [`attempts to ${fault.drain.instance} while it shut down: ${drained(attempts, fault.drain)}`]
-        : []),
+      ...(drain ? [drain.detail] : []),
       ...describeCrashes(crashes),
       ...examples(
         'missing',
         missing.map((write) => write.name),
       ),
       ...examples('duplicated', duplicated),
+      ...(undelivered.length > 0
+        ? [
+            `resets of requests the instance never logged: ${undelivered.length} ` +
+              `(${undelivered.filter((attempt) => attempt.reusedSocket).length} on a reused keep-alive connection)`,
+          ]
+        : []),
+      ...examples(
+        'reset after the instance received it',
+        resetReceived.map(({ target, requestId }) => `${target} ${requestId}`),
+      ),
       ...examples(
         'stored, never acknowledged',
         unacknowledgedRows.map((project) => project.name),
@@ -119,6 +146,8 @@ export function summarise(
     row.hung > 0 && 'hung',
     row.resets > 0 && 'resets',
     row.crashes > 0 && 'crashes',
+    drain?.failure,
+    fault.drain && fault.drain.exit !== '0' && `exit ${fault.drain.exit}`,
   ].filter((failure): failure is string => typeof failure === 'string');
   return row;
 }
@@ -136,14 +165,29 @@ function recovery(attempts: Attempt[], fault: FaultOutcome): number | undefined 
   return first === Infinity ? undefined : first - fault.endedAt;
 }
 
-/** Attempts to the instance that overlapped its shutdown, by outcome. */
-function drained(attempts: Attempt[], drain: NonNullable<FaultOutcome['drain']>): string {
-  return outcomes(
-    attempts.filter(
-      (attempt) =>
-        attempt.target === drain.instance && attempt.startedAt < drain.to && attempt.endedAt > drain.from,
-    ),
+/**
+ * Attempts to the instance that overlapped its shutdown, by outcome; and the answers to those sent once it had logged
+ * the signal, which must all say Connection: close (earlier ones may have been answered before it saw the signal).
+ */
+function drained(
+  attempts: Attempt[],
+  drain: NonNullable<FaultOutcome['drain']>,
+): { detail: string; failure?: string } {
+  const during = attempts.filter(
+    (attempt) =>
+      attempt.target === drain.instance && attempt.startedAt < drain.to && attempt.endedAt > drain.from,
   );
+  const detail = `attempts to ${drain.instance} while it shut down: ${outcomes(during)}`;
+  const since = drain.drainingAt;
+  if (since === undefined) return { detail, failure: 'no shutdown logged' };
+  const answered = during.filter((attempt) => attempt.status !== undefined && attempt.startedAt >= since);
+  const keptAlive = answered.filter((attempt) => !attempt.connectionClose).length;
+  return {
+    detail:
+      `${detail}; ${answered.length} answers to those sent once it had logged SIGTERM, ` +
+      `${keptAlive} without Connection: close`,
+    failure: keptAlive > 0 ? 'kept alive after SIGTERM' : undefined,
+  };
 }
 
 /** Each distinct crash once, with the instances it happened to and the start of what the process printed. */

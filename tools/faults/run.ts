@@ -1,8 +1,9 @@
 /**
  * `npm run faults [-- [--scenario <name>]... [--quick]]`: fault injection against two app instances under a write
  * load (see harness.ts). Prints one row per scenario and its details; exits 0 when every row passes (no acknowledged
- * write missing, no duplicate, no 5xx other than 503, no hung request, no reset request, no crash), 1 otherwise,
- * 2 on bad arguments, 130 when interrupted (everything started is stopped first; a second Ctrl-C exits at once).
+ * write missing, no duplicate, no 5xx other than 503, no hung request, no reset of a request an instance had received,
+ * no crash, exit 0 after SIGTERM), 1 otherwise, 2 on bad arguments, 130 when interrupted (everything started is stopped
+ * first; a second Ctrl-C exits at once).
  */
 import { parseArgs } from 'node:util';
 import { runFaults, selectScenarios } from './harness.js';

@@ -47,7 +47,13 @@ async function sigterm({ instances, signal }: Stage): Promise<FaultOutcome> {
     startedAt: sentAt,
     endedAt: readyAt,
     instance: victim.name,
-    drain: { instance: victim.name, from: sentAt, to: exit.at },
+    drain: {
+      instance: victim.name,
+      from: sentAt,
+      to: exit.at,
+      drainingAt: exit.drainingAt,
+      exit: String(exit.code ?? exit.signal),
+    },
     notes: [
       `${victim.name} exited with ${exit.code ?? exit.signal} ${exit.at - sentAt} ms after SIGTERM, ` +
         `was ready again ${readyAt - exit.at} ms later (recovery: from then to its first 201)`,

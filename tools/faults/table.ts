@@ -15,6 +15,7 @@ const COLUMNS: [string, (row: Row) => string][] = [
   ['other 5xx', (row) => String(row.other5xx)],
   ['hung', (row) => String(row.hung)],
   ['resets', (row) => String(row.resets)],
+  ['undelivered', (row) => String(row.undelivered)],
   ['crashes', (row) => String(row.crashes)],
   ['recovery', (row) => (row.recoveryMs === undefined ? 'none' : seconds(row.recoveryMs))],
   ['result', (row) => (row.failures.length === 0 ? 'ok' : `FAIL: ${row.failures.join(', ')}`)],

@@ -49,7 +49,9 @@ function renameInText(text: string, from: ResourceNames, to: ResourceNames, tabl
       before === '_' ||
       after.startsWith('_') ||
       (before === '{' && after.startsWith('}')) ||
-      (before === '.' && after.startsWith('.'));
+      (before === '.' && after.startsWith('.')) ||
+      // an analytics event name: 'project.created'
+      /^\.[a-z_]+['"`]/.test(after);
     return snake ? 'snake' : 'words';
   });
   // "a project" → "an invoice"

@@ -124,6 +124,125 @@ export interface paths {
         patch: operations["ProjectsController_update"];
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record what you did: 1 to 500 events, all stored or none; resending an event id is safe */
+        post: operations["EventsController_record"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/analytics/active-users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** DAU, WAU, MAU and stickiness for each day of the range */
+        get: operations["InsightsController_activeUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/analytics/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every event sent in the range, most used first, against the period before */
+        get: operations["InsightsController_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/analytics/funnel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Users reaching each step of a sequence of events, and where they drop off */
+        get: operations["InsightsController_funnel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/analytics/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Cohorts by first active period, and how many came back in each period after */
+        get: operations["InsightsController_retention"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/analytics/lifecycle": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** New, returning, resurrecting and dormant users in each period */
+        get: operations["InsightsController_lifecycle"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/analytics/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The last 7 complete days against the 7 before */
+        get: operations["InsightsController_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -218,6 +337,135 @@ export interface components {
              * @enum {string}
              */
             status?: "active" | "archived";
+        };
+        EventInputDto: {
+            /**
+             * Format: uuid
+             * @description Chosen by the client; an id you already sent is a duplicate and not stored again
+             */
+            id?: string;
+            /** @example checkout.completed */
+            name: string;
+            /**
+             * Format: date-time
+             * @description Default: now; within the last 7 days
+             */
+            occurredAt?: string;
+            /** @description At most 2 KiB of JSON; never personal data */
+            properties?: {
+                [key: string]: unknown;
+            };
+        };
+        EventBatchDto: {
+            events: components["schemas"]["EventInputDto"][];
+        };
+        EventsAcceptedDto: {
+            /** @description Events stored by this request */
+            accepted: number;
+            /** @description Events not stored because their id was sent before */
+            duplicates: number;
+        };
+        Object: Record<string, never>;
+        ActiveUsersDayDto: {
+            /** Format: date */
+            date: Record<string, never>;
+            /** @description Users active on the day */
+            dau: number;
+            /** @description Users active on the day or the 6 before */
+            wau: number;
+            /** @description Users active on the day or the 29 before */
+            mau: number;
+            /** @description dau / mau; 0 when mau is 0 */
+            stickiness: number;
+        };
+        ActiveUsersDto: {
+            /** @example UTC */
+            timezone: string;
+            days: components["schemas"]["ActiveUsersDayDto"][];
+        };
+        EventUseDto: {
+            name: string;
+            count: number;
+            /** @description Distinct users who sent it */
+            users: number;
+            /** @description Count in the period of the same length just before */
+            previousCount: number;
+            /** @description (count − previousCount) / previousCount */
+            change: number | null;
+        };
+        EventsReportDto: {
+            items: components["schemas"]["EventUseDto"][];
+        };
+        FunnelStepDto: {
+            name: string;
+            users: number;
+            /** @description users / users of the first step */
+            conversion: number;
+            /** @description Users of the step before who did not reach this one */
+            dropOff: number;
+        };
+        FunnelDto: {
+            steps: components["schemas"]["FunnelStepDto"][];
+        };
+        CohortDto: {
+            /** Format: date */
+            start: Record<string, never>;
+            size: number;
+            /** @description Members active in the cohort period + k */
+            retained: number[];
+        };
+        RetentionDto: {
+            cohorts: components["schemas"]["CohortDto"][];
+        };
+        LifecyclePeriodDto: {
+            /** Format: date */
+            start: Record<string, never>;
+            new: number;
+            returning: number;
+            resurrecting: number;
+            dormant: number;
+        };
+        LifecycleDto: {
+            periods: components["schemas"]["LifecyclePeriodDto"][];
+        };
+        PeriodDto: {
+            /** Format: date */
+            from: Record<string, never>;
+            /** Format: date */
+            to: Record<string, never>;
+        };
+        ComparedDto: {
+            /** @description In the last 7 complete days */
+            value: number;
+            /** @description In the 7 days before */
+            previous: number;
+            /** @description (value − previous) / previous */
+            change: number | null;
+        };
+        CohortRetentionDto: {
+            /** Format: date */
+            cohortStart: Record<string, never>;
+            /** @description Users whose first active day is in the 7 days before the last 7 */
+            size: number;
+            /** @description Of those, active in the last 7 days */
+            retained: number;
+            /** @description retained / size; 0 for an empty cohort */
+            rate: number;
+        };
+        SummaryDto: {
+            timezone: string;
+            /** @description The last 7 complete days */
+            period: components["schemas"]["PeriodDto"];
+            previousPeriod: components["schemas"]["PeriodDto"];
+            /** @description Distinct active users */
+            activeUsers: components["schemas"]["ComparedDto"];
+            /** @description Users active for the first time */
+            newUsers: components["schemas"]["ComparedDto"];
+            /** @description Mean of the daily DAU / MAU */
+            stickiness: components["schemas"]["ComparedDto"];
+            lastCohortRetention: components["schemas"]["CohortRetentionDto"];
+            /** @description Up to 5, by change, among events sent in both periods */
+            growingEvents: components["schemas"]["EventUseDto"][];
         };
         FieldErrorDto: {
             /** @example /name */
@@ -982,6 +1230,446 @@ export interface operations {
             };
             /** @description Unsupported Media Type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    EventsController_record: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventBatchDto"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventsAcceptedDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    InsightsController_activeUsers: {
+        parameters: {
+            query: {
+                /** @description First day of the range */
+                from: components["schemas"]["Object"];
+                /** @description Last day, included; at most 366 days */
+                to: components["schemas"]["Object"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActiveUsersDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    InsightsController_events: {
+        parameters: {
+            query: {
+                /** @description First day of the range */
+                from: components["schemas"]["Object"];
+                /** @description Last day, included; at most 366 days */
+                to: components["schemas"]["Object"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventsReportDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    InsightsController_funnel: {
+        parameters: {
+            query: {
+                /** @description First day of the range */
+                from: components["schemas"]["Object"];
+                /** @description Last day, included; at most 366 days */
+                to: components["schemas"]["Object"];
+                /** @description 2 to 10 different event names, comma-separated, in order */
+                steps: string;
+                /** @description Longest time from the first step to the last: an ISO 8601 duration of days, hours and minutes, at most P90D */
+                window?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FunnelDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    InsightsController_retention: {
+        parameters: {
+            query: {
+                /** @description First day of the range */
+                from: components["schemas"]["Object"];
+                /** @description Last day, included; at most 366 days */
+                to: components["schemas"]["Object"];
+                /** @description Weeks start on Monday; the periods are those that start within the range */
+                interval?: "day" | "week";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    InsightsController_lifecycle: {
+        parameters: {
+            query: {
+                /** @description First day of the range */
+                from: components["schemas"]["Object"];
+                /** @description Last day, included; at most 366 days */
+                to: components["schemas"]["Object"];
+                /** @description Weeks start on Monday; the periods are those that start within the range */
+                interval?: "day" | "week";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LifecycleDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    InsightsController_summary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SummaryDto"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

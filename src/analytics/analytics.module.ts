@@ -1,0 +1,30 @@
+import { Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { ActivityInterceptor } from './activity.interceptor.js';
+import { ActivityRepository } from './activity.repository.js';
+import { AnalyticsService } from './analytics.service.js';
+import { EventPartitions } from './event-partitions.js';
+import { EventsController } from './events.controller.js';
+import { InsightsController } from './insights.controller.js';
+import { InsightsRepository } from './insights.repository.js';
+import { InsightsService } from './insights.service.js';
+import { PartitionsRepository } from './partitions.repository.js';
+
+/**
+ * Product analytics from the app's own database: events and activity in (POST /v1/events, `track`, every signed-in
+ * request), answers out (GET /v1/admin/analytics/*). Other features record through {@link AnalyticsService}.
+ */
+@Module({
+  controllers: [EventsController, InsightsController],
+  providers: [
+    AnalyticsService,
+    ActivityRepository,
+    InsightsService,
+    InsightsRepository,
+    EventPartitions,
+    PartitionsRepository,
+    { provide: APP_INTERCEPTOR, useClass: ActivityInterceptor },
+  ],
+  exports: [AnalyticsService],
+})
+export class AnalyticsModule {}

@@ -1,0 +1,499 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ActivityRepository } from '../../src/analytics/activity.repository.js';
+import { AnalyticsService } from '../../src/analytics/analytics.service.js';
+import { EventPartitions } from '../../src/analytics/event-partitions.js';
+import { Clock } from '../../src/utils/clock.js';
+import { useTestApp } from '../support/app.js';
+import { uniqueName } from '../support/factories.js';
+import { user, type TestCaller } from '../support/tokens.js';
+
+const NOW = new Date('2026-11-20T12:00:00.000Z');
+const DAY_MS = 86_400_000;
+const at = (offsetMs: number) => new Date(NOW.getTime() + offsetMs).toISOString();
+
+/** Collecting events and activity, erasing them, and the partitions they live in; the numbers are checked
+ * against a brute-force model in analytics-properties.spec.ts. */
+describe('analytics', () => {
+  // A small global body limit, to show that POST /v1/events has its own (1 MiB).
+  const t = useTestApp({ env: { HTTP_BODY_LIMIT_BYTES: '65536' } });
+  let sql: pg.Client;
+  let now: Date;
+  let admin: TestCaller;
+
+  beforeAll(async () => {
+    sql = new pg.Client({ connectionString: t.db.url });
+    await sql.connect();
+    vi.spyOn(t.app.get(Clock), 'now').mockImplementation(() => now);
+    admin = user({ groups: ['admin'] });
+  });
+  beforeEach(() => {
+    now = NOW;
+  });
+  afterAll(async () => {
+    await sql?.end();
+  });
+
+  const send = (caller: TestCaller, body: unknown) =>
+    t
+      .http()
+      .post('/v1/events')
+      .set('authorization', caller.authorization)
+      .send(body as object);
+  const ask = (path: string, query: Record<string, string>) =>
+    t.http().get(`/v1/admin/analytics/${path}`).set('authorization', admin.authorization).query(query);
+  const userIdOf = async (caller: TestCaller) =>
+    (await sql.query<{ id: string }>('SELECT id FROM users WHERE cognito_sub = $1', [caller.sub])).rows[0]
+      ?.id;
+  const eventsOf = async (caller: TestCaller) =>
+    (
+      await sql.query<{ name: string; id: string | null }>(
+        'SELECT name, id FROM analytics_events WHERE user_id = $1 ORDER BY occurred_at, name',
+        [await userIdOf(caller)],
+      )
+    ).rows;
+  const activeDaysOf = async (userId: string) =>
+    (
+      await sql.query<{ day: string }>(
+        'SELECT day::text FROM analytics_active_days WHERE user_id = $1 ORDER BY day',
+        [userId],
+      )
+    ).rows.map(({ day }) => day);
+
+  describe('POST /v1/events', () => {
+    it('stores a batch and answers 202 with what was accepted; a resent id is a duplicate, not stored twice', async () => {
+      const caller = user();
+      const [first, second] = [randomUUID(), randomUUID()];
+      const batch = {
+        events: [
+          { id: first, name: 'checkout.started', occurredAt: at(-DAY_MS), properties: { plan: 'pro' } },
+          { id: first, name: 'checkout.started', occurredAt: at(-DAY_MS) },
+          { name: 'page:viewed' },
+        ],
+      };
+      const response = await send(caller, batch);
+      expect(response.status).toBe(202);
+      expect(response.body).toEqual({ accepted: 2, duplicates: 1 });
+
+      const retried = await send(caller, {
+        events: [
+          { id: first, name: 'checkout.started', occurredAt: at(-DAY_MS) },
+          { id: second, name: 'x' },
+        ],
+      });
+      expect(retried.body).toEqual({ accepted: 1, duplicates: 1 });
+      expect(await eventsOf(caller)).toEqual([
+        { name: 'checkout.started', id: first },
+        { name: 'page:viewed', id: null },
+        { name: 'user.signed_up', id: null },
+        { name: 'x', id: second },
+      ]);
+    });
+
+    it('takes the user from the token: ids are per user, so another user may use the same one', async () => {
+      const id = randomUUID();
+      const [a, b] = [user(), user()];
+      expect((await send(a, { events: [{ id, name: 'shared' }] })).body).toEqual({
+        accepted: 1,
+        duplicates: 0,
+      });
+      expect((await send(b, { events: [{ id, name: 'shared' }] })).body).toEqual({
+        accepted: 1,
+        duplicates: 0,
+      });
+    });
+
+    it('accepts occurredAt from exactly 7 days ago to exactly 5 minutes ahead, in any offset', async () => {
+      const response = await send(user(), {
+        events: [
+          { name: 'edge', occurredAt: at(-7 * DAY_MS) },
+          { name: 'edge', occurredAt: at(5 * 60_000) },
+          { name: 'edge', occurredAt: '2026-11-20T17:30:00+05:30' },
+          { name: 'edge', occurredAt: '2026-11-20t12:00z' },
+        ],
+      });
+      expect(response.status).toBe(202);
+      expect(response.body).toEqual({ accepted: 4, duplicates: 0 });
+    });
+
+    const event = (fields: object) => ({ name: 'ok', ...fields });
+    const INVALID: [string, unknown, string][] = [
+      ['no body', undefined, ''],
+      ['an array body', [event({})], ''],
+      ['no events', {}, '/events'],
+      ['an empty batch', { events: [] }, '/events'],
+      ['501 events', { events: Array.from({ length: 501 }, () => event({})) }, '/events'],
+      ['events that are not a list', { events: { 0: event({}) } }, '/events'],
+      ['an unknown top-level field', { events: [event({})], user: 'someone-else' }, '/user'],
+      ['an event that is not an object', { events: ['ok'] }, '/events/0'],
+      ['a missing name', { events: [{}] }, '/events/0/name'],
+      ['an upper-case name', { events: [event({ name: 'Signup' })] }, '/events/0/name'],
+      ['a name with a space', { events: [event({ name: 'sign up' })] }, '/events/0/name'],
+      ['a name of 65 characters', { events: [event({ name: 'a'.repeat(65) })] }, '/events/0/name'],
+      ['a name that is a number', { events: [event({ name: 7 })] }, '/events/0/name'],
+      ['an id that is not a UUID', { events: [event({ id: 'abc' })] }, '/events/0/id'],
+      ['a numeric id', { events: [event({ id: 12 })] }, '/events/0/id'],
+      ['occurredAt not a date', { events: [event({ occurredAt: 'yesterday' })] }, '/events/0/occurredAt'],
+      [
+        'occurredAt on Feb 30',
+        { events: [event({ occurredAt: '2026-02-30T00:00:00Z' })] },
+        '/events/0/occurredAt',
+      ],
+      [
+        'occurredAt without an offset',
+        { events: [event({ occurredAt: '2026-11-20T10:00:00' })] },
+        '/events/0/occurredAt',
+      ],
+      ['occurredAt as a number', { events: [event({ occurredAt: NOW.getTime() })] }, '/events/0/occurredAt'],
+      [
+        'occurredAt over 7 days ago',
+        { events: [event({ occurredAt: at(-7 * DAY_MS - 1) })] },
+        '/events/0/occurredAt',
+      ],
+      [
+        'occurredAt over 5 minutes ahead',
+        { events: [event({ occurredAt: at(5 * 60_000 + 1) })] },
+        '/events/0/occurredAt',
+      ],
+      ['properties as a list', { events: [event({ properties: [1] })] }, '/events/0/properties'],
+      ['properties as text', { events: [event({ properties: 'plan=pro' })] }, '/events/0/properties'],
+      ['null properties', { events: [event({ properties: null })] }, '/events/0/properties'],
+      [
+        'properties over 2 KiB',
+        { events: [event({ properties: { x: 'y'.repeat(2041) } })] },
+        '/events/0/properties',
+      ],
+      [
+        'a NUL character in properties',
+        { events: [event({ properties: { x: 'a\u0000b' } })] },
+        '/events/0/properties',
+      ],
+      ['an unknown event field', { events: [event({ userId: randomUUID() })] }, '/events/0/userId'],
+      [
+        'a field named like a prototype member',
+        { events: [event({ constructor: 1 })] },
+        '/events/0/constructor',
+      ],
+      [
+        'one bad event after three good ones',
+        { events: [event({}), event({}), event({}), event({ name: '' })] },
+        '/events/3/name',
+      ],
+    ];
+
+    it.each(INVALID)('refuses %s with 400, storing nothing', async (_case, body, pointer) => {
+      const caller = user();
+      const request = t.http().post('/v1/events').set('authorization', caller.authorization);
+      const response = await (body === undefined
+        ? request.set('content-type', 'application/json')
+        : request.send(body as object));
+      expect(response.status).toBe(400);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.body.errors).toContainEqual({ pointer, detail: expect.any(String) });
+      expect((await eventsOf(caller)).map(({ name }) => name)).toEqual(['user.signed_up']);
+    });
+
+    it('accepts 2 KiB of properties exactly, and a batch of almost 1 MiB above the global body limit', async () => {
+      const exactly = { x: 'y'.repeat(2040) };
+      expect(Buffer.byteLength(JSON.stringify(exactly))).toBe(2048);
+      const batch = { events: Array.from({ length: 500 }, () => ({ name: 'big', properties: exactly })) };
+      expect(Buffer.byteLength(JSON.stringify(batch))).toBeLessThan(1024 * 1024);
+      const response = await send(user(), batch);
+      expect(response.status).toBe(202);
+      expect(response.body).toEqual({ accepted: 500, duplicates: 0 });
+    });
+
+    it('answers 413 problem+json above 1 MiB', async () => {
+      const caller = user();
+      const huge = { events: [{ name: 'huge', properties: { x: 'y'.repeat(1024 * 1024) } }] };
+      const response = await send(caller, huge);
+      expect(response.status).toBe(413);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    });
+
+    it('counts each day once when batches of one user race', async () => {
+      const caller = user();
+      await send(caller, { events: [{ name: 'warm' }] });
+      const userId = (await userIdOf(caller))!;
+      const days = [1, 2, 3, 4, 5, 6].map((ago) => at(-ago * DAY_MS));
+      const before = await summaryOn(at(-DAY_MS).slice(0, 10));
+      await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          send(caller, { events: days.slice(i % 3).map((occurredAt) => ({ name: 'race', occurredAt })) }),
+        ),
+      );
+      expect(await activeDaysOf(userId)).toHaveLength(7);
+      expect(await summaryOn(at(-DAY_MS).slice(0, 10))).toEqual({
+        dau: before.dau + 1,
+        wau: before.wau + 1,
+        mau: before.mau + 1,
+      });
+    });
+  });
+
+  const summaryOn = async (day: string) => {
+    const { rows } = await sql.query<{ dau: number; wau: number; mau: number }>(
+      'SELECT dau, wau, mau FROM analytics_daily WHERE day = $1',
+      [day],
+    );
+    return rows[0] ?? { dau: 0, wau: 0, mau: 0 };
+  };
+
+  describe('admin queries', () => {
+    const range = { from: '2026-11-01', to: '2026-11-30' };
+    const INVALID: [string, string, Record<string, string>, string][] = [
+      ['active-users', 'no from', { to: range.to }, '/from'],
+      ['active-users', 'a date that does not exist', { ...range, from: '2026-02-30' }, '/from'],
+      ['active-users', 'a date with a time', { ...range, to: '2026-11-30T00:00:00Z' }, '/to'],
+      ['active-users', 'to before from', { from: '2026-11-30', to: '2026-11-01' }, '/to'],
+      ['events', '367 days', { from: '2025-01-01', to: '2026-01-02' }, '/to'],
+      ['events', 'an unknown parameter', { ...range, limit: '5' }, '/limit'],
+      ['retention', 'interval month', { ...range, interval: 'month' }, '/interval'],
+      ['lifecycle', 'interval empty', { ...range, interval: '' }, '/interval'],
+      ['funnel', 'no steps', { ...range }, '/steps'],
+      ['funnel', 'one step', { ...range, steps: 'a' }, '/steps'],
+      ['funnel', 'eleven steps', { ...range, steps: 'a,b,c,d,e,f,g,h,i,j,k' }, '/steps'],
+      ['funnel', 'a step twice', { ...range, steps: 'a,b,a' }, '/steps'],
+      ['funnel', 'a step that is no event name', { ...range, steps: 'a,B C' }, '/steps'],
+      ['funnel', 'a window over 90 days', { ...range, steps: 'a,b', window: 'P91D' }, '/window'],
+      ['funnel', 'a window in weeks', { ...range, steps: 'a,b', window: 'P1W' }, '/window'],
+      ['funnel', 'a window that is no duration', { ...range, steps: 'a,b', window: '7 days' }, '/window'],
+      ['funnel', 'an empty window', { ...range, steps: 'a,b', window: 'P' }, '/window'],
+    ];
+
+    it.each(INVALID)('%s: refuses %s with 400', async (path, _case, query, pointer) => {
+      const response = await ask(path, query);
+      expect(response.status).toBe(400);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.body.errors).toContainEqual({ pointer, detail: expect.any(String) });
+    });
+
+    it('accepts a range of 366 days and windows up to P90D', async () => {
+      expect((await ask('active-users', { from: '2024-01-01', to: '2024-12-31' })).status).toBe(200);
+      const funnel = await ask('funnel', { ...range, steps: 'a,b', window: 'P90D' });
+      expect(funnel.status).toBe(200);
+      expect((await ask('funnel', { ...range, steps: 'a,b', window: 'P1DT12H30M' })).status).toBe(200);
+    });
+
+    it('answers every endpoint for a range with no data', async () => {
+      const empty = { from: '2020-01-01', to: '2020-01-14' };
+      expect((await ask('active-users', empty)).body.days).toHaveLength(14);
+      expect((await ask('events', empty)).body).toEqual({ items: [] });
+      expect((await ask('funnel', { ...empty, steps: 'a,b' })).body.steps).toEqual([
+        { name: 'a', users: 0, conversion: 1, dropOff: 0 },
+        { name: 'b', users: 0, conversion: 0, dropOff: 0 },
+      ]);
+      expect((await ask('retention', { ...empty, interval: 'week' })).body.cohorts).toEqual([
+        { start: '2020-01-06', size: 0, retained: [0, 0] },
+        { start: '2020-01-13', size: 0, retained: [0] },
+      ]);
+      expect((await ask('lifecycle', { ...empty, interval: 'week' })).body.periods).toHaveLength(2);
+    });
+  });
+
+  describe('server-side activity', () => {
+    it('marks a signed-in user active once a day, whatever the number of requests', async () => {
+      const caller = user();
+      const record = vi.spyOn(t.app.get(ActivityRepository), 'record');
+      try {
+        for (let i = 0; i < 5; i++) await t.http().get('/v1/me').set('authorization', caller.authorization);
+        now = new Date(NOW.getTime() + DAY_MS);
+        for (let i = 0; i < 5; i++) await t.http().get('/v1/me').set('authorization', caller.authorization);
+        const userId = (await userIdOf(caller))!;
+        const writes = record.mock.calls.filter(([id, events]) => id === userId && events.length === 0);
+        expect(writes).toHaveLength(2);
+        expect(await activeDaysOf(userId)).toEqual(['2026-11-20', '2026-11-21']);
+      } finally {
+        record.mockRestore();
+      }
+    });
+
+    it('records user.signed_up once, and project.created with the project', async () => {
+      const caller = user();
+      const create = (name: string) =>
+        t.http().post('/v1/projects').set('authorization', caller.authorization).send({ name });
+      const name = uniqueName('p');
+      expect((await create(name)).status).toBe(201);
+      expect((await create(name)).status).toBe(409);
+      expect((await eventsOf(caller)).map((e) => e.name).sort()).toEqual([
+        'project.created',
+        'user.signed_up',
+      ]);
+    });
+
+    it('refuses an event name that does not follow the rules of POST /v1/events', async () => {
+      await expect(t.app.get(AnalyticsService).track(randomUUID(), 'Project Created')).rejects.toThrow(
+        /does not match/,
+      );
+    });
+  });
+
+  describe('DELETE /v1/me', () => {
+    it("removes the user's events and activity and takes them out of every number", async () => {
+      now = new Date('2026-10-20T12:00:00.000Z');
+      const [leaving, staying] = [user(), user()];
+      const history = [-6, -3, 0].map((days) => ({
+        name: 'erase.me',
+        occurredAt: at(days * DAY_MS - 31 * DAY_MS),
+      }));
+      for (const caller of [leaving, staying])
+        expect((await send(caller, { events: history })).status).toBe(202);
+      const query = { from: '2026-10-10', to: '2026-10-25' };
+      const [active, events, cohorts] = await Promise.all([
+        ask('active-users', query),
+        ask('events', query),
+        ask('retention', query),
+      ]);
+      const leavingId = (await userIdOf(leaving))!;
+
+      expect((await t.http().delete('/v1/me').set('authorization', leaving.authorization)).status).toBe(204);
+      const after = await Promise.all([
+        ask('active-users', query),
+        ask('events', query),
+        ask('retention', query),
+      ]);
+      for (const table of ['analytics_events', 'analytics_active_days', 'analytics_users']) {
+        const { rows } = await sql.query(`SELECT count(*)::int AS n FROM ${table} WHERE user_id = $1`, [
+          leavingId,
+        ]);
+        expect(rows[0].n).toBe(0);
+      }
+      type Day = { date: string; dau: number; wau: number; mau: number };
+      const leavingDays = ['2026-10-14', '2026-10-17', '2026-10-20'];
+      const lessOne = (day: Day) => {
+        const counted = (window: number) =>
+          leavingDays.some((active) => {
+            const daysAfter = (Date.parse(day.date) - Date.parse(active)) / DAY_MS;
+            return daysAfter >= 0 && daysAfter < window;
+          });
+        return {
+          ...day,
+          dau: day.dau - +counted(1),
+          wau: day.wau - +counted(7),
+          mau: day.mau - +counted(30),
+        };
+      };
+      const strip = ({ date, dau, wau, mau }: Day) => ({ date, dau, wau, mau });
+      expect(after[0].body.days.map(strip)).toEqual(active.body.days.map(strip).map(lessOne));
+      const erased = (items: { name: string; count: number; users: number }[]) =>
+        items.find(({ name }) => name === 'erase.me');
+      expect(erased(after[1].body.items)).toMatchObject({
+        count: erased(events.body.items)!.count - 3,
+        users: erased(events.body.items)!.users - 1,
+      });
+      const cohortSize = (body: { cohorts: { start: string; size: number }[] }) =>
+        body.cohorts.find(({ start }) => start === '2026-10-14')!.size;
+      expect(cohortSize(after[2].body)).toBe(cohortSize(cohorts.body) - 1);
+    });
+  });
+
+  describe('partitions', () => {
+    const partitions = async () =>
+      (
+        await sql.query<{ name: string }>(
+          `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+           WHERE i.inhparent = 'analytics_events'::regclass ORDER BY 1`,
+        )
+      ).rows.map(({ name }) => name);
+
+    it('creates the months ahead, moving events that went to the default partition; several instances at once', async () => {
+      now = new Date('2027-06-15T00:00:00.000Z');
+      const caller = user();
+      expect((await send(caller, { events: [{ name: 'far.future' }] })).status).toBe(202);
+      const inDefault = await sql.query('SELECT count(*)::int AS n FROM analytics_events_default');
+      expect(inDefault.rows[0].n).toBeGreaterThan(0);
+
+      const maintenance = t.app.get(EventPartitions);
+      await Promise.all([maintenance.maintain(), maintenance.maintain()]);
+      expect(await partitions()).toEqual(
+        expect.arrayContaining([
+          'analytics_events_default',
+          'analytics_events_p2027_05',
+          'analytics_events_p2027_06',
+          'analytics_events_p2027_07',
+          'analytics_events_p2027_08',
+          'analytics_events_p2027_09',
+        ]),
+      );
+      const moved = await sql.query(
+        `SELECT (SELECT count(*)::int FROM analytics_events_default) AS left,
+                (SELECT count(*)::int FROM analytics_events_p2027_06) AS moved`,
+      );
+      expect(moved.rows[0]).toEqual({ left: 0, moved: inDefault.rows[0].n });
+      expect((await eventsOf(caller)).map(({ name }) => name)).toContain('far.future');
+    });
+
+    it('drops the months that ended more than ANALYTICS_RETENTION_DAYS (400) ago', async () => {
+      now = new Date('2028-03-01T00:00:00.000Z');
+      await t.app.get(EventPartitions).maintain();
+      const names = await partitions();
+      // The cutoff is 2027-01-26: December 2026 ended before it, January 2027 after.
+      expect(names).not.toContain('analytics_events_p2026_12');
+      expect(names).toContain('analytics_events_p2027_06');
+      expect(names).toContain('analytics_events_p2028_02');
+    });
+  });
+});
+
+describe('rebuilding the rollups from raw events', () => {
+  const t = useTestApp();
+
+  it('gives the rollups that ingestion and erasure kept up to date, events arriving late included', async () => {
+    const sql = new pg.Client({ connectionString: t.db.url });
+    await sql.connect();
+    try {
+      let now = new Date();
+      vi.spyOn(t.app.get(Clock), 'now').mockImplementation(() => now);
+      const { rows: users } = await sql.query<{ id: string }>(
+        `INSERT INTO users (id, cognito_sub, username)
+         SELECT gen_random_uuid(), gen_random_uuid()::text, 'bulk-' || n FROM generate_series(1, 5) n RETURNING id`,
+      );
+      const analytics = t.app.get(AnalyticsService);
+      for (let day = 0; day < 60; day += 1) {
+        now = new Date(Date.parse('2026-12-01T08:00:00Z') + day * DAY_MS);
+        for (const [index, { id }] of users.entries()) {
+          if ((day * (index + 3)) % 7 >= 2) continue;
+          // Some events arrive days late, before days already recorded for the same name.
+          const late = new Date(now.getTime() - ((day * index) % 6) * DAY_MS - index * 3_600_000);
+          await analytics.record(id, [
+            { id: null, name: 'bulk', occurredAt: late.toISOString(), properties: null },
+            { id: null, name: index % 2 ? 'other' : 'bulk', occurredAt: now.toISOString(), properties: null },
+          ]);
+        }
+      }
+      const tables = [
+        'SELECT day::text, dau, wau, mau FROM analytics_daily WHERE dau + wau + mau > 0 ORDER BY day',
+        'SELECT user_id, day::text FROM analytics_active_days ORDER BY 1, 2',
+        'SELECT user_id, first_day::text FROM analytics_users ORDER BY 1',
+        'SELECT day::text, name, events FROM analytics_event_days WHERE events <> 0 ORDER BY 1, 2',
+        'SELECT user_id, name, day::text, events FROM analytics_user_event_days ORDER BY 1, 2, 3',
+        `SELECT day::text, name, previous_day::text, users FROM analytics_name_days WHERE users <> 0
+         ORDER BY 1, 2, 3`,
+      ];
+      const snapshot = async () => {
+        const rows: unknown[][] = [];
+        for (const query of tables) rows.push((await sql.query(query)).rows);
+        return rows;
+      };
+      const rebuilt = async () => {
+        await t.app.get(ActivityRepository).rebuildFromEvents('UTC');
+        return snapshot();
+      };
+      const kept = await snapshot();
+      expect(kept[0]!.length).toBeGreaterThan(30);
+      expect((kept[5] as { previous_day: string }[]).some((row) => row.previous_day !== '-infinity')).toBe(
+        true,
+      );
+      expect(await rebuilt()).toEqual(kept);
+
+      await analytics.eraseUser(users[1]!.id);
+      await sql.query('DELETE FROM users WHERE id = $1', [users[1]!.id]);
+      const afterErasure = await snapshot();
+      expect(afterErasure[4]).not.toEqual(kept[4]);
+      expect(await rebuilt()).toEqual(afterErasure);
+    } finally {
+      await sql.end();
+    }
+  });
+});
