@@ -68,8 +68,9 @@ const addToNameDays = (changes: Sql) => sql`
   ON CONFLICT (day, name, previous_day) DO UPDATE SET users = t.users + excluded.users`;
 
 /**
- * What users did: raw events, the days each user was active, each user's first active day, and the daily DAU/WAU/MAU
- * summary, kept exact as days are added and users erased. Every write for a user runs under that user's lock, so
+ * What users did: raw events and the rollups the queries read (active days, first days, the daily DAU/WAU/MAU
+ * summary, events per user, name and day, per name and day, and users per name and day), kept exact as events are
+ * added and users erased. Every write for a user runs under that user's lock, so
  * two writes never count the same newly active day twice.
  */
 @Injectable()
@@ -154,7 +155,7 @@ export class ActivityRepository {
   }
 
   /**
-   * Recomputes active days, first days and the summary from the raw events alone, for bulk loads (`npm run
+   * Recomputes every rollup from the raw events alone, for bulk loads (`npm run
    * seed:events`): activity recorded without events is lost. Each active day counts in a window until the window
    * ends or the user's next active day starts (`least` skips the null of a last day); the summary is the running sum of those spans' starts and ends.
    */

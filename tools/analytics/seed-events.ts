@@ -139,7 +139,7 @@ async function seed(db: Database, loader: BulkLoader, options: Options, timeZone
   const rebuildStarted = performance.now();
   await new ActivityRepository(db).rebuildFromEvents(timeZone);
   const rebuildMs = performance.now() - rebuildStarted;
-  say(`Rebuilt active days, first days and the daily summary (${timeZone}) in ${seconds(rebuildMs)}`);
+  say(`Rebuilt the rollups (${timeZone}) in ${seconds(rebuildMs)}`);
   const vacuumStarted = performance.now();
   // What autovacuum does soon after such a load: statistics for the planner, the visibility map for index-only scans.
   await db.rows(sql`VACUUM (ANALYZE) users, ${raw(ANALYTICS_TABLES.join(', '))}`);
