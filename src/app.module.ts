@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { AnalyticsModule } from './analytics/analytics.module.js';
+import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -10,7 +11,9 @@ import { HttpModule } from './http/http.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { ProblemFilter } from './http/problem.filter.js';
 import { loggerParams } from './http/logging.js';
+import { ProjectReviewsModule } from './project-reviews/project-reviews.module.js';
 import { ProjectsModule } from './projects/projects.module.js';
+import { TasksModule } from './tasks/tasks.module.js';
 import { TelemetryModule } from './telemetry/telemetry.module.js';
 import { UsersModule } from './users/users.module.js';
 import { UsersService } from './users/users.service.js';
@@ -35,6 +38,9 @@ const FEATURES: NonNullable<ModuleMetadata['imports']> = [
   UsersModule,
   ProjectsModule,
   AnalyticsModule,
+  AuditModule,
+  TasksModule,
+  ProjectReviewsModule,
   // new:resource adds modules above this line
 ];
 

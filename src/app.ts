@@ -9,7 +9,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.js';
 import { DrainState } from './health/drain-state.js';
-import { applyRouteBodyLimits } from './http/body-limit.js';
+import { applyRouteSettings, loggablePath } from './http/route-settings.js';
 import { serveApiDocs } from './http/openapi.js';
 import { answerClientError, answerFrameworkError, refuseConnect } from './http/low-level-errors.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './http/request.js';
@@ -59,7 +59,7 @@ export async function createApp(
 
   const fastify = app.getHttpAdapter().getInstance();
   refuseConnect(fastify.server);
-  applyRouteBodyLimits(fastify);
+  applyRouteSettings(fastify);
   // The store of the rate limits, which the guard applies per caller once it knows who is calling.
   await fastify.register(fastifyRateLimit, { global: false });
   // First, so that every later hook, the handler and the request log run inside the request's span.
@@ -70,6 +70,7 @@ export async function createApp(
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     (request.raw as RequestWithRoute).routePattern = request.routeOptions.url;
+    (request.raw as RequestWithRoute).loggablePath = loggablePath(request);
   });
   const drain = app.get(DrainState);
   fastify.addHook('onSend', async (_request, reply) => {

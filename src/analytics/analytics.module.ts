@@ -9,12 +9,14 @@ import { InsightsController } from './insights.controller.js';
 import { InsightsRepository } from './insights.repository.js';
 import { InsightsService } from './insights.service.js';
 import { PartitionsRepository } from './partitions.repository.js';
+import { TasksModule } from '../tasks/tasks.module.js';
 
 /**
  * Product analytics from the app's own database: events and activity in (POST /v1/events, `track`, every signed-in
  * request), answers out (GET /v1/admin/analytics/*). Other features record through {@link AnalyticsService}.
  */
 @Module({
+  imports: [TasksModule],
   controllers: [EventsController, InsightsController],
   providers: [
     AnalyticsService,

@@ -3,7 +3,7 @@ import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiOperation, ApiTags } fr
 import { CurrentUser, SignedIn } from '../auth/access-policy.js';
 import type { AuthenticatedUser } from '../auth/principal.js';
 import { RateLimit } from '../auth/rate-limit.guard.js';
-import { BodyLimit } from '../http/body-limit.js';
+import { BodyLimit } from '../http/route-settings.js';
 import { ApiProblems } from '../http/problem.dto.js';
 import { Clock } from '../utils/clock.js';
 import { AnalyticsService } from './analytics.service.js';

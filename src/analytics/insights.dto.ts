@@ -193,6 +193,17 @@ export class CohortRetentionDto {
   @ApiProperty({ description: 'retained / size; 0 for an empty cohort' }) rate: number;
 }
 
+export class TasksSummaryDto {
+  @ApiProperty({ description: 'Open manual tasks' }) open: number;
+  @ApiProperty({ description: 'Open tasks past their due date' }) overdue: number;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Median seconds from creation to a person’s decision, over the last 7 days',
+  })
+  medianSecondsToDecision: number | null;
+}
+
 export class SummaryDto {
   @ApiProperty() timezone: string;
   @ApiProperty({ type: PeriodDto, description: 'The last 7 complete days' }) period: PeriodDto;
@@ -203,4 +214,5 @@ export class SummaryDto {
   @ApiProperty({ type: CohortRetentionDto }) lastCohortRetention: CohortRetentionDto;
   @ApiProperty({ type: [EventUseDto], description: 'Up to 5, by change, among events sent in both periods' })
   growingEvents: EventUseDto[];
+  @ApiProperty({ type: TasksSummaryDto, description: 'Manual tasks, now' }) tasks: TasksSummaryDto;
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { TaskStatistics } from '../tasks/task-statistics.js';
 import { Clock } from '../utils/clock.js';
 import { addDays, dayIn, daysBetween, mondayOf, type Day } from './days.js';
 import {
@@ -30,6 +31,7 @@ export class InsightsService {
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly insights: InsightsRepository,
     private readonly clock: Clock,
+    private readonly tasks: TaskStatistics,
   ) {
     this.timeZone = config.analytics.timeZone;
   }
@@ -90,12 +92,13 @@ export class InsightsService {
     const today = dayIn(this.timeZone, this.clock.now());
     const period = { from: addDays(today, -7), to: addDays(today, -1) };
     const previousPeriod = { from: addDays(today, -14), to: addDays(today, -8) };
-    const [days, newUsers, previousNewUsers, cohort, events] = await Promise.all([
+    const [days, newUsers, previousNewUsers, cohort, events, tasks] = await Promise.all([
       this.activeDays(previousPeriod.from, period.to),
       this.insights.newUsers(period.from, period.to),
       this.insights.newUsers(previousPeriod.from, previousPeriod.to),
       this.insights.cohortActive(previousPeriod.from, previousPeriod.to, period.from, period.to),
       this.eventUse(period.from, period.to),
+      this.tasks.summary(),
     ]);
     const [before, last] = [days.slice(0, 7), days.slice(7)];
     const meanStickiness = (week: ActiveUsersDayDto[]) =>
@@ -118,6 +121,7 @@ export class InsightsService {
         .map(withChange)
         .sort((a, b) => b.change! - a.change! || b.count - a.count || a.name.localeCompare(b.name))
         .slice(0, GROWING_EVENTS),
+      tasks,
     };
   }
 

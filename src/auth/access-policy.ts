@@ -7,7 +7,8 @@ export type AccessPolicy =
   | { kind: 'public' }
   | { kind: 'user' }
   | { kind: 'roles'; roles: readonly string[] }
-  | { kind: 'scopes'; scopes: readonly string[] };
+  | { kind: 'scopes'; scopes: readonly string[] }
+  | { kind: 'rolesOrScopes'; roles: readonly string[]; scopes: readonly string[] };
 
 export const ACCESS_POLICY = 'runway:accessPolicy';
 
@@ -21,6 +22,10 @@ export const Roles = (...roles: string[]) =>
 /** A caller (machine client or user) whose token carries at least one of these OAuth scopes. */
 export const Scopes = (...scopes: string[]) =>
   SetMetadata(ACCESS_POLICY, { kind: 'scopes', scopes } satisfies AccessPolicy);
+
+/** A signed-in user in one of `roles`, or a caller whose token carries one of `scopes` (machine clients). */
+export const RolesOrScopes = (allowed: { roles: string[]; scopes: string[] }) =>
+  SetMetadata(ACCESS_POLICY, { kind: 'rolesOrScopes', ...allowed } satisfies AccessPolicy);
 
 export type RequestWithPrincipal = FastifyRequest & { principal?: Principal | AuthenticatedUser };
 
@@ -40,5 +45,10 @@ export function isAllowed(policy: AccessPolicy, principal: Principal): boolean {
       return principal.kind === 'user' && policy.roles.some((role) => principal.groups.includes(role));
     case 'scopes':
       return policy.scopes.some((scope) => principal.scopes.includes(scope));
+    case 'rolesOrScopes':
+      return (
+        isAllowed({ kind: 'roles', roles: policy.roles }, principal) ||
+        isAllowed({ kind: 'scopes', scopes: policy.scopes }, principal)
+      );
   }
 }

@@ -199,6 +199,12 @@ describe('loadConfig', () => {
   });
 
   describe('production rules', () => {
+    it('requires the task secrets and an https public URL', () => {
+      const issues = issuesOf({ ...MINIMAL, NODE_ENV: 'production', DB_SSL_MODE: 'require' });
+      expect(Object.keys(issues).sort()).toEqual(['PUBLIC_BASE_URL', 'TASK_LINK_SECRET', 'TASK_TOKEN_KEY']);
+      expect(issuesOf({ ...MINIMAL, TASK_LINK_SECRET: 'short' })).toHaveProperty('TASK_LINK_SECRET');
+    });
+
     it('requires TLS to the database', () => {
       expect(issuesOf({ ...MINIMAL, NODE_ENV: 'production' })).toHaveProperty(
         'DB_SSL_MODE',
@@ -207,7 +213,13 @@ describe('loadConfig', () => {
     });
 
     it('verifies the server certificate with verify-full, encrypts only with require', () => {
-      const production = { ...MINIMAL, NODE_ENV: 'production' };
+      const production = {
+        ...MINIMAL,
+        NODE_ENV: 'production',
+        TASK_LINK_SECRET: 'l'.repeat(32),
+        TASK_TOKEN_KEY: 't'.repeat(32),
+        PUBLIC_BASE_URL: 'https://api.example.com',
+      };
       expect(loadConfig({ ...production, DB_SSL_MODE: 'require' }).database.ssl).toEqual({
         rejectUnauthorized: false,
       });

@@ -29,6 +29,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** Never used in production (TASK_LINK_SECRET and TASK_TOKEN_KEY are required there). */
+const DEVELOPMENT_ONLY_SECRET = 'runway-development-only-secret-never-in-production';
+
 /** Injection token for the frozen {@link AppConfig}. */
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
@@ -91,6 +94,18 @@ function appConfig(env: Environment) {
     },
     database: databaseConfig(env),
     analytics: { timeZone: env.ANALYTICS_TIMEZONE, retentionDays: env.ANALYTICS_RETENTION_DAYS },
+    publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, ''),
+    mail: {
+      transport: env.MAIL_TRANSPORT ?? (env.NODE_ENV === 'production' ? 'ses' : 'file'),
+      from: env.MAIL_FROM,
+      directory: env.MAIL_DIRECTORY,
+    },
+    tasks: {
+      notifyEmails: env.TASKS_NOTIFY_EMAILS,
+      // Outside production a fixed, well-known secret keeps links valid across restarts of `npm run dev`.
+      linkSecret: env.TASK_LINK_SECRET ?? DEVELOPMENT_ONLY_SECRET,
+      tokenKey: env.TASK_TOKEN_KEY ?? DEVELOPMENT_ONLY_SECRET,
+    },
     auth: authConfig(env),
     telemetry: telemetryConfig(env),
   };

@@ -8,6 +8,14 @@ const MINIMAL = {
   COGNITO_CLIENT_ID: 'client-a',
 };
 
+const PRODUCTION = {
+  ...MINIMAL,
+  NODE_ENV: 'production',
+  TASK_LINK_SECRET: 'l'.repeat(32),
+  TASK_TOKEN_KEY: 't'.repeat(32),
+  PUBLIC_BASE_URL: 'https://api.example.com',
+};
+
 /** variable → problem, for a configuration that must be refused. */
 const problems = (env: Record<string, string>): Record<string, string> => {
   const error = (() => {
@@ -56,6 +64,13 @@ describe('every declared variable', () => {
     RATE_LIMIT_EVENTS_PER_MINUTE: { value: '10' },
     ANALYTICS_TIMEZONE: { value: 'America/St_Johns' },
     ANALYTICS_RETENTION_DAYS: { value: '90' },
+    PUBLIC_BASE_URL: { value: 'https://api.example.com' },
+    MAIL_TRANSPORT: { value: 'ses' },
+    MAIL_FROM: { value: 'tasks@example.com' },
+    MAIL_DIRECTORY: { value: '/tmp/mail' },
+    TASKS_NOTIFY_EMAILS: { value: 'ops@example.com, founder@example.com' },
+    TASK_LINK_SECRET: { value: 'x'.repeat(40) },
+    TASK_TOKEN_KEY: { value: 'y'.repeat(40) },
     COGNITO_USER_POOL_ID: { value: 'us-east-1_Other' },
     COGNITO_CLIENT_ID: { value: 'client-b' },
     COGNITO_JWKS_URL: { value: 'https://keys.example.com/jwks.json' },
@@ -119,7 +134,7 @@ describe('Cognito', () => {
   });
 
   it('refuses the dev issuer and emulators in production', () => {
-    const production = { ...MINIMAL, NODE_ENV: 'production', DB_SSL_MODE: 'require' };
+    const production = { ...PRODUCTION, DB_SSL_MODE: 'require' };
     expect(problems({ ...production, COGNITO_JWKS_URL: 'http://127.0.0.1:4000/jwks.json' })).toHaveProperty(
       'COGNITO_JWKS_URL',
     );

@@ -79,6 +79,9 @@ const readableFile = z.string().transform((path, context) => {
   }
 });
 
+/** A key or secret: long enough to resist guessing. */
+const secretText = () => z.string().min(32, 'must be at least 32 characters');
+
 export const ENVIRONMENT = {
   NODE_ENV: choice(['development', 'test', 'production']).default('development'),
   HOST: z.string().default('0.0.0.0'),
@@ -118,6 +121,21 @@ export const ENVIRONMENT = {
   ANALYTICS_TIMEZONE: timeZone().default('UTC'),
   /** Raw events older than this are dropped, a month at a time; active days are kept. */
   ANALYTICS_RETENTION_DAYS: integer(31, 36_500).default(400),
+
+  /** Where clients reach the API: the base of links in emails. Default http://localhost:<PORT>. */
+  PUBLIC_BASE_URL: url('http|https', 'must be an http(s) URL such as https://api.example.com').optional(),
+  /** How emails leave: Amazon SES v2, or files in MAIL_DIRECTORY. Default ses in production, file otherwise. */
+  MAIL_TRANSPORT: choice(['ses', 'file']).optional(),
+  MAIL_FROM: z.email({ error: 'must be an email address' }).default('runway@example.com'),
+  MAIL_DIRECTORY: z.string().default('.data/mail'),
+  /** Operators emailed about manual tasks (new, due soon, overdue). */
+  TASKS_NOTIFY_EMAILS: list(z.email({ error: 'must be a comma-separated list of email addresses' })).default(
+    [],
+  ),
+  /** Signs emailed task links (HMAC-SHA256). Required in production; from Secrets Manager on AWS. */
+  TASK_LINK_SECRET: secretText().optional(),
+  /** Encrypts Step Functions task tokens at rest (AES-256-GCM). Required in production; from Secrets Manager. */
+  TASK_TOKEN_KEY: secretText().optional(),
 
   COGNITO_USER_POOL_ID: z
     .string(required('the Cognito user pool id, such as eu-west-1_AbCdEf123'))
@@ -183,6 +201,28 @@ export const RULES: Rule[] = [
     reads: ['COGNITO_ISSUER'],
     holds: (env) => env.COGNITO_ISSUER !== undefined || COGNITO_POOL_ID.test(env.COGNITO_USER_POOL_ID),
     problem: 'is not a Cognito pool id (region_id); emulator pools need COGNITO_ISSUER as well',
+  },
+  {
+    variable: 'TASK_LINK_SECRET',
+    reads: [],
+    holds: (env) => env.TASK_LINK_SECRET !== undefined,
+    problem: 'is required when NODE_ENV=production (at least 32 characters, from a secret)',
+    productionOnly: true,
+  },
+  {
+    variable: 'TASK_TOKEN_KEY',
+    reads: [],
+    holds: (env) => env.TASK_TOKEN_KEY !== undefined,
+    problem: 'is required when NODE_ENV=production (at least 32 characters, from a secret)',
+    productionOnly: true,
+  },
+  {
+    variable: 'PUBLIC_BASE_URL',
+    reads: [],
+    holds: (env) => env.PUBLIC_BASE_URL?.startsWith('https:') === true,
+    problem:
+      'is required when NODE_ENV=production: the https:// URL clients use (links in emails point there)',
+    productionOnly: true,
   },
   {
     variable: 'DB_SSL_MODE',

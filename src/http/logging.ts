@@ -7,7 +7,11 @@ import { pathOf } from './request.js';
 import { traceLogFields } from '../telemetry/trace-context.js';
 
 /** Set by an onRequest hook (see app.ts) so the request line names the route pattern, not the raw URL. */
-export type RequestWithRoute = IncomingMessage & { id?: string; routePattern?: string };
+export type RequestWithRoute = IncomingMessage & {
+  id?: string;
+  routePattern?: string;
+  loggablePath?: string;
+};
 
 /** nestjs-pino options: one JSON line per request; secrets redacted; pretty output only in development. */
 export function loggerParams(config: AppConfig): Params {
@@ -37,7 +41,7 @@ export function loggerParams(config: AppConfig): Params {
           id: req.id,
           method: req.method,
           // The query string may carry secrets (e.g. signed links): log the path only.
-          path: pathOf(req.url),
+          path: req.loggablePath ?? pathOf(req.url),
         }),
         res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
       },

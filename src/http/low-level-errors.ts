@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { statusTitle, type ProblemDetails } from './problem.js';
-import { pathOf } from './request.js';
+import { loggablePath } from './route-settings.js';
 
 /**
  * What Fastify and Node answer themselves, before any route runs, answered as application/problem+json like every
@@ -18,7 +18,7 @@ export function answerFrameworkError(
   void reply
     .code(status)
     .type('application/problem+json')
-    .send({ ...problem(status, error.message), instance: pathOf(request.url), requestId: request.id });
+    .send({ ...problem(status, error.message), instance: loggablePath(request), requestId: request.id });
 }
 
 /** Node's `clientError`: the request could not even be parsed. The socket is closed after the answer. */

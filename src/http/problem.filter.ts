@@ -14,6 +14,7 @@ import { classifyPostgresError } from '../database/postgres-errors.js';
 import { activeTraceId } from '../telemetry/trace-context.js';
 import { PROBLEM_TYPES, ProblemException, statusTitle, type ProblemDetails } from './problem.js';
 import { pathOf } from './request.js';
+import { loggablePath } from './route-settings.js';
 import { retryAfter } from './retry-after.js';
 
 interface Answer {
@@ -36,7 +37,7 @@ export class ProblemFilter implements ExceptionFilter {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { problem, headers } = this.methodNotAllowed(exception, request) ?? answerFor(exception);
-    problem.instance = pathOf(request.url);
+    problem.instance = loggablePath(request);
     problem.requestId = request.id;
     const traceId = activeTraceId();
     if (traceId) problem.traceId = traceId;

@@ -18,7 +18,7 @@ export class ResourceHeadersInterceptor implements NestInterceptor {
         if (body !== null && typeof body === 'object') {
           const { version, id } = body as { version?: unknown; id?: unknown };
           if (Number.isInteger(version)) void reply.header('etag', etagOf(version as number));
-          if (request.method === 'POST' && typeof id === 'string') {
+          if (request.method === 'POST' && reply.statusCode === 201 && typeof id === 'string') {
             void reply.header('location', `${pathOf(request.url)}/${id}`);
           }
         }

@@ -1,15 +1,39 @@
 import { Injectable } from '@nestjs/common';
-import { metrics, type Counter } from '@opentelemetry/api';
+import { metrics, type Counter, type Histogram, type ObservableResult } from '@opentelemetry/api';
+
+type MetricName = `runway.${string}`;
+type Unit = `{${string}}` | 's';
 
 /**
- * The product's own counters, next to the HTTP, database and runtime metrics the instrumentations record. A feature
- * creates its counters here (`runway.<feature>.<event>`) and increments them where the event happens.
+ * The product's own metrics, next to the HTTP, database and runtime metrics the instrumentations record. A feature
+ * creates its instruments here (`runway.<feature>.<event>`) and records them where the event happens.
  */
 @Injectable()
 export class BusinessMetrics {
   private readonly meter = metrics.getMeter('runway');
 
-  counter(name: `runway.${string}`, description: string, unit: `{${string}}`): Counter {
+  counter(name: MetricName, description: string, unit: Unit): Counter {
     return this.meter.createCounter(name, { description, unit });
+  }
+
+  histogram(name: MetricName, description: string, unit: Unit, buckets?: number[]): Histogram {
+    return this.meter.createHistogram(name, {
+      description,
+      unit,
+      advice: buckets ? { explicitBucketBoundaries: buckets } : undefined,
+    });
+  }
+
+  /**
+   * A value read when metrics are exported (once a minute), not on every change: for counts the database knows, such
+   * as open tasks. Nothing runs while metrics are off.
+   */
+  gauge(
+    name: MetricName,
+    description: string,
+    unit: Unit,
+    observe: (result: ObservableResult) => Promise<void>,
+  ) {
+    this.meter.createObservableGauge(name, { description, unit }).addCallback(observe);
   }
 }

@@ -20,6 +20,7 @@ import {
   METRIC_HTTP_SERVER_REQUEST_DURATION,
 } from '@opentelemetry/semantic-conventions';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { loggablePath } from '../http/route-settings.js';
 
 interface Traced {
   span: Span;
@@ -47,7 +48,8 @@ export function traceRequests(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request: TracedRequest, _reply, done) => {
     if (request.url.startsWith('/health/')) return done();
     const route = request.routeOptions.url;
-    const [path, query] = request.url.split('?', 2) as [string, string | undefined];
+    const query = request.url.split('?', 2)[1];
+    const path = loggablePath(request);
     const attributes: Attributes = {
       [ATTR_HTTP_REQUEST_METHOD]: request.method,
       [ATTR_URL_PATH]: path,

@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_POLICY } from '../../src/auth/access-policy.js';
-import { useTestApp } from '../support/app.js';
+import { SCOPES } from '../../src/auth/scopes.js';
+import { useTestApp, type TestApp } from '../support/app.js';
+import { admin, createTask } from '../support/tasks.js';
 import { listRoutes } from '../support/routes.js';
 import { resourceFactory, uniqueName } from '../support/factories.js';
 import { machine, user } from '../support/tokens.js';
@@ -17,6 +19,8 @@ interface Row {
   query?: Record<string, string>;
   /** For a `{id}` route: creates the resource (owned by `user`) that the route acts on. */
   create?: () => object;
+  /** For a `{id}` route of a resource users do not own: makes one (as an admin) and gives its id. */
+  target?: (t: TestApp) => Promise<string>;
   expect: Record<Caller, number>;
 }
 
@@ -32,6 +36,15 @@ const MATRIX: Record<string, Row> = {
   }),
   'POST /v1/events': { body: () => ({ events: [{ name: 'matrix.checked' }] }), expect: signedIn(202) },
   ...analyticsQueries({ from: '2026-11-01', to: '2026-11-30' }),
+  'POST /v1/projects/{id}/review-requests': {
+    create: () => ({ name: uniqueName('review') }),
+    expect: ownerOnly(201),
+  },
+  'GET /v1/projects/{id}/review': { create: () => ({ name: uniqueName('review') }), expect: ownerOnly(200) },
+  ...tasks(),
+  'GET /v1/admin/audit': { expect: adminOnly(200) },
+  'GET /t/{token}': { expect: all(404) },
+  'POST /t/{token}': { body: () => ({ outcome: 'approved' }), expect: all(404) },
   'GET /v1/admin/jobs': { expect: adminOnly(200) },
   'GET /v1/admin/users': { expect: adminOnly(200) },
   // new:resource adds rows above this line
@@ -61,6 +74,30 @@ function analyticsQueries(range: { from: string; to: string }): Record<string, R
     'GET /v1/admin/analytics/retention': asked({ ...range, interval: 'week' }),
     'GET /v1/admin/analytics/lifecycle': asked({ ...range, interval: 'day' }),
     'GET /v1/admin/analytics/summary': asked({}),
+  };
+}
+
+/** Machine clients with the tasks scopes and admins create and read tasks; operators (admins) decide them. */
+function tasks(): Record<string, Row> {
+  const target = async (t: TestApp) => (await createTask(t, {}, admin())).id;
+  const reason = () => ({ reason: 'matrix' });
+  const scoped = (status: number, machineStatus = status) => ({
+    ...adminOnly(status),
+    machineWithScope: machineStatus,
+  });
+  return {
+    'POST /v1/tasks': { body: () => ({ type: 'approval', title: 'matrix' }), expect: scoped(201) },
+    'GET /v1/tasks/{id}': { target, expect: scoped(200) },
+    // A machine client cancels only the tasks it created (this one an admin created).
+    'POST /v1/tasks/{id}/cancel': { target, body: reason, expect: scoped(200, 404) },
+    'GET /v1/admin/tasks': { expect: adminOnly(200) },
+    'POST /v1/admin/tasks/{id}/claim': { target, expect: adminOnly(200) },
+    'POST /v1/admin/tasks/{id}/decision': {
+      target,
+      body: () => ({ outcome: 'approved' }),
+      expect: adminOnly(200),
+    },
+    'POST /v1/admin/tasks/{id}/cancel': { target, body: reason, expect: adminOnly(200) },
   };
 }
 
@@ -118,7 +155,7 @@ describe('authorization', () => {
       user: user().authorization,
       otherUser: user().authorization,
       admin: user({ groups: ['admin'] }).authorization,
-      machineWithScope: machine('runway/tasks.write').authorization,
+      machineWithScope: machine(`${SCOPES.tasksWrite} ${SCOPES.tasksRead}`).authorization,
       machineWithoutScope: machine('runway/other.read').authorization,
     };
   });
@@ -149,16 +186,18 @@ describe('authorization', () => {
     const [method, template] = route.split(' ') as [string, string];
     const row = MATRIX[route]!;
     // Resource routes act on a fresh resource owned by `user`.
-    const path = row.create
-      ? template.replace(
-          '{id}',
-          (
-            await resourceFactory(template.slice(0, template.indexOf('/{id}')), row.create)(t, {
-              authorization: callers.user!,
-            })
-          ).id,
-        )
-      : template;
+    const path = row.target
+      ? template.replace('{id}', await row.target(t))
+      : row.create
+        ? template.replace(
+            '{id}',
+            (
+              await resourceFactory(template.slice(0, template.indexOf('/{id}')), row.create)(t, {
+                authorization: callers.user!,
+              })
+            ).id,
+          )
+        : template;
     const authorization = callers[caller];
     const request = t.http()[method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete'](path);
     if (authorization) request.set('authorization', authorization);

@@ -140,6 +140,13 @@ describe('tracing', () => {
     expect(JSON.stringify(server.attributes)).not.toContain('secret-value');
     expect(server.attributes['url.query']).toBe('limit=REDACTED&cursor=REDACTED');
 
+    // A capability URL (an emailed task link) is a secret: the span names its route pattern instead.
+    const link = `/t/${'S'.repeat(70)}`;
+    await fromUntracedClient(() => t.http().get(link).expect(404));
+    const page = await serverSpan('/t/:token');
+    expect(page.attributes['url.path']).toBe('/t/:token');
+    expect(JSON.stringify(page.attributes)).not.toContain('SSSS');
+
     resetSpans();
     await t.http().get('/health/live').expect(200);
     await t.http().get('/health/ready').expect(200);

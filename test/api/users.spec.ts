@@ -1,3 +1,4 @@
+import { SCOPES } from '../../src/auth/scopes.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, useTestApp } from '../support/app.js';
@@ -54,7 +55,7 @@ describe('users', () => {
       const response = await t
         .http()
         .get('/v1/me')
-        .set('authorization', machine('runway/tasks.write').authorization);
+        .set('authorization', machine(SCOPES.tasksWrite).authorization);
       expect(response.status).toBe(403);
       expect((await sql.query('SELECT count(*) FROM users')).rows[0].count).toBe(before);
     });

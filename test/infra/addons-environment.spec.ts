@@ -207,6 +207,10 @@ function databaseProblems(stack: Stack, env: Env, check: Check): void {
       DB_SECRET: secretJson,
       COGNITO_USER_POOL_ID: 'eu-west-1_Abc123',
       COGNITO_CLIENT_ID: 'x',
+      // Required in production, unrelated to the database.
+      PUBLIC_BASE_URL: 'https://api.example.com',
+      TASK_LINK_SECRET: 'x'.repeat(64),
+      TASK_TOKEN_KEY: 'y'.repeat(64),
     });
     check(
       config.database.url.endsWith(`.rds.amazonaws.com:5432/${String(db.DatabaseName)}`),
@@ -535,6 +539,7 @@ describe('environment addons', () => {
       'IsProd',
       'SelfSignUpAllowed',
       'SendsWithSes',
+      'TasksWorkflowEnabled',
     ]);
     expect(Object.keys((merged.Mappings as Props).EnvironmentSettings as object).sort()).toEqual([
       'prod',
@@ -618,7 +623,7 @@ describe('environment addons', () => {
       ],
       [
         'a scope no resource server defines',
-        (t) => resource(t, 'MachineClient').AllowedOAuthScopes.push('runway-api/tasks.admin'),
+        (t) => resource(t, 'MachineClient').AllowedOAuthScopes.push('runway/tasks.admin'),
         /MachineClient scopes/,
       ],
       [

@@ -11,6 +11,7 @@ import {
   loadApiAddons,
   metricsLogGroup,
   REGION,
+  sameJson,
   type Env,
   type Json,
 } from '../support/cloudformation.js';
@@ -31,10 +32,8 @@ function policyProblems(template: Template, env: Env, logGroup: string): string[
     const ref = (output.Value as { Ref?: string } | null)?.Ref;
     return ref !== undefined && template.Resources[ref]?.Type === 'AWS::IAM::ManagedPolicy';
   });
-  if (policyOutputs.length === 0) {
-    return [
-      'no output is a !Ref of an AWS::IAM::ManagedPolicy: Copilot would not attach it to the task role',
-    ];
+  if (!policyOutputs.some(([, output]) => sameJson(output.Value, { Ref: 'TelemetryPolicy' }))) {
+    return ['no output is a !Ref of TelemetryPolicy: Copilot would not attach it to the task role'];
   }
   const statements = policyOutputs.flatMap(([, output]) => {
     const policy = template.Resources[(output.Value as { Ref: string }).Ref]!;

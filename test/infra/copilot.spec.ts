@@ -12,6 +12,7 @@ import {
   PIPELINE_SCHEMA,
 } from '../support/copilot-schemas.js';
 import { ROOT } from '../support/process.js';
+import { injectedOutputs } from './copilot-outputs.js';
 
 const COPILOT = join(ROOT, 'copilot');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -248,6 +249,12 @@ describe('Copilot manifests agree with the app and the addons', () => {
         environment[name] = SAMPLE_VALUES[name] ?? 'unexpected';
       }
       for (const group of service.network.vpc.security_groups) expect(exports).toContain(group.from_cfn);
+      // Copilot adds an environment variable per output of the api addons (secrets: their value, here a sample).
+      for (const { name, kind } of injectedOutputs(mergeAddons(join(COPILOT, 'api', 'addons')))) {
+        if (!name) continue;
+        expect(Object.keys(set), `${name} is set by the manifest and by an addon output`).not.toContain(name);
+        if (kind === 'secret') environment[name] = SAMPLE_SECRET;
+      }
       // The real validation, in production mode: nothing required is missing, nothing is malformed.
       expect(() => loadConfig(environment)).not.toThrow();
       expect(loadConfig(environment)).toMatchObject({
@@ -303,6 +310,9 @@ describe('Copilot manifests agree with the app and the addons', () => {
     }
   });
 });
+
+/** A value of the secrets the api addons generate (64 characters, no punctuation). */
+const SAMPLE_SECRET = 'x'.repeat(64);
 
 /** Stand-ins for values CloudFormation fills in at deploy time, shaped like the real ones. */
 const SAMPLE_VALUES: Record<string, string> = {

@@ -282,6 +282,8 @@ export class AnalyticsModel {
         .items.filter((use) => use.previousCount > 0)
         .sort((a, b) => b.change! - a.change! || b.count - a.count || compareNames(a, b))
         .slice(0, 5),
+      // The histories modelled here hold no manual tasks.
+      tasks: { open: 0, overdue: 0, medianSecondsToDecision: null },
     };
   }
 

@@ -19,6 +19,13 @@ export interface ServerProcess {
   waitFor(path: string, status: number, timeoutMs?: number): Promise<number | undefined>;
 }
 
+/** What production requires besides the database and Cognito: made-up secrets and a public URL. */
+export const PRODUCTION_SECRETS = {
+  TASK_LINK_SECRET: 'process-test-link-secret-0123456789abcdef',
+  TASK_TOKEN_KEY: 'process-test-token-key-0123456789abcdef',
+  PUBLIC_BASE_URL: 'https://api.example.com',
+};
+
 /** Runs the built app (`npm test` builds first) as a real process with the given environment. */
 export async function startProcess(env: Record<string, string>, script = MAIN): Promise<ServerProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
@@ -29,6 +36,7 @@ export async function startProcess(env: Record<string, string>, script = MAIN): 
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'production',
+      ...PRODUCTION_SECRETS,
       LOG_LEVEL: 'info',
       HOST: '127.0.0.1',
       PORT: String(port),

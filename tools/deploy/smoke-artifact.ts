@@ -5,6 +5,7 @@
  * exit on SIGTERM. A runtime dependency missing from "dependencies" fails here.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -161,6 +162,9 @@ async function startAndProbe(runtimeDir: string, cmd: string[], env: Record<stri
       MIGRATE_ON_START: 'true',
       COGNITO_USER_POOL_ID: 'eu-west-1_RunwaySmoke',
       COGNITO_CLIENT_ID: 'runway-smoke',
+      TASK_LINK_SECRET: randomBytes(32).toString('hex'),
+      TASK_TOKEN_KEY: randomBytes(32).toString('hex'),
+      PUBLIC_BASE_URL: 'https://api.example.com',
       ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],

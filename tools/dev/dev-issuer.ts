@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { ROOT } from '../root.js';
+import { SCOPES } from '../../src/auth/scopes.js';
 
 /** A made-up pool in Cognito's own id format, so the API verifies dev tokens exactly like real ones. */
 export const DEV_USER_POOL_ID = 'us-east-1_RunwayDev';
@@ -100,7 +101,9 @@ export function accessTokenClaims(options: AccessTokenOptions): Record<string, u
     client_id: clientId,
     origin_jti: randomUUID(),
     token_use: 'access',
-    scope: options.scope ?? (options.username ? 'aws.cognito.signin.user.admin' : 'runway/tasks.write'),
+    scope:
+      options.scope ??
+      (options.username ? 'aws.cognito.signin.user.admin' : `${SCOPES.tasksWrite} ${SCOPES.tasksRead}`),
     auth_time: now,
     exp: now + (options.expiresInSeconds ?? 3600),
     iat: now,

@@ -18,6 +18,7 @@ import { freePort } from './embedded-postgres.js';
 import { runTool } from './run-tool.js';
 
 const DEFAULT_PORT = 3000;
+const DEV_OPERATOR_EMAIL = 'operator@example.com';
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<number> {
@@ -37,6 +38,9 @@ async function main(): Promise<number> {
         COGNITO_USER_POOL_ID: DEV_USER_POOL_ID,
         COGNITO_CLIENT_ID: DEV_CLIENT_ID,
         COGNITO_JWKS_URL: jwks.url,
+        // Manual tasks email this operator; the emails land in .data/mail and their links are printed in the log.
+        TASKS_NOTIFY_EMAILS: DEV_OPERATOR_EMAIL,
+        PUBLIC_BASE_URL: `http://localhost:${port}`,
         ...process.env,
         PORT: String(port),
         DATABASE_URL: database.url,
@@ -49,7 +53,8 @@ async function main(): Promise<number> {
       `  Readiness  http://localhost:${port}/health/ready\n` +
       `  API docs   http://localhost:${port}/docs\n` +
       `  Database   ${database.url}\n` +
-      `  Token      npm run token -- --username alice [--groups admin]\n`,
+      `  Token      npm run token -- --username alice [--groups admin]\n` +
+      `  Emails     .data/mail (to ${DEV_OPERATOR_EMAIL}; each task link is also printed below)\n`,
   );
 
   // Ctrl-C reaches every process of the group; a SIGTERM is passed on. The API drains and exits, then the rest stop.

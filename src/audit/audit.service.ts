@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import { v7 as uuidv7 } from 'uuid';
+import { Database } from '../database/database.js';
+import { decodeCursor, toPage, type Page } from '../http/pagination.js';
+import { UUID_PATTERN } from '../http/validation.js';
+import type { AuditEntryDto, ListAuditQuery } from './audit.dto.js';
+import { AuditRepository, type AuditEntry, type AuditRow } from './audit.repository.js';
+
+export type { AuditEntry };
+
+/** Who did what, when, on what and through which channel: every operator action of the app. */
+@Injectable()
+export class AuditService {
+  constructor(
+    private readonly db: Database,
+    private readonly entries: AuditRepository,
+  ) {}
+
+  /** Must run inside the transaction of the change it records: both commit, or neither. */
+  async record(entry: AuditEntry): Promise<void> {
+    await this.db.transaction(() => this.entries.insert(uuidv7(), entry));
+  }
+
+  async list(query: ListAuditQuery): Promise<Page<AuditEntryDto>> {
+    const rows = await this.entries.list({
+      limit: query.limit + 1,
+      afterId: query.cursor === undefined ? undefined : decodeCursor(query.cursor, UUID_PATTERN),
+      actor: query.actor,
+      action: query.action,
+    });
+    return toPage(rows, query.limit, toDto, (row) => row.id);
+  }
+}
+
+function toDto(row: AuditRow): AuditEntryDto {
+  return {
+    id: row.id,
+    at: row.at.toISOString(),
+    actor: { kind: row.actorKind, id: row.actorId },
+    action: row.action,
+    target: { type: row.targetType, id: row.targetId },
+    via: row.via,
+    details: row.details,
+  };
+}

@@ -1,0 +1,83 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+
+export interface Email {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/**
+ * Sends email through Amazon SES v2 (MAIL_TRANSPORT=ses; the SDK's own settings: AWS_REGION, AWS_ENDPOINT_URL_SESV2,
+ * credentials), or writes each one as an .eml file in MAIL_DIRECTORY (MAIL_TRANSPORT=file, for development and tests).
+ */
+@Injectable()
+export class Mailer {
+  private ses?: SESv2Client;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  /** Where a file transport writes; undefined when email goes through SES. */
+  get directory(): string | undefined {
+    return this.config.mail.transport === 'file' ? resolve(this.config.mail.directory) : undefined;
+  }
+
+  async send(email: Email): Promise<void> {
+    if (this.config.mail.transport === 'file') return this.writeFile(email);
+    this.ses ??= new SESv2Client({});
+    await this.ses.send(
+      new SendEmailCommand({
+        FromEmailAddress: this.config.mail.from,
+        Destination: { ToAddresses: [email.to] },
+        Content: {
+          Simple: {
+            Subject: { Data: email.subject, Charset: 'UTF-8' },
+            Body: {
+              Text: { Data: email.text, Charset: 'UTF-8' },
+              Html: { Data: email.html, Charset: 'UTF-8' },
+            },
+          },
+        },
+      }),
+    );
+  }
+
+  private async writeFile(email: Email): Promise<void> {
+    const directory = this.directory!;
+    await mkdir(directory, { recursive: true });
+    const boundary = `runway-${randomUUID()}`;
+    const message = [
+      `From: ${this.config.mail.from}`,
+      `To: ${email.to}`,
+      `Subject: ${encodeHeader(email.subject)}`,
+      `Date: ${new Date().toUTCString()}`,
+      'MIME-Version: 1.0',
+      `Content-Type: multipart/alternative; boundary="${boundary}"`,
+      '',
+      `--${boundary}`,
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      email.text,
+      `--${boundary}`,
+      'Content-Type: text/html; charset=utf-8',
+      '',
+      email.html,
+      `--${boundary}--`,
+      '',
+    ].join('\r\n');
+    await writeFile(
+      join(directory, `${new Date().toISOString().replaceAll(':', '-')}-${randomUUID()}.eml`),
+      message,
+    );
+  }
+}
+
+/** RFC 2047 encoded-word for a subject that is not plain ASCII. */
+function encodeHeader(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : `=?UTF-8?B?${Buffer.from(value).toString('base64')}?=`;
+}

@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import { Database } from '../database/database.js';
+import { ProblemException } from '../http/problem.js';
+import { TaskDecisions } from './task-decisions.js';
+import { LINK_PAGES, confirmationPage, decisionPage, type Page } from './task-pages.js';
+import { TaskLinksRepository } from './task-links.repository.js';
+import { TaskSecrets, type LinkClaims } from './task-secrets.js';
+import { TasksRepository, type TaskRow } from './tasks.repository.js';
+
+const MAX_COMMENT = 2000;
+
+/**
+ * Emailed links, a capability each: signed, bound to one task and one recipient, expiring, usable once. GET shows the
+ * task; only the form's POST decides. Every failure is a page with its status (404, 409, 410) that changes nothing.
+ */
+@Injectable()
+export class TaskLinks {
+  constructor(
+    private readonly db: Database,
+    private readonly secrets: TaskSecrets,
+    private readonly links: TaskLinksRepository,
+    private readonly tasks: TasksRepository,
+    private readonly decisions: TaskDecisions,
+  ) {}
+
+  async show(token: string): Promise<Page> {
+    const checked = await this.check(token);
+    return 'page' in checked ? checked.page : decisionPage(checked.task, checked.claims.recipient);
+  }
+
+  async decide(token: string, form: unknown): Promise<Page> {
+    const { outcome, comment } = (form ?? {}) as Record<string, unknown>;
+    const checked = await this.check(token);
+    if ('page' in checked) return checked.page;
+    if (
+      (outcome !== 'approved' && outcome !== 'rejected') ||
+      (comment !== undefined && typeof comment !== 'string')
+    ) {
+      return LINK_PAGES.badChoice();
+    }
+    const { claims } = checked;
+    try {
+      const decided = await this.db.transaction(async () => {
+        if (!(await this.links.use(claims.linkId))) return undefined;
+        return this.decisions.decide(
+          claims.taskId,
+          { outcome, comment: [...(comment?.trim() ?? '')].slice(0, MAX_COMMENT).join('') || null },
+          { kind: 'email', id: claims.recipient, name: claims.recipient, via: 'email' },
+        );
+      });
+      return decided ? confirmationPage(decided) : LINK_PAGES.used();
+    } catch (error) {
+      // Decided by someone else in the meantime (the API, another link): nothing was written.
+      if (error instanceof ProblemException && error.getStatus() === 409) {
+        return LINK_PAGES.decided((await this.tasks.find(claims.taskId))!);
+      }
+      throw error;
+    }
+  }
+
+  private async check(token: string): Promise<{ page: Page } | { claims: LinkClaims; task: TaskRow }> {
+    const read = this.secrets.readLink(token);
+    const link = read && (await this.links.find(read.linkId));
+    const claims = link && { ...read, recipient: link.recipient };
+    if (!claims || link.taskId !== claims.taskId || !this.secrets.isSigned(token, claims)) {
+      return { page: LINK_PAGES.invalid() };
+    }
+    if (claims.expiresAt.getTime() <= Date.now()) return { page: LINK_PAGES.expired() };
+    const task = await this.tasks.find(claims.taskId);
+    if (!task) return { page: LINK_PAGES.invalid() };
+    if (link.usedAt) return { page: LINK_PAGES.used() };
+    if (task.status !== 'open') return { page: LINK_PAGES.decided(task) };
+    return { claims, task };
+  }
+}

@@ -1,0 +1,85 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { v7 as uuidv7 } from 'uuid';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { JobRunner } from '../jobs/job-runner.js';
+import { Mailer, type Email } from '../mail/mailer.js';
+import { escapeHtml } from './task-pages.js';
+import { TaskLinksRepository } from './task-links.repository.js';
+import { TaskSecrets } from './task-secrets.js';
+import { TasksRepository, type TaskRow } from './tasks.repository.js';
+
+export type NotificationKind = 'created' | 'reminder' | 'escalation';
+
+const EMAIL_JOB = 'tasks.email';
+/** A link outlives the due date by this much (unless the task expires sooner). */
+const LINK_GRACE_MS = 7 * 86_400_000;
+const SUBJECTS: Record<NotificationKind, string> = {
+  created: 'New task',
+  reminder: 'Due soon',
+  escalation: 'Overdue',
+};
+
+/**
+ * Emails operators (TASKS_NOTIFY_EMAILS) about an open task, each with a link of their own that decides it: when the
+ * task is created, as a reminder before it is due, and when it is overdue. One job per recipient, queued in the
+ * transaction that calls for it.
+ */
+@Injectable()
+export class TaskNotifications implements OnModuleInit {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly jobs: JobRunner,
+    private readonly tasks: TasksRepository,
+    private readonly links: TaskLinksRepository,
+    private readonly secrets: TaskSecrets,
+    private readonly mailer: Mailer,
+    @InjectPinoLogger(TaskNotifications.name) private readonly logger: PinoLogger,
+  ) {}
+
+  onModuleInit(): void {
+    this.jobs.define<{ taskId: string; recipient: string; kind: NotificationKind }>({
+      queue: EMAIL_JOB,
+      handle: ({ taskId, recipient, kind }) => this.email(taskId, recipient, kind),
+      retryLimit: 5,
+      retryDelaySeconds: 30,
+    });
+  }
+
+  async enqueue(taskId: string, kind: NotificationKind): Promise<void> {
+    for (const recipient of this.config.tasks.notifyEmails) {
+      await this.jobs.enqueue(EMAIL_JOB, { taskId, recipient, kind });
+    }
+  }
+
+  private async email(taskId: string, recipient: string, kind: NotificationKind): Promise<void> {
+    const task = await this.tasks.find(taskId);
+    if (!task || task.status !== 'open') return;
+    const expiresAt = new Date(
+      Math.min(task.dueAt.getTime() + LINK_GRACE_MS, task.expiresAt?.getTime() ?? Infinity),
+    );
+    if (expiresAt.getTime() <= Date.now()) return;
+    const linkId = uuidv7();
+    await this.links.insert({ id: linkId, taskId, recipient, expiresAt });
+    const link = `${this.config.publicBaseUrl}/t/${this.secrets.signLink({ linkId, taskId, recipient, expiresAt })}`;
+    await this.mailer.send(render(task, kind, recipient, link));
+    // Locally there is no mailbox: the link is printed so that a developer can click it. Never with SES.
+    if (this.mailer.directory) this.logger.info(`task ${kind} email for ${recipient}: ${link}`);
+  }
+}
+
+function render(task: TaskRow, kind: NotificationKind, to: string, link: string): Email {
+  const due = `Due ${task.dueAt.toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+  const summary = task.description
+    ? task.description.slice(0, 280)
+    : `A ${task.type} task needs a yes or no.`;
+  const subject = `[Runway] ${SUBJECTS[kind]}: ${task.title}`;
+  return {
+    to,
+    subject,
+    text: `${task.title}\n\n${summary}\n\n${due}.\n\nApprove or reject (the link works once): ${link}\n`,
+    html: `<!doctype html><html><body><h1 style="font-size:18px">${escapeHtml(task.title)}</h1>
+<p>${escapeHtml(summary)}</p><p>${escapeHtml(due)}.</p>
+<p><a href="${escapeHtml(link)}">Approve or reject</a> (the link works once).</p></body></html>`,
+  };
+}

@@ -1,0 +1,36 @@
+import { Injectable } from '@nestjs/common';
+import { BusinessMetrics } from '../telemetry/business-metrics.js';
+import { TasksRepository } from './tasks.repository.js';
+
+export interface TasksSummary {
+  open: number;
+  overdue: number;
+  /** Over the last 7 days; null when nobody decided a task. */
+  medianSecondsToDecision: number | null;
+}
+
+/** How the manual work goes: open and overdue tasks (also as gauges), and how long people take to decide. */
+@Injectable()
+export class TaskStatistics {
+  constructor(
+    private readonly tasks: TasksRepository,
+    metrics: BusinessMetrics,
+  ) {
+    metrics.gauge('runway.tasks.open', 'Open tasks, by type', '{task}', async (result) => {
+      for (const { type, open } of (await this.tasks.statistics(7)).openByType)
+        result.observe(open, { type });
+    });
+    metrics.gauge('runway.tasks.overdue', 'Open tasks past their due date', '{task}', async (result) => {
+      result.observe((await this.summary()).overdue);
+    });
+  }
+
+  async summary(): Promise<TasksSummary> {
+    const { openByType, medianSecondsToDecision } = await this.tasks.statistics(7);
+    return {
+      open: openByType.reduce((sum, row) => sum + row.open, 0),
+      overdue: openByType.reduce((sum, row) => sum + row.overdue, 0),
+      medianSecondsToDecision,
+    };
+  }
+}

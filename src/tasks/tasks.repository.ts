@@ -1,0 +1,182 @@
+import { Injectable } from '@nestjs/common';
+import { Database, empty, sql } from '../database/database.js';
+import { versionIs, type ExpectedVersion } from '../database/versioning.js';
+import type { TaskOutcome, TaskStatus } from './task-types.js';
+
+export type ActorKind = 'user' | 'machine' | 'email' | 'system';
+export type CallbackStatus = 'pending' | 'delivered' | 'failed';
+
+export interface TaskRow {
+  id: string;
+  type: string;
+  title: string;
+  description: string;
+  payload: Record<string, unknown>;
+  status: TaskStatus;
+  subjectUserId: string | null;
+  assigneeId: string | null;
+  dueAt: Date;
+  expiresAt: Date | null;
+  createdByKind: 'user' | 'machine' | 'system';
+  createdById: string;
+  decisionOutcome: TaskOutcome | null;
+  decisionComment: string | null;
+  decidedBy: string | null;
+  decidedAt: Date | null;
+  decidedVia: 'api' | 'email' | 'system' | null;
+  hasTaskToken: boolean;
+  callbackStatus: CallbackStatus | null;
+  callbackReason: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  version: number;
+}
+
+export type NewTask = Pick<
+  TaskRow,
+  | 'id'
+  | 'type'
+  | 'title'
+  | 'description'
+  | 'payload'
+  | 'subjectUserId'
+  | 'dueAt'
+  | 'expiresAt'
+  | 'createdByKind'
+  | 'createdById'
+> & { encryptedToken: Buffer | null };
+
+export interface Decision {
+  outcome: TaskOutcome;
+  comment: string | null;
+  decidedBy: string;
+  via: 'api' | 'email' | 'system';
+}
+
+const COLUMNS = sql`id, type, title, description, payload, status, subject_user_id AS "subjectUserId",
+  assignee_id AS "assigneeId", due_at AS "dueAt", expires_at AS "expiresAt", created_by_kind AS "createdByKind",
+  created_by_id AS "createdById", decision_outcome AS "decisionOutcome", decision_comment AS "decisionComment",
+  decided_by AS "decidedBy", decided_at AS "decidedAt", decided_via AS "decidedVia",
+  task_token IS NOT NULL AS "hasTaskToken", callback_status AS "callbackStatus", callback_reason AS "callbackReason",
+  created_at AS "createdAt", updated_at AS "updatedAt", version`;
+
+/** Every statement about tasks themselves (links live in TaskLinksRepository). */
+@Injectable()
+export class TasksRepository {
+  constructor(private readonly db: Database) {}
+
+  async insert(task: NewTask): Promise<TaskRow> {
+    return (await this.db.row<TaskRow>(sql`
+      INSERT INTO tasks (id, type, title, description, payload, subject_user_id, due_at, expires_at, created_by_kind,
+        created_by_id, task_token, callback_status)
+      VALUES (${task.id}, ${task.type}, ${task.title}, ${task.description}, ${JSON.stringify(task.payload)}::jsonb,
+        ${task.subjectUserId}, ${task.dueAt}, ${task.expiresAt}, ${task.createdByKind}, ${task.createdById},
+        ${task.encryptedToken}, ${task.encryptedToken ? 'pending' : null})
+      RETURNING ${COLUMNS}`))!;
+  }
+
+  async userExists(id: string): Promise<boolean> {
+    return (await this.db.row(sql`SELECT 1 FROM users WHERE id = ${id}`)) !== undefined;
+  }
+
+  find(id: string): Promise<TaskRow | undefined> {
+    return this.db.row<TaskRow>(sql`SELECT ${COLUMNS} FROM tasks WHERE id = ${id}`);
+  }
+
+  /** The inbox order: by due date (so overdue first), then oldest first; keyset on (due_at, id). */
+  list(query: {
+    limit: number;
+    status?: TaskStatus;
+    type?: string;
+    assigneeId?: string;
+    after?: { dueAt: Date; id: string };
+  }): Promise<TaskRow[]> {
+    return this.db.rows<TaskRow>(sql`
+      SELECT ${COLUMNS} FROM tasks
+      WHERE true
+        ${query.status ? sql`AND status = ${query.status}` : empty}
+        ${query.type ? sql`AND type = ${query.type}` : empty}
+        ${query.assigneeId ? sql`AND assignee_id = ${query.assigneeId}` : empty}
+        ${query.after ? sql`AND (due_at, id) > (${query.after.dueAt}, ${query.after.id})` : empty}
+      ORDER BY due_at, id LIMIT ${query.limit}`);
+  }
+
+  /** Assigns an open task; undefined when it is not open or not at an expected version. */
+  claim(id: string, assigneeId: string, expected: ExpectedVersion): Promise<TaskRow | undefined> {
+    return this.db.row<TaskRow>(sql`
+      UPDATE tasks SET assignee_id = ${assigneeId}, version = version + 1, updated_at = now()
+      WHERE id = ${id} AND status = 'open' ${versionIs(expected)}
+      RETURNING ${COLUMNS}`);
+  }
+
+  /** The one transition out of `open`: of two concurrent deciders, one updates the row, the other gets undefined. */
+  decide(id: string, decision: Decision, expected: ExpectedVersion): Promise<TaskRow | undefined> {
+    return this.db.row<TaskRow>(sql`
+      UPDATE tasks SET status = ${decision.outcome}, decision_outcome = ${decision.outcome},
+        decision_comment = ${decision.comment}, decided_by = ${decision.decidedBy}, decided_at = now(),
+        decided_via = ${decision.via}, version = version + 1, updated_at = now()
+      WHERE id = ${id} AND status = 'open' ${versionIs(expected)}
+      RETURNING ${COLUMNS}`);
+  }
+
+  async encryptedToken(id: string): Promise<Buffer | undefined> {
+    return (
+      (
+        await this.db.row<{ token: Buffer | null }>(
+          sql`SELECT task_token AS token FROM tasks WHERE id = ${id}`,
+        )
+      )?.token ?? undefined
+    );
+  }
+
+  async settleCallback(id: string, status: 'delivered' | 'failed', reason: string | null): Promise<void> {
+    await this.db.affected(sql`
+      UPDATE tasks SET callback_status = ${status}, callback_reason = ${reason}
+      WHERE id = ${id} AND callback_status = 'pending'`);
+  }
+
+  /** Open tasks past their expiry, locked for this transaction (another instance skips them). */
+  async lockExpired(limit: number): Promise<string[]> {
+    const rows = await this.db.rows<{ id: string }>(sql`
+      SELECT id FROM tasks WHERE status = 'open' AND expires_at <= now()
+      ORDER BY expires_at LIMIT ${limit} FOR UPDATE SKIP LOCKED`);
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * Marks open tasks whose reminder is due (three quarters of the time to their due date gone) or, for `escalation`,
+   * that are overdue, and returns them: each is reminded and escalated once.
+   */
+  async markNotified(kind: 'reminder' | 'escalation', limit: number): Promise<string[]> {
+    const column = kind === 'reminder' ? sql`reminded_at` : sql`escalated_at`;
+    const due =
+      kind === 'reminder'
+        ? sql`due_at > now() AND now() >= due_at - (due_at - created_at) / 4`
+        : sql`due_at <= now()`;
+    const rows = await this.db.rows<{ id: string }>(sql`
+      UPDATE tasks SET ${column} = now()
+      WHERE id IN (
+        SELECT id FROM tasks WHERE status = 'open' AND ${column} IS NULL AND ${due}
+        ORDER BY due_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+      RETURNING id`);
+    return rows.map((row) => row.id);
+  }
+
+  /** Open tasks by type, overdue ones, and the median time to a person's decision over the last `days` days. */
+  async statistics(days: number): Promise<{
+    openByType: { type: string; open: number; overdue: number }[];
+    medianSecondsToDecision: number | null;
+  }> {
+    const [openByType, median] = await Promise.all([
+      this.db.rows<{ type: string; open: number; overdue: number }>(sql`
+        SELECT type, count(*)::int AS open, (count(*) FILTER (WHERE due_at < now()))::int AS overdue
+        FROM tasks WHERE status = 'open' GROUP BY type ORDER BY type`),
+      this.db.row<{ seconds: number | null }>(sql`
+        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM decided_at - created_at))::float8
+          AS seconds
+        FROM tasks
+        WHERE decided_at >= now() - make_interval(days => ${days}) AND decision_outcome IN ('approved', 'rejected')`),
+    ]);
+    return { openByType, medianSecondsToDecision: median?.seconds ?? null };
+  }
+}

@@ -1,0 +1,185 @@
+import { Injectable } from '@nestjs/common';
+import type { Counter } from '@opentelemetry/api';
+import { v7 as uuidv7 } from 'uuid';
+import { AuditService } from '../audit/audit.service.js';
+import type { AuthenticatedUser, Principal } from '../auth/principal.js';
+import { Database } from '../database/database.js';
+import type { ExpectedVersion } from '../database/versioning.js';
+import { decodeCursor, toPage, type Page } from '../http/pagination.js';
+import { versionedWrite } from '../http/preconditions.js';
+import { notFound, ProblemException } from '../http/problem.js';
+import { invalid, type FieldError } from '../http/validation.js';
+import { BusinessMetrics } from '../telemetry/business-metrics.js';
+import { alreadyDecided, TaskDecisions, type Actor } from './task-decisions.js';
+import { TaskSchedule } from './task-schedule.js';
+import { TaskSecrets } from './task-secrets.js';
+import { payloadErrors, TaskTypes } from './task-types.js';
+import { toTaskDto } from './task-view.js';
+import { MAX_PAYLOAD_BYTES, type CreateTaskDto, type ListTasksQuery, type TaskDto } from './tasks.dto.js';
+import { TasksRepository, type TaskRow } from './tasks.repository.js';
+
+const HOUR_MS = 3_600_000;
+const MAX_HORIZON_MS = 366 * 24 * HOUR_MS;
+const CURSOR = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\|[0-9a-f-]{36}$/;
+
+/** Who created a task: a signed-in user (an admin, or a feature acting for its user), a machine client, or the app. */
+export type Creator = { kind: 'user' | 'machine' | 'system'; id: string };
+
+/** Creating, reading, claiming and cancelling tasks; deciding goes through TaskDecisions. */
+@Injectable()
+export class TasksService {
+  private readonly created: Counter;
+
+  constructor(
+    private readonly db: Database,
+    private readonly tasks: TasksRepository,
+    private readonly types: TaskTypes,
+    private readonly secrets: TaskSecrets,
+    private readonly decisions: TaskDecisions,
+    private readonly schedule: TaskSchedule,
+    private readonly audit: AuditService,
+    metrics: BusinessMetrics,
+  ) {
+    this.created = metrics.counter('runway.tasks.created', 'Tasks created', '{task}');
+  }
+
+  /** For the API and for domain code (in the caller's transaction when there is one, which may choose the id). */
+  async create(input: CreateTaskDto, creator: Creator, id: string = uuidv7()): Promise<TaskDto> {
+    const type = this.types.get(input.type);
+    if (!type) {
+      throw new ProblemException(422, {
+        detail: `Unknown task type ${input.type}; known types: ${this.types.names.join(', ')}.`,
+      });
+    }
+    const payload = input.payload ?? {};
+    const now = Date.now();
+    const dueAt = input.dueAt ? new Date(input.dueAt) : new Date(now + (type.dueWithinHours ?? 24) * HOUR_MS);
+    const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
+    const errors: FieldError[] = [
+      ...(Buffer.byteLength(JSON.stringify(payload)) > MAX_PAYLOAD_BYTES
+        ? [{ pointer: '/payload', detail: 'payload must be at most 16 KiB serialized' }]
+        : payloadErrors(type, payload)),
+      ...futureErrors('dueAt', dueAt, now),
+      ...(expiresAt ? futureErrors('expiresAt', expiresAt, now) : []),
+    ];
+    if (errors.length > 0) throw invalid(errors);
+    if (input.subjectUserId && !(await this.tasks.userExists(input.subjectUserId))) {
+      throw new ProblemException(422, { detail: 'subjectUserId names no user.' });
+    }
+    const row = await this.db.transaction(async () => {
+      const inserted = await this.tasks.insert({
+        id,
+        type: type.name,
+        title: input.title,
+        description: input.description ?? '',
+        payload,
+        subjectUserId: input.subjectUserId ?? null,
+        dueAt,
+        expiresAt,
+        createdByKind: creator.kind,
+        createdById: creator.id,
+        encryptedToken: input.taskToken ? this.secrets.encryptToken(input.taskToken) : null,
+      });
+      await this.audit.record({
+        actorKind: creator.kind,
+        actorId: creator.id,
+        action: 'task.created',
+        targetType: 'task',
+        targetId: inserted.id,
+        via: creator.kind === 'system' ? 'system' : 'api',
+        details: { type: inserted.type, title: inserted.title },
+      });
+      await this.schedule.created(inserted.id, inserted.type);
+      return inserted;
+    });
+    this.created.add(1, { type: row.type });
+    return toTaskDto(row);
+  }
+
+  async get(id: string): Promise<TaskDto> {
+    return toTaskDto(await this.found(id));
+  }
+
+  async list(query: ListTasksQuery): Promise<Page<TaskDto>> {
+    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, CURSOR).split('|');
+    const rows = await this.tasks.list({
+      limit: query.limit + 1,
+      status: query.status,
+      type: query.type,
+      assigneeId: query.assignee,
+      after: cursor && { dueAt: new Date(cursor[0]!), id: cursor[1]! },
+    });
+    return toPage(rows, query.limit, toTaskDto, (row) => `${row.dueAt.toISOString()}|${row.id}`);
+  }
+
+  async claim(id: string, operator: AuthenticatedUser, expected: ExpectedVersion): Promise<TaskDto> {
+    const row = await this.db.transaction(async () => {
+      const claimed = await versionedWrite({ name: 'task', find: () => this.openTask(id) }, () =>
+        this.tasks.claim(id, operator.userId, expected),
+      );
+      const actor = actorOf(operator);
+      await this.audit.record({
+        actorKind: actor.kind,
+        actorId: actor.id,
+        action: 'task.claimed',
+        targetType: 'task',
+        targetId: id,
+        via: 'api',
+        details: { assignee: operator.userId },
+      });
+      return claimed;
+    });
+    return toTaskDto(row);
+  }
+
+  async decide(
+    id: string,
+    decision: { outcome: 'approved' | 'rejected'; comment?: string },
+    operator: AuthenticatedUser,
+    expected: ExpectedVersion,
+  ): Promise<TaskDto> {
+    return toTaskDto(await this.decisions.decide(id, decision, actorOf(operator), expected));
+  }
+
+  /** Admins cancel any task; a machine client only the tasks it created (others are 404 to it). */
+  async cancel(id: string, reason: string, caller: Principal, expected: ExpectedVersion): Promise<TaskDto> {
+    const task = await this.found(id);
+    if (
+      caller.kind === 'machine' &&
+      (task.createdByKind !== 'machine' || task.createdById !== caller.clientId)
+    ) {
+      throw notFound('task');
+    }
+    return toTaskDto(
+      await this.decisions.decide(id, { outcome: 'cancelled', comment: reason }, actorOf(caller), expected),
+    );
+  }
+
+  private async found(id: string): Promise<TaskRow> {
+    const row = await this.tasks.find(id);
+    if (!row) throw notFound('task');
+    return row;
+  }
+
+  private async openTask(id: string): Promise<TaskRow | undefined> {
+    const row = await this.tasks.find(id);
+    if (row && row.status !== 'open') throw alreadyDecided(row);
+    return row;
+  }
+}
+
+/** The caller as the audit log and the task record them. */
+export function actorOf(caller: Principal | AuthenticatedUser): Actor {
+  if (caller.kind === 'machine')
+    return { kind: 'machine', id: caller.clientId, name: caller.clientId, via: 'api' };
+  const user = caller as AuthenticatedUser;
+  return { kind: 'user', id: user.userId, name: user.email ?? user.username ?? user.userId, via: 'api' };
+}
+
+function futureErrors(field: string, at: Date, now: number): FieldError[] {
+  if (at.getTime() <= now) return [{ pointer: `/${field}`, detail: `${field} must be in the future` }];
+  if (at.getTime() > now + MAX_HORIZON_MS) {
+    return [{ pointer: `/${field}`, detail: `${field} must be within a year` }];
+  }
+  return [];
+}

@@ -1,0 +1,336 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { TaskLinksRepository } from '../../src/tasks/task-links.repository.js';
+import { TaskSchedule } from '../../src/tasks/task-schedule.js';
+import { TaskSecrets } from '../../src/tasks/task-secrets.js';
+import { createTestApp, useTestApp } from '../support/app.js';
+import { createTestDatabase } from '../support/database.js';
+import {
+  admin,
+  createTask,
+  eventually,
+  linkOf,
+  OPERATORS,
+  TASKS_ENV,
+  useAwsEndpoint,
+} from '../support/tasks.js';
+
+/** What leaves Runway about tasks: emails with single-use links (SES v2) and Step Functions callbacks (SFN). */
+describe('task delivery', () => {
+  const endpoint = useAwsEndpoint();
+  const t = useTestApp({ env: TASKS_ENV });
+  const operator = admin();
+  /** Arranges a state the API cannot reach now (a task created hours ago), straight in the test database. */
+  const query = async (statement: string, id: string) => {
+    const client = new pg.Client({ connectionString: t.db.url });
+    await client.connect();
+    await client.query(statement, [id]).finally(() => client.end());
+  };
+  /** The emails about one task: found by the task's title, unique per test. */
+  const emailsAbout = async (title: string, count = OPERATORS.length) => {
+    await endpoint.aws.waitFor(
+      (call) =>
+        call.operation === 'SendEmail' && call.status === 200 && JSON.stringify(call.input).includes(title),
+      20_000,
+      count,
+    );
+    return endpoint.aws.emails().filter((email) => email.subject.includes(title));
+  };
+  const task = async (id: string) =>
+    (await t.http().get(`/v1/tasks/${id}`).set('authorization', operator.authorization)).body;
+
+  describe('emailed links', () => {
+    it('emails each operator a link of their own; GET shows, only POST decides; a replay is 410', async () => {
+      const title = `Refund ${Math.random().toString(36).slice(2, 8)}`;
+      const created = await createTask(t, { title, description: 'Customer asked twice.' });
+      const emails = await emailsAbout(title);
+      expect(emails.map((email) => email.to[0]).sort()).toEqual([...OPERATORS].sort());
+      expect(emails[0]!.subject).toBe(`[Runway] New task: ${title}`);
+      const [first, second] = emails.map(linkOf);
+      expect(first!.token).not.toBe(second!.token);
+
+      const page = await t.http().get(first!.path);
+      expect(page.status).toBe(200);
+      expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(page.headers['cache-control']).toBe('no-store');
+      expect(page.headers['referrer-policy']).toBe('no-referrer');
+      expect(page.headers['content-security-policy']).toMatch(/default-src 'none'.*form-action 'self'/);
+      expect(page.text).toContain(title);
+      expect(page.text).toContain('name="outcome" value="approved"');
+      expect((await task(created.id)).status).toBe('open');
+
+      const decided = await t
+        .http()
+        .post(first!.path)
+        .type('form')
+        .send({ outcome: 'approved', comment: 'Fine by me' });
+      expect(decided.status).toBe(200);
+      expect(decided.text).toContain('Approved');
+      const recipient = emails[0]!.to[0];
+      expect(await task(created.id)).toMatchObject({
+        status: 'approved',
+        decision: { outcome: 'approved', comment: 'Fine by me', via: 'email', decidedBy: recipient },
+      });
+      const replay = await t.http().post(first!.path).type('form').send({ outcome: 'rejected' });
+      expect(replay.status).toBe(410);
+      expect(replay.text).toContain('already used');
+      expect((await t.http().get(first!.path)).status).toBe(410);
+      const otherLink = await t.http().post(second!.path).type('form').send({ outcome: 'rejected' });
+      expect(otherLink.status).toBe(409);
+      expect(otherLink.text).toContain('already decided');
+      expect((await task(created.id)).status).toBe('approved');
+      const audit = await t
+        .http()
+        .get(`/v1/admin/audit?actor=${encodeURIComponent(recipient!)}`)
+        .set('authorization', operator.authorization);
+      expect(audit.body.items[0]).toMatchObject({
+        action: 'task.decided',
+        via: 'email',
+        target: { id: created.id },
+      });
+    });
+
+    it('writes each email as an .eml file with MAIL_TRANSPORT=file (npm run dev)', async () => {
+      const directory = mkdtempSync(join(tmpdir(), 'runway-mail-'));
+      const db = await createTestDatabase();
+      const local = await createTestApp({
+        databaseUrl: db.url,
+        env: { MAIL_TRANSPORT: 'file', MAIL_DIRECTORY: directory, TASKS_NOTIFY_EMAILS: 'dev@example.com' },
+      });
+      try {
+        await createTask(local, { title: 'Try it locally' });
+        const [file] = await eventually(() => {
+          const files = readdirSync(directory);
+          return Promise.resolve(files.length > 0 ? files : undefined);
+        });
+        const message = readFileSync(join(directory, file!), 'utf8');
+        expect(message).toContain('To: dev@example.com');
+        expect(message).toContain('Subject: [Runway] New task: Try it locally');
+        expect(message).toMatch(/http:\/\/localhost:3000\/t\/[A-Za-z0-9_-]{70}/);
+      } finally {
+        await local.close();
+        await db.drop();
+        rmSync(directory, { recursive: true, force: true });
+      }
+    });
+
+    it('answers tampered, unknown and expired links with a page and no change', async () => {
+      const title = `Check ${Math.random().toString(36).slice(2, 8)}`;
+      const created = await createTask(t, { title });
+      const { token } = linkOf((await emailsAbout(title))[0]!);
+      const tampered = `${token.slice(0, 20)}${token[20] === 'A' ? 'B' : 'A'}${token.slice(21)}`;
+      for (const path of [`/t/${tampered}`, '/t/not-a-link', `/t/${'A'.repeat(70)}`]) {
+        expect((await t.http().get(path)).status).toBe(404);
+        expect((await t.http().post(path).type('form').send({ outcome: 'approved' })).status).toBe(404);
+      }
+      const secrets = t.app.get(TaskSecrets);
+      const expired = {
+        linkId: '0190a000-0000-7000-8000-00000000e001',
+        taskId: created.id,
+        recipient: OPERATORS[0]!,
+      };
+      await t.app.get(TaskLinksRepository).insert({
+        id: expired.linkId,
+        taskId: created.id,
+        recipient: expired.recipient,
+        expiresAt: new Date(Date.now() - 1000),
+      });
+      const expiredToken = secrets.signLink({ ...expired, expiresAt: new Date(Date.now() - 1000) });
+      expect(
+        (await t.http().post(`/t/${expiredToken}`).type('form').send({ outcome: 'approved' })).status,
+      ).toBe(410);
+      const badChoice = await t.http().post(`/t/${token}`).type('form').send({ outcome: 'maybe' });
+      expect(badChoice.status).toBe(400);
+      expect((await task(created.id)).status).toBe('open');
+      // The path is the secret: problems (and logs, spans) show the route pattern.
+      const wrongType = await t.http().post(`/t/${token}`).set('content-type', 'text/csv').send('a,b');
+      expect(wrongType.status).toBe(415);
+      expect(wrongType.body.instance).toBe('/t/:token');
+      // Forms are accepted on these pages only.
+      const form = await t
+        .http()
+        .post('/v1/tasks')
+        .set('authorization', operator.authorization)
+        .type('form')
+        .send({ type: 'approval', title: 'x' });
+      expect(form.status).toBe(415);
+    });
+
+    it('lets exactly one of an API decision and an emailed link win', async () => {
+      for (let round = 0; round < 5; round++) {
+        const title = `Race ${round} ${Math.random().toString(36).slice(2, 8)}`;
+        const created = await createTask(t, { title });
+        const { path } = linkOf((await emailsAbout(title))[0]!);
+        const [byApi, byEmail] = await Promise.all([
+          t
+            .http()
+            .post(`/v1/admin/tasks/${created.id}/decision`)
+            .set('authorization', operator.authorization)
+            .send({ outcome: 'rejected' }),
+          t.http().post(path).type('form').send({ outcome: 'approved' }),
+        ]);
+        expect([byApi.status, byEmail.status].sort()).toEqual([200, 409]);
+        const final = await task(created.id);
+        expect(final.status).toBe(byApi.status === 200 ? 'rejected' : 'approved');
+      }
+    });
+
+    it('reminds before the due date and escalates after it, once each', async () => {
+      const title = `Remind ${Math.random().toString(36).slice(2, 8)}`;
+      const created = await createTask(t, { title });
+      await emailsAbout(title);
+      const sql = (statement: string) => query(statement, created.id);
+      await sql(
+        `UPDATE tasks SET created_at = now() - interval '20 hours', due_at = now() + interval '4 hours' WHERE id = $1`,
+      );
+      await t.app.get(TaskSchedule).sweep();
+      await t.app.get(TaskSchedule).sweep();
+      await emailsAbout(title, OPERATORS.length * 2);
+      await sql(`UPDATE tasks SET due_at = now() - interval '1 minute' WHERE id = $1`);
+      await t.app.get(TaskSchedule).sweep();
+      const all = await emailsAbout(title, OPERATORS.length * 3);
+      await t.app.get(TaskSchedule).sweep();
+      expect(all.map((email) => email.subject.split(':')[0]).sort()).toEqual(
+        ['New task', 'New task', 'Due soon', 'Due soon', 'Overdue', 'Overdue']
+          .map((s) => `[Runway] ${s}`)
+          .sort(),
+      );
+      expect(endpoint.aws.emails().filter((email) => email.subject.includes(title))).toHaveLength(6);
+    });
+  });
+
+  describe('Step Functions callbacks', () => {
+    const withToken = (token: string) => createTask(t, { taskToken: token, title: `Workflow ${token}` });
+
+    it('sends SendTaskSuccess with the decision when approved', async () => {
+      const created = await withToken('token-approve');
+      await t
+        .http()
+        .post(`/v1/admin/tasks/${created.id}/decision`)
+        .set('authorization', operator.authorization)
+        .send({ outcome: 'approved', comment: 'go' });
+      const [call] = await endpoint.aws.waitFor(
+        (c) =>
+          c.operation === 'SendTaskSuccess' &&
+          c.status === 200 &&
+          (c.input as { taskToken: string }).taskToken === 'token-approve',
+      );
+      expect(JSON.parse((call!.input as { output: string }).output)).toEqual({
+        taskId: created.id,
+        outcome: 'approved',
+        comment: 'go',
+        decidedBy: expect.stringContaining('@'),
+        decidedAt: expect.any(String),
+      });
+      expect(
+        await eventually(async () =>
+          (await task(created.id)).callback.status === 'delivered' ? true : undefined,
+        ),
+      ).toBe(true);
+    });
+
+    it.each([
+      ['rejected', 'Runway.Rejected'],
+      ['cancelled', 'Runway.Cancelled'],
+      ['expired', 'Runway.Expired'],
+    ])('sends SendTaskFailure when %s (%s)', async (outcome, error) => {
+      const token = `token-${outcome}`;
+      const created = await withToken(token);
+      const path = `/v1/admin/tasks/${created.id}`;
+      if (outcome === 'rejected')
+        await t
+          .http()
+          .post(`${path}/decision`)
+          .set('authorization', operator.authorization)
+          .send({ outcome, comment: 'no' });
+      if (outcome === 'cancelled')
+        await t
+          .http()
+          .post(`${path}/cancel`)
+          .set('authorization', operator.authorization)
+          .send({ reason: 'no' });
+      if (outcome === 'expired') {
+        await query('UPDATE tasks SET expires_at = now() WHERE id = $1', created.id);
+        await t.app.get(TaskSchedule).sweep();
+      }
+      const [call] = await endpoint.aws.waitFor(
+        (c) => c.operation === 'SendTaskFailure' && (c.input as { taskToken: string }).taskToken === token,
+      );
+      expect(call!.input).toMatchObject({
+        error,
+        cause: outcome === 'expired' ? 'The task was expired.' : 'no',
+      });
+    });
+
+    it('retries after a 500, and records a final error (TaskTimedOut) without retrying', async () => {
+      endpoint.aws.failNext('SendTaskSuccess', { status: 500 });
+      const retried = await withToken('token-retry');
+      await t
+        .http()
+        .post(`/v1/admin/tasks/${retried.id}/decision`)
+        .set('authorization', operator.authorization)
+        .send({ outcome: 'approved' });
+      const calls = await endpoint.aws.waitFor(
+        (c) =>
+          c.operation === 'SendTaskSuccess' && (c.input as { taskToken: string }).taskToken === 'token-retry',
+        20_000,
+        2,
+      );
+      expect(calls.map((c) => c.status)).toEqual([500, 200]);
+      await eventually(async () =>
+        (await task(retried.id)).callback.status === 'delivered' ? true : undefined,
+      );
+
+      endpoint.aws.failNext('SendTaskSuccess', {
+        status: 400,
+        type: 'TaskTimedOut',
+        message: 'Task Timed Out',
+      });
+      const timedOut = await withToken('token-timed-out');
+      await t
+        .http()
+        .post(`/v1/admin/tasks/${timedOut.id}/decision`)
+        .set('authorization', operator.authorization)
+        .send({ outcome: 'approved' });
+      const failed = await eventually(async () => {
+        const body = await task(timedOut.id);
+        return body.callback.status === 'failed' ? body : undefined;
+      });
+      expect(failed.callback.reason).toMatch(/^TaskTimedOut/);
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect(
+        endpoint.aws.callsOf('SendTaskSuccess').filter((c) => c.input.taskToken === 'token-timed-out'),
+      ).toHaveLength(1);
+    });
+
+    it('delivers a decision whose instance went away before the call succeeded, once', async () => {
+      // The first instance decides; every attempt it makes fails, then it stops. Another instance delivers.
+      const first = await createTestApp({ databaseUrl: t.db.url, env: TASKS_ENV });
+      endpoint.aws.failNext('SendTaskSuccess', { status: 500 }, 3);
+      const created = await createTask(first, { taskToken: 'token-crash', title: 'Crash' });
+      await first
+        .http()
+        .post(`/v1/admin/tasks/${created.id}/decision`)
+        .set('authorization', operator.authorization)
+        .send({ outcome: 'approved' });
+      await endpoint.aws.waitFor(
+        (c) => c.operation === 'SendTaskSuccess' && c.input.taskToken === 'token-crash',
+        20_000,
+        3,
+      );
+      await first.close();
+      const delivered = await endpoint.aws.waitFor(
+        (c) => c.operation === 'SendTaskSuccess' && c.input.taskToken === 'token-crash' && c.status === 200,
+        60_000,
+      );
+      expect(delivered).toHaveLength(1);
+      await eventually(
+        async () => ((await task(created.id)).callback.status === 'delivered' ? true : undefined),
+        30_000,
+      );
+    });
+  });
+});

@@ -1,0 +1,389 @@
+import pg from 'pg';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SCOPES } from '../../src/auth/scopes.js';
+import { TaskSchedule } from '../../src/tasks/task-schedule.js';
+import { TaskTypes } from '../../src/tasks/task-types.js';
+import { z } from 'zod';
+import { useTestApp } from '../support/app.js';
+import { resourceFactory, uniqueName } from '../support/factories.js';
+import { admin, createTask, eventually, workflow } from '../support/tasks.js';
+import { machine, TEST_CLIENT_ID, token, user } from '../support/tokens.js';
+
+/** Manual tasks through the API: creating, the inbox, claims, decisions, cancellations, the audit log. */
+describe('tasks', () => {
+  const OTHER_CLIENT = 'runway-test-other-client';
+  const t = useTestApp({ env: { COGNITO_CLIENT_ID: `${TEST_CLIENT_ID},${OTHER_CLIENT}` } });
+  let sql: pg.Client;
+  const operator = admin();
+  beforeAll(async () => {
+    sql = new pg.Client({ connectionString: t.db.url });
+    // The database is dropped while this client is still open: its termination is expected.
+    sql.on('error', () => undefined);
+    await sql.connect();
+    return () => sql.end();
+  });
+  const as = (caller: { authorization: string }) => ({
+    get: (path: string) => t.http().get(path).set('authorization', caller.authorization),
+    post: (path: string, body?: object, headers: Record<string, string> = {}) =>
+      t.http().post(path).set('authorization', caller.authorization).set(headers).send(body),
+  });
+
+  describe('POST /v1/tasks', () => {
+    it('creates a task for a workflow: 201, ETag, Location, and the token never shown', async () => {
+      const client = workflow();
+      const response = await as(client).post('/v1/tasks', {
+        type: 'approval',
+        title: '  Refund order 42 ',
+        payload: { orderId: '42' },
+        taskToken: 'AQCEAAAAKgAAAAMAAAAAAAAAAS-secret-token',
+      });
+      expect(response.status).toBe(201);
+      expect(response.headers.etag).toBe('"1"');
+      expect(response.headers.location).toBe(`/v1/tasks/${response.body.id}`);
+      expect(response.body).toMatchObject({
+        type: 'approval',
+        title: 'Refund order 42',
+        description: '',
+        payload: { orderId: '42' },
+        status: 'open',
+        assignee: null,
+        expiresAt: null,
+        decision: null,
+        callback: { status: 'pending', reason: null },
+        createdBy: { kind: 'machine' },
+        version: 1,
+      });
+      expect(JSON.stringify(response.body)).not.toContain('secret-token');
+      // Due in 24 h by default.
+      expect(Date.parse(response.body.dueAt) - Date.parse(response.body.createdAt)).toBeCloseTo(
+        86_400_000,
+        -4,
+      );
+      // At rest the token is encrypted.
+      const { rows } = await sql.query('SELECT task_token FROM tasks WHERE id = $1', [response.body.id]);
+      expect((rows[0].task_token as Buffer).toString('latin1')).not.toContain('secret-token');
+    });
+
+    it('lets admins create tasks, recorded as created by that user', async () => {
+      const response = await as(operator).post('/v1/tasks', { type: 'approval', title: 'By hand' });
+      expect(response.status).toBe(201);
+      expect(response.body.createdBy.kind).toBe('user');
+      expect(response.body.callback).toBeNull();
+    });
+
+    it.each([
+      [{ title: 'x' }, '/type'],
+      [{ type: 'approval' }, '/title'],
+      [{ type: 'approval', title: '' }, '/title'],
+      [{ type: 'Approval!', title: 'x' }, '/type'],
+      [{ type: 'approval', title: 'x', payload: [1] }, '/payload'],
+      [{ type: 'approval', title: 'x', payload: { big: 'x'.repeat(17 * 1024) } }, '/payload'],
+      [{ type: 'approval', title: 'x', dueAt: 'tomorrow' }, '/dueAt'],
+      [{ type: 'approval', title: 'x', dueAt: '2020-01-01T00:00:00Z' }, '/dueAt'],
+      [{ type: 'approval', title: 'x', expiresAt: '2999-01-01T00:00:00Z' }, '/expiresAt'],
+      [{ type: 'approval', title: 'x', subjectUserId: 'me' }, '/subjectUserId'],
+      [{ type: 'approval', title: 'x', taskToken: '' }, '/taskToken'],
+      [{ type: 'approval', title: 'x', status: 'approved' }, '/status'],
+      [{ type: 'project.review', title: 'x', payload: { projectId: 'nope' } }, '/payload/projectId'],
+    ])('answers 400 naming the field: %j', async (body, pointer) => {
+      const response = await as(workflow()).post('/v1/tasks', body);
+      expect(response.status).toBe(400);
+      expect(response.headers['content-type']).toContain('application/problem+json');
+      expect(response.body.errors.map((error: { pointer: string }) => error.pointer)).toContain(pointer);
+    });
+
+    it('answers 422 for an unknown type or subject user', async () => {
+      const unknownType = await as(workflow()).post('/v1/tasks', { type: 'no.such.type', title: 'x' });
+      expect(unknownType.status).toBe(422);
+      expect(unknownType.body.detail).toContain('approval');
+      const unknownUser = await as(workflow()).post('/v1/tasks', {
+        type: 'approval',
+        title: 'x',
+        subjectUserId: '0190a000-0000-7000-8000-000000000000',
+      });
+      expect(unknownUser.status).toBe(422);
+    });
+
+    it('honours Idempotency-Key: a retry returns the same task, another body is a 422', async () => {
+      const client = workflow();
+      const key = { 'idempotency-key': uniqueName('sfn-execution') };
+      const first = await as(client).post('/v1/tasks', { type: 'approval', title: 'Once' }, key);
+      const again = await as(client).post('/v1/tasks', { type: 'approval', title: 'Once' }, key);
+      expect(again.status).toBe(201);
+      expect(again.body.id).toBe(first.body.id);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      const other = await as(client).post('/v1/tasks', { type: 'approval', title: 'Twice' }, key);
+      expect(other.status).toBe(422);
+    });
+
+    it('lets a type decide by itself once automated, through the same endpoint', async () => {
+      t.app.get(TaskTypes).define({
+        name: 'test.automated',
+        payload: z.object({ amount: z.number() }),
+        decide: ({ payload }) =>
+          Promise.resolve(
+            payload.amount < 100 ? { outcome: 'approved', comment: 'small amount' } : undefined,
+          ),
+      });
+      const small = await createTask(t, { type: 'test.automated', payload: { amount: 5 } });
+      const large = await createTask(t, { type: 'test.automated', payload: { amount: 500 } });
+      const decided = await eventually(async () => {
+        const { body } = await as(workflow()).get(`/v1/tasks/${small.id}`);
+        return body.status === 'open' ? undefined : body;
+      });
+      expect(decided.decision).toMatchObject({ outcome: 'approved', via: 'system', decidedBy: 'system' });
+      expect((await as(workflow()).get(`/v1/tasks/${large.id}`)).body.status).toBe('open');
+    });
+  });
+
+  describe('GET /v1/tasks/:id', () => {
+    it('shows a task to readers and admins; 404 when missing, 400 for a malformed id', async () => {
+      const task = await createTask(t);
+      expect((await as(machine(SCOPES.tasksRead)).get(`/v1/tasks/${task.id}`)).body.id).toBe(task.id);
+      expect((await as(operator).get(`/v1/tasks/${task.id}`)).status).toBe(200);
+      expect((await as(machine(SCOPES.tasksWrite)).get(`/v1/tasks/${task.id}`)).status).toBe(403);
+      expect((await as(operator).get('/v1/tasks/0190a000-0000-7000-8000-000000000000')).status).toBe(404);
+      expect((await as(operator).get('/v1/tasks/42')).status).toBe(400);
+    });
+  });
+
+  describe('the inbox', () => {
+    it('lists open tasks overdue first, then by due date, then oldest; pages with a cursor', async () => {
+      const type = `test.inbox.${Math.random().toString(36).slice(2, 8)}`;
+      t.app.get(TaskTypes).define({ name: type, payload: z.object({}) });
+      const later = await createTask(t, {
+        type,
+        payload: {},
+        dueAt: new Date(Date.now() + 9 * 3600e3).toISOString(),
+      });
+      const soon = await createTask(t, {
+        type,
+        payload: {},
+        dueAt: new Date(Date.now() + 3600e3).toISOString(),
+      });
+      const sameDue = await createTask(t, {
+        type,
+        payload: {},
+        dueAt: new Date(Date.now() + 9 * 3600e3).toISOString(),
+      });
+      const overdue = await createTask(t, { type, payload: {} });
+      await sql.query(`UPDATE tasks SET due_at = now() - interval '1 hour' WHERE id = $1`, [overdue.id]);
+      await sql.query(`UPDATE tasks SET due_at = (SELECT due_at FROM tasks WHERE id = $1) WHERE id = $2`, [
+        later.id,
+        sameDue.id,
+      ]);
+      const ids: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await as(operator).get(
+          `/v1/admin/tasks?type=${type}&limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+        );
+        expect(page.status).toBe(200);
+        ids.push(...page.body.items.map((item: { id: string }) => item.id));
+        cursor = page.body.nextCursor;
+      } while (cursor);
+      expect(ids).toEqual([overdue.id, soon.id, later.id, sameDue.id]);
+      expect((await as(operator).get(`/v1/admin/tasks?type=${type}&status=approved`)).body.items).toEqual([]);
+    });
+
+    it.each(['status=done', 'limit=0', 'limit=101', 'cursor=abc', 'assignee=me', 'type=Bad!'])(
+      'answers 400 for %s',
+      async (query) => {
+        const response = await as(operator).get(`/v1/admin/tasks?${query}`);
+        expect(response.status).toBe(400);
+        expect(response.headers['content-type']).toContain('application/problem+json');
+      },
+    );
+  });
+
+  describe('claim, decide, cancel', () => {
+    it('claims with If-Match, then decides with the new ETag; stale is 412, decided is 409 naming who', async () => {
+      const task = await createTask(t);
+      const claim = await as(operator).post(`/v1/admin/tasks/${task.id}/claim`, undefined, {
+        'if-match': task.etag,
+      });
+      expect(claim.status).toBe(200);
+      expect(claim.body.assignee).toMatch(/^[0-9a-f-]{36}$/);
+      expect(claim.headers.etag).toBe('"2"');
+      const assigned = await as(operator).get(`/v1/admin/tasks?assignee=${claim.body.assignee}&limit=100`);
+      expect(assigned.body.items.map((item: { id: string }) => item.id)).toContain(task.id);
+
+      const stale = await as(operator).post(
+        `/v1/admin/tasks/${task.id}/decision`,
+        { outcome: 'approved' },
+        {
+          'if-match': task.etag,
+        },
+      );
+      expect(stale.status).toBe(412);
+      const decided = await as(operator).post(
+        `/v1/admin/tasks/${task.id}/decision`,
+        { outcome: 'rejected', comment: 'Not eligible' },
+        { 'if-match': claim.headers.etag as string },
+      );
+      expect(decided.status).toBe(200);
+      expect(decided.headers.location).toBeUndefined();
+      expect(decided.body).toMatchObject({
+        status: 'rejected',
+        decision: {
+          outcome: 'rejected',
+          comment: 'Not eligible',
+          via: 'api',
+          decidedBy: expect.stringContaining('@'),
+        },
+        version: 3,
+      });
+      const again = await as(admin()).post(`/v1/admin/tasks/${task.id}/decision`, { outcome: 'approved' });
+      expect(again.status).toBe(409);
+      expect(again.body.decision.outcome).toBe('rejected');
+      expect((await as(operator).post(`/v1/admin/tasks/${task.id}/claim`)).status).toBe(409);
+      expect((await as(operator).post(`/v1/admin/tasks/${task.id}/cancel`, { reason: 'late' })).status).toBe(
+        409,
+      );
+    });
+
+    it.each([
+      [{}, 400],
+      [{ outcome: 'maybe' }, 400],
+      [{ outcome: 'approved', comment: 'x'.repeat(2001) }, 400],
+      [{ outcome: 'approved', extra: true }, 400],
+    ])('refuses the decision %j', async (body, status) => {
+      const task = await createTask(t);
+      const response = await as(operator).post(`/v1/admin/tasks/${task.id}/decision`, body);
+      expect(response.status).toBe(status);
+      expect((await as(operator).get(`/v1/tasks/${task.id}`)).body.status).toBe('open');
+    });
+
+    it('answers 404 for an unknown task, 400 for a malformed id', async () => {
+      const missing = '0190a000-0000-7000-8000-000000000000';
+      expect(
+        (await as(operator).post(`/v1/admin/tasks/${missing}/decision`, { outcome: 'approved' })).status,
+      ).toBe(404);
+      expect((await as(operator).post(`/v1/admin/tasks/${missing}/claim`)).status).toBe(404);
+      expect((await as(operator).post('/v1/admin/tasks/x/cancel', { reason: 'r' })).status).toBe(400);
+    });
+
+    it('lets the creating machine client cancel its task, and no other client', async () => {
+      const creator = workflow();
+      const task = await createTask(t, {}, creator);
+      const otherClient = {
+        authorization: `Bearer ${token({ scope: SCOPES.tasksWrite, clientId: OTHER_CLIENT })}`,
+      };
+      const stranger = await as(otherClient).post(`/v1/tasks/${task.id}/cancel`, { reason: 'not mine' });
+      expect(stranger.status).toBe(404);
+      expect((await as(creator).post(`/v1/tasks/${task.id}/cancel`, {})).status).toBe(400);
+      const cancelled = await as(creator).post(`/v1/tasks/${task.id}/cancel`, { reason: 'Order withdrawn' });
+      expect(cancelled.status).toBe(200);
+      expect(cancelled.body.decision).toMatchObject({
+        outcome: 'cancelled',
+        comment: 'Order withdrawn',
+        via: 'api',
+      });
+    });
+
+    it('lets exactly one of many concurrent decisions win', async () => {
+      const task = await createTask(t);
+      const responses = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          as(admin()).post(`/v1/admin/tasks/${task.id}/decision`, {
+            outcome: i % 2 ? 'approved' : 'rejected',
+          }),
+        ),
+      );
+      expect(responses.map((r) => r.status).sort()).toEqual([200, 409, 409, 409, 409, 409]);
+      const { rows } = await sql.query(
+        `SELECT count(*)::int AS n FROM audit_log WHERE target_id = $1 AND action = 'task.decided'`,
+        [task.id],
+      );
+      expect(rows[0].n).toBe(1);
+    });
+  });
+
+  describe('expiry', () => {
+    it('expires open tasks past expiresAt, once, whoever sweeps', async () => {
+      const task = await createTask(t, { expiresAt: new Date(Date.now() + 60_000).toISOString() });
+      await sql.query(`UPDATE tasks SET expires_at = now() - interval '1 second' WHERE id = $1`, [task.id]);
+      await Promise.all([t.app.get(TaskSchedule).sweep(), t.app.get(TaskSchedule).sweep()]);
+      const { body } = await as(operator).get(`/v1/tasks/${task.id}`);
+      expect(body).toMatchObject({ status: 'expired', decision: { outcome: 'expired', via: 'system' } });
+      const audit = await as(operator).get(`/v1/admin/audit?action=task.expired&limit=100`);
+      expect(
+        audit.body.items.filter((entry: { target: { id: string } }) => entry.target.id === task.id),
+      ).toHaveLength(1);
+    });
+  });
+
+  describe('GET /v1/admin/audit', () => {
+    it('records who did what, when, on what and via what; filters by actor and action; pages', async () => {
+      const someone = admin();
+      const task = await createTask(t, {}, someone);
+      await as(someone).post(`/v1/admin/tasks/${task.id}/claim`);
+      await as(someone).post(`/v1/admin/tasks/${task.id}/decision`, { outcome: 'approved', comment: 'ok' });
+      const userId = (await as(someone).get('/v1/me')).body.id as string;
+      const mine = await as(operator).get(`/v1/admin/audit?actor=${userId}`);
+      expect(mine.status).toBe(200);
+      expect(mine.body.items.map((entry: { action: string }) => entry.action)).toEqual([
+        'task.decided',
+        'task.claimed',
+        'task.created',
+      ]);
+      expect(mine.body.items[0]).toMatchObject({
+        actor: { kind: 'user', id: userId },
+        target: { type: 'task', id: task.id },
+        via: 'api',
+        details: { outcome: 'approved', comment: 'ok' },
+      });
+      const first = await as(operator).get(`/v1/admin/audit?actor=${userId}&limit=2`);
+      const rest = await as(operator).get(
+        `/v1/admin/audit?actor=${userId}&limit=2&cursor=${first.body.nextCursor}`,
+      );
+      expect(rest.body.items.map((entry: { action: string }) => entry.action)).toEqual(['task.created']);
+      expect((await as(operator).get('/v1/admin/audit?action=DROP TABLE')).status).toBe(400);
+      expect((await as(user()).get('/v1/admin/audit')).status).toBe(403);
+    });
+  });
+
+  describe('project review requests (the example flow)', () => {
+    const createProject = resourceFactory('/v1/projects', () => ({ name: uniqueName('review') }));
+
+    it('opens a project.review task; approving it marks the review approved', async () => {
+      const owner = user();
+      const project = await createProject(t, owner);
+      expect((await as(owner).get(`/v1/projects/${project.id}/review`)).body).toMatchObject({
+        status: 'none',
+      });
+      const requested = await as(owner).post(`/v1/projects/${project.id}/review-requests`);
+      expect(requested.status).toBe(201);
+      expect(requested.body).toMatchObject({ projectId: project.id, status: 'requested', decidedAt: null });
+      expect((await as(owner).post(`/v1/projects/${project.id}/review-requests`)).status).toBe(409);
+      expect((await as(user()).post(`/v1/projects/${project.id}/review-requests`)).status).toBe(404);
+      expect((await as(user()).get(`/v1/projects/${project.id}/review`)).status).toBe(404);
+      const task = (await as(operator).get(`/v1/tasks/${requested.body.taskId}`)).body;
+      expect(task).toMatchObject({ type: 'project.review', payload: { projectId: project.id } });
+      expect(task.subjectUserId).toBe((await as(owner).get('/v1/me')).body.id);
+      await as(operator).post(`/v1/admin/tasks/${task.id}/decision`, { outcome: 'approved' });
+      const review = (await as(owner).get(`/v1/projects/${project.id}/review`)).body;
+      expect(review).toMatchObject({ status: 'approved', taskId: task.id, decidedAt: expect.any(String) });
+      // Decided: the owner may ask again.
+      expect((await as(owner).post(`/v1/projects/${project.id}/review-requests`)).status).toBe(201);
+    });
+
+    it('withdraws the review when its task is cancelled', async () => {
+      const owner = user();
+      const project = await createProject(t, owner);
+      const { taskId } = (await as(owner).post(`/v1/projects/${project.id}/review-requests`)).body;
+      await as(operator).post(`/v1/admin/tasks/${taskId}/cancel`, { reason: 'duplicate' });
+      expect((await as(owner).get(`/v1/projects/${project.id}/review`)).body.status).toBe('withdrawn');
+    });
+  });
+
+  it('reports tasks in the analytics summary', async () => {
+    const { body } = await as(operator).get('/v1/admin/analytics/summary');
+    expect(body.tasks).toEqual({
+      open: expect.any(Number),
+      overdue: expect.any(Number),
+      medianSecondsToDecision: expect.any(Number),
+    });
+    expect(body.tasks.open).toBeGreaterThan(0);
+  });
+});
