@@ -30,6 +30,7 @@ export class CreateTasksAndAudit1795955937251 implements MigrationInterface {
         "task_token" bytea,
         "callback_status" character varying(16),
         "callback_reason" character varying(500),
+        "callback_attempts" integer NOT NULL DEFAULT 0,
         "reminded_at" TIMESTAMP WITH TIME ZONE,
         "escalated_at" TIMESTAMP WITH TIME ZONE,
         "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),

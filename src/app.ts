@@ -9,7 +9,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.js';
 import { DrainState } from './health/drain-state.js';
-import { applyRouteSettings, loggablePath } from './http/route-settings.js';
+import { applyRouteSettings } from './http/route-settings.js';
 import { serveApiDocs } from './http/openapi.js';
 import { answerClientError, answerFrameworkError, refuseConnect } from './http/low-level-errors.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './http/request.js';
@@ -70,7 +70,6 @@ export async function createApp(
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     (request.raw as RequestWithRoute).routePattern = request.routeOptions.url;
-    (request.raw as RequestWithRoute).loggablePath = loggablePath(request);
   });
   const drain = app.get(DrainState);
   fastify.addHook('onSend', async (_request, reply) => {

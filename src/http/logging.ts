@@ -3,15 +3,11 @@ import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import { stdTimeFunctions } from 'pino';
 import type { AppConfig } from '../config/config.js';
-import { pathOf } from './request.js';
+import { loggablePath } from './route-settings.js';
 import { traceLogFields } from '../telemetry/trace-context.js';
 
 /** Set by an onRequest hook (see app.ts) so the request line names the route pattern, not the raw URL. */
-export type RequestWithRoute = IncomingMessage & {
-  id?: string;
-  routePattern?: string;
-  loggablePath?: string;
-};
+export type RequestWithRoute = IncomingMessage & { id?: string; routePattern?: string };
 
 /** nestjs-pino options: one JSON line per request; secrets redacted; pretty output only in development. */
 export function loggerParams(config: AppConfig): Params {
@@ -40,8 +36,8 @@ export function loggerParams(config: AppConfig): Params {
         req: (req: RequestWithRoute) => ({
           id: req.id,
           method: req.method,
-          // The query string may carry secrets (e.g. signed links): log the path only.
-          path: req.loggablePath ?? pathOf(req.url),
+          // The query string may carry secrets, and so may a path (an emailed link): log what is safe to.
+          path: loggablePath(req.url),
         }),
         res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
       },
@@ -65,7 +61,7 @@ export function loggerParams(config: AppConfig): Params {
 
 /** `GET /v1/projects/:id 200 3ms`: the route pattern when a route matched, never a query string. */
 function requestSummary(req: IncomingMessage, res: ServerResponse, responseTime?: number): string {
-  const route = (req as RequestWithRoute).routePattern ?? pathOf(req.url);
+  const route = (req as RequestWithRoute).routePattern ?? loggablePath(req.url);
   return `${req.method} ${route} ${res.statusCode}${responseTime === undefined ? '' : ` ${Math.round(responseTime)}ms`}`;
 }
 

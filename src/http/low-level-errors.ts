@@ -18,7 +18,7 @@ export function answerFrameworkError(
   void reply
     .code(status)
     .type('application/problem+json')
-    .send({ ...problem(status, error.message), instance: loggablePath(request), requestId: request.id });
+    .send({ ...problem(status, error.message), instance: loggablePath(request.url), requestId: request.id });
 }
 
 /** Node's `clientError`: the request could not even be parsed. The socket is closed after the answer. */

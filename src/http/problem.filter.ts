@@ -37,7 +37,7 @@ export class ProblemFilter implements ExceptionFilter {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { problem, headers } = this.methodNotAllowed(exception, request) ?? answerFor(exception);
-    problem.instance = loggablePath(request);
+    problem.instance = loggablePath(request.url);
     problem.requestId = request.id;
     const traceId = activeTraceId();
     if (traceId) problem.traceId = traceId;

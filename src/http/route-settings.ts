@@ -19,11 +19,19 @@ function settingsOf(request: FastifyRequest): RouteOptions {
   return (request.routeOptions.config as RouteOptions | undefined) ?? {};
 }
 
+/** The patterns of secret paths (`/t/:token`), by their static start (`/t/`): for requests no route matched. */
+const secretPaths: { start: string; pattern: string }[] = [];
+
 /** Makes {@link RouteSettings} take effect; call before the routes are registered. */
 export function applyRouteSettings(fastify: FastifyInstance): void {
   fastify.addHook('onRoute', (route) => {
-    const limit = (route.config as RouteOptions | undefined)?.bodyLimit;
-    if (limit !== undefined) route.bodyLimit = limit;
+    const settings = (route.config as RouteOptions | undefined) ?? {};
+    if (settings.bodyLimit !== undefined) route.bodyLimit = settings.bodyLimit;
+    const colon = route.url.indexOf(':');
+    const start = colon === -1 ? route.url : route.url.slice(0, colon);
+    if (settings.secretPath && !secretPaths.some((path) => path.pattern === route.url)) {
+      secretPaths.push({ start, pattern: route.url });
+    }
   });
   fastify.addContentTypeParser(
     'application/x-www-form-urlencoded',
@@ -41,9 +49,11 @@ export function applyRouteSettings(fastify: FastifyInstance): void {
   );
 }
 
-/** The request's path as logs, traces and problem bodies may show it. */
-export function loggablePath(request: FastifyRequest): string {
-  return settingsOf(request).secretPath && request.routeOptions.url
-    ? request.routeOptions.url
-    : pathOf(request.url);
+/**
+ * A request URL's path as logs, traces and problem bodies may show it: without the query string, and as the route
+ * pattern under a secret path, whether a route matched or not (a trailing slash, another method).
+ */
+export function loggablePath(url: string | undefined): string {
+  const path = pathOf(url);
+  return secretPaths.find(({ start }) => path.startsWith(start))?.pattern ?? path;
 }

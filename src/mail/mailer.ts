@@ -29,7 +29,7 @@ export class Mailer {
 
   async send(email: Email): Promise<void> {
     if (this.config.mail.transport === 'file') return this.writeFile(email);
-    this.ses ??= new SESv2Client({});
+    this.ses ??= new SESv2Client({ requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 } });
     await this.ses.send(
       new SendEmailCommand({
         FromEmailAddress: this.config.mail.from,

@@ -9,7 +9,13 @@ import { TaskSecrets } from './task-secrets.js';
 import { TasksRepository, type TaskRow } from './tasks.repository.js';
 
 /** Step Functions' answers that no retry can change: the execution no longer waits for this token. */
-const FINAL_ERRORS = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
+const FINAL_ERRORS: Record<string, string> = {
+  TaskTimedOut: 'the execution stopped waiting (timed out, or already answered)',
+  TaskDoesNotExist: 'the execution no longer exists',
+  InvalidToken: 'Step Functions does not recognise the task token',
+};
+/** After this long, a callback that keeps failing (Step Functions unreachable, permissions) is recorded as failed. */
+const GIVE_UP_AFTER_MS = 24 * 3_600_000;
 
 const FAILURE_ERRORS = {
   rejected: 'Runway.Rejected',
@@ -20,8 +26,8 @@ const FAILURE_ERRORS = {
 /**
  * Resumes the Step Functions execution that waits for a decided task (SendTaskSuccess, or SendTaskFailure with a
  * Runway.* error). The call is a job queued in the decision's transaction: a crash after the decision delays it, never
- * loses it. The SDK retries a failed call itself (3 attempts); the job is then retried with backoff and jitter for
- * about an hour. Final errors are recorded on the task (callback: failed) and not retried.
+ * loses it. The SDK retries a failed call itself (3 attempts); the job is then retried with backoff and jitter, for
+ * 24 hours, after which the task records the failure. Final errors are recorded at once and not retried.
  */
 @Injectable()
 export class TaskCallbacks implements OnModuleInit {
@@ -46,8 +52,9 @@ export class TaskCallbacks implements OnModuleInit {
     this.jobs.define<{ taskId: string }>({
       queue: CALLBACK_JOB,
       handle: ({ taskId }) => this.deliver(taskId),
-      retryLimit: 8,
-      retryDelaySeconds: 15,
+      // 5 s, doubling up to 15 min: more than 24 hours in all; the first attempt after 24 h records the failure.
+      retryLimit: 150,
+      retryDelaySeconds: 5,
       retryDelayMaxSeconds: 900,
       expireInSeconds: 60,
     });
@@ -58,22 +65,29 @@ export class TaskCallbacks implements OnModuleInit {
     if (!task || task.callbackStatus !== 'pending' || task.status === 'open') return;
     const stored = await this.tasks.encryptedToken(taskId);
     if (!stored) return;
+    // Counted before the call: a final error after an earlier attempt may mean that attempt got through.
+    const attempt = await this.tasks.countCallbackAttempt(taskId);
     try {
       await this.send(task, this.secrets.decryptToken(stored));
     } catch (error) {
-      const name = (error as { name?: string }).name ?? '';
-      if (!FINAL_ERRORS.has(name)) throw error;
-      const reason = `${name}: ${(error as Error).message}`.slice(0, 500);
+      const name = (error as { name?: string }).name ?? 'Error';
+      const final = FINAL_ERRORS[name];
+      const late = Date.now() - task.decidedAt!.getTime() > GIVE_UP_AFTER_MS;
+      if (!final && !late) throw error;
+      const reason = final
+        ? `${name}: ${final}${attempt > 1 ? ' (an earlier attempt may have resumed it)' : ''}`
+        : `${name}: still failing 24 hours after the decision`;
       await this.tasks.settleCallback(taskId, 'failed', reason);
-      this.failed.add(1, { type: task.type });
-      this.logger.warn({ task: taskId, reason: name }, 'Step Functions callback failed for good');
+      this.failed.add(1, { type: task.type, error: name });
+      this.logger.warn({ task: taskId, error: name, attempt }, 'Step Functions callback failed for good');
       return;
     }
     await this.tasks.settleCallback(taskId, 'delivered', null);
   }
 
   private async send(task: TaskRow, taskToken: string): Promise<void> {
-    this.client ??= new SFNClient({});
+    // A hung call must end well before the job's own expiry (60 s), which would run it again meanwhile.
+    this.client ??= new SFNClient({ requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 } });
     if (task.status === 'approved') {
       await this.client.send(
         new SendTaskSuccessCommand({

@@ -70,6 +70,7 @@ export class TaskLinks {
     if (!task) return { page: LINK_PAGES.invalid() };
     if (link.usedAt) return { page: LINK_PAGES.used() };
     if (task.status !== 'open') return { page: LINK_PAGES.decided(task) };
+    if (task.expiresAt && task.expiresAt.getTime() <= Date.now()) return { page: LINK_PAGES.expired() };
     return { claims, task };
   }
 }

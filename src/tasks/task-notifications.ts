@@ -63,8 +63,10 @@ export class TaskNotifications implements OnModuleInit {
     await this.links.insert({ id: linkId, taskId, recipient, expiresAt });
     const link = `${this.config.publicBaseUrl}/t/${this.secrets.signLink({ linkId, taskId, recipient, expiresAt })}`;
     await this.mailer.send(render(task, kind, recipient, link));
-    // Locally there is no mailbox: the link is printed so that a developer can click it. Never with SES.
-    if (this.mailer.directory) this.logger.info(`task ${kind} email for ${recipient}: ${link}`);
+    // Locally there is no mailbox: the link is printed so that a developer can click it. Only in development.
+    if (this.mailer.directory && this.config.env === 'development') {
+      this.logger.info(`task ${kind} email for ${recipient}: ${link}`);
+    }
   }
 }
 

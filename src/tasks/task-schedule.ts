@@ -1,4 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Database } from '../database/database.js';
 import { JobRunner } from '../jobs/job-runner.js';
 import { SYSTEM_ACTOR, TaskDecisions } from './task-decisions.js';
@@ -23,6 +24,7 @@ export class TaskSchedule implements OnModuleInit {
     private readonly types: TaskTypes,
     private readonly decisions: TaskDecisions,
     private readonly notifications: TaskNotifications,
+    @InjectPinoLogger(TaskSchedule.name) private readonly logger: PinoLogger,
   ) {}
 
   onModuleInit(): void {
@@ -40,11 +42,23 @@ export class TaskSchedule implements OnModuleInit {
   }
 
   async sweep(): Promise<void> {
-    await this.db.transaction(async () => {
-      for (const id of await this.tasks.lockExpired(BATCH)) {
-        await this.decisions.decide(id, { outcome: 'expired' }, SYSTEM_ACTOR);
+    // One transaction per task: a task whose expiry fails (its type's onDecided throws) is logged and skipped, and
+    // does not hold back the others.
+    const failed: string[] = [];
+    for (let round = 0; round < BATCH; round++) {
+      let id: string | undefined;
+      try {
+        await this.db.transaction(async () => {
+          [id] = await this.tasks.lockExpired(1, failed);
+          if (id) await this.decisions.decide(id, { outcome: 'expired' }, SYSTEM_ACTOR);
+        });
+      } catch (error) {
+        this.logger.error({ err: error, task: id }, 'cannot expire a task; skipped until the next sweep');
+        if (id) failed.push(id);
+        continue;
       }
-    });
+      if (!id) break;
+    }
     for (const kind of ['reminder', 'escalation'] as const) {
       await this.db.transaction(async () => {
         for (const id of await this.tasks.markNotified(kind, BATCH))

@@ -9,9 +9,13 @@ export interface TasksSummary {
   medianSecondsToDecision: number | null;
 }
 
+const READING_TTL_MS = 5_000;
+
 /** How the manual work goes: open and overdue tasks (also as gauges), and how long people take to decide. */
 @Injectable()
 export class TaskStatistics {
+  private latest?: { at: number; value: ReturnType<TasksRepository['statistics']> };
+
   constructor(
     private readonly tasks: TasksRepository,
     metrics: BusinessMetrics,
@@ -32,5 +36,15 @@ export class TaskStatistics {
       overdue: openByType.reduce((sum, row) => sum + row.overdue, 0),
       medianSecondsToDecision,
     };
+  }
+
+  /** One query serves both gauges of an export and the summaries asked within a few seconds. */
+  private reading(): ReturnType<TasksRepository['statistics']> {
+    if (!this.latest || Date.now() - this.latest.at > READING_TTL_MS) {
+      const value = this.tasks.statistics(7);
+      this.latest = { at: Date.now(), value };
+      value.catch(() => (this.latest = undefined));
+    }
+    return this.latest.value;
   }
 }

@@ -116,6 +116,7 @@ export class TasksRepository {
         decision_comment = ${decision.comment}, decided_by = ${decision.decidedBy}, decided_at = now(),
         decided_via = ${decision.via}, version = version + 1, updated_at = now()
       WHERE id = ${id} AND status = 'open' ${versionIs(expected)}
+        ${decision.outcome === 'approved' || decision.outcome === 'rejected' ? sql`AND (expires_at IS NULL OR expires_at > now())` : empty}
       RETURNING ${COLUMNS}`);
   }
 
@@ -129,16 +130,23 @@ export class TasksRepository {
     );
   }
 
+  /** Counts an attempt to call back; returns the count so far (this one included). */
+  async countCallbackAttempt(id: string): Promise<number> {
+    return (await this.db.row<{ attempts: number }>(sql`
+      UPDATE tasks SET callback_attempts = callback_attempts + 1 WHERE id = ${id} RETURNING callback_attempts AS attempts`))!
+      .attempts;
+  }
+
   async settleCallback(id: string, status: 'delivered' | 'failed', reason: string | null): Promise<void> {
     await this.db.affected(sql`
       UPDATE tasks SET callback_status = ${status}, callback_reason = ${reason}
       WHERE id = ${id} AND callback_status = 'pending'`);
   }
 
-  /** Open tasks past their expiry, locked for this transaction (another instance skips them). */
-  async lockExpired(limit: number): Promise<string[]> {
+  /** Open tasks past their expiry, but `skipped`, locked for this transaction (another instance skips them). */
+  async lockExpired(limit: number, skipped: string[] = []): Promise<string[]> {
     const rows = await this.db.rows<{ id: string }>(sql`
-      SELECT id FROM tasks WHERE status = 'open' AND expires_at <= now()
+      SELECT id FROM tasks WHERE status = 'open' AND expires_at <= now() AND id <> ALL(${skipped}::uuid[])
       ORDER BY expires_at LIMIT ${limit} FOR UPDATE SKIP LOCKED`);
     return rows.map((row) => row.id);
   }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Counter } from '@opentelemetry/api';
 import { v7 as uuidv7 } from 'uuid';
 import { AuditService } from '../audit/audit.service.js';
-import type { AuthenticatedUser, Principal } from '../auth/principal.js';
+import { ADMIN_ROLE, type AuthenticatedUser, type Principal } from '../auth/principal.js';
 import { Database } from '../database/database.js';
 import type { ExpectedVersion } from '../database/versioning.js';
 import { decodeCursor, toPage, type Page } from '../http/pagination.js';
@@ -141,17 +141,14 @@ export class TasksService {
     return toTaskDto(await this.decisions.decide(id, decision, actorOf(operator), expected));
   }
 
-  /** Admins cancel any task; a machine client only the tasks it created (others are 404 to it). */
+  /** Admins cancel any task; any other caller (a machine client) only the tasks it created (others are 404 to it). */
   async cancel(id: string, reason: string, caller: Principal, expected: ExpectedVersion): Promise<TaskDto> {
     const task = await this.found(id);
-    if (
-      caller.kind === 'machine' &&
-      (task.createdByKind !== 'machine' || task.createdById !== caller.clientId)
-    ) {
-      throw notFound('task');
-    }
+    const actor = actorOf(caller);
+    const isCreator = task.createdByKind === actor.kind && task.createdById === actor.id;
+    if (!isCreator && !(caller.kind === 'user' && caller.groups.includes(ADMIN_ROLE))) throw notFound('task');
     return toTaskDto(
-      await this.decisions.decide(id, { outcome: 'cancelled', comment: reason }, actorOf(caller), expected),
+      await this.decisions.decide(id, { outcome: 'cancelled', comment: reason }, actor, expected),
     );
   }
 
@@ -177,6 +174,10 @@ export function actorOf(caller: Principal | AuthenticatedUser): Actor {
 }
 
 function futureErrors(field: string, at: Date, now: number): FieldError[] {
+  // ISO 8601 has forms (week dates, ordinal dates) that Date cannot read.
+  if (Number.isNaN(at.getTime())) {
+    return [{ pointer: `/${field}`, detail: `${field} must be a date-time such as 2030-01-31T09:00:00Z` }];
+  }
   if (at.getTime() <= now) return [{ pointer: `/${field}`, detail: `${field} must be in the future` }];
   if (at.getTime() > now + MAX_HORIZON_MS) {
     return [{ pointer: `/${field}`, detail: `${field} must be within a year` }];

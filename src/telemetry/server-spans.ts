@@ -49,7 +49,7 @@ export function traceRequests(fastify: FastifyInstance): void {
     if (request.url.startsWith('/health/')) return done();
     const route = request.routeOptions.url;
     const query = request.url.split('?', 2)[1];
-    const path = loggablePath(request);
+    const path = loggablePath(request.url);
     const attributes: Attributes = {
       [ATTR_HTTP_REQUEST_METHOD]: request.method,
       [ATTR_URL_PATH]: path,

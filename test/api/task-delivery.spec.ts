@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { TaskCallbacks } from '../../src/tasks/task-callbacks.js';
 import { TaskLinksRepository } from '../../src/tasks/task-links.repository.js';
 import { TaskSchedule } from '../../src/tasks/task-schedule.js';
 import { TaskSecrets } from '../../src/tasks/task-secrets.js';
@@ -149,6 +150,10 @@ describe('task delivery', () => {
       const wrongType = await t.http().post(`/t/${token}`).set('content-type', 'text/csv').send('a,b');
       expect(wrongType.status).toBe(415);
       expect(wrongType.body.instance).toBe('/t/:token');
+      const wrongMethod = await t.http().put(`/t/${token}`).send({});
+      expect(wrongMethod.status).toBe(405);
+      expect(wrongMethod.body.instance).toBe('/t/:token');
+      expect((await t.http().get(`/t/${token}/more`)).body.instance).toBe('/t/:token');
       // Forms are accepted on these pages only.
       const form = await t
         .http()
@@ -160,7 +165,7 @@ describe('task delivery', () => {
     });
 
     it('lets exactly one of an API decision and an emailed link win', async () => {
-      for (let round = 0; round < 5; round++) {
+      for (let round = 0; round < 3; round++) {
         const title = `Race ${round} ${Math.random().toString(36).slice(2, 8)}`;
         const created = await createTask(t, { title });
         const { path } = linkOf((await emailsAbout(title))[0]!);
@@ -304,6 +309,29 @@ describe('task delivery', () => {
       expect(
         endpoint.aws.callsOf('SendTaskSuccess').filter((c) => c.input.taskToken === 'token-timed-out'),
       ).toHaveLength(1);
+    });
+
+    it('records a callback still failing 24 hours after the decision as failed', async () => {
+      endpoint.aws.failNext('SendTaskSuccess', { status: 500 }, 3);
+      const created = await withToken('token-give-up');
+      await t
+        .http()
+        .post(`/v1/admin/tasks/${created.id}/decision`)
+        .set('authorization', operator.authorization)
+        .send({ outcome: 'approved' });
+      await endpoint.aws.waitFor(
+        (c) => c.operation === 'SendTaskSuccess' && c.input.taskToken === 'token-give-up',
+        20_000,
+        3,
+      );
+      await query(`UPDATE tasks SET decided_at = now() - interval '25 hours' WHERE id = $1`, created.id);
+      endpoint.aws.failNext('SendTaskSuccess', { status: 500 }, 3);
+      await t.app.get(TaskCallbacks).deliver(created.id);
+      const { callback } = await task(created.id);
+      expect(callback).toEqual({
+        status: 'failed',
+        reason: 'InternalFailure: still failing 24 hours after the decision',
+      });
     });
 
     it('delivers a decision whose instance went away before the call succeeded, once', async () => {

@@ -79,6 +79,8 @@ describe('tasks', () => {
       [{ type: 'approval', title: 'x', payload: [1] }, '/payload'],
       [{ type: 'approval', title: 'x', payload: { big: 'x'.repeat(17 * 1024) } }, '/payload'],
       [{ type: 'approval', title: 'x', dueAt: 'tomorrow' }, '/dueAt'],
+      [{ type: 'approval', title: 'x', dueAt: '2030-W01-1' }, '/dueAt'],
+      [{ type: 'approval', title: 'x', expiresAt: '2030-123' }, '/expiresAt'],
       [{ type: 'approval', title: 'x', dueAt: '2020-01-01T00:00:00Z' }, '/dueAt'],
       [{ type: 'approval', title: 'x', expiresAt: '2999-01-01T00:00:00Z' }, '/expiresAt'],
       [{ type: 'approval', title: 'x', subjectUserId: 'me' }, '/subjectUserId'],
@@ -300,6 +302,32 @@ describe('tasks', () => {
   });
 
   describe('expiry', () => {
+    it('refuses a decision once expiresAt has passed, even before the sweep', async () => {
+      const task = await createTask(t, { expiresAt: new Date(Date.now() + 60_000).toISOString() });
+      await sql.query(`UPDATE tasks SET expires_at = now() - interval '1 second' WHERE id = $1`, [task.id]);
+      const late = await as(operator).post(`/v1/admin/tasks/${task.id}/decision`, { outcome: 'approved' });
+      expect(late.status).toBe(409);
+      expect(late.body.detail).toContain('expired');
+    });
+
+    it('skips a task whose expiry fails, and expires the others', async () => {
+      const type = `test.failing.${Math.random().toString(36).slice(2, 8)}`;
+      t.app.get(TaskTypes).define({
+        name: type,
+        payload: z.object({}),
+        onDecided: () => Promise.reject(new Error('the handler is broken')),
+      });
+      const soon = new Date(Date.now() + 60_000).toISOString();
+      const broken = await createTask(t, { type, payload: {}, expiresAt: soon });
+      const fine = await createTask(t, { expiresAt: soon });
+      await sql.query(`UPDATE tasks SET expires_at = now() - interval '1 second' WHERE id = ANY($1)`, [
+        [broken.id, fine.id],
+      ]);
+      await t.app.get(TaskSchedule).sweep();
+      expect((await as(operator).get(`/v1/tasks/${broken.id}`)).body.status).toBe('open');
+      expect((await as(operator).get(`/v1/tasks/${fine.id}`)).body.status).toBe('expired');
+    });
+
     it('expires open tasks past expiresAt, once, whoever sweeps', async () => {
       const task = await createTask(t, { expiresAt: new Date(Date.now() + 60_000).toISOString() });
       await sql.query(`UPDATE tasks SET expires_at = now() - interval '1 second' WHERE id = $1`, [task.id]);

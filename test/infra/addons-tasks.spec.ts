@@ -214,7 +214,11 @@ function graphProblems(definition: Loose, check: Check): void {
 }
 
 /** Sample execution input, and what the detail's fields become from it. */
-const SAMPLE_INPUT = { title: 'Refund order 42', payload: { orderId: 42, amount: '19.90' } };
+const SAMPLE_INPUT = {
+  title: 'Refund order 42',
+  payload: { orderId: 42, amount: '19.90' },
+  expiresAt: '2026-12-05T12:00:00Z',
+};
 const SAMPLE_TOKEN = 'AQCEAAAAKgAAAAMAAAAA-sample-token';
 function detailValue(source: unknown): unknown {
   if (source === '$$.Task.Token') return SAMPLE_TOKEN;
@@ -421,9 +425,10 @@ function workflowProblems(template: Template, env: Env): string[] {
         type: 'approval',
         title: SAMPLE_INPUT.title,
         payload: SAMPLE_INPUT.payload,
+        expiresAt: SAMPLE_INPUT.expiresAt,
         taskToken: SAMPLE_TOKEN,
       }),
-    'the body is {"type":"approval","title","payload","taskToken"} from the execution',
+    'the body is {"type":"approval","title","payload","expiresAt","taskToken"} from the execution',
   );
 
   // Sign-in: client credentials at the user pool domain's token endpoint, for a client the API accepts.

@@ -76,6 +76,23 @@ describe('the process', () => {
     expect(lines.some((line) => String(line.msg).startsWith('SIGTERM received'))).toBe(true);
   });
 
+  it('never logs the token of an emailed link, matched by a route or not', async () => {
+    const server = await startProcess({ ...baseEnv(), DATABASE_URL: db.url });
+    expect(await server.waitFor('/health/ready', 200)).toBe(200);
+    const token = 'SecretLinkToken'.repeat(4).padEnd(70, 'x');
+    for (const path of [`/t/${token}`, `/t/${token}/more`]) {
+      expect((await fetch(`${server.baseUrl}${path}`)).status).toBe(404);
+    }
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    const lines = jsonLines(server.stdout()).filter((line) => /^GET \/t\//.test(String(line.msg)));
+    expect(lines.map((line) => line.msg)).toEqual([
+      expect.stringMatching(/^GET \/t\/:token 404/),
+      expect.stringMatching(/^GET \/t\/:token 404/),
+    ]);
+    expect(server.stdout()).not.toContain('SecretLinkToken');
+  });
+
   it('answers readiness 503 while draining, and survives a second signal', async () => {
     const server = await startProcess({ ...baseEnv(), DATABASE_URL: db.url }, PROBE_SERVER);
     expect(await server.waitFor('/health/ready', 200)).toBe(200);
