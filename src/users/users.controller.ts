@@ -61,7 +61,7 @@ export class AdminUsersController {
   @Get()
   @ApiOperation({ summary: 'Users, newest first; prefix search on username or email (admin only)' })
   @ApiOkResponse({ schema: pageSchema(AdminUserDto) })
-  list(@Query() query: ListUsersQuery) {
-    return this.users.list(query);
+  list(@CurrentUser() caller: AuthenticatedUser, @Query() query: ListUsersQuery) {
+    return this.users.list(query, caller);
   }
 }

@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AnalyticsModule } from '../analytics/analytics.module.js';
+import { AuditModule } from '../audit/audit.module.js';
 import { User } from './user.entity.js';
 import { AdminUsersController, MeController } from './users.controller.js';
 import { UsersRepository } from './users.repository.js';
 import { UsersService } from './users.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User]), AnalyticsModule],
+  imports: [TypeOrmModule.forFeature([User]), AnalyticsModule, AuditModule],
   controllers: [MeController, AdminUsersController],
   providers: [UsersService, UsersRepository],
   exports: [UsersService],

@@ -3,6 +3,7 @@ import type { Counter } from '@opentelemetry/api';
 import { LRUCache } from 'lru-cache';
 import { v7 as uuidv7 } from 'uuid';
 import { AnalyticsService } from '../analytics/analytics.service.js';
+import { AuditService } from '../audit/audit.service.js';
 import type { AuthenticatedUser, Principal } from '../auth/principal.js';
 import { UserProvisioning } from '../auth/user-provisioning.js';
 import { Database } from '../database/database.js';
@@ -29,6 +30,7 @@ export class UsersService implements UserProvisioning {
     private readonly db: Database,
     private readonly users: UsersRepository,
     private readonly analytics: AnalyticsService,
+    private readonly audit: AuditService,
     metrics: BusinessMetrics,
   ) {
     this.provisionedCount = metrics.counter(
@@ -102,11 +104,21 @@ export class UsersService implements UserProvisioning {
     this.provisioned.delete(caller.sub);
   }
 
-  async list(query: ListUsersQuery): Promise<Page<AdminUserDto>> {
+  /** An operator looking at people's data: recorded in the audit log like every other admin action. */
+  async list(query: ListUsersQuery, operator: AuthenticatedUser): Promise<Page<AdminUserDto>> {
     const rows = await this.users.list({
       limit: query.limit + 1,
       afterId: query.cursor === undefined ? undefined : decodeCursor(query.cursor, UUID_PATTERN),
       prefix: query.q,
+    });
+    await this.audit.record({
+      actorKind: 'user',
+      actorId: operator.userId,
+      action: 'users.listed',
+      targetType: 'users',
+      targetId: query.q ?? '*',
+      via: 'api',
+      details: { q: query.q ?? null },
     });
     return toPage(rows, query.limit, toJson, (user) => user.id);
   }

@@ -177,6 +177,20 @@ describe('users', () => {
       expect(seen).toEqual(Array.from({ length: 7 }, (_, i) => `${prefix}-${6 - i}`));
     });
 
+    it('records who looked, and for what, in the audit log', async () => {
+      const operatorId = (await t.http().get('/v1/me').set('authorization', admin.authorization)).body
+        .id as string;
+      const audit = await t
+        .http()
+        .get(`/v1/admin/audit?actor=${operatorId}&action=users.listed`)
+        .set('authorization', admin.authorization);
+      expect(audit.body.items[0]).toMatchObject({
+        actor: { kind: 'user', id: operatorId },
+        target: { type: 'users', id: prefix.toUpperCase() },
+        via: 'api',
+      });
+    });
+
     it('answers 400, not 500, for a NUL character in the search or extra fields in the cursor', async () => {
       const search = await t
         .http()
