@@ -78,9 +78,15 @@ describe('jobs', () => {
     // Delays of at least 1 s, then 2 s (base 1 s doubling; the jitter only adds).
     expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(1_000);
     expect(attempts[2]! - attempts[1]!).toBeGreaterThanOrEqual(2_000);
-    const [job] = (await sql.query("SELECT state, retry_count FROM pgboss.job WHERE name = 'test.flaky'"))
-      .rows;
-    expect(job).toEqual({ state: 'completed', retry_count: 2 });
+    // The handler's row commits before the runner settles the job: wait for that too.
+    const settled = async () =>
+      (
+        await sql.query<{ state: string; retry_count: number }>(
+          "SELECT state, retry_count FROM pgboss.job WHERE name = 'test.flaky'",
+        )
+      ).rows[0];
+    await until(async () => (await settled())?.state === 'completed');
+    expect(await settled()).toEqual({ state: 'completed', retry_count: 2 });
   });
 
   it('shows counts by state and the failures with their error to admins', async () => {
