@@ -31,7 +31,9 @@ const PROFILE_DIR = join(REPO_ROOT, 'bench', 'profiles');
 
 const BASELINE = 'baseline (Fastify + pg)';
 const RUNWAY = 'runway';
-const RUNWAY_TRACED = 'runway, tracing on';
+const RUNWAY_TRACED = 'runway, tracing 100 %';
+const RUNWAY_TRACED_XRAY = 'runway, tracing X-Ray default rule';
+const RUNWAY_UNSAMPLED = 'runway, tracing, nothing sampled';
 const RUNWAY_UNLIMITED = 'runway, rate limits off';
 
 interface Options {
@@ -181,16 +183,16 @@ function defineTargets(fixture: Fixture, ref: RefBuild | undefined): Targets {
     ...limits('1000000000'),
   };
   const runway = { name: RUNWAY, script: join(DIST, 'src', 'main.js'), env: runwayEnv };
+  const traced = { ...runwayEnv, OTEL_EXPORTER_OTLP_ENDPOINT: fixture.otlpSinkUrl };
   return {
     baseline: { name: BASELINE, script: join(DIST, 'bench', 'baseline.js'), env: common },
     runway,
     variants: [
-      // Tracing on, default sampling (every request), exporting over OTLP to a sink that discards what it gets.
-      {
-        ...runway,
-        name: RUNWAY_TRACED,
-        env: { ...runwayEnv, OTEL_EXPORTER_OTLP_ENDPOINT: fixture.otlpSinkUrl },
-      },
+      // Tracing on, exporting over OTLP to a sink that discards what it gets: every request sampled; the production
+      // setting (X-Ray rules, here its default rule since no collector serves rules: 1 request/s + 5 %); none sampled.
+      { ...runway, name: RUNWAY_TRACED, env: traced },
+      { ...runway, name: RUNWAY_TRACED_XRAY, env: { ...traced, OTEL_TRACES_SAMPLER: 'xray' } },
+      { ...runway, name: RUNWAY_UNSAMPLED, env: { ...traced, OTEL_TRACES_SAMPLER: 'always_off' } },
       { ...runway, name: RUNWAY_UNLIMITED, env: { ...runwayEnv, ...limits('0') } },
     ],
     ref: ref && { name: `runway@${ref.ref}`, script: ref.mainScript, env: runwayEnv },
@@ -269,7 +271,9 @@ async function main(): Promise<void> {
       rounds: options.rounds,
       runway: RUNWAY,
       variants: [
-        { target: RUNWAY_TRACED, label: 'Tracing overhead', adds: true },
+        { target: RUNWAY_TRACED, label: 'Tracing overhead, every request sampled', adds: true },
+        { target: RUNWAY_TRACED_XRAY, label: 'Tracing overhead, X-Ray default rule', adds: true },
+        { target: RUNWAY_UNSAMPLED, label: 'Tracing overhead, nothing sampled', adds: true },
         { target: RUNWAY_UNLIMITED, label: 'Rate limiter cost', adds: false },
       ],
       ref: ref && targets.ref && { target: targets.ref.name, commit: ref.commit },

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
-import { ActivityInterceptor } from './activity.interceptor.js';
+import { APP_GUARD } from '@nestjs/core';
+import { ActivityGuard } from './activity.guard.js';
 import { ActivityRepository } from './activity.repository.js';
 import { AnalyticsService } from './analytics.service.js';
 import { EventPartitions } from './event-partitions.js';
@@ -25,7 +25,7 @@ import { TasksModule } from '../tasks/tasks.module.js';
     InsightsRepository,
     EventPartitions,
     PartitionsRepository,
-    { provide: APP_INTERCEPTOR, useClass: ActivityInterceptor },
+    { provide: APP_GUARD, useClass: ActivityGuard },
   ],
   exports: [AnalyticsService],
 })

@@ -4,6 +4,7 @@ import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { Database } from '../database/database.js';
 import { Clock } from '../utils/clock.js';
+import { KeyedBatches } from '../utils/keyed-batches.js';
 import { ActivityRepository, type EventRow } from './activity.repository.js';
 import { dayIn } from './days.js';
 import { EVENT_NAME, OCCURRED_AT_WINDOW_MS } from './event-batch.js';
@@ -43,12 +44,30 @@ export class AnalyticsService {
     return { accepted, duplicates: events.length - accepted };
   }
 
-  /** Records a server-side event, in the caller's transaction when there is one. `name` as in POST /v1/events. */
+  /**
+   * Records a server-side event (`name` as in POST /v1/events); call it once the work it reports has committed. It is
+   * stored outside the caller's transaction, together with the user's other events of the moment (one write at a
+   * time per user: each holds the user's lock), and never fails: a write that fails is logged.
+   */
   async track(userId: string, name: string, properties: Record<string, unknown> = {}): Promise<void> {
     if (!EVENT_NAME.test(name))
       throw new Error(`analytics event name ${name} does not match ${EVENT_NAME.source}`);
-    await this.write(userId, [{ id: null, name, occurredAt: this.clock.now().toISOString(), properties }]);
+    await this.tracked.add(userId, {
+      id: null,
+      name,
+      occurredAt: this.clock.now().toISOString(),
+      properties,
+    });
   }
+
+  private readonly tracked = new KeyedBatches<EventRow>((userId, events) =>
+    this.db
+      .detached(() => this.write(userId, events))
+      .then(
+        () => undefined,
+        (error: unknown) => this.logger.warn({ err: error, userId }, 'cannot record server-side events'),
+      ),
+  );
 
   /**
    * Marks the user active today. Called for every signed-in request; returns undefined (nothing to wait for) once

@@ -28,8 +28,16 @@ export function mondayOf(day: Day): Day {
 
 const calendars = new Map<string, Intl.DateTimeFormat>();
 
-/** The calendar day of an instant in an IANA time zone. */
+/** The last answer of dayIn: every signed-in request asks for the current day, and formatting it is not free. */
+let lastDay = { timeZone: '', minute: Number.NaN, day: '' };
+
+/**
+ * The calendar day of an instant in an IANA time zone. Remembered for the rest of the minute: zones' offsets (since
+ * 1972) are whole minutes, so a day never changes within one.
+ */
 export function dayIn(timeZone: string, instant: Date): Day {
+  const minute = Math.floor(instant.getTime() / 60_000);
+  if (minute === lastDay.minute && timeZone === lastDay.timeZone) return lastDay.day;
   let calendar = calendars.get(timeZone);
   if (!calendar) {
     // en-CA writes dates as YYYY-MM-DD.
@@ -41,5 +49,7 @@ export function dayIn(timeZone: string, instant: Date): Day {
     });
     calendars.set(timeZone, calendar);
   }
-  return calendar.format(instant);
+  const day = calendar.format(instant);
+  lastDay = { timeZone, minute, day };
+  return day;
 }

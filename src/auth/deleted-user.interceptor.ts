@@ -5,6 +5,8 @@ import type { RequestWithPrincipal } from './access-policy.js';
 import type { AuthenticatedUser } from './principal.js';
 import { UserProvisioning } from './user-provisioning.js';
 
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /**
  * A user deleted through another instance is still remembered by this one, which hands out its old id: a write then
  * fails on the foreign key to users. This forgets the user, provisions it again and runs the handler once more with
@@ -17,7 +19,8 @@ export class DeletedUserInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
     const caller = request.principal;
-    if (caller?.kind !== 'user' || !('userId' in caller)) return next.handle();
+    // Only a write can fail on the foreign key.
+    if (caller?.kind !== 'user' || !('userId' in caller) || READS.has(request.method)) return next.handle();
     return next.handle().pipe(
       catchError((error: unknown) => {
         const missing = missingReference(error);

@@ -163,6 +163,7 @@ export const ENVIRONMENT = {
     'parentbased_always_on',
     'parentbased_always_off',
     'parentbased_traceidratio',
+    'xray',
   ]).default('parentbased_always_on'),
   OTEL_TRACES_SAMPLER_ARG: z.coerce
     .number({ error: 'must be a ratio between 0 and 1' })

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Pool, PoolClient } from 'pg';
 import sql, { empty, join, raw, type Sql } from 'sql-template-tag';
 import { DataSource } from 'typeorm';
@@ -9,6 +10,7 @@ import { classifyPostgresError } from './postgres-errors.js';
 export { empty, join, raw, sql, type Sql };
 
 const transaction = new AsyncLocalStorage<PoolClient>();
+const tracer = trace.getTracer('runway');
 
 /**
  * Runs the SQL of repositories: parameterised statements built with the `sql` tag (values never concatenated), in
@@ -41,7 +43,9 @@ export class Database {
     const enclosing = transaction.getStore();
     return {
       executeSql: (text, values) =>
-        enclosing ? enclosing.query(text, values) : this.withClient((client) => client.query(text, values)),
+        enclosing
+          ? traced(text, () => enclosing.query(text, values))
+          : this.withClient((client) => traced(text, () => client.query(text, values))),
     };
   }
 
@@ -66,9 +70,14 @@ export class Database {
     });
   }
 
+  /** Runs `work` outside the enclosing transaction, if any: what it writes commits on its own. */
+  detached<T>(work: () => Promise<T>): Promise<T> {
+    return transaction.exit(work);
+  }
+
   private async run(statement: Sql): Promise<{ rows: unknown[]; affected: number }> {
     const execute = async (client: PoolClient) => {
-      const result = await client.query(statement.text, statement.values);
+      const result = await traced(statement.text, () => client.query(statement.text, statement.values));
       return { rows: result.rows as unknown[], affected: result.rowCount ?? 0 };
     };
     const enclosing = transaction.getStore();
@@ -95,6 +104,29 @@ export class Database {
   private pool(): Pool {
     return (this.dataSource.driver as PostgresDriver).master as Pool;
   }
+}
+
+/**
+ * A span per statement of a sampled request (its text, never its values); nothing at all for others. Only the
+ * app's statements go through here: migrations and the job runner's polling are not traced.
+ */
+function traced<T>(text: string, query: () => Promise<T>): Promise<T> {
+  if (!trace.getActiveSpan()?.isRecording()) return query();
+  const operation = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'SQL';
+  return tracer.startActiveSpan(
+    operation,
+    { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql', 'db.query.text': text } },
+    async (span) => {
+      try {
+        return await query();
+      } catch (error) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }
 
 function isConnectionFailure(error: unknown): boolean {

@@ -45,7 +45,13 @@ export class ProblemFilter implements ExceptionFilter {
     // Deliberate 5xx answers (HttpException) are expected; anything else reaching 5xx is a bug or an outage.
     if (problem.status >= 500 && !(exception instanceof HttpException)) {
       this.logger.error(
-        { err: exception, problem, route: request.routeOptions.url, method: request.method },
+        {
+          err: exception,
+          problem,
+          req: { id: request.id },
+          route: request.routeOptions.url,
+          method: request.method,
+        },
         'request failed: %s',
         problem.title,
       );

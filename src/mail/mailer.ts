@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -29,6 +29,8 @@ export class Mailer {
 
   async send(email: Email): Promise<void> {
     if (this.config.mail.transport === 'file') return this.writeFile(email);
+    // The SDK is loaded on first use: most processes never send an email.
+    const { SESv2Client, SendEmailCommand } = await import('@aws-sdk/client-sesv2');
     this.ses ??= new SESv2Client({ requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 } });
     await this.ses.send(
       new SendEmailCommand({

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import type { Counter } from '@opentelemetry/api';
 import { v7 as uuidv7 } from 'uuid';
 import { AnalyticsService } from '../analytics/analytics.service.js';
-import { Database } from '../database/database.js';
 import type { ExpectedVersion } from '../database/versioning.js';
 import { decodeCursor, toPage, type Page } from '../http/pagination.js';
 import { unchangedIfMatches, versionedWrite, type VersionedResource } from '../http/preconditions.js';
@@ -21,7 +20,6 @@ export class ProjectsService {
   private readonly created: Counter;
 
   constructor(
-    private readonly db: Database,
     private readonly projects: ProjectsRepository,
     private readonly analytics: AnalyticsService,
     metrics: BusinessMetrics,
@@ -30,20 +28,17 @@ export class ProjectsService {
   }
 
   async create(ownerId: string, input: CreateProjectDto): Promise<ProjectDto> {
-    const row = await this.db.transaction(async () => {
-      const inserted = await conflictOnDuplicate(DUPLICATES, () =>
-        this.projects.insert({
-          id: uuidv7(),
-          ownerId,
-          name: input.name,
-          description: input.description ?? '',
-          status: input.status ?? 'active',
-        }),
-      );
-      await this.analytics.track(ownerId, 'project.created');
-      return inserted;
-    });
+    const row = await conflictOnDuplicate(DUPLICATES, () =>
+      this.projects.insert({
+        id: uuidv7(),
+        ownerId,
+        name: input.name,
+        description: input.description ?? '',
+        status: input.status ?? 'active',
+      }),
+    );
     this.created.add(1);
+    await this.analytics.track(ownerId, 'project.created');
     return toJson(row);
   }
 

@@ -1,5 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Counter } from '@opentelemetry/api';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { JobRunner } from '../jobs/job-runner.js';
@@ -87,6 +87,8 @@ export class TaskCallbacks implements OnModuleInit {
 
   private async send(task: TaskRow, taskToken: string): Promise<void> {
     // A hung call must end well before the job's own expiry (60 s), which would run it again meanwhile.
+    // The SDK is loaded on first use: most processes never call Step Functions.
+    const { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } = await import('@aws-sdk/client-sfn');
     this.client ??= new SFNClient({ requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 } });
     if (task.status === 'approved') {
       await this.client.send(

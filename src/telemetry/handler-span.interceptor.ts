@@ -17,6 +17,8 @@ const tracer = trace.getTracer('runway');
 @Injectable()
 export class HandlerSpanInterceptor implements NestInterceptor {
   intercept(execution: ExecutionContext, next: CallHandler): Observable<unknown> {
+    // An unsampled request records nothing: no span, no context switch.
+    if (!trace.getActiveSpan()?.isRecording()) return next.handle();
     const name = `${execution.getClass().name}.${execution.getHandler().name}`;
     return new Observable((subscriber) => {
       const span = tracer.startSpan(name, { attributes: { 'code.function.name': name } });

@@ -48,25 +48,28 @@ export function traceRequests(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request: TracedRequest, _reply, done) => {
     if (request.url.startsWith('/health/')) return done();
     const route = request.routeOptions.url;
-    const query = request.url.split('?', 2)[1];
-    const path = loggablePath(request.url);
+    // What a sampler may decide on (X-Ray sampling rules match method and path); the rest only for recorded spans.
     const attributes: Attributes = {
       [ATTR_HTTP_REQUEST_METHOD]: request.method,
-      [ATTR_URL_PATH]: path,
-      [ATTR_URL_SCHEME]: request.protocol,
+      [ATTR_URL_PATH]: loggablePath(request.url),
     };
     if (route) attributes[ATTR_HTTP_ROUTE] = route;
-    // Query strings may carry secrets (signed links): keep the parameter names only.
-    if (query)
-      attributes[ATTR_URL_QUERY] = [...new URLSearchParams(query).keys()]
-        .map((name) => `${name}=REDACTED`)
-        .join('&');
     const parent = propagation.extract(ROOT_CONTEXT, request.headers);
     const span = tracer.startSpan(
       route ? `${request.method} ${route}` : request.method,
       { kind: SpanKind.SERVER, attributes },
       parent,
     );
+    if (span.isRecording()) {
+      span.setAttribute(ATTR_URL_SCHEME, request.protocol);
+      // Query strings may carry secrets (signed links): keep the parameter names only.
+      const query = request.url.split('?', 2)[1];
+      if (query)
+        span.setAttribute(
+          ATTR_URL_QUERY,
+          [...new URLSearchParams(query).keys()].map((name) => `${name}=REDACTED`).join('&'),
+        );
+    }
     request[TRACED] = { span, startedAt: performance.now() };
     context.with(trace.setSpan(parent, span), done);
   });
@@ -87,6 +90,7 @@ export function traceRequests(fastify: FastifyInstance): void {
       if (status >= 500) attributes[ATTR_ERROR_TYPE] = String(status);
     }
     duration.record((performance.now() - traced.startedAt) / 1000, attributes);
+    if (!traced.span.isRecording()) return;
     traced.span.setAttributes(attributes);
     // A 4xx is the server's answer, not its failure (semantic conventions for server spans).
     if (status === undefined || status >= 500) traced.span.setStatus({ code: SpanStatusCode.ERROR });

@@ -45,17 +45,16 @@ export class UsersService implements UserProvisioning {
     const known = this.provisioned.get(principal.sub);
     if (known) return known;
     const id = uuidv7();
-    const created = await this.db.transaction(async () => {
-      const inserted = await this.users.insertIfAbsent({
-        id,
-        cognitoSub: principal.sub,
-        username: principal.username ?? principal.sub,
-        email: principal.email ?? null,
-      });
-      if (inserted) await this.analytics.track(id, 'user.signed_up');
-      return inserted;
+    const created = await this.users.insertIfAbsent({
+      id,
+      cognitoSub: principal.sub,
+      username: principal.username ?? principal.sub,
+      email: principal.email ?? null,
     });
-    if (created) this.provisionedCount.add(1);
+    if (created) {
+      this.provisionedCount.add(1);
+      await this.analytics.track(id, 'user.signed_up');
+    }
     const userId = created ? id : await this.users.idOf(principal.sub);
     if (!userId) {
       // Deleted between the insert attempt and this read (DELETE /v1/me racing a first request).

@@ -1,6 +1,6 @@
 /**
- * The topic the api's alarms notify (copilot/api/addons/alarms.yml): encrypted with a key CloudWatch may use, and
- * mailed to AlarmEmail.
+ * The topic the api's alarms notify (copilot/api/addons/alarms.yml): mailed to AlarmEmail and never under a key
+ * CloudWatch cannot use. Prod encrypts it with a customer managed key; test, to save that key, leaves it unencrypted.
  */
 import { describe, expect, it } from 'vitest';
 import type { Template } from '../../tools/deploy/addons.js';
@@ -14,18 +14,27 @@ import {
   type Json,
 } from '../support/cloudformation.js';
 
+/** Whether the topic must be encrypted with a customer managed key in each environment. */
+const ENCRYPTED: Record<Env, boolean> = { test: false, prod: true };
+
 function topicProblems(template: Template, env: Env): string[] {
   const problems: string[] = [];
-  const key = (template.Resources.AlarmTopic?.Properties ?? {}).KmsMasterKeyId as
-    { Ref?: string } | undefined;
-  const keyResource = key?.Ref ? template.Resources[key.Ref] : undefined;
-  if (keyResource?.Type !== 'AWS::KMS::Key') {
+  const { Resources: resources } = apiEvaluator(template, env).instantiate();
+  const key = (resources.AlarmTopic?.Properties ?? {}).KmsMasterKeyId as
+    { Ref?: string } | string | undefined;
+  const keyResource = typeof key === 'object' && key.Ref ? resources[key.Ref] : undefined;
+  const keys = Object.values(resources).filter((resource) => resource.Type === 'AWS::KMS::Key');
+  if (!ENCRYPTED[env]) {
+    // The AWS managed key would make every alarm action fail silently: no encryption rather than that one.
+    if (key !== undefined)
+      problems.push(`AlarmTopic must stay unencrypted in ${env}, not under ${JSON.stringify(key)}`);
+    if (keys.length > 0) problems.push(`${env} has no customer managed key to pay for`);
+  } else if (keyResource?.Type !== 'AWS::KMS::Key') {
     problems.push(
       'AlarmTopic must be encrypted with a customer managed key (CloudWatch cannot use alias/aws/sns)',
     );
   } else {
-    const policy = apiEvaluator(template, env).resolve(keyResource.Properties?.KeyPolicy);
-    const statements = (policy as { Statement: Json[] }).Statement;
+    const statements = (keyResource.Properties?.KeyPolicy as { Statement: Json[] }).Statement;
     const forCloudWatch = statements.find(
       (s) =>
         s.Effect === 'Allow' && (s.Principal as Json | undefined)?.Service === 'cloudwatch.amazonaws.com',
@@ -53,7 +62,7 @@ const { merged } = loadApiAddons();
 
 describe('api alarm topic', () => {
   describe.each(ENVIRONMENTS)('in %s', (env) => {
-    it('encrypts the topic with a key CloudWatch may use, and mails AlarmEmail', () => {
+    it(`is ${ENCRYPTED[env] ? 'encrypted with a key CloudWatch may use' : 'unencrypted, with no key to pay for'}, and mails AlarmEmail`, () => {
       expect(topicProblems(merged, env)).toEqual([]);
     });
   });
@@ -61,6 +70,10 @@ describe('api alarm topic', () => {
   it('catches a broken copy of the topic', () => {
     const managedKey = structuredClone(merged);
     managedKey.Resources.AlarmTopic!.Properties!.KmsMasterKeyId = 'alias/aws/sns';
-    expect(topicProblems(managedKey, 'test').join('\n')).toMatch(/customer managed key/);
+    expect(topicProblems(managedKey, 'prod').join('\n')).toMatch(/customer managed key/);
+    expect(topicProblems(managedKey, 'test').join('\n')).toMatch(/must stay unencrypted in test/);
+    const keyEverywhere = structuredClone(merged);
+    delete keyEverywhere.Resources.AlarmTopicKey!.Condition;
+    expect(topicProblems(keyEverywhere, 'test')).toEqual(['test has no customer managed key to pay for']);
   });
 });

@@ -60,9 +60,10 @@ function alarmProblems(template: Template, env: Env): string[] {
     } else if ('ExtendedStatistic' in p && !PERCENTILE.test(String(p.ExtendedStatistic))) {
       problems.push(`${id}: ExtendedStatistic ${String(p.ExtendedStatistic)} is not a percentile`);
     }
-    const period = Number(p.Period);
-    const evaluations = Number(p.EvaluationPeriods);
-    const datapoints = Number(p.DatapointsToAlarm ?? evaluations);
+    // The canary's period follows its schedule, which differs per environment.
+    const period = Number(evaluator.resolve(p.Period));
+    const evaluations = Number(evaluator.resolve(p.EvaluationPeriods));
+    const datapoints = Number(evaluator.resolve(p.DatapointsToAlarm) ?? evaluations);
     if (!([10, 30].includes(period) || (period >= 60 && period % 60 === 0))) {
       problems.push(`${id}: Period ${period} must be 10, 30 or a multiple of 60`);
     }

@@ -1,6 +1,7 @@
 /**
- * The api's dashboard (copilot/api/addons/dashboard.yml): the body is JSON once substituted and only shows metrics
- * that exist, the app's ones as the manifest's collector writes them.
+ * The api's dashboard (copilot/api/addons/dashboard.yml): prod's only (an account has 3 free, test needs none), its
+ * body is JSON once substituted and only shows metrics that exist, the app's ones as the manifest's collector writes
+ * them.
  */
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -124,8 +125,17 @@ function dashboardMetrics(body: Json): { metrics: DashboardMetric[]; alarms: str
   return { metrics, alarms, problems };
 }
 
+/** The environments that have the dashboard. */
+const WITH_DASHBOARD: Env[] = ['prod'];
+
+/** The dashboards `env` deploys. */
+const dashboardsIn = (template: Template, env: Env) =>
+  resourcesOf(template, 'AWS::CloudWatch::Dashboard').filter(([id]) =>
+    Object.hasOwn(apiEvaluator(template, env).instantiate().Resources, id),
+  );
+
 function dashboardBody(template: Template, env: Env): { body?: Json; problems: string[] } {
-  const dashboards = resourcesOf(template, 'AWS::CloudWatch::Dashboard');
+  const dashboards = dashboardsIn(template, env);
   if (dashboards.length !== 1) return { problems: [`expected one dashboard, found ${dashboards.length}`] };
   const [id, dashboard] = dashboards[0]!;
   const evaluator = apiEvaluator(template, env);
@@ -194,7 +204,11 @@ const { merged } = loadApiAddons();
 const manifest = loadManifest();
 
 describe('api dashboard', () => {
-  describe.each(ENVIRONMENTS)('in %s', (env) => {
+  it.each(ENVIRONMENTS)('exists in %s only if it is prod', (env) => {
+    expect(dashboardsIn(merged, env).length).toBe(WITH_DASHBOARD.includes(env) ? 1 : 0);
+  });
+
+  describe.each(WITH_DASHBOARD)('in %s', (env) => {
     it('has a dashboard whose body is JSON and whose widgets show metrics that exist', () => {
       expect(dashboardProblems(merged, env)).toEqual([]);
     });
@@ -218,26 +232,29 @@ describe('api dashboard', () => {
       '"AWS/ApplicationELB", "RequestCount"',
       '"AWS/ALB", "RequestCount"',
     );
-    expect(dashboardProblems(namespace, 'test').join('\n')).toMatch(/unknown namespace AWS\/ALB/);
+    expect(dashboardProblems(namespace, 'prod').join('\n')).toMatch(/unknown namespace AWS\/ALB/);
     const json = structuredClone(merged);
     body(json)[0] = body(json)[0].replace(/\]\s*\}\s*$/, '],}');
-    expect(dashboardProblems(json, 'test').join('\n')).toMatch(/not JSON once substituted/);
+    expect(dashboardProblems(json, 'prod').join('\n')).toMatch(/not JSON once substituted/);
     const percentile = structuredClone(merged);
     body(percentile)[0] = body(percentile)[0].replace(
       /(http\.server\.request\.duration\\"', )'Average'/,
       "$1'p99'",
     );
     expect(body(percentile)[0]).toContain("'p99', 60)");
-    expect(dashboardProblems(percentile, 'test').join('\n')).toMatch(/statistic set, p99 does not exist/);
+    expect(dashboardProblems(percentile, 'prod').join('\n')).toMatch(/statistic set, p99 does not exist/);
     const dimension = structuredClone(merged);
     body(dimension)[0] = body(dimension)[0].replace(
       '"db.client.connection.count", "db.client.connection.state", "used"',
       '"db.client.connection.count"',
     );
-    expect(dashboardProblems(dimension, 'test').join('\n')).toMatch(
+    expect(dashboardProblems(dimension, 'prod').join('\n')).toMatch(
       /db.client.connection.count is not published/,
     );
-    const exporter = emfExporter(manifest, 'test');
+    const everywhere = structuredClone(merged);
+    delete everywhere.Resources.Dashboard!.Condition;
+    expect(dashboardsIn(everywhere, 'test')).toHaveLength(1);
+    const exporter = emfExporter(manifest, 'prod');
     expect(emfPublishes(exporter, 'db.client.connection.count', [])).toBe(false);
   });
 });

@@ -500,14 +500,29 @@ describe('environment addons', () => {
   });
 
   it.each([
-    ['test', { retention: 7, acu: [0, 2], deletionProtection: false, vault: 7, anomalies: false }],
-    ['prod', { retention: 14, acu: [0.5, 8], deletionProtection: true, vault: 35, anomalies: true }],
+    [
+      'test',
+      // Pauses after the shortest delay Aurora allows (what an hourly canary run then costs: test/infra/cost.spec.ts).
+      { retention: 7, acu: [0, 2], autoPause: 300, deletionProtection: false, vault: 7, anomalies: false },
+    ],
+    [
+      'prod',
+      {
+        retention: 14,
+        acu: [0.5, 8],
+        autoPause: undefined,
+        deletionProtection: true,
+        vault: 35,
+        anomalies: true,
+      },
+    ],
   ] as const)('set the agreed values in %s', (env, agreed) => {
     const { resources } = instantiate(merged, env);
     const db = resources.DatabaseCluster!.Properties;
     expect({
       retention: db.BackupRetentionPeriod,
       acu: [db.ServerlessV2ScalingConfiguration.MinCapacity, db.ServerlessV2ScalingConfiguration.MaxCapacity],
+      autoPause: db.ServerlessV2ScalingConfiguration.SecondsUntilAutoPause,
       deletionProtection: db.DeletionProtection,
       vault: resources.BackupPlan!.Properties.BackupPlan.BackupPlanRule[0].Lifecycle.DeleteAfterDays,
       anomalies: 'CostAnomalySubscription' in resources,

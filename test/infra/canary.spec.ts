@@ -217,12 +217,23 @@ describe('the canary, run from its rendered script against the app and a Cognito
   });
 });
 
+/** The condition canary.yml uses is declared once for the folder, in alarms.yml (Copilot merges the files). */
+const FOLDER_CONDITIONS = mergeAddons(join(ROOT, 'copilot', 'api', 'addons')).Conditions ?? {};
+const evaluatorFor = (template: Template, env: Env) =>
+  apiEvaluator({ ...template, Conditions: { ...FOLDER_CONDITIONS, ...template.Conditions } }, env);
+
 /** A `!Sub` of the addon's parameters as `env` reads it; anything else throws. */
 function substitute(template: Template, value: unknown, env: Env): string {
   const text = (value as { 'Fn::Sub'?: unknown })['Fn::Sub'];
   if (typeof text !== 'string') throw new Error(`expected a Fn::Sub string, got ${JSON.stringify(value)}`);
-  return apiEvaluator(template, env).text(value);
+  return evaluatorFor(template, env).text(value);
 }
+
+/** Every 5 minutes in prod; hourly in test, where the pipeline's journey checks each release. */
+const SCHEDULES: Record<Env, { expression: string; seconds: number }> = {
+  test: { expression: 'rate(1 hour)', seconds: 3600 },
+  prod: { expression: 'rate(5 minutes)', seconds: 300 },
+};
 
 const get = (value: unknown, ...path: (string | number)[]): unknown =>
   path.reduce<unknown>((node, key) => (node as Json | undefined)?.[key as string], value);
@@ -238,7 +249,10 @@ function canaryProblems(template: Template): string[] {
   if (canaries.length !== 1 || canaries[0]![0] !== 'Canary')
     return ['one AWS::Synthetics::Canary named Canary'];
   const canary = template.Resources.Canary!.Properties!;
-  check(get(canary, 'Schedule', 'Expression') === 'rate(5 minutes)', 'schedule rate(5 minutes)');
+  for (const env of ENVIRONMENTS) {
+    const expression = evaluatorFor(template, env).resolve(get(canary, 'Schedule', 'Expression'));
+    check(expression === SCHEDULES[env].expression, `schedule ${SCHEDULES[env].expression} in ${env}`);
+  }
   check(/^syn-nodejs-[a-z]+-\d+\.\d+$/.test(String(canary.RuntimeVersion)), 'a syn-nodejs-* runtime');
   check(get(canary, 'Code', 'Handler') === 'index.handler', 'handler index.handler');
   for (const env of ENVIRONMENTS) {
@@ -363,15 +377,18 @@ function canaryProblems(template: Template): string[] {
       JSON.stringify(alarm.Dimensions) === JSON.stringify([{ Name: 'CanaryName', Value: { Ref: 'Canary' } }]),
     'alarm on the canary SuccessPercent',
   );
-  check(
-    alarm.Statistic === 'Average' &&
-      alarm.Threshold === 90 &&
-      alarm.ComparisonOperator === 'LessThanThreshold' &&
-      alarm.Period === 300 &&
-      alarm.EvaluationPeriods === 2 &&
-      alarm.DatapointsToAlarm === 2,
-    'alarm below 90 % for 2 of 2 periods of 5 minutes',
-  );
+  // Each period of the schedule holds one run: the alarm fires on two failed runs in a row.
+  for (const env of ENVIRONMENTS) {
+    check(
+      alarm.Statistic === 'Average' &&
+        alarm.Threshold === 90 &&
+        alarm.ComparisonOperator === 'LessThanThreshold' &&
+        evaluatorFor(template, env).resolve(alarm.Period) === SCHEDULES[env].seconds &&
+        alarm.EvaluationPeriods === 2 &&
+        alarm.DatapointsToAlarm === 2,
+      `alarm below 90 % for 2 of 2 periods of the schedule in ${env}`,
+    );
+  }
   check(alarm.TreatMissingData === 'breaching', 'missing canary data is breaching');
   check(
     JSON.stringify(alarm.AlarmActions) === JSON.stringify([{ Ref: 'AlarmTopic' }]),
@@ -383,7 +400,7 @@ function canaryProblems(template: Template): string[] {
 describe('the canary addon (copilot/api/addons/canary.yml)', () => {
   const template = loadTemplate(CANARY_TEMPLATE);
 
-  it('runs every 5 minutes on a Node.js runtime, within name limits, with its bucket, role, secret and alarm', () => {
+  it('runs every 5 minutes in prod and hourly in test on a Node.js runtime, within name limits, with its bucket, role, secret and alarm', () => {
     expect(canaryProblems(template)).toEqual([]);
   });
 
@@ -395,7 +412,13 @@ describe('the canary addon (copilot/api/addons/canary.yml)', () => {
     };
     const canary = (copy: Template) => copy.Resources.Canary!.Properties!;
     expect(broken((c) => ((canary(c).Schedule as Json).Expression = 'rate(1 hour)'))).toEqual([
-      'schedule rate(5 minutes)',
+      'schedule rate(5 minutes) in prod',
+    ]);
+    expect(broken((c) => ((canary(c).Schedule as Json).Expression = 'rate(5 minutes)'))).toEqual([
+      'schedule rate(1 hour) in test',
+    ]);
+    expect(broken((c) => (c.Resources.CanaryAlarm!.Properties!.Period = 300))).toEqual([
+      'alarm below 90 % for 2 of 2 periods of the schedule in test',
     ]);
     expect(broken((c) => (canary(c).RuntimeVersion = 'syn-python-selenium-6.0'))).toEqual([
       'a syn-nodejs-* runtime',
@@ -416,7 +439,8 @@ describe('the canary addon (copilot/api/addons/canary.yml)', () => {
       'exports the secret ARN, not as a !Ref (Copilot would put a !Ref-ed secret into the service)',
     ]);
     expect(broken((c) => (c.Resources.CanaryAlarm!.Properties!.Threshold = 50))).toEqual([
-      'alarm below 90 % for 2 of 2 periods of 5 minutes',
+      'alarm below 90 % for 2 of 2 periods of the schedule in test',
+      'alarm below 90 % for 2 of 2 periods of the schedule in prod',
     ]);
     expect(
       broken(

@@ -231,6 +231,34 @@ describe('Copilot manifests agree with the app and the addons', () => {
   );
 
   it.each(['test', 'prod'])(
+    '%s: the task holds the app and its memory-capped collector; test runs the smallest Fargate task',
+    (env) => {
+      const service = serviceFor(env);
+      expect([service.cpu, service.memory]).toEqual(env === 'test' ? [256, 512] : [512, 1024]);
+      // Copilot puts the sidecars right after the app's container unless FireLens or its own collector come first.
+      expect(Object.keys(service.sidecars)).toEqual(['otel-collector']);
+      expect(service).not.toHaveProperty('observability');
+      expect((service as unknown as { logging: object }).logging).not.toHaveProperty('destination');
+      const override = (path: string) => service.taskdef_overrides.find((rule) => rule.path === path)?.value;
+      const limit = override('ContainerDefinitions[1].Memory') as number;
+      expect(override('ContainerDefinitions[1].RestartPolicy')).toMatchObject({ Enabled: true });
+      expect(APP_RSS_MIB + limit + HEADROOM_MIB).toBeLessThanOrEqual(service.memory);
+      // The collector keeps itself below its limit: the Go runtime's soft limit, then refusing data.
+      const collector = service.sidecars['otel-collector']!.variables;
+      const goLimit = Number(/^(\d+)MiB$/.exec(collector.GOMEMLIMIT ?? '')?.[1]);
+      expect(goLimit).toBeLessThan(limit);
+      const config = parse(collector.AOT_CONFIG_CONTENT!) as {
+        processors: { memory_limiter?: { limit_mib: number; spike_limit_mib: number } };
+        service: { pipelines: Record<string, { processors: string[] }> };
+      };
+      expect(config.processors.memory_limiter!.limit_mib).toBeLessThanOrEqual(goLimit);
+      for (const pipeline of Object.values(config.service.pipelines)) {
+        expect(pipeline.processors[0]).toBe('memory_limiter');
+      }
+    },
+  );
+
+  it.each(['test', 'prod'])(
     '%s: every variable and secret is known to the config, and the config is complete',
     (env) => {
       const service = serviceFor(env);
@@ -310,6 +338,10 @@ describe('Copilot manifests agree with the app and the addons', () => {
     }
   });
 });
+
+/** The app's resident memory under load with tracing (bench/README.md), and what the task keeps spare above both. */
+const APP_RSS_MIB = 256;
+const HEADROOM_MIB = 64;
 
 /** A value of the secrets the api addons generate (64 characters, no punctuation). */
 const SAMPLE_SECRET = 'x'.repeat(64);

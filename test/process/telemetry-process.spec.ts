@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { jsonLines, ROOT, startProcess } from '../support/process.js';
 import { authEnv, user } from '../support/tokens.js';
 
-/** The built app started as main.js starts it (SDK and loader hook first), plus probe routes. */
+/** The built app started as main.js starts it (SDK first), plus probe routes. */
 const PROBE_SERVER = join(ROOT, 'test', 'fixtures', 'probe-server.mjs');
 
 /** The running process exports to a local OTLP receiver; its stdout is the log. */

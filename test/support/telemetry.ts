@@ -7,7 +7,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { loadConfig } from '../../src/config/config.js';
-import { startTelemetry } from '../../src/telemetry/telemetry.js';
+import { startTelemetry, xraySampler } from '../../src/telemetry/sdk.js';
 
 /**
  * Importing this module starts the real SDK (instrumentations, X-Ray ids, propagators, sampler from OTEL_*) with
@@ -19,15 +19,17 @@ const metricReader = new PeriodicExportingMetricReader({
   exporter: metricExporter,
   exportIntervalMillis: 3_600_000,
 });
-startTelemetry(
-  loadConfig({
-    ...process.env,
-    DATABASE_URL: 'postgres://unused@localhost/unused',
-    COGNITO_USER_POOL_ID: 'eu-west-1_Unused',
-    COGNITO_CLIENT_ID: 'unused',
-  }).telemetry,
-  { spanProcessors: [new SimpleSpanProcessor({ exporter: spanExporter })], metricReaders: [metricReader] },
-);
+const { telemetry } = loadConfig({
+  ...process.env,
+  DATABASE_URL: 'postgres://unused@localhost/unused',
+  COGNITO_USER_POOL_ID: 'eu-west-1_Unused',
+  COGNITO_CLIENT_ID: 'unused',
+});
+startTelemetry(telemetry, {
+  spanProcessors: [new SimpleSpanProcessor({ exporter: spanExporter })],
+  metricReaders: [metricReader],
+  sampler: telemetry.sampler.name === 'xray' ? await xraySampler(telemetry) : undefined,
+});
 
 export const finishedSpans = (): ReadableSpan[] => spanExporter.getFinishedSpans();
 export const resetSpans = (): void => spanExporter.reset();
