@@ -39,7 +39,7 @@ export function logRequests(fastify: FastifyInstance, logger: Logger): void {
 }
 
 function logRequest(logger: Logger, request: FastifyRequest, reply: FastifyReply): void {
-  // Headers sent: the server answered (a close may come before the end of a response on a closing connection).
+  // Headers sent: the server answered, even if the client went away before the end of the body.
   const answered = reply.raw.headersSent;
   const status = reply.statusCode;
   // 503 is an expected answer (not ready, draining, database down): worth a warning, not an error.
