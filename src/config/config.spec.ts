@@ -37,6 +37,7 @@ describe('loadConfig', () => {
         connectTimeoutMs: 5_000,
         statementTimeoutMs: 15_000,
         idleInTransactionTimeoutMs: 30_000,
+        idleSleepSeconds: 0,
         migrateOnStart: false,
       },
       analytics: { timeZone: 'UTC', retentionDays: 400 },

@@ -127,6 +127,7 @@ function databaseConfig(env: Environment) {
     connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS,
     statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
     idleInTransactionTimeoutMs: env.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    idleSleepSeconds: env.DB_IDLE_SLEEP_SECONDS,
     migrateOnStart: env.MIGRATE_ON_START,
   };
 }

@@ -52,6 +52,7 @@ describe('every declared variable', () => {
     DB_CONNECT_TIMEOUT_MS: { value: '1000' },
     DB_STATEMENT_TIMEOUT_MS: { value: '1000' },
     DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: { value: '1000' },
+    DB_IDLE_SLEEP_SECONDS: { value: '300' },
     MIGRATE_ON_START: { value: 'true' },
     HTTP_BODY_LIMIT_BYTES: { value: '2048' },
     HTTP_KEEP_ALIVE_TIMEOUT_MS: { value: '70000' },

@@ -97,6 +97,7 @@ export const ENVIRONMENT = {
   DB_CONNECT_TIMEOUT_MS: integer(100).default(5_000),
   DB_STATEMENT_TIMEOUT_MS: integer(100).default(15_000),
   DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: integer(100).default(30_000),
+  DB_IDLE_SLEEP_SECONDS: integer(0, 86_400).default(0),
   MIGRATE_ON_START: flag().default(false),
 
   HTTP_BODY_LIMIT_BYTES: integer(1024, 100 * 1024 * 1024).default(1024 * 1024),

@@ -3,31 +3,50 @@ import { Reflector } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { PROBLEM_TYPES, ProblemException } from '../http/problem.js';
 import { retryAfter } from '../http/retry-after.js';
+import { DatabaseIdleness } from './database-idleness.js';
 
 const WORKS_WITHOUT_DATABASE = 'runway:worksWithoutDatabase';
 
-/** Marks a controller or handler that answers even before the database connection is up (health checks). */
+/**
+ * Marks a controller or handler that answers even before the database connection is up (health checks). Its
+ * requests do not wake background work either.
+ */
 export const WorksWithoutDatabase = () => SetMetadata(WORKS_WITHOUT_DATABASE, true);
 
-/** Until the first connection succeeds, requests get 503 + Retry-After instead of a driver error. */
+/**
+ * Until the first connection succeeds, requests get 503 + Retry-After instead of a driver error. Every request of a
+ * handler that needs the database tells DatabaseIdleness.
+ */
 @Injectable()
 export class DatabaseReadyGuard implements CanActivate {
+  private readonly exempt = new WeakMap<object, boolean>();
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly reflector: Reflector,
+    private readonly idleness: DatabaseIdleness,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
+    if (this.worksWithoutDatabase(context)) return true;
+    this.idleness.used();
     if (this.dataSource.isInitialized) return true;
-    const exempt = this.reflector.getAllAndOverride<boolean>(WORKS_WITHOUT_DATABASE, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (exempt) return true;
     throw new ProblemException(503, {
       type: PROBLEM_TYPES.databaseUnavailable,
       detail: 'The database is unavailable; retry later.',
       headers: retryAfter('databaseUnavailable'),
     });
+  }
+
+  private worksWithoutDatabase(context: ExecutionContext): boolean {
+    const handler = context.getHandler();
+    let exempt = this.exempt.get(handler);
+    if (exempt === undefined) {
+      exempt = Boolean(
+        this.reflector.getAllAndOverride<boolean>(WORKS_WITHOUT_DATABASE, [handler, context.getClass()]),
+      );
+      this.exempt.set(handler, exempt);
+    }
+    return exempt;
   }
 }

@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { DatabaseConnector } from './database-connector.js';
+import { DatabaseIdleness } from './database-idleness.js';
 import { DatabaseReadyGuard } from './database-ready.guard.js';
 import { Database } from './database.js';
 import { dataSourceOptions } from './data-source.js';
@@ -20,7 +21,12 @@ import { dataSourceOptions } from './data-source.js';
       }),
     }),
   ],
-  providers: [DatabaseConnector, Database, { provide: APP_GUARD, useClass: DatabaseReadyGuard }],
-  exports: [Database],
+  providers: [
+    DatabaseConnector,
+    Database,
+    DatabaseIdleness,
+    { provide: APP_GUARD, useClass: DatabaseReadyGuard },
+  ],
+  exports: [Database, DatabaseIdleness],
 })
 export class DatabaseModule {}

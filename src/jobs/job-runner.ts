@@ -7,6 +7,7 @@ import {
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { PgBoss, type JobResult, type Queue } from 'pg-boss';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { DatabaseIdleness, type Sleeper } from '../database/database-idleness.js';
 import { Database } from '../database/database.js';
 import { retryWithBackoff } from '../utils/retry.js';
 
@@ -19,7 +20,10 @@ export interface JobDefinition<Data extends object = object> {
   queue: string;
   /** Must be safe to run twice: a job is done once, but a crash mid-way makes it run again. */
   handle(data: Data): Promise<void>;
-  /** A cron expression (UTC): one job per tick, whatever the number of instances. */
+  /**
+   * A cron expression (UTC): one job per tick, whatever the number of instances. Ticks missed while no instance ran
+   * (or all slept: DB_IDLE_SLEEP_SECONDS) give one job when the runner starts again.
+   */
   cron?: string;
   /** Retries after the first attempt; 3 by default. */
   retryLimit?: number;
@@ -39,21 +43,25 @@ const STOP_TIMEOUT_MS = 10_000;
  * The one job runner (pg-boss on PostgreSQL): scheduled work and side effects deferred until a transaction commits.
  * Jobs live in the database, so they survive restarts, are done once across instances (SKIP LOCKED) and are retried
  * with exponential backoff and jitter. A feature defines its jobs at module init and enqueues them in its
- * transaction: the job exists only if the change it belongs to commits (an outbox).
+ * transaction: the job exists only if the change it belongs to commits (an outbox). While the database is idle
+ * (DatabaseIdleness) the runner stops, and starts again on the next request that needs the database.
  */
 @Injectable()
-export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutdown, Sleeper {
   private readonly definitions = new Map<string, JobDefinition>();
   private readonly boss: PgBoss;
   private readonly stopping = new AbortController();
-  private started?: Promise<void>;
+  /** The last start or stop asked for; each waits for the one before. */
+  private transition?: Promise<void>;
   private running = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly database: Database,
+    idleness: DatabaseIdleness,
     @InjectPinoLogger(JobRunner.name) private readonly logger: PinoLogger,
   ) {
+    idleness.register(this);
     const { url, ssl } = config.database;
     this.boss = new PgBoss({
       connectionString: url,
@@ -83,24 +91,38 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
     await this.boss.send(queue, data, { ...options, db: this.database.executor() });
   }
 
-  /** True once queues are declared and workers run; readiness waits for it. */
+  /** True once queues are declared and workers have run (asleep counts); readiness waits for it. */
   get ready(): boolean {
     return this.running;
   }
 
-  /** Resolves once ready (or stopped before it could start). */
-  whenReady(): Promise<void> {
-    return this.started ?? Promise.resolve();
+  /** Resolves once started or stopped as last asked (or given up because the app stops). */
+  async settled(): Promise<void> {
+    let current;
+    do await (current = this.transition);
+    while (current !== this.transition);
   }
 
   /** Starts in the background, retrying while the database is unreachable (jobs wait in the database meanwhile). */
   onApplicationBootstrap(): void {
-    this.started = retryWithBackoff(() => this.start(), {
-      signal: this.stopping.signal,
-      maxDelayMs: 30_000,
-      onFailure: (error, attempt) =>
-        this.logger.warn({ err: error, attempt }, 'job runner cannot start; retrying'),
-    }).then((started) => void (this.running = started));
+    this.wake();
+  }
+
+  wake(): void {
+    this.next(async () => {
+      const started = await retryWithBackoff(() => this.start(), {
+        signal: this.stopping.signal,
+        maxDelayMs: 30_000,
+        onFailure: (error, attempt) =>
+          this.logger.warn({ err: error, attempt }, 'job runner cannot start; retrying'),
+      });
+      if (started) this.running = true;
+    });
+  }
+
+  /** Waits for the jobs under way (bounded), then stops and closes its connections. */
+  sleep(): void {
+    this.next(() => this.stop());
   }
 
   /**
@@ -109,7 +131,17 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping.abort();
-    await this.started;
+    await this.settled();
+    await this.stop();
+  }
+
+  private next(step: () => Promise<void>): void {
+    this.transition = (this.transition ?? Promise.resolve())
+      .then(() => (this.stopping.signal.aborted ? undefined : step()))
+      .catch((error: unknown) => this.logger.error({ err: error }, 'job runner cannot start or stop'));
+  }
+
+  private async stop(): Promise<void> {
     await this.boss.stop({ graceful: true, timeout: STOP_TIMEOUT_MS }).catch(() => undefined);
   }
 
@@ -129,7 +161,9 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
         },
         (jobs) => this.settle(definition, jobs),
       );
-      if (definition.cron) await this.boss.schedule(definition.queue, definition.cron, {}, { tz: 'UTC' });
+      if (definition.cron) {
+        await this.boss.schedule(definition.queue, definition.cron, {}, { tz: 'UTC', missed: 'once' });
+      }
     }
   }
 

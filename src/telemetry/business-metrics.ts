@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { metrics, type Counter, type Histogram, type ObservableResult } from '@opentelemetry/api';
+import { DatabaseIdleness } from '../database/database-idleness.js';
 
 type MetricName = `runway.${string}`;
 type Unit = `{${string}}` | 's';
@@ -11,6 +12,8 @@ type Unit = `{${string}}` | 's';
 @Injectable()
 export class BusinessMetrics {
   private readonly meter = metrics.getMeter('runway');
+
+  constructor(private readonly idleness: DatabaseIdleness) {}
 
   counter(name: MetricName, description: string, unit: Unit): Counter {
     return this.meter.createCounter(name, { description, unit });
@@ -26,7 +29,7 @@ export class BusinessMetrics {
 
   /**
    * A value read when metrics are exported (once a minute), not on every change: for counts the database knows, such
-   * as open tasks. Nothing runs while metrics are off.
+   * as open tasks. Nothing runs while metrics are off, nor while the database sleeps (DatabaseIdleness).
    */
   gauge(
     name: MetricName,
@@ -34,6 +37,8 @@ export class BusinessMetrics {
     unit: Unit,
     observe: (result: ObservableResult) => Promise<void>,
   ) {
-    this.meter.createObservableGauge(name, { description, unit }).addCallback(observe);
+    this.meter
+      .createObservableGauge(name, { description, unit })
+      .addCallback((result) => (this.idleness.asleep ? undefined : observe(result)));
   }
 }

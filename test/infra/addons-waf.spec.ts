@@ -39,6 +39,14 @@ describe('the web application firewall', () => {
     });
   });
 
+  it("guards prod; other environments only with WafOutsideProd: 'true'", () => {
+    expect(resources({ PublicLoadBalancerArn: ALB }, 'test').WebAcl).toBeUndefined();
+    expect(resources({ PublicLoadBalancerArn: ALB }, 'test').WebAclAssociation).toBeUndefined();
+    const everywhere = resources({ PublicLoadBalancerArn: ALB, WafOutsideProd: 'true' }, 'test');
+    expect(everywhere.WebAcl!.Type).toBe('AWS::WAFv2::WebACL');
+    expect(everywhere.WebAclAssociation!.Properties.ResourceArn).toBe(ALB);
+  });
+
   it('attaches to the public load balancer once there is one, as the parameters file passes it', () => {
     expect(resources().WebAclAssociation).toBeUndefined();
     expect(resources({ PublicLoadBalancerArn: ALB }).WebAclAssociation!.Properties).toEqual({

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runJourney, summarize } from '../../tools/synthetics/journey.js';
@@ -27,6 +29,31 @@ describe('the synthetic journey', () => {
     ]);
     expect(result.ok).toBe(true);
     expect(summarize(result)).toMatch(/^synthetics: PASS 7\/7 steps in \d+ ms \(live \d+, /);
+  });
+
+  it('waits for readiness while a paused database resumes, within readyWithinMs', async () => {
+    let unavailable = 2;
+    const server = createServer((request, response) => {
+      const status = request.url === '/health/ready' && unavailable-- > 0 ? 503 : 200;
+      response.writeHead(status, { 'content-type': 'application/json', 'retry-after': '1' }).end('{}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const stubUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const waited = await runJourney({ baseUrl: stubUrl, token: 'x', readyWithinMs: 5_000 });
+      expect(waited.steps[1]).toMatchObject({ name: 'ready', ok: true });
+      expect(waited.steps[1]!.ms).toBeGreaterThanOrEqual(1_900);
+
+      unavailable = 5;
+      const gaveUp = await runJourney({ baseUrl: stubUrl, token: 'x', readyWithinMs: 1_500 });
+      expect(gaveUp.steps.at(-1)).toMatchObject({
+        name: 'ready',
+        ok: false,
+        detail: 'expected 200, got 503',
+      });
+    } finally {
+      server.close();
+    }
   });
 
   it('fails, and says where, with a bad token', async () => {

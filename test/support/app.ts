@@ -47,7 +47,7 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
     .get(TokenVerifier)
     .hydrate()
     .catch(() => undefined);
-  if (app.get(DataSource).isInitialized) await app.get(JobRunner).whenReady();
+  if (app.get(DataSource).isInitialized) await app.get(JobRunner).settled();
   return {
     app,
     config,

@@ -5,6 +5,7 @@
 import { ROOT } from '../root.js';
 import {
   ASSUMPTIONS,
+  appLeavesSeconds,
   BEHAVIOUR,
   cents,
   count,
@@ -121,31 +122,33 @@ function testNote(setup: Setup, result: Estimate): string {
   const total = result.totals.test;
   const autoPause = test.database.autoPauseSeconds;
   const head = `- **Test: ${usd(total)}**, ${total > TARGETS.test ? 'above' : 'within'} its ${TARGETS.test} target.`;
-  const withoutWaf = (of: Setup) =>
-    usd(estimate({ ...of, test: { ...of.test, wafRules: undefined } }).totals.test);
-  const awake = (of: Estimate) =>
-    `(resume ${BEHAVIOUR.resumeSeconds} s, journey ${BEHAVIOUR.canaryRunSeconds} s, pool ` +
-    `${BEHAVIOUR.poolIdleSeconds} s, delay ${autoPause} s): ${usd(amountOf(of, 'aurora', 'test'))}`;
-  const caveat = (future: boolean) =>
-    `Each run ${future ? 'would then find' : 'finds'} the database paused, which \`GET /health/ready\` reports ` +
-    `within 1 s: the journey ${future ? 'would have' : 'has'} to wait for the resume.`;
   if (autoPause === undefined || test.database.minAcu > 0) return head;
-  if (test.appQuerySeconds < autoPause) {
-    const idle: Setup = { ...setup, test: { ...test, appQuerySeconds: Number.POSITIVE_INFINITY } };
-    const pausing = estimate(idle);
+  const withWaf = usd(estimate({ ...setup, test: { ...test, wafRules: setup.prod.wafRules } }).totals.test);
+  const waf = test.wafRules
+    ? ''
+    : ` The WAF guards prod only; in test too (\`WafOutsideProd: 'true'\`, environment addons' parameters): ${withWaf}.`;
+  const awake = (of: Setup) => {
+    const seconds = Math.round(estimate(of).usage.test.databaseAwakeSecondsPerHour);
+    return (
+      `${seconds} s (resume ${BEHAVIOUR.resumeSeconds} s, journey ${BEHAVIOUR.canaryRunSeconds} s, app ` +
+      `${appLeavesSeconds(of.test)} s, delay ${autoPause} s): ${usd(amountOf(estimate(of), 'aurora', 'test'))}`
+    );
+  };
+  if (test.idleSleepSeconds === 0 && test.appQuerySeconds < autoPause) {
+    const sleeping: Setup = { ...setup, test: { ...test, idleSleepSeconds: 30 } };
     return (
       `${head} Its database never pauses while the API runs: the job runner queries it every ` +
       `${test.appQuerySeconds} s (\`src/jobs/job-runner.ts\`), within the ${autoPause} s auto-pause delay, so all ` +
-      `${HOURS_PER_MONTH} hours are billed (${usd(amountOf(result, 'aurora', 'test'))}). If the app left it idle, ` +
-      `each hourly canary run would keep it awake ${Math.round(pausing.usage.test.databaseAwakeSecondsPerHour)} s ` +
-      `${awake(pausing)}, and test would cost **${usd(pausing.totals.test)}**, or ${withoutWaf(idle)} without its ` +
-      `WAF (kept so that what is tried in test meets prod's rules). ${caveat(true)}`
+      `${HOURS_PER_MONTH} hours are billed (${usd(amountOf(result, 'aurora', 'test'))}). With ` +
+      `\`DB_IDLE_SLEEP_SECONDS: 30\` each hourly canary run would keep it awake ${awake(sleeping)}, and test would ` +
+      `cost **${usd(estimate(sleeping).totals.test)}**.${waf}`
     );
   }
   return (
-    `${head} Each canary run keeps the database awake ${Math.round(result.usage.test.databaseAwakeSecondsPerHour)} ` +
-    `s an hour ${awake(result)}; without the WAF (kept so that what is tried in test meets prod's rules): ` +
-    `${withoutWaf(setup)}. ${caveat(false)}`
+    `${head} Its database pauses between canary runs: ${test.idleSleepSeconds} s after the last request that needs ` +
+    `it, the app stops its job runner and closes its connections (\`DB_IDLE_SLEEP_SECONDS\`, manifest), so each ` +
+    `hourly run keeps it awake ${awake(setup)}. Scheduled jobs (task expiry, clean-ups) wait for the next request ` +
+    `meanwhile, and the journey waits up to 30 s for \`GET /health/ready\` while the database resumes.${waf}`
   );
 }
 

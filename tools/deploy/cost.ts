@@ -80,6 +80,8 @@ export const ASSUMPTIONS = {
 export const BEHAVIOUR = {
   /** The job runner polls its queues this often while the app runs (WORKER_POLL_SECONDS, src/jobs/job-runner.ts). */
   appQuerySeconds: 2,
+  /** How often the app looks whether to sleep, at most (src/database/database-idleness.ts): a quarter of the delay. */
+  idleCheckMaxSeconds: 15,
   /** A connection the pool no longer uses closes after this (idleTimeoutMillis, src/database/data-source.ts). */
   poolIdleSeconds: 30,
   /** Aurora's typical resume from a pause; its lowest capacity while awake. */
@@ -136,6 +138,8 @@ export interface EnvironmentSetup {
   database: { minAcu: number; autoPauseSeconds?: number; vaultRetentionDays: number; budgetUsd: number };
   /** Seconds between the running app's own queries, when nobody uses it. */
   appQuerySeconds: number;
+  /** DB_IDLE_SLEEP_SECONDS: the app stops its own queries this long after the last request; 0: never. */
+  idleSleepSeconds: number;
   secrets: number;
   kmsKeys: number;
   /** The addons' alarms and the two of each target-tracking policy Copilot makes. */
@@ -335,6 +339,7 @@ export function readSetup(root = ROOT, parameters: Json = {}): Setup {
         budgetUsd: Number(((budget.Budget as Json).BudgetLimit as Json).Amount),
       },
       appQuerySeconds: BEHAVIOUR.appQuerySeconds,
+      idleSleepSeconds: Number(variables.DB_IDLE_SLEEP_SECONDS ?? 0),
       // An EventBridge connection keeps its credentials in a Secrets Manager secret of its own.
       secrets: both('AWS::SecretsManager::Secret').length + both('AWS::Events::Connection').length,
       kmsKeys: both('AWS::KMS::Key').length,
@@ -430,11 +435,18 @@ function usageOf(setup: EnvironmentSetup, env: Env, journey: Journey): Usage {
 function awakeSecondsPerHour(setup: EnvironmentSetup, users: boolean): number {
   const { minAcu, autoPauseSeconds } = setup.database;
   if (minAcu > 0 || autoPauseSeconds === undefined || users) return 3600;
-  if (setup.appQuerySeconds < autoPauseSeconds) return 3600;
+  if (setup.idleSleepSeconds === 0 && setup.appQuerySeconds < autoPauseSeconds) return 3600;
   if (!setup.canary) return 0;
   const perRun =
-    BEHAVIOUR.resumeSeconds + BEHAVIOUR.canaryRunSeconds + BEHAVIOUR.poolIdleSeconds + autoPauseSeconds;
+    BEHAVIOUR.resumeSeconds + BEHAVIOUR.canaryRunSeconds + appLeavesSeconds(setup) + autoPauseSeconds;
   return Math.min(3600, (perRun * 3600) / setup.canary.intervalSeconds);
+}
+
+/** Seconds from the last request until the app holds no connection: its pool's idle timeout, or its sleep, later. */
+export function appLeavesSeconds(setup: EnvironmentSetup): number {
+  const sleep = setup.idleSleepSeconds;
+  const check = Math.min(sleep / 4, BEHAVIOUR.idleCheckMaxSeconds);
+  return Math.max(BEHAVIOUR.poolIdleSeconds, sleep > 0 ? sleep + check : 0);
 }
 
 /** CloudWatch metrics the collector makes of the app's: one per metric and set of dimension values seen. */

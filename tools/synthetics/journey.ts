@@ -9,6 +9,11 @@ export interface JourneyOptions {
   token: string;
   /** Bound for each step. */
   timeoutMs?: number;
+  /**
+   * How long `ready` may answer 503 before the journey fails: a database that paused while idle (Aurora's
+   * auto-pause, DB_IDLE_SLEEP_SECONDS) takes about 15 s to resume. 30 s by default.
+   */
+  readyWithinMs?: number;
 }
 
 export interface StepResult {
@@ -27,15 +32,32 @@ export interface JourneyResult {
 export async function runJourney(options: JourneyOptions): Promise<JourneyResult> {
   const baseUrl = options.baseUrl.replace(/\/$/, '');
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const readyWithinMs = options.readyWithinMs ?? 30_000;
   const steps: StepResult[] = [];
   const started = performance.now();
   const auth = { authorization: `Bearer ${options.token}` };
   let project: { id: string; etag: string } | undefined;
 
-  const step = async (name: string, expected: number, path: string, init: RequestInit = {}) => {
+  /** One request; `unavailableForMs`: answers of 503 are asked again (after their Retry-After) for that long. */
+  const step = async (
+    name: string,
+    expected: number,
+    path: string,
+    init: RequestInit = {},
+    unavailableForMs = 0,
+  ) => {
     const begin = performance.now();
     try {
-      const response = await fetch(baseUrl + path, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+      let response = await fetch(baseUrl + path, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+      while (response.status === 503 && performance.now() - begin < unavailableForMs) {
+        const retryAfterMs = Number(response.headers.get('retry-after') ?? 1) * 1000 || 1000;
+        const leftMs = unavailableForMs - (performance.now() - begin);
+        await response.body?.cancel();
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.max(0, Math.min(retryAfterMs, 5_000, leftMs))),
+        );
+        response = await fetch(baseUrl + path, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+      }
       const body = response.status === 204 ? undefined : await response.json().catch(() => undefined);
       const ok = response.status === expected;
       steps.push({
@@ -61,7 +83,7 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
 
   try {
     if (!(await step('live', 200, '/health/live'))) return finish();
-    if (!(await step('ready', 200, '/health/ready'))) return finish();
+    if (!(await step('ready', 200, '/health/ready', {}, readyWithinMs))) return finish();
     if (!(await step('me', 200, '/v1/me', { headers: auth }))) return finish();
     const name = `synthetic-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
     const created = await step('create project', 201, '/v1/projects', {

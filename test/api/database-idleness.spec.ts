@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DatabaseIdleness } from '../../src/database/database-idleness.js';
+import { JobRunner } from '../../src/jobs/job-runner.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { JobProbeModule } from '../support/job-probe.module.js';
+import { user } from '../support/tokens.js';
+
+/** DB_IDLE_SLEEP_SECONDS: with no request needing the database, the app leaves it without connections of its own. */
+describe('database idleness', () => {
+  let db: TestDatabase;
+  let sql: pg.Client;
+  let app: TestApp;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    await sql.query('CREATE TABLE job_probe (queue text, id text, at timestamptz)');
+    app = await createTestApp({
+      databaseUrl: db.url,
+      env: { DB_IDLE_SLEEP_SECONDS: '1' },
+      modules: [JobProbeModule],
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await sql?.end();
+    await db?.drop();
+  });
+
+  const jobConnections = async () =>
+    (
+      await sql.query<{ count: number }>(
+        "SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'runway-jobs'",
+      )
+    ).rows[0]!.count;
+  const recorded = async (id: string) =>
+    (await sql.query('SELECT 1 FROM job_probe WHERE id = $1', [id])).rowCount === 1;
+  const until = async (done: () => Promise<boolean>) => {
+    for (let attempt = 0; attempt < 100 && !(await done()); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return done();
+  };
+  const asleep = async () => {
+    const idleness = app.app.get(DatabaseIdleness);
+    if (!(await until(() => Promise.resolve(idleness.asleep)))) return false;
+    await app.app.get(JobRunner).settled();
+    return true;
+  };
+
+  it('stops the job runner after a quiet second and closes its connections; readiness still answers', async () => {
+    expect(await jobConnections()).toBeGreaterThan(0);
+    expect(await asleep()).toBe(true);
+    expect(await jobConnections()).toBe(0);
+
+    // Health checks work without waking anything (the load balancer's must not keep the database up).
+    const ready = await app.http().get('/health/ready');
+    expect(ready.status).toBe(200);
+    await app.http().get('/health/live').expect(200);
+    expect(app.app.get(DatabaseIdleness).asleep).toBe(true);
+  });
+
+  it('keeps what is enqueued meanwhile and runs it once a request needs the database', async () => {
+    expect(await asleep()).toBe(true);
+    const id = randomUUID();
+    await app.app.get(JobRunner).enqueue('test.record', { id });
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(await recorded(id)).toBe(false);
+
+    await app.http().get('/v1/me').set('Authorization', user().authorization).expect(200);
+    expect(app.app.get(DatabaseIdleness).asleep).toBe(false);
+    expect(await until(() => recorded(id))).toBe(true);
+    expect(await jobConnections()).toBeGreaterThan(0);
+  });
+
+  it('does not wake for requests no route answers', async () => {
+    expect(await asleep()).toBe(true);
+    await app.http().get('/wp-login.php').expect(404);
+    await app.http().post('/v1/no-such-route').expect(404);
+    expect(app.app.get(DatabaseIdleness).asleep).toBe(true);
+  });
+});
