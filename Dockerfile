@@ -17,6 +17,7 @@ COPY src ./src
 COPY migrations ./migrations
 COPY tools ./tools
 COPY bench ./bench
+COPY web ./web
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS runtime
@@ -27,6 +28,8 @@ COPY --from=dependencies --chown=node:node /app/package.json ./package.json
 COPY --from=dependencies --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist/src ./dist/src
 COPY --from=build --chown=node:node /app/dist/migrations ./dist/migrations
+# The back office's static files (/admin/), built from web/.
+COPY --from=build --chown=node:node /app/dist/web ./dist/web
 # The synthetic journey (fetch only): the pipeline runs it from this image after each deployment.
 COPY --from=build --chown=node:node /app/dist/tools/synthetics ./dist/tools/synthetics
 USER node

@@ -4,10 +4,12 @@ import { CreateUsers1795754701348 } from './1795754701348-CreateUsers.js';
 import { CreateProjectsAndIdempotencyKeys1795756846886 } from './1795756846886-CreateProjectsAndIdempotencyKeys.js';
 import { CreateAnalytics1795945103931 } from './1795945103931-CreateAnalytics.js';
 import { CreateTasksAndAudit1795955937251 } from './1795955937251-CreateTasksAndAudit.js';
+import { IndexAuditLogTarget1795975541010 } from './1795975541010-IndexAuditLogTarget.js';
 
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
   CreateUsers1795754701348,
   CreateProjectsAndIdempotencyKeys1795756846886,
   CreateAnalytics1795945103931,
   CreateTasksAndAudit1795955937251,
+  IndexAuditLogTarget1795975541010,
 ];

@@ -8,6 +8,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyBodyParser, FastifyInstance } from 'fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { serveBackOffice } from './back-office/back-office.js';
 import type { AppConfig } from './config/config.js';
 import { DrainState } from './health/drain-state.js';
 import { applyRouteSettings } from './http/route-settings.js';
@@ -85,6 +86,9 @@ export async function createApp(
   }
   app.useGlobalPipes(createValidationPipe());
   if (config.http.apiDocsEnabled) serveApiDocs(app);
+  if (!(await serveBackOffice(fastify, config))) {
+    PinoLogger.root.warn('the back office is not built (npm run build): /admin/ answers 404');
+  }
 
   await app.init();
   await fastify.ready();

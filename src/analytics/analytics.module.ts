@@ -9,20 +9,25 @@ import { InsightsController } from './insights.controller.js';
 import { InsightsRepository } from './insights.repository.js';
 import { InsightsService } from './insights.service.js';
 import { PartitionsRepository } from './partitions.repository.js';
+import { UserActivityController } from './user-activity.controller.js';
+import { UserActivityService } from './user-activity.service.js';
+import { AuditModule } from '../audit/audit.module.js';
 import { TasksModule } from '../tasks/tasks.module.js';
 
 /**
  * Product analytics from the app's own database: events and activity in (POST /v1/events, `track`, every signed-in
- * request), answers out (GET /v1/admin/analytics/*). Other features record through {@link AnalyticsService}.
+ * request), answers out (GET /v1/admin/analytics/*, GET /v1/admin/users/:id/activity). Other features record through
+ * {@link AnalyticsService}.
  */
 @Module({
-  imports: [TasksModule],
-  controllers: [EventsController, InsightsController],
+  imports: [AuditModule, TasksModule],
+  controllers: [EventsController, InsightsController, UserActivityController],
   providers: [
     AnalyticsService,
     ActivityRepository,
     InsightsService,
     InsightsRepository,
+    UserActivityService,
     EventPartitions,
     PartitionsRepository,
     { provide: APP_GUARD, useClass: ActivityGuard },

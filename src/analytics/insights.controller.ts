@@ -1,10 +1,12 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../auth/access-policy.js';
 import { ADMIN_ROLE } from '../auth/principal.js';
 import { ApiProblems } from '../http/problem.dto.js';
 import {
   ActiveUsersDto,
+  EventDaysDto,
+  EventNameParams,
   EventsReportDto,
   FunnelDto,
   FunnelQuery,
@@ -38,6 +40,14 @@ export class InsightsController {
   @ApiProblems(400)
   events(@Query() query: RangeQuery) {
     return this.insights.events(query);
+  }
+
+  @Get('events/:name')
+  @ApiOperation({ summary: 'One event day by day: how often it was sent, and by how many users' })
+  @ApiOkResponse({ type: EventDaysDto })
+  @ApiProblems(400)
+  eventDays(@Param() { name }: EventNameParams, @Query() query: RangeQuery) {
+    return this.insights.eventDays(name, query);
   }
 
   @Get('funnel')

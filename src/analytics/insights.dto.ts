@@ -27,7 +27,7 @@ export function durationMs(text: string): number | undefined {
   return ((days * 24 + hours) * 60 + minutes) * 60_000;
 }
 
-const IsDay = () =>
+export const IsDay = () =>
   ValidateBy({
     name: 'isDay',
     validator: {
@@ -37,7 +37,7 @@ const IsDay = () =>
   });
 
 /** `to` is on or after `from`, and the range holds at most MAX_RANGE_DAYS days. */
-const EndsWithinRange = () =>
+export const EndsWithinRange = () =>
   ValidateBy({
     name: 'endsWithinRange',
     validator: {
@@ -52,11 +52,12 @@ const EndsWithinRange = () =>
   });
 
 export class RangeQuery {
-  @ApiProperty({ format: 'date', example: '2026-11-01', description: 'First day of the range' })
+  @ApiProperty({ type: String, format: 'date', example: '2026-11-01', description: 'First day of the range' })
   @IsDay()
   from: Day;
 
   @ApiProperty({
+    type: String,
     format: 'date',
     example: '2026-11-30',
     description: `Last day, included; at most ${MAX_RANGE_DAYS} days`,
@@ -64,6 +65,12 @@ export class RangeQuery {
   @IsDay()
   @EndsWithinRange()
   to: Day;
+}
+
+export class EventNameParams {
+  @ApiProperty({ pattern: EVENT_NAME.source, example: 'checkout.completed' })
+  @Matches(EVENT_NAME, { message: `name must be an event name matching ${EVENT_NAME.source}` })
+  name: string;
 }
 
 export class PeriodQuery extends RangeQuery {
@@ -115,7 +122,7 @@ export class FunnelQuery extends RangeQuery {
 }
 
 export class ActiveUsersDayDto {
-  @ApiProperty({ format: 'date' }) date: Day;
+  @ApiProperty({ type: String, format: 'date' }) date: Day;
   @ApiProperty({ description: 'Users active on the day' }) dau: number;
   @ApiProperty({ description: 'Users active on the day or the 6 before' }) wau: number;
   @ApiProperty({ description: 'Users active on the day or the 29 before' }) mau: number;
@@ -140,6 +147,18 @@ export class EventsReportDto {
   @ApiProperty({ type: [EventUseDto] }) items: EventUseDto[];
 }
 
+export class EventDayDto {
+  @ApiProperty({ type: String, format: 'date' }) date: Day;
+  @ApiProperty({ description: 'Events of the name that occurred on the day' }) count: number;
+  @ApiProperty({ description: 'Distinct users who sent them' }) users: number;
+}
+
+export class EventDaysDto {
+  @ApiProperty({ example: 'checkout.completed' }) name: string;
+  @ApiProperty({ type: [EventDayDto], description: 'Every day of the range, oldest first' })
+  days: EventDayDto[];
+}
+
 export class FunnelStepDto {
   @ApiProperty() name: string;
   @ApiProperty() users: number;
@@ -152,7 +171,7 @@ export class FunnelDto {
 }
 
 export class CohortDto {
-  @ApiProperty({ format: 'date' }) start: Day;
+  @ApiProperty({ type: String, format: 'date' }) start: Day;
   @ApiProperty() size: number;
   @ApiProperty({ type: [Number], description: 'Members active in the cohort period + k' }) retained: number[];
 }
@@ -162,7 +181,7 @@ export class RetentionDto {
 }
 
 export class LifecyclePeriodDto {
-  @ApiProperty({ format: 'date' }) start: Day;
+  @ApiProperty({ type: String, format: 'date' }) start: Day;
   @ApiProperty() new: number;
   @ApiProperty() returning: number;
   @ApiProperty() resurrecting: number;
@@ -174,8 +193,8 @@ export class LifecycleDto {
 }
 
 export class PeriodDto {
-  @ApiProperty({ format: 'date' }) from: Day;
-  @ApiProperty({ format: 'date' }) to: Day;
+  @ApiProperty({ type: String, format: 'date' }) from: Day;
+  @ApiProperty({ type: String, format: 'date' }) to: Day;
 }
 
 export class ComparedDto {
@@ -186,7 +205,7 @@ export class ComparedDto {
 }
 
 export class CohortRetentionDto {
-  @ApiProperty({ format: 'date' }) cohortStart: Day;
+  @ApiProperty({ type: String, format: 'date' }) cohortStart: Day;
   @ApiProperty({ description: 'Users whose first active day is in the 7 days before the last 7' })
   size: number;
   @ApiProperty({ description: 'Of those, active in the last 7 days' }) retained: number;

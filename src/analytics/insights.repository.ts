@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Database, join, raw, sql, type Sql } from '../database/database.js';
-import type { Day } from './days.js';
+import { addDays, type Day } from './days.js';
 
 export type Interval = 'day' | 'week';
 
@@ -10,6 +10,12 @@ export interface EventCountRow {
   count: number;
   users: number;
   previousCount: number;
+}
+
+/** A user's active days (oldest first) and latest events (newest first) in a range. */
+export interface UserActivityRow {
+  days: Day[];
+  events: { name: string; occurredAt: string; properties: Record<string, unknown> | null }[];
 }
 
 /** The first instant of a calendar day in the time zone. */
@@ -52,6 +58,24 @@ export class InsightsRepository {
       FROM counts LEFT JOIN users USING (name)
       WHERE count > 0
       ORDER BY count DESC, name`);
+  }
+
+  /**
+   * One row per day from `from` to `to`, oldest first: events of the name (from analytics_event_days) and distinct users
+   * who sent it that day (each user's day with the name is one of the day's rows of analytics_name_days).
+   */
+  eventDays(name: string, from: Day, to: Day): Promise<{ date: Day; count: number; users: number }[]> {
+    return this.db.rows(sql`
+      WITH users AS (
+        SELECT day, sum(users) AS users FROM analytics_name_days
+        WHERE name = ${name} AND day BETWEEN ${from}::date AND ${to}::date
+        GROUP BY day
+      )
+      SELECT d::date::text AS date, coalesce(e.events, 0)::int AS count, coalesce(u.users, 0)::int AS users
+      FROM generate_series(${from}::date, ${to}::date, interval '1 day') AS d
+      LEFT JOIN analytics_event_days e ON e.day = d::date AND e.name = ${name}
+      LEFT JOIN users u ON u.day = d::date
+      ORDER BY d`);
   }
 
   /**
@@ -136,6 +160,30 @@ export class InsightsRepository {
       WHERE c.period >= ${firstStart}::date AND c.period <= ${lastStart}::date
       GROUP BY c.period
       ORDER BY c.period`);
+  }
+
+  /** The user's active days from `from` to `to` and their latest `limit` events then; undefined for no such user. */
+  userActivity(
+    userId: string,
+    from: Day,
+    to: Day,
+    limit: number,
+    timeZone: string,
+  ): Promise<UserActivityRow | undefined> {
+    return this.db.row(sql`
+      SELECT
+        ARRAY(SELECT day::text FROM analytics_active_days
+              WHERE user_id = ${userId} AND day BETWEEN ${from}::date AND ${to}::date ORDER BY day) AS days,
+        (SELECT coalesce(json_agg(json_build_object(
+                  'name', name,
+                  'occurredAt', to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                  'properties', properties)
+                ORDER BY occurred_at DESC, received_at DESC, name), '[]')
+         FROM (SELECT name, occurred_at, received_at, properties FROM analytics_events
+               WHERE user_id = ${userId} AND occurred_at >= ${startOf(from, timeZone)}
+                 AND occurred_at < ${startOf(addDays(to, 1), timeZone)}
+               ORDER BY occurred_at DESC, received_at DESC, name LIMIT ${limit}) latest) AS events
+      FROM users WHERE id = ${userId}`);
   }
 
   /** Users whose first active day is from `from` to `to`. */

@@ -8,6 +8,7 @@ import {
   type ActiveUsersDto,
   type ActiveUsersDayDto,
   type ComparedDto,
+  type EventDaysDto,
   type EventsReportDto,
   type EventUseDto,
   type FunnelDto,
@@ -42,6 +43,10 @@ export class InsightsService {
 
   async events({ from, to }: RangeQuery): Promise<EventsReportDto> {
     return { items: (await this.eventUse(from, to)).map(withChange) };
+  }
+
+  async eventDays(name: string, { from, to }: RangeQuery): Promise<EventDaysDto> {
+    return { name, days: await this.insights.eventDays(name, from, to) };
   }
 
   async funnel({ steps, from, to, window }: FunnelQuery): Promise<FunnelDto> {

@@ -17,7 +17,9 @@ export class AuditController {
   constructor(private readonly audit: AuditService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Operator actions, newest first; filter by actor id or action (admin only)' })
+  @ApiOperation({
+    summary: 'Operator actions, newest first; filter by actor id, action or target id (admin only)',
+  })
   @ApiOkResponse({ schema: pageSchema(AuditEntryDto) })
   list(@Query() query: ListAuditQuery) {
     return this.audit.list(query);

@@ -13,6 +13,12 @@ export class ListAuditQuery extends PageQuery {
   @IsOptional()
   @Matches(/^[a-z][a-z0-9_.]{0,63}$/, { message: 'action must be an action name such as task.decided' })
   action?: string;
+
+  @ApiPropertyOptional({ description: "The target's id, such as a task id: that task's history" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  target?: string;
 }
 
 class AuditActorDto {

@@ -34,12 +34,19 @@ export class AuditRepository {
   }
 
   /** Newest first (ids are UUIDv7), after the cursor's id. */
-  list(query: { limit: number; afterId?: string; actor?: string; action?: string }): Promise<AuditRow[]> {
+  list(query: {
+    limit: number;
+    afterId?: string;
+    actor?: string;
+    action?: string;
+    target?: string;
+  }): Promise<AuditRow[]> {
     return this.db.rows<AuditRow>(sql`
       SELECT ${COLUMNS} FROM audit_log
       WHERE true
         ${query.actor ? sql`AND actor_id = ${query.actor}` : empty}
         ${query.action ? sql`AND action = ${query.action}` : empty}
+        ${query.target ? sql`AND target_id = ${query.target}` : empty}
         ${query.afterId ? sql`AND id < ${query.afterId}` : empty}
       ORDER BY id DESC LIMIT ${query.limit}`);
   }

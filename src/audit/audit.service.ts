@@ -27,6 +27,7 @@ export class AuditService {
       afterId: query.cursor === undefined ? undefined : decodeCursor(query.cursor, UUID_PATTERN),
       actor: query.actor,
       action: query.action,
+      target: query.target,
     });
     return toPage(rows, query.limit, toDto, (row) => row.id);
   }

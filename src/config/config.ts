@@ -1,11 +1,5 @@
-import {
-  databaseSecret,
-  ENVIRONMENT,
-  RULES,
-  VARIABLES,
-  type Environment,
-  type Variable,
-} from './environment.js';
+import { databaseSecret, ENVIRONMENT, VARIABLES, type Environment, type Variable } from './environment.js';
+import { RULES } from './rules.js';
 
 export { VARIABLES } from './environment.js';
 
@@ -145,6 +139,11 @@ function authConfig(env: Environment) {
     jwksUrl: env.COGNITO_JWKS_URL ?? `${issuer}/.well-known/jwks.json`,
     /** The issuer is not Cognito's own (an emulator). */
     customIssuer: env.COGNITO_ISSUER !== undefined,
+    /** Managed login for the back office (authorization code + PKCE), when configured. */
+    webSignIn:
+      env.COGNITO_DOMAIN && env.COGNITO_WEB_CLIENT_ID
+        ? { domain: env.COGNITO_DOMAIN, clientId: env.COGNITO_WEB_CLIENT_ID }
+        : null,
   };
 }
 

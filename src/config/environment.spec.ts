@@ -76,6 +76,18 @@ describe('every declared variable', () => {
     COGNITO_CLIENT_ID: { value: 'client-b' },
     COGNITO_JWKS_URL: { value: 'https://keys.example.com/jwks.json' },
     COGNITO_ISSUER: { value: 'http://localhost:9229/local_pool' },
+    COGNITO_DOMAIN: {
+      value: 'auth.example.com',
+      with: { COGNITO_DOMAIN: 'other.example.com', COGNITO_WEB_CLIENT_ID: 'client-a' },
+    },
+    COGNITO_WEB_CLIENT_ID: {
+      value: 'client-b',
+      with: {
+        COGNITO_CLIENT_ID: 'client-a,client-b',
+        COGNITO_DOMAIN: 'auth.example.com',
+        COGNITO_WEB_CLIENT_ID: 'client-a',
+      },
+    },
     OTEL_SERVICE_NAME: { value: 'other' },
     DEPLOYMENT_ENVIRONMENT: { value: 'prod' },
     OTEL_EXPORTER_OTLP_ENDPOINT: { value: 'http://localhost:4318' },
@@ -103,6 +115,20 @@ describe('Cognito', () => {
       issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123',
       jwksUrl: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/jwks.json',
       customIssuer: false,
+      webSignIn: null,
+    });
+  });
+
+  it('takes the back office sign-in from a pool domain or a loopback issuer', () => {
+    const signIn = (domain: string) =>
+      loadConfig({ ...MINIMAL, COGNITO_DOMAIN: domain, COGNITO_WEB_CLIENT_ID: 'client-a' }).auth.webSignIn;
+    expect(signIn('runway-prod.auth.us-east-1.amazoncognito.com')).toEqual({
+      domain: 'https://runway-prod.auth.us-east-1.amazoncognito.com',
+      clientId: 'client-a',
+    });
+    expect(signIn('http://127.0.0.1:4100/')).toEqual({
+      domain: 'http://127.0.0.1:4100',
+      clientId: 'client-a',
     });
   });
 
@@ -127,6 +153,14 @@ describe('Cognito', () => {
     [{ COGNITO_JWKS_URL: 'http://keys.example.com/jwks.json' }, 'COGNITO_JWKS_URL'],
     [{ COGNITO_ISSUER: 'http://issuer.example.com/pool' }, 'COGNITO_ISSUER'],
     [{ COGNITO_JWKS_URL: 'ftp://127.0.0.1/jwks.json' }, 'COGNITO_JWKS_URL'],
+    [{ COGNITO_DOMAIN: 'http://auth.example.com', COGNITO_WEB_CLIENT_ID: 'client-a' }, 'COGNITO_DOMAIN'],
+    [{ COGNITO_DOMAIN: 'auth.example.com' }, 'COGNITO_WEB_CLIENT_ID'],
+    [
+      { COGNITO_DOMAIN: 'https://auth.example.com/path', COGNITO_WEB_CLIENT_ID: 'client-a' },
+      'COGNITO_DOMAIN',
+    ],
+    [{ COGNITO_WEB_CLIENT_ID: 'client-a' }, 'COGNITO_WEB_CLIENT_ID'],
+    [{ COGNITO_DOMAIN: 'auth.example.com', COGNITO_WEB_CLIENT_ID: 'client-z' }, 'COGNITO_WEB_CLIENT_ID'],
   ])('rejects %o', (overrides, variable) => {
     const env = Object.fromEntries(
       Object.entries({ ...MINIMAL, ...overrides }).filter(([, value]) => value !== undefined),
@@ -142,6 +176,9 @@ describe('Cognito', () => {
     expect(problems({ ...production, COGNITO_ISSUER: 'https://issuer.example.com' })).toHaveProperty(
       'COGNITO_ISSUER',
     );
+    expect(
+      problems({ ...production, COGNITO_DOMAIN: 'http://127.0.0.1:4100', COGNITO_WEB_CLIENT_ID: 'client-a' }),
+    ).toHaveProperty('COGNITO_DOMAIN');
     expect(
       loadConfig({ ...production, COGNITO_JWKS_URL: 'https://keys.example.com/jwks.json' }).auth.jwksUrl,
     ).toBe('https://keys.example.com/jwks.json');

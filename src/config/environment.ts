@@ -147,6 +147,17 @@ export const ENVIRONMENT = {
   ).pipe(z.array(z.string()).min(1, 'is required: the app client id(s) whose access tokens are accepted')),
   COGNITO_JWKS_URL: localOrHttps('must be an http(s) URL of a JWKS document').optional(),
   COGNITO_ISSUER: localOrHttps('must be a URL').optional(),
+  /** The back office's sign-in: the user pool's domain (managed login) and the web app client. */
+  COGNITO_DOMAIN: z
+    .string()
+    .transform((value) => (/^https?:\/\//.test(value) ? value : `https://${value}`).replace(/\/$/, ''))
+    .pipe(localOrHttps('must be a host name such as auth.example.com, or an http(s) URL'))
+    .refine((value) => new URL(value).origin === value, 'must be a host name or an origin, with no path')
+    .optional(),
+  COGNITO_WEB_CLIENT_ID: z
+    .string()
+    .regex(/^[\w-]{1,128}$/, 'must be an app client id')
+    .optional(),
 
   OTEL_SERVICE_NAME: z.string().max(63).default('runway'),
   DEPLOYMENT_ENVIRONMENT: z.string().max(63).optional(),
@@ -178,73 +189,3 @@ export const ENVIRONMENT = {
 export type Variable = keyof typeof ENVIRONMENT;
 export type Environment = z.output<z.ZodObject<typeof ENVIRONMENT>>;
 export const VARIABLES = Object.keys(ENVIRONMENT) as Variable[];
-
-/** A rule relating variables, reported on `variable`; skipped while a variable it reads is itself invalid. */
-export interface Rule {
-  variable: Variable;
-  reads: Variable[];
-  holds(env: Environment): boolean;
-  problem: string;
-  productionOnly?: true;
-}
-
-const COGNITO_POOL_ID = /^[a-z]{2}(-gov)?-[a-z]+-\d_[A-Za-z0-9]+$/;
-const EMULATORS_ONLY = 'is for local issuers and emulators; not allowed when NODE_ENV=production';
-
-export const RULES: Rule[] = [
-  {
-    variable: 'DB_SECRET',
-    reads: ['DATABASE_URL'],
-    holds: (env) => env.DATABASE_URL !== undefined || databaseSecret.safeParse(env.DB_SECRET).success,
-    problem: 'is required when DATABASE_URL is not set: JSON with username, password, host, port and dbname',
-  },
-  {
-    variable: 'COGNITO_USER_POOL_ID',
-    reads: ['COGNITO_ISSUER'],
-    holds: (env) => env.COGNITO_ISSUER !== undefined || COGNITO_POOL_ID.test(env.COGNITO_USER_POOL_ID),
-    problem: 'is not a Cognito pool id (region_id); emulator pools need COGNITO_ISSUER as well',
-  },
-  {
-    variable: 'TASK_LINK_SECRET',
-    reads: [],
-    holds: (env) => env.TASK_LINK_SECRET !== undefined,
-    problem: 'is required when NODE_ENV=production (at least 32 characters, from a secret)',
-    productionOnly: true,
-  },
-  {
-    variable: 'TASK_TOKEN_KEY',
-    reads: [],
-    holds: (env) => env.TASK_TOKEN_KEY !== undefined,
-    problem: 'is required when NODE_ENV=production (at least 32 characters, from a secret)',
-    productionOnly: true,
-  },
-  {
-    variable: 'PUBLIC_BASE_URL',
-    reads: [],
-    holds: (env) => env.PUBLIC_BASE_URL?.startsWith('https:') === true,
-    problem:
-      'is required when NODE_ENV=production: the https:// URL clients use (links in emails point there)',
-    productionOnly: true,
-  },
-  {
-    variable: 'DB_SSL_MODE',
-    reads: [],
-    holds: (env) => env.DB_SSL_MODE !== 'disable',
-    problem: 'must be require or verify-full when NODE_ENV=production',
-    productionOnly: true,
-  },
-  {
-    variable: 'COGNITO_JWKS_URL',
-    reads: [],
-    holds: (env) => !env.COGNITO_JWKS_URL?.startsWith('http:'),
-    problem: EMULATORS_ONLY,
-    productionOnly: true,
-  },
-  {
-    variable: 'COGNITO_ISSUER',
-    reads: [],
-    holds: (env) => env.COGNITO_ISSUER === undefined,
-    problem: EMULATORS_ONLY,
-    productionOnly: true,
-  },
-];

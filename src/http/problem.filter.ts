@@ -65,8 +65,9 @@ export class ProblemFilter implements ExceptionFilter {
     if (!(exception instanceof NotFoundException) || request.routeOptions.url !== undefined) return undefined;
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     const path = pathOf(request.url);
-    const allowed = HTTP_METHODS.filter((method) => fastify.findRoute({ method, url: path }));
-    if (allowed.length === 0) return undefined;
+    const allowed: string[] = HTTP_METHODS.filter((method) => fastify.findRoute({ method, url: path }));
+    // A route of this very method that found nothing (a missing static file) is a 404.
+    if (allowed.length === 0 || allowed.includes(request.method)) return undefined;
     const allow = allowed.join(', ');
     return {
       problem: plainProblem(

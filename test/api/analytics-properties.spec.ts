@@ -337,6 +337,7 @@ function queries(scenario: Scenario, model: AnalyticsModel, now: number) {
     return [
       { path: 'active-users', query: { from, to }, expected: model.activeUsers(from, to) },
       { path: 'events', query: { from, to }, expected: model.events(from, to) },
+      { path: `events/${steps[0]!}`, query: { from, to }, expected: eventDays(model, steps[0]!, from, to) },
       {
         path: 'funnel',
         query: { steps: steps.join(','), from, to, ...(window ? { window } : {}) },
@@ -346,6 +347,17 @@ function queries(scenario: Scenario, model: AnalyticsModel, now: number) {
     ];
   });
   return [...perRange, { path: 'summary', query: {}, expected: model.summary(now) }];
+}
+
+/** One event name day by day: each day's count and users are the event use of that day alone. */
+function eventDays(model: AnalyticsModel, name: string, from: Day, to: Day) {
+  return {
+    name,
+    days: daysFrom(from, to).map((date) => {
+      const use = model.events(date, date).items.find((item) => item.name === name);
+      return { date, count: use?.count ?? 0, users: use?.users ?? 0 };
+    }),
+  };
 }
 
 function describeZone(zoneName: string, numRuns: number) {

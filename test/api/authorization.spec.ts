@@ -19,7 +19,7 @@ interface Row {
   query?: Record<string, string>;
   /** For a `{id}` route: creates the resource (owned by `user`) that the route acts on. */
   create?: () => object;
-  /** For a `{id}` route of a resource users do not own: makes one (as an admin) and gives its id. */
+  /** For a route with a path parameter on something users do not own: makes it (as an admin) and gives its key. */
   target?: (t: TestApp) => Promise<string>;
   expect: Record<Caller, number>;
 }
@@ -47,6 +47,11 @@ const MATRIX: Record<string, Row> = {
   'POST /t/{token}': { body: () => ({ outcome: 'approved' }), expect: all(404) },
   'GET /v1/admin/jobs': { expect: adminOnly(200) },
   'GET /v1/admin/users': { expect: adminOnly(200) },
+  'GET /v1/admin/users/{id}/activity': {
+    target: async (t) =>
+      (await t.http().get('/v1/me').set('authorization', user().authorization)).body.id as string,
+    expect: adminOnly(200),
+  },
   // new:resource adds rows above this line
 };
 
@@ -70,6 +75,7 @@ function analyticsQueries(range: { from: string; to: string }): Record<string, R
   return {
     'GET /v1/admin/analytics/active-users': asked(),
     'GET /v1/admin/analytics/events': asked(),
+    'GET /v1/admin/analytics/events/{name}': { ...asked(), target: () => Promise.resolve('matrix.checked') },
     'GET /v1/admin/analytics/funnel': asked({ ...range, steps: 'user.signed_up,project.created' }),
     'GET /v1/admin/analytics/retention': asked({ ...range, interval: 'week' }),
     'GET /v1/admin/analytics/lifecycle': asked({ ...range, interval: 'day' }),
@@ -187,7 +193,7 @@ describe('authorization', () => {
     const row = MATRIX[route]!;
     // Resource routes act on a fresh resource owned by `user`.
     const path = row.target
-      ? template.replace('{id}', await row.target(t))
+      ? template.replace(/\{\w+\}/, await row.target(t))
       : row.create
         ? template.replace(
             '{id}',

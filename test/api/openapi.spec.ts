@@ -2,6 +2,7 @@ import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import { INTERCEPTORS_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { getMetadataStorage } from 'class-validator';
+import { EVENT_NAME } from '../../src/analytics/event-batch.js';
 import { IdempotencyInterceptor } from '../../src/http/idempotency/idempotency.interceptor.js';
 import { ifMatchOf } from '../../src/http/preconditions.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,10 +77,14 @@ describe('OpenAPI', () => {
         acceptedParameters(route),
       );
       for (const parameter of parameters) {
-        // Ids are UUIDs; the one other path parameter is the emailed link's token.
+        // Ids are UUIDs; the other path parameters are the emailed link's token and an event name.
         if (parameter.in === 'path')
           expect(parameter.schema).toMatchObject(
-            parameter.name === 'token' ? { type: 'string' } : { type: 'string', format: 'uuid' },
+            parameter.name === 'token'
+              ? { type: 'string' }
+              : parameter.name === 'name'
+                ? { type: 'string', pattern: EVENT_NAME.source }
+                : { type: 'string', format: 'uuid' },
           );
         if (parameter.name === 'limit') expect(parameter.schema).toMatchObject({ type: 'integer' });
       }

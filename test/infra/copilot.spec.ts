@@ -350,6 +350,8 @@ const SAMPLE_SECRET = 'x'.repeat(64);
 const SAMPLE_VALUES: Record<string, string> = {
   COGNITO_USER_POOL_ID: 'eu-west-1_AbCdEf123',
   COGNITO_CLIENT_ID: '4example1webclient,5example2machine,6example3canary',
+  COGNITO_DOMAIN: 'runway-prod-1a2b3c.auth.eu-west-1.amazoncognito.com',
+  COGNITO_WEB_CLIENT_ID: '4example1webclient',
   DB_SECRET: JSON.stringify({
     username: 'runway',
     password: 'generated',

@@ -26,7 +26,16 @@ const run = promisify(execFile);
 /** A copy of the sources with the installed node_modules, where a test may edit files and build. */
 function scratchCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'runway-scratch-'));
-  for (const entry of ['src', 'migrations', 'tools', 'bench', '.swcrc', 'package.json', 'tsconfig.json']) {
+  for (const entry of [
+    'src',
+    'migrations',
+    'tools',
+    'bench',
+    'web',
+    '.swcrc',
+    'package.json',
+    'tsconfig.json',
+  ]) {
     cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
   }
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));

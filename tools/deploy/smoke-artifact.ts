@@ -1,8 +1,8 @@
 /**
  * Production-artifact smoke test (run by .ci/run; needs no Docker): repeats the Dockerfile's build and runtime
  * stages in temporary folders — the same COPY sources, the same RUN commands, the same CMD — then starts the
- * result with NODE_ENV=production against a real PostgreSQL over TLS and expects /health/ready = 200 and a clean
- * exit on SIGTERM. A runtime dependency missing from "dependencies" fails here.
+ * result with NODE_ENV=production against a real PostgreSQL over TLS and expects /health/ready = 200, the back
+ * office's page and script, and a clean exit on SIGTERM. A runtime dependency missing from "dependencies" fails here.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -178,11 +178,26 @@ async function startAndProbe(runtimeDir: string, cmd: string[], env: Record<stri
       .catch(() => 0);
     if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 250));
   }
+  // The back office's files are in the image: its page and the script it names.
+  const page = await fetch(`http://127.0.0.1:${port}/admin/`).then(
+    async (response) => (response.ok ? response.text() : ''),
+    () => '',
+  );
+  const script = /src="(\/admin\/assets\/[^"]+\.js)"/.exec(page)?.[1];
+  const scriptStatus = script
+    ? await fetch(`http://127.0.0.1:${port}${script}`).then(
+        (response) => response.status,
+        () => 0,
+      )
+    : 0;
   app.kill('SIGTERM');
   const code = await exited;
   if (status !== 200) throw new Error(`/health/ready answered ${status} (exit code ${code})`);
+  if (scriptStatus !== 200) throw new Error(`/admin/ or its script is missing (script ${script ?? 'none'})`);
   if (code !== 0) throw new Error(`exit code ${code} after SIGTERM`);
-  say(`/health/ready = 200 on NODE_ENV=production over TLS; exit code ${code} after SIGTERM`);
+  say(
+    `/health/ready = 200 and /admin/ served on NODE_ENV=production over TLS; exit code ${code} after SIGTERM`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -1,7 +1,8 @@
 /**
- * The development issuer: an RSA key pair kept in .data/dev-issuer (created on first use), a JWKS served on
- * loopback for the API to verify with, and Cognito-shaped access tokens signed with that key. For `npm run dev`,
- * `npm run token`, the tests and the benchmark. Production refuses it (an http:// JWKS URL is refused there).
+ * The development issuer: an RSA key pair kept in .data/dev-issuer (created on first use), Cognito-shaped tokens
+ * signed with that key, and a loopback server with the JWKS for the API to verify with and a Cognito-like sign-in
+ * (dev-sign-in.ts). For `npm run dev`, `npm run token`, the tests and the benchmark. Production refuses it (an
+ * http:// JWKS URL or sign-in domain is refused there).
  */
 import {
   createHash,
@@ -12,10 +13,11 @@ import {
   sign,
 } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { ROOT } from '../root.js';
 import { SCOPES } from '../../src/auth/scopes.js';
+import { createSignIn, type RouteHandler } from './dev-sign-in.js';
 
 /** A made-up pool in Cognito's own id format, so the API verifies dev tokens exactly like real ones. */
 export const DEV_USER_POOL_ID = 'us-east-1_RunwayDev';
@@ -23,6 +25,27 @@ export const DEV_CLIENT_ID = 'runway-dev-client';
 export const DEV_ISSUER = `https://cognito-idp.us-east-1.amazonaws.com/${DEV_USER_POOL_ID}`;
 /** Where the development key pair lives (git-ignored). */
 export const DEV_ISSUER_DIR = join(ROOT, '.data', 'dev-issuer');
+export const JWKS_PATH = '/.well-known/jwks.json';
+const TOKEN_LIFETIME_SECONDS = 3600;
+const SIGN_IN_SCOPE = 'openid email profile';
+
+export interface DevUser {
+  readonly username: string;
+  readonly email: string;
+  readonly groups: readonly string[];
+}
+
+/** The users the sign-in page offers; any other username may sign in too, in no group. */
+export const DEV_USERS: readonly DevUser[] = Object.freeze([
+  Object.freeze({ username: 'admin', email: 'admin@example.com', groups: Object.freeze(['admin']) }),
+  Object.freeze({ username: 'alice', email: 'alice@example.com', groups: Object.freeze([]) }),
+]);
+
+/** A UUID derived from the username: the same person is the same Runway user across tokens and sign-ins. */
+export function devUserSub(username: string): string {
+  const hex = createHash('sha256').update(`runway-dev:${username}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
 
 export interface SigningKey {
   kid: string;
@@ -51,19 +74,81 @@ export function loadOrCreateSigningKey(dir: string): SigningKey {
   return key;
 }
 
-/** Serves `jwks` at http://127.0.0.1:<port>/.well-known/jwks.json until closed. */
+export interface LoopbackServer {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  jwksUrl: string;
+  close(): Promise<void>;
+}
+
+export interface DevIssuerOptions {
+  port?: number;
+  /** The clients allowed to sign in (default: DEV_CLIENT_ID). */
+  clientIds?: readonly string[];
+  issuer?: string;
+  users?: readonly DevUser[];
+  /** Milliseconds since the epoch, for the expiry of sign-in codes (tests move it). */
+  now?: () => number;
+}
+
+/** The JWKS of `key` and the sign-in (`/oauth2/authorize`, `/oauth2/token`, `/logout`) on loopback until closed. */
+export function serveDevIssuer(key: SigningKey, options: DevIssuerOptions = {}): Promise<LoopbackServer> {
+  const issuer = options.issuer ?? DEV_ISSUER;
+  const signIn = createSignIn({
+    clientIds: options.clientIds ?? [DEV_CLIENT_ID],
+    users: options.users ?? DEV_USERS,
+    now: options.now ?? Date.now,
+    issueTokens: (user, clientId) => {
+      const { username, email } = user;
+      const identity = { username, sub: devUserSub(username), groups: [...user.groups], clientId, issuer };
+      return {
+        accessToken: mintAccessToken(key, { ...identity, scope: SIGN_IN_SCOPE }),
+        idToken: mintIdToken(key, { ...identity, email }),
+        expiresIn: TOKEN_LIFETIME_SECONDS,
+      };
+    },
+  });
+  return listenOnLoopback(options.port ?? 0, [serveKeys(key.jwks), signIn]);
+}
+
+/** Only `jwks` at http://127.0.0.1:<port>/.well-known/jwks.json, until closed; `url` is the JWKS URL. */
 export async function serveJwks(jwks: object, port = 0): Promise<{ url: string; close(): Promise<void> }> {
+  const server = await listenOnLoopback(port, [serveKeys(jwks)]);
+  return { url: server.jwksUrl, close: () => server.close() };
+}
+
+function serveKeys(jwks: object): RouteHandler {
   const body = JSON.stringify(jwks);
+  return (request, response) => {
+    if (new URL(request.url ?? '/', 'http://127.0.0.1').pathname !== JWKS_PATH) return Promise.resolve(false);
+    response.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    return Promise.resolve(true);
+  };
+}
+
+async function listenOnLoopback(port: number, routes: RouteHandler[]): Promise<LoopbackServer> {
+  const answer = async (request: IncomingMessage, response: ServerResponse) => {
+    for (const route of routes) if (await route(request, response)) return;
+    response.writeHead(404, { 'content-type': 'application/json' }).end('{}');
+  };
   const server = createServer((request, response) => {
-    const found = request.url === '/.well-known/jwks.json';
-    response.writeHead(found ? 200 : 404, { 'content-type': 'application/json' }).end(found ? body : '{}');
+    answer(request, response).catch((error: unknown) => {
+      process.stderr.write(`dev issuer: ${String(error)}\n`);
+      if (!response.headersSent) response.writeHead(500);
+      response.end();
+    });
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const address = server.address();
-  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}`;
   return {
-    url: `http://127.0.0.1:${actualPort}/.well-known/jwks.json`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    url,
+    jwksUrl: `${url}${JWKS_PATH}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -115,4 +200,35 @@ export function accessTokenClaims(options: AccessTokenOptions): Record<string, u
 
 export function mintAccessToken(key: SigningKey, options: AccessTokenOptions): string {
   return signJwt({ alg: 'RS256', kid: key.kid }, accessTokenClaims(options), key.privateKeyPem);
+}
+
+export interface IdTokenOptions {
+  username: string;
+  sub: string;
+  email: string;
+  groups: string[];
+  clientId: string;
+  issuer: string;
+}
+
+/** An ID token as Cognito signs one for a user signed in through its managed login. */
+export function mintIdToken(key: SigningKey, options: IdTokenOptions): string {
+  const now = Math.floor(Date.now() / 1000);
+  const claims = {
+    sub: options.sub,
+    ...(options.groups.length ? { 'cognito:groups': options.groups } : {}),
+    email_verified: true,
+    iss: options.issuer,
+    'cognito:username': options.username,
+    origin_jti: randomUUID(),
+    aud: options.clientId,
+    event_id: randomUUID(),
+    token_use: 'id',
+    auth_time: now,
+    exp: now + TOKEN_LIFETIME_SECONDS,
+    iat: now,
+    jti: randomUUID(),
+    email: options.email,
+  };
+  return signJwt({ alg: 'RS256', kid: key.kid }, claims, key.privateKeyPem);
 }

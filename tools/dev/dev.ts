@@ -1,7 +1,7 @@
 /**
  * `npm run dev`: the API on this checkout's embedded PostgreSQL (or on DATABASE_URL), migrated at start, with the
  * dev issuer. Edits under src/ and migrations/ are recompiled by SWC and the API restarts; the database keeps
- * running. Ctrl-C stops the API, then the database.
+ * running. Edits under web/ rebuild the back office. Ctrl-C stops the API, then the database.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -12,10 +12,11 @@ import {
   DEV_ISSUER_DIR,
   DEV_USER_POOL_ID,
   loadOrCreateSigningKey,
-  serveJwks,
+  serveDevIssuer,
 } from './dev-issuer.js';
 import { freePort } from './embedded-postgres.js';
 import { runTool } from './run-tool.js';
+import { buildWeb } from '../web/build.js';
 
 const DEFAULT_PORT = 3000;
 const DEV_OPERATOR_EMAIL = 'operator@example.com';
@@ -23,10 +24,12 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<number> {
   const database = await devDatabase(say);
-  // The dev issuer: `npm run token` signs with this key; the API fetches its JWKS over loopback.
-  const jwks = await serveJwks(loadOrCreateSigningKey(DEV_ISSUER_DIR).jwks);
+  // The dev issuer: `npm run token` signs with this key; the API fetches its JWKS over loopback, and the back office
+  // signs in through it as it would through Cognito's managed login.
+  const issuer = await serveDevIssuer(loadOrCreateSigningKey(DEV_ISSUER_DIR));
   const port = await apiPort();
   const compiler = await startCompiler();
+  const web = await buildWeb({ watch: true });
   const api = spawn(
     process.execPath,
     ['--watch', '--watch-preserve-output', '--enable-source-maps', join(ROOT, 'dist', 'src', 'main.js')],
@@ -37,7 +40,9 @@ async function main(): Promise<number> {
         MIGRATE_ON_START: 'true',
         COGNITO_USER_POOL_ID: DEV_USER_POOL_ID,
         COGNITO_CLIENT_ID: DEV_CLIENT_ID,
-        COGNITO_JWKS_URL: jwks.url,
+        COGNITO_JWKS_URL: issuer.jwksUrl,
+        COGNITO_DOMAIN: issuer.url,
+        COGNITO_WEB_CLIENT_ID: DEV_CLIENT_ID,
         // Manual tasks email this operator; the emails land in .data/mail and their links are printed in the log.
         TASKS_NOTIFY_EMAILS: DEV_OPERATOR_EMAIL,
         PUBLIC_BASE_URL: `http://localhost:${port}`,
@@ -48,10 +53,11 @@ async function main(): Promise<number> {
     },
   );
   say(
-    `\nRunway (development; restarts when src/ or migrations/ change)\n` +
+    `\nRunway (development; restarts when src/ or migrations/ change, rebuilds the back office when web/ does)\n` +
       `  API        http://localhost:${port}\n` +
       `  Readiness  http://localhost:${port}/health/ready\n` +
       `  API docs   http://localhost:${port}/docs\n` +
+      `  Admin      http://localhost:${port}/admin/ (the back office: sign in as admin)\n` +
       `  Database   ${database.url}\n` +
       `  Token      npm run token -- --username alice [--groups admin]\n` +
       `  Emails     .data/mail (to ${DEV_OPERATOR_EMAIL}; each task link is also printed below)\n`,
@@ -64,7 +70,8 @@ async function main(): Promise<number> {
   const code = await exitOf(api);
   compiler.kill('SIGTERM');
   await exitOf(compiler);
-  await jwks.close();
+  await web.stop();
+  await issuer.close();
   await database.release();
   return code;
 }

@@ -175,6 +175,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/analytics/events/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One event day by day: how often it was sent, and by how many users */
+        get: operations["InsightsController_eventDays"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/analytics/funnel": {
         parameters: {
             query?: never;
@@ -243,6 +260,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/users/{id}/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's active days and latest events in the range, by default the last 30 days (admin only) */
+        get: operations["UserActivityController_activity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/audit": {
         parameters: {
             query?: never;
@@ -250,7 +284,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Operator actions, newest first; filter by actor id or action (admin only) */
+        /** Operator actions, newest first; filter by actor id, action or target id (admin only) */
         get: operations["AuditController_list"];
         put?: never;
         post?: never;
@@ -553,10 +587,9 @@ export interface components {
             /** @description Events not stored because their id was sent before */
             duplicates: number;
         };
-        Object: Record<string, never>;
         ActiveUsersDayDto: {
             /** Format: date */
-            date: Record<string, never>;
+            date: string;
             /** @description Users active on the day */
             dau: number;
             /** @description Users active on the day or the 6 before */
@@ -584,6 +617,20 @@ export interface components {
         EventsReportDto: {
             items: components["schemas"]["EventUseDto"][];
         };
+        EventDayDto: {
+            /** Format: date */
+            date: string;
+            /** @description Events of the name that occurred on the day */
+            count: number;
+            /** @description Distinct users who sent them */
+            users: number;
+        };
+        EventDaysDto: {
+            /** @example checkout.completed */
+            name: string;
+            /** @description Every day of the range, oldest first */
+            days: components["schemas"]["EventDayDto"][];
+        };
         FunnelStepDto: {
             name: string;
             users: number;
@@ -597,7 +644,7 @@ export interface components {
         };
         CohortDto: {
             /** Format: date */
-            start: Record<string, never>;
+            start: string;
             size: number;
             /** @description Members active in the cohort period + k */
             retained: number[];
@@ -607,7 +654,7 @@ export interface components {
         };
         LifecyclePeriodDto: {
             /** Format: date */
-            start: Record<string, never>;
+            start: string;
             new: number;
             returning: number;
             resurrecting: number;
@@ -618,9 +665,9 @@ export interface components {
         };
         PeriodDto: {
             /** Format: date */
-            from: Record<string, never>;
+            from: string;
             /** Format: date */
-            to: Record<string, never>;
+            to: string;
         };
         ComparedDto: {
             /** @description In the last 7 complete days */
@@ -632,7 +679,7 @@ export interface components {
         };
         CohortRetentionDto: {
             /** Format: date */
-            cohortStart: Record<string, never>;
+            cohortStart: string;
             /** @description Users whose first active day is in the 7 days before the last 7 */
             size: number;
             /** @description Of those, active in the last 7 days */
@@ -664,6 +711,23 @@ export interface components {
             growingEvents: components["schemas"]["EventUseDto"][];
             /** @description Manual tasks, now */
             tasks: components["schemas"]["TasksSummaryDto"];
+        };
+        ActivityEventDto: {
+            /** @example checkout.completed */
+            name: string;
+            /** Format: date-time */
+            occurredAt: string;
+            properties: {
+                [key: string]: unknown;
+            } | null;
+        };
+        UserActivityDto: {
+            /** Format: uuid */
+            userId: string;
+            /** @description Days of the range the user was active on, oldest first */
+            days: string[];
+            /** @description The user's latest 100 events of the range, newest first; events are kept ANALYTICS_RETENTION_DAYS */
+            events: components["schemas"]["ActivityEventDto"][];
         };
         AuditActorDto: {
             /** @enum {string} */
@@ -1677,9 +1741,9 @@ export interface operations {
         parameters: {
             query: {
                 /** @description First day of the range */
-                from: components["schemas"]["Object"];
+                from: string;
                 /** @description Last day, included; at most 366 days */
-                to: components["schemas"]["Object"];
+                to: string;
             };
             header?: never;
             path?: never;
@@ -1737,9 +1801,9 @@ export interface operations {
         parameters: {
             query: {
                 /** @description First day of the range */
-                from: components["schemas"]["Object"];
+                from: string;
                 /** @description Last day, included; at most 366 days */
-                to: components["schemas"]["Object"];
+                to: string;
             };
             header?: never;
             path?: never;
@@ -1793,13 +1857,75 @@ export interface operations {
             };
         };
     };
+    InsightsController_eventDays: {
+        parameters: {
+            query: {
+                /** @description First day of the range */
+                from: string;
+                /** @description Last day, included; at most 366 days */
+                to: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventDaysDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     InsightsController_funnel: {
         parameters: {
             query: {
                 /** @description First day of the range */
-                from: components["schemas"]["Object"];
+                from: string;
                 /** @description Last day, included; at most 366 days */
-                to: components["schemas"]["Object"];
+                to: string;
                 /** @description 2 to 10 different event names, comma-separated, in order */
                 steps: string;
                 /** @description Longest time from the first step to the last: an ISO 8601 duration of days, hours and minutes, at most P90D */
@@ -1861,9 +1987,9 @@ export interface operations {
         parameters: {
             query: {
                 /** @description First day of the range */
-                from: components["schemas"]["Object"];
+                from: string;
                 /** @description Last day, included; at most 366 days */
-                to: components["schemas"]["Object"];
+                to: string;
                 /** @description Weeks start on Monday; the periods are those that start within the range */
                 interval?: "day" | "week";
             };
@@ -1923,9 +2049,9 @@ export interface operations {
         parameters: {
             query: {
                 /** @description First day of the range */
-                from: components["schemas"]["Object"];
+                from: string;
                 /** @description Last day, included; at most 366 days */
-                to: components["schemas"]["Object"];
+                to: string;
                 /** @description Weeks start on Monday; the periods are those that start within the range */
                 interval?: "day" | "week";
             };
@@ -2027,6 +2153,77 @@ export interface operations {
             };
         };
     };
+    UserActivityController_activity: {
+        parameters: {
+            query?: {
+                /** @description First day of the range; give both ends or neither (the last 30 days, today included) */
+                from?: string;
+                /** @description Last day, included; at most 366 days */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserActivityDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     AuditController_list: {
         parameters: {
             query?: {
@@ -2036,6 +2233,8 @@ export interface operations {
                 /** @description The actor's id: a user id, a machine client id or an email address */
                 actor?: string;
                 action?: string;
+                /** @description The target's id, such as a task id: that task's history */
+                target?: string;
             };
             header?: never;
             path?: never;

@@ -1,0 +1,191 @@
+import type { AddressInfo } from 'node:net';
+import type { Page } from 'playwright-core';
+import request from 'supertest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  createSigningKey,
+  DEV_CLIENT_ID,
+  DEV_USER_POOL_ID,
+  devUserSub,
+  mintAccessToken,
+  serveDevIssuer,
+  type LoopbackServer,
+} from '../../tools/dev/dev-issuer.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { describeWithBrowser, openBrowser, saveScreenshot, type TestBrowser } from '../support/browser.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+/**
+ * The back office in Chromium, against the real app, database and dev issuer: sign in as the dev issuer's `admin`,
+ * read the numbers, draw a funnel, clear a task from the inbox; `alice` is refused. Every page is screenshotted.
+ */
+describeWithBrowser('the back office in a browser', () => {
+  const key = createSigningKey();
+  let issuer: LoopbackServer;
+  let db: TestDatabase;
+  let t: TestApp;
+  let browser: TestBrowser;
+  let origin: string;
+  beforeAll(async () => {
+    issuer = await serveDevIssuer(key);
+    db = await createTestDatabase();
+    t = await createTestApp({
+      databaseUrl: db.url,
+      env: {
+        COGNITO_USER_POOL_ID: DEV_USER_POOL_ID,
+        COGNITO_CLIENT_ID: DEV_CLIENT_ID,
+        COGNITO_JWKS_URL: issuer.jwksUrl,
+        COGNITO_DOMAIN: issuer.url,
+        COGNITO_WEB_CLIENT_ID: DEV_CLIENT_ID,
+      },
+    });
+    await t.app.listen(0, '127.0.0.1');
+    origin = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    await seed();
+    browser = await openBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    await db?.drop();
+    await issuer?.close();
+  });
+
+  const bearer = (username: string, groups: string[] = []) =>
+    `Bearer ${mintAccessToken(key, { username, sub: devUserSub(username), groups, clientId: DEV_CLIENT_ID })}`;
+  const api = (path: string) =>
+    request(origin)
+      .get(path)
+      .set('authorization', bearer('admin', ['admin']));
+  const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
+
+  /** Four customers over the last days: all start onboarding, three finish it, one invites a teammate. */
+  async function seed() {
+    const steps = ['onboarding.started', 'onboarding.finished', 'teammate.invited'];
+    for (const [index, reached] of [3, 2, 2, 1].entries()) {
+      const events = steps
+        .slice(0, reached)
+        .map((name, step) => ({ name, occurredAt: daysAgo(3 - step / 24) }));
+      await request(origin)
+        .post('/v1/events')
+        .set('authorization', bearer(`customer-${index}`))
+        .send({ events })
+        .expect(202);
+    }
+    for (const title of ['Refund order 1001', 'Refund order 1002']) {
+      await request(origin)
+        .post('/v1/tasks')
+        .set('authorization', bearer('admin', ['admin']))
+        .send({ type: 'approval', title, payload: { orderId: title.slice(-4) } })
+        .expect(201);
+    }
+  }
+
+  /** Through the dev issuer's page, back to the back office once it has the tokens and shows who is signed in. */
+  async function signIn(page: Page, username: string) {
+    await page.goto(`${origin}/admin/`);
+    await page.getByRole('button', { name: `Sign in as ${username}` }).click();
+    await page.waitForURL((url) => url.origin === origin && !url.search.includes('code='));
+    await page.locator('[data-username], [role="alert"]').first().waitFor();
+  }
+
+  it('signs the admin in and shows the numbers the API gives', async () => {
+    const page = await browser.page({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, 'admin');
+    await expect(page.locator('[data-username]').textContent()).resolves.toBe('admin');
+    await page.locator('[data-metric="activeUsers"]').waitFor();
+    const { body: summary } = await api('/v1/admin/analytics/summary').expect(200);
+    const shown = async (metric: string) =>
+      Number(await page.locator(`[data-metric="${metric}"]`).getAttribute('data-value'));
+    expect(summary.activeUsers.value).toBe(4);
+    await expect(shown('activeUsers')).resolves.toBe(summary.activeUsers.value);
+    await expect(shown('newUsers')).resolves.toBe(summary.newUsers.value);
+    await expect(shown('stickiness')).resolves.toBe(summary.stickiness.value);
+    await expect(shown('openTasks')).resolves.toBe(summary.tasks.open);
+    await expect(shown('overdueTasks')).resolves.toBe(summary.tasks.overdue);
+    await saveScreenshot(page, 'back-office-overview');
+
+    for (const [route, ready] of [
+      ['active-users', 'canvas'],
+      ['features', 'tr[data-event="onboarding.started"]'],
+      ['features/onboarding.finished', '[data-metric="eventCount"]'],
+      ['retention', 'table'],
+      ['lifecycle', 'main'],
+      ['users', 'tr[data-user-id]'],
+      ['audit', 'tr[data-audit-id]'],
+    ] as const) {
+      await page.goto(`${origin}/admin/#/${route}`);
+      await page.locator(ready).first().waitFor();
+      await saveScreenshot(page, `back-office-${route.replace('/', '-').replace('.', '-')}`);
+    }
+    await expectNothingStoredOrRefused(page);
+  });
+
+  it('draws a funnel: users at each step, as the API counts them', async () => {
+    const page = await browser.page({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, 'admin');
+    await page.goto(`${origin}/admin/#/funnel`);
+    await page.getByLabel('Step 1').selectOption('onboarding.started');
+    await page.getByLabel('Step 2').selectOption('onboarding.finished');
+    await page.getByRole('button', { name: 'Add step' }).click();
+    await page.getByLabel('Step 3').selectOption('teammate.invited');
+    await page.getByRole('button', { name: 'Draw funnel' }).click();
+    const users = async (step: string) =>
+      Number(await page.locator(`[data-step="${step}"]`).getAttribute('data-users'));
+    await page.locator('[data-step="teammate.invited"]').waitFor();
+    expect([
+      await users('onboarding.started'),
+      await users('onboarding.finished'),
+      await users('teammate.invited'),
+    ]).toEqual([4, 3, 1]);
+    await saveScreenshot(page, 'back-office-funnel');
+    await expectNothingStoredOrRefused(page);
+  });
+
+  it('approves a task from the inbox, which then leaves the list, on a phone-width screen', async () => {
+    const page = await browser.page({ viewport: { width: 390, height: 844 } });
+    await signIn(page, 'admin');
+    await page.goto(`${origin}/admin/#/tasks`);
+    const row = page.locator('tr[data-task-id]', { hasText: 'Refund order 1001' });
+    const id = await row.getAttribute('data-task-id');
+    await saveScreenshot(page, 'back-office-tasks');
+    await row.getByRole('button', { name: 'Approve' }).click();
+    await row.waitFor({ state: 'detached' });
+    await expect(page.locator('tr[data-task-id]', { hasText: 'Refund order 1002' }).count()).resolves.toBe(1);
+    const { body: task } = await api(`/v1/tasks/${id}`).expect(200);
+    expect(task).toMatchObject({ status: 'approved', decision: { outcome: 'approved', decidedBy: 'admin' } });
+
+    await page.goto(`${origin}/admin/#/tasks/${id}`);
+    await page.locator('[data-task-status]').waitFor();
+    await saveScreenshot(page, 'back-office-task');
+    await expectNothingStoredOrRefused(page);
+  });
+
+  it('refuses a signed-in user outside the admin group', async () => {
+    const page = await browser.page({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, 'alice');
+    await page.getByText('Your account is not in the admin group.').waitFor();
+    await expect(page.locator('[data-metric]').count()).resolves.toBe(0);
+    await saveScreenshot(page, 'back-office-refused');
+    await request(origin)
+      .get('/v1/admin/analytics/summary')
+      .set('authorization', bearer('alice'))
+      .expect(403);
+    await expectNothingStoredOrRefused(page);
+  });
+
+  /** No token in any storage the page can write, and no CSP violation or page error so far. */
+  async function expectNothingStoredOrRefused(page: Page) {
+    // Page code, as text: this file is compiled without the DOM's types.
+    const stored = await page.evaluate(`(async () => ({
+      local: JSON.stringify({ ...localStorage }),
+      session: JSON.stringify({ ...sessionStorage }),
+      cookies: document.cookie,
+      databases: (await indexedDB.databases()).length,
+    }))()`);
+    expect(stored).toEqual({ local: '{}', session: '{}', cookies: '', databases: 0 });
+    await browser.settle(page);
+    expect(browser.cspViolations).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
+  }
+});

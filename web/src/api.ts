@@ -1,0 +1,73 @@
+import { accessToken, refreshTokens } from './auth';
+
+/** An RFC 9457 problem answer (or a failure shaped like one); `message` is its `detail`. */
+export class ProblemError extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+  ) {
+    super(detail);
+    this.name = 'ProblemError';
+  }
+}
+
+type Query = Record<string, string | number | null | undefined>;
+
+export interface RequestOptions {
+  method?: 'GET' | 'POST';
+  query?: Query;
+  body?: unknown;
+  ifMatch?: string;
+}
+
+let forbidden: () => void = () => {};
+
+/** Called when `/v1/admin/*` answers 403: the signed-in user is not an admin. */
+export function onForbidden(listener: () => void): void {
+  forbidden = listener;
+}
+
+export function pathOf(path: string, query: Query = {}): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') params.set(name, String(value));
+  }
+  const search = params.toString();
+  return search ? `${path}?${search}` : path;
+}
+
+export async function request<T>(
+  path: string,
+  options: RequestOptions = {},
+): Promise<{ body: T; etag: string | null }> {
+  const url = pathOf(path, options.query);
+  const send = () => {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const token = accessToken();
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.ifMatch) headers['if-match'] = options.ifMatch;
+    return fetch(url, {
+      method: options.method ?? 'GET',
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+  };
+  let response = await send();
+  if (response.status === 401 && (await refreshTokens())) response = await send();
+  if (!response.ok) throw await problemOf(response, path);
+  return { body: (await response.json()) as T, etag: response.headers.get('etag') };
+}
+
+export async function api<T>(path: string, options?: RequestOptions): Promise<T> {
+  return (await request<T>(path, options)).body;
+}
+
+async function problemOf(response: Response, path: string): Promise<ProblemError> {
+  if (response.status === 403 && path.startsWith('/v1/admin/')) forbidden();
+  const problem = (await response.json().catch(() => ({}))) as { detail?: string; title?: string };
+  return new ProblemError(
+    response.status,
+    problem.detail ?? problem.title ?? `The server answered ${response.status} ${response.statusText}`.trim(),
+  );
+}

@@ -1,0 +1,132 @@
+import { useEffect, useState } from 'preact/hooks';
+import { onForbidden } from './api';
+import { onSessionEnded, signIn, signOut, username } from './auth';
+import { Page } from './components';
+import { href, useRoute } from './router';
+import { ActiveUsersPage } from './pages/active-users';
+import { AuditPage } from './pages/audit';
+import { FeaturePage, FeaturesPage } from './pages/features';
+import { FunnelPage } from './pages/funnel';
+import { LifecyclePage } from './pages/lifecycle';
+import { OverviewPage } from './pages/overview';
+import { RetentionPage } from './pages/retention';
+import { TaskPage, TasksPage } from './pages/tasks';
+import { UserPage, UsersPage } from './pages/users';
+
+const NAVIGATION: [route: string, label: string][] = [
+  ['overview', 'Overview'],
+  ['active-users', 'Active users'],
+  ['features', 'Features'],
+  ['funnel', 'Funnel'],
+  ['retention', 'Retention'],
+  ['lifecycle', 'Lifecycle'],
+  ['tasks', 'Tasks'],
+  ['users', 'Users'],
+  ['audit', 'Audit log'],
+];
+
+function SignOutButton() {
+  return (
+    <button type="button" class="secondary" onClick={signOut}>
+      Sign out
+    </button>
+  );
+}
+
+export function App() {
+  const [forbidden, setForbidden] = useState(false);
+  const [sessionOver, setSessionOver] = useState(false);
+  useEffect(() => {
+    onForbidden(() => setForbidden(true));
+    onSessionEnded(() => setSessionOver(true));
+  }, []);
+
+  if (forbidden) {
+    return (
+      <main class="notice">
+        <p role="alert">Your account is not in the admin group.</p>
+        <SignOutButton />
+      </main>
+    );
+  }
+  if (sessionOver) {
+    return (
+      <main class="notice">
+        <p role="alert">Your session has ended.</p>
+        <button type="button" onClick={() => void signIn()}>
+          Sign in again
+        </button>
+      </main>
+    );
+  }
+  return <Shell />;
+}
+
+function Shell() {
+  const [section = 'overview', id] = useRoute();
+  return (
+    <>
+      <a class="skip" href="#content" onClick={skipToContent}>
+        Skip to content
+      </a>
+      <header class="top">
+        <p class="brand">Runway back office</p>
+        <nav aria-label="Sections">
+          <ul>
+            {NAVIGATION.map(([route, label]) => (
+              <li key={route}>
+                <a href={href(route)} aria-current={route === section ? 'page' : undefined}>
+                  {label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div class="account">
+          <span>
+            Signed in as <strong data-username>{username()}</strong>
+          </span>
+          <SignOutButton />
+        </div>
+      </header>
+      <main id="content">{route(section, id)}</main>
+    </>
+  );
+}
+
+/** The skip link must not change the hash: the hash is the route. */
+function skipToContent(event: MouseEvent) {
+  event.preventDefault();
+  document.querySelector<HTMLElement>('main h1')?.focus();
+}
+
+function route(section: string, id: string | undefined) {
+  switch (section) {
+    case 'overview':
+      return <OverviewPage />;
+    case 'active-users':
+      return <ActiveUsersPage />;
+    case 'features':
+      return id ? <FeaturePage name={id} /> : <FeaturesPage />;
+    case 'funnel':
+      return <FunnelPage />;
+    case 'retention':
+      return <RetentionPage />;
+    case 'lifecycle':
+      return <LifecyclePage />;
+    case 'tasks':
+      return id ? <TaskPage id={id} /> : <TasksPage />;
+    case 'users':
+      return id ? <UserPage id={id} /> : <UsersPage />;
+    case 'audit':
+      return <AuditPage />;
+    default:
+      return (
+        <Page title="Page not found">
+          <p>
+            There is no page here. <a href={href('overview')}>Go to the overview</a>.
+          </p>
+        </Page>
+      );
+  }
+}

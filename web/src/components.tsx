@@ -1,0 +1,265 @@
+import type { ComponentChildren } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { addDays, today } from './format';
+import type { Page as ApiPage } from './types';
+
+export interface Loaded<T> {
+  data?: T;
+  error?: Error;
+  loading: boolean;
+  reload: () => void;
+  /** Replaces the data with what an action answered (a task after a claim, with its new ETag). */
+  set(data: T): void;
+}
+
+const asError = (failure: unknown): Error =>
+  failure instanceof Error ? failure : new Error(String(failure));
+
+/** Runs `load` whenever `deps` change; keeps the previous data while the next one loads. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
+  const [state, setState] = useState<{ data?: T; error?: Error; loading: boolean }>({ loading: true });
+  const [attempt, setAttempt] = useState(0);
+  useEffect(() => {
+    let current = true;
+    setState((previous) => ({ data: previous.data, loading: true }));
+    load().then(
+      (data) => current && setState({ data, loading: false }),
+      (failure: unknown) => current && setState({ error: asError(failure), loading: false }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [...deps, attempt]);
+  return {
+    ...state,
+    reload: () => setAttempt((count) => count + 1),
+    set: (data: T) => setState({ data, loading: false }),
+  };
+}
+
+export interface Paged<T> {
+  items: T[];
+  nextCursor: string | null;
+  loading: boolean;
+  error?: Error;
+  more: () => void;
+  reload: () => void;
+}
+
+/** A keyset-paginated list: the first page whenever `deps` change, the next ones appended by `more()`. */
+export function usePaged<T>(
+  loadPage: (cursor: string | null) => Promise<ApiPage<T>>,
+  deps: unknown[],
+): Paged<T> {
+  const [state, setState] = useState<{
+    items: T[];
+    nextCursor: string | null;
+    loading: boolean;
+    error?: Error;
+  }>({
+    items: [],
+    nextCursor: null,
+    loading: true,
+  });
+  const [attempt, setAttempt] = useState(0);
+  const latest = useRef(0);
+
+  const fetchPage = (cursor: string | null) => {
+    const request = ++latest.current;
+    setState((previous) => ({ ...previous, loading: true, error: undefined }));
+    loadPage(cursor).then(
+      (page) =>
+        request === latest.current &&
+        setState((previous) => ({
+          items: cursor ? [...previous.items, ...page.items] : page.items,
+          nextCursor: page.nextCursor,
+          loading: false,
+        })),
+      (failure: unknown) =>
+        request === latest.current &&
+        setState((previous) => ({ ...previous, loading: false, error: asError(failure) })),
+    );
+  };
+  useEffect(() => {
+    fetchPage(null);
+    return () => {
+      latest.current++;
+    };
+  }, [...deps, attempt]);
+
+  return {
+    ...state,
+    more: () => state.nextCursor && fetchPage(state.nextCursor),
+    reload: () => setAttempt((count) => count + 1),
+  };
+}
+
+/** The route whose heading last took the focus; null on load, when focus starts at the top (the skip link). */
+let focusedRoute: string | null = null;
+
+/** A page's heading and document title; after a route change the heading takes the focus, so it is announced. */
+export function Page({ title, children }: { title: string; children: ComponentChildren }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  const route = location.hash;
+  useEffect(() => {
+    document.title = `${title} · Runway back office`;
+  }, [title]);
+  useEffect(() => {
+    if (focusedRoute !== null && focusedRoute !== route) heading.current?.focus();
+    focusedRoute = route;
+  }, [route]);
+  return (
+    <>
+      <h1 tabIndex={-1} ref={heading}>
+        {title}
+      </h1>
+      {children}
+    </>
+  );
+}
+
+export function ErrorMessage({ error }: { error?: Error | string | null }) {
+  if (!error) return null;
+  return (
+    <p class="error" role="alert">
+      {typeof error === 'string' ? error : error.message}
+    </p>
+  );
+}
+
+export function Loading({ when }: { when: boolean }) {
+  return when ? (
+    <p class="loading" role="status">
+      Loading…
+    </p>
+  ) : null;
+}
+
+/** A horizontally scrollable, keyboard-focusable frame for a table that may not fit the screen. */
+export function TableScroll({ label, children }: { label: string; children: ComponentChildren }) {
+  return (
+    <div class="table-scroll" role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
+  );
+}
+
+/** The numbers behind a chart, folded away: exact values, and what a screen reader reads instead of the canvas. */
+export function ChartNumbers({
+  summary,
+  label,
+  columns,
+  rows,
+}: {
+  summary: string;
+  label: string;
+  /** The first names the row headers (the day or period). */
+  columns: string[];
+  rows: { key: string; cells: string[] }[];
+}) {
+  return (
+    <details>
+      <summary>{summary}</summary>
+      <TableScroll label={label}>
+        <table>
+          <thead>
+            <tr>
+              {columns.map((column) => (
+                <th key={column} scope="col">
+                  {column}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map(({ key, cells: [head, ...values] }) => (
+              <tr key={key}>
+                <th scope="row">{head}</th>
+                {values.map((value, index) => (
+                  <td key={index} class="number">
+                    {value}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableScroll>
+    </details>
+  );
+}
+
+export function MoreButton({ list }: { list: Paged<unknown> }) {
+  if (!list.nextCursor) return null;
+  return (
+    <button type="button" class="secondary" onClick={list.more} disabled={list.loading}>
+      More
+    </button>
+  );
+}
+
+export interface DateRange {
+  from: string;
+  to: string;
+}
+
+/** The last range applied, so moving between pages keeps it. */
+let lastRange: DateRange | null = null;
+
+export function useRange(): [DateRange, (range: DateRange) => void] {
+  const [range, setRange] = useState<DateRange>(
+    () => lastRange ?? { from: addDays(today(), -29), to: today() },
+  );
+  return [
+    range,
+    (next) => {
+      lastRange = next;
+      setRange(next);
+    },
+  ];
+}
+
+export function RangeForm({
+  range,
+  onApply,
+  children,
+}: {
+  range: DateRange;
+  onApply: (range: DateRange) => void;
+  children?: ComponentChildren;
+}) {
+  const [from, setFrom] = useState(range.from);
+  const [to, setTo] = useState(range.to);
+  return (
+    <form
+      class="controls"
+      onSubmit={(event) => {
+        event.preventDefault();
+        onApply({ from, to });
+      }}
+    >
+      <label class="field">
+        <span>From</span>
+        <input
+          type="date"
+          required
+          value={from}
+          max={to}
+          onInput={(event) => setFrom(event.currentTarget.value)}
+        />
+      </label>
+      <label class="field">
+        <span>To</span>
+        <input
+          type="date"
+          required
+          value={to}
+          min={from}
+          onInput={(event) => setTo(event.currentTarget.value)}
+        />
+      </label>
+      {children}
+      <button type="submit">Apply</button>
+    </form>
+  );
+}

@@ -1,0 +1,38 @@
+const counts = new Intl.NumberFormat('en-US');
+const dateTimes = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+
+export const formatCount = (value: number): string => counts.format(value);
+
+/** 0.2345 → "23.5%". */
+export const formatPercent = (share: number): string => `${(share * 100).toFixed(1)}%`;
+
+/** A relative change: "+12.5%", "-3.0%", or "new" when there was nothing before. */
+export function formatChange(change: number | null): string {
+  if (change === null) return 'new';
+  return `${change > 0 ? '+' : ''}${(change * 100).toFixed(1)}%`;
+}
+
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null) return '—';
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 86400) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${(seconds / 86400).toFixed(1)} d`;
+}
+
+export const formatDateTime = (iso: string): string => dateTimes.format(new Date(iso));
+
+/** Today as `YYYY-MM-DD` in the browser's time zone. */
+export function today(): string {
+  const now = new Date();
+  return new Date(now.getTime() - now.getTimezoneOffset() * 60_000).toISOString().slice(0, 10);
+}
+
+export function addDays(day: string, days: number): string {
+  const date = new Date(`${day}T00:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + days);
+  return date.toISOString().slice(0, 10);
+}
+
+/** A calendar day as the Unix time (seconds) of its UTC midnight: charts label it in UTC, so it stays that day. */
+export const dayToSeconds = (day: string): number => Date.parse(`${day}T00:00:00Z`) / 1000;

@@ -1,0 +1,346 @@
+import { useState } from 'preact/hooks';
+import { api, ProblemError, request } from '../api';
+import { ErrorMessage, Loading, MoreButton, Page, TableScroll, useLoad, usePaged } from '../components';
+import { formatDateTime } from '../format';
+import { href, navigate } from '../router';
+import { TASK_STATUSES, type AuditEntry, type Page as ApiPage, type Task, type TaskStatus } from '../types';
+import { AuditTable } from './audit';
+
+const taskPath = (id: string) => `/v1/tasks/${encodeURIComponent(id)}`;
+const adminTaskPath = (id: string, action: string) => `/v1/admin/tasks/${encodeURIComponent(id)}/${action}`;
+
+const isOverdue = (task: Task) => task.status === 'open' && Date.parse(task.dueAt) < Date.now();
+
+/** Decides on the task as the list showed it: `If-Match` is the version read, so a change since then is a 412. */
+async function decideNow(task: Task, outcome: 'approved' | 'rejected'): Promise<void> {
+  await api<Task>(adminTaskPath(task.id, 'decision'), {
+    method: 'POST',
+    body: { outcome },
+    ifMatch: `"${task.version}"`,
+  });
+}
+
+export function TasksPage() {
+  const [filters, setFilters] = useState<{ status: TaskStatus; type: string }>({ status: 'open', type: '' });
+  const [type, setType] = useState('');
+  const [busy, setBusy] = useState<string | null>(null);
+  const [message, setMessage] = useState('');
+  const [error, setError] = useState<Error | null>(null);
+  const list = usePaged(
+    (cursor) => api<ApiPage<Task>>('/v1/admin/tasks', { query: { ...filters, cursor, limit: 50 } }),
+    [filters.status, filters.type],
+  );
+  const types = [...new Set(list.items.map((task) => task.type))].sort();
+
+  const decide = async (task: Task, outcome: 'approved' | 'rejected') => {
+    setBusy(task.id);
+    setMessage('');
+    setError(null);
+    try {
+      await decideNow(task, outcome);
+      setMessage(`${outcome === 'approved' ? 'Approved' : 'Rejected'} “${task.title}”.`);
+      list.reload();
+    } catch (failure) {
+      setError(failure as Error);
+      // Someone else changed or decided it: show the inbox as it is now.
+      if (failure instanceof ProblemError && (failure.status === 409 || failure.status === 412))
+        list.reload();
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  return (
+    <Page title="Tasks">
+      <form
+        class="controls"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setFilters({ ...filters, type: type.trim() });
+        }}
+      >
+        <label class="field">
+          <span>Status</span>
+          <select
+            value={filters.status}
+            onChange={(event) => setFilters({ ...filters, status: event.currentTarget.value as TaskStatus })}
+          >
+            {TASK_STATUSES.map((status) => (
+              <option key={status} value={status}>
+                {status}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label class="field">
+          <span>Type</span>
+          <input
+            type="text"
+            list="task-types"
+            value={type}
+            onInput={(event) => setType(event.currentTarget.value)}
+          />
+        </label>
+        <datalist id="task-types">
+          {types.map((name) => (
+            <option key={name} value={name} />
+          ))}
+        </datalist>
+        <button type="submit">Filter</button>
+      </form>
+      <p role="status" class="status">
+        {message}
+      </p>
+      <ErrorMessage error={error ?? list.error} />
+      <Loading when={list.loading} />
+      {!list.loading && list.items.length === 0 && !list.error && <p class="muted">No task here.</p>}
+      {list.items.length > 0 && (
+        <TableScroll label="Tasks">
+          <table class="tasks">
+            <thead>
+              <tr>
+                <th scope="col">Title</th>
+                <th scope="col">Type</th>
+                <th scope="col">Status</th>
+                <th scope="col">Due</th>
+                <th scope="col">Assignee</th>
+                <th scope="col">Decide</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.items.map((task) => (
+                <tr key={task.id} data-task-id={task.id} class={isOverdue(task) ? 'overdue' : undefined}>
+                  <th scope="row" id={`task-${task.id}`}>
+                    <a href={href('tasks', task.id)}>{task.title}</a>
+                  </th>
+                  <td>{task.type}</td>
+                  <td>{task.status}</td>
+                  <td>
+                    <time dateTime={task.dueAt}>{formatDateTime(task.dueAt)}</time>
+                    {isOverdue(task) && <span class="badge">Overdue</span>}
+                  </td>
+                  <td>{task.assignee ? <a href={href('users', task.assignee)}>{task.assignee}</a> : '—'}</td>
+                  <td class="actions">
+                    {task.status === 'open' && (
+                      <>
+                        <button
+                          type="button"
+                          aria-describedby={`task-${task.id}`}
+                          disabled={busy === task.id}
+                          onClick={() => void decide(task, 'approved')}
+                        >
+                          Approve
+                        </button>
+                        <button
+                          type="button"
+                          class="danger"
+                          aria-describedby={`task-${task.id}`}
+                          disabled={busy === task.id}
+                          onClick={() => void decide(task, 'rejected')}
+                        >
+                          Reject
+                        </button>
+                      </>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
+      )}
+      <MoreButton list={list} />
+    </Page>
+  );
+}
+
+export function TaskPage({ id }: { id: string }) {
+  const task = useLoad(() => request<Task>(taskPath(id)), [id]);
+  const history = useLoad(
+    () => api<ApiPage<AuditEntry>>('/v1/admin/audit', { query: { target: id, limit: 100 } }),
+    [id],
+  );
+  const [comment, setComment] = useState('');
+  const [reason, setReason] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState('');
+  const [error, setError] = useState<Error | null>(null);
+  const current = task.data?.body;
+
+  const decide = (outcome: 'approved' | 'rejected') =>
+    void act('decision', comment.trim() ? { outcome, comment: comment.trim() } : { outcome });
+
+  const act = async (action: 'claim' | 'decision' | 'cancel', body?: unknown) => {
+    setBusy(true);
+    setMessage('');
+    setError(null);
+    try {
+      const answer = await request<Task>(adminTaskPath(id, action), {
+        method: 'POST',
+        body,
+        ifMatch: task.data?.etag ?? undefined,
+      });
+      if (action === 'claim') {
+        task.set(answer);
+        setMessage('You claimed this task.');
+        history.reload();
+      } else {
+        navigate('tasks');
+      }
+    } catch (failure) {
+      setError(failure as Error);
+      // Someone else changed or decided it: show its state now.
+      if (failure instanceof ProblemError && (failure.status === 409 || failure.status === 412)) {
+        task.reload();
+        history.reload();
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Page title={current ? current.title : 'Task'}>
+      <p>
+        <a href={href('tasks')}>← Inbox</a>
+      </p>
+      <ErrorMessage error={task.error} />
+      <Loading when={task.loading && !current} />
+      <p role="status" class="status">
+        {message}
+      </p>
+      <ErrorMessage error={error} />
+      {current && (
+        <>
+          <TaskDetails task={current} />
+          {current.status === 'open' && (
+            <section class="task-actions" aria-labelledby="decide">
+              <h2 id="decide">Decide</h2>
+              <button type="button" class="secondary" disabled={busy} onClick={() => void act('claim')}>
+                Claim
+              </button>
+              <form class="stack" onSubmit={(event) => event.preventDefault()}>
+                <label class="field">
+                  <span>Comment</span>
+                  <textarea
+                    rows={3}
+                    maxLength={2000}
+                    value={comment}
+                    onInput={(e) => setComment(e.currentTarget.value)}
+                  />
+                </label>
+                <div class="buttons">
+                  <button type="button" disabled={busy} onClick={() => decide('approved')}>
+                    Approve
+                  </button>
+                  <button type="button" class="danger" disabled={busy} onClick={() => decide('rejected')}>
+                    Reject
+                  </button>
+                </div>
+              </form>
+              <form
+                class="stack"
+                onSubmit={(event) => {
+                  event.preventDefault();
+                  void act('cancel', { reason: reason.trim() });
+                }}
+              >
+                <label class="field">
+                  <span>Reason</span>
+                  <textarea
+                    rows={2}
+                    required
+                    maxLength={2000}
+                    value={reason}
+                    onInput={(e) => setReason(e.currentTarget.value)}
+                  />
+                </label>
+                <div class="buttons">
+                  <button type="submit" class="secondary" disabled={busy}>
+                    Cancel task
+                  </button>
+                </div>
+              </form>
+            </section>
+          )}
+          <section aria-labelledby="history">
+            <h2 id="history">History</h2>
+            <ErrorMessage error={history.error} />
+            {history.data &&
+              (history.data.items.length ? (
+                <AuditTable entries={history.data.items} label="Task history" />
+              ) : (
+                <p class="muted">Nothing recorded yet.</p>
+              ))}
+          </section>
+        </>
+      )}
+    </Page>
+  );
+}
+
+function TaskDetails({ task }: { task: Task }) {
+  const { decision } = task;
+  return (
+    <>
+      <p class="description">{task.description}</p>
+      <dl class="details">
+        <dt>Status</dt>
+        <dd data-task-status>
+          {task.status}
+          {isOverdue(task) && <span class="badge">Overdue</span>}
+        </dd>
+        <dt>Type</dt>
+        <dd>{task.type}</dd>
+        <dt>Due</dt>
+        <dd>
+          <time dateTime={task.dueAt}>{formatDateTime(task.dueAt)}</time>
+        </dd>
+        <dt>Expires</dt>
+        <dd>
+          {task.expiresAt ? <time dateTime={task.expiresAt}>{formatDateTime(task.expiresAt)}</time> : 'Never'}
+        </dd>
+        <dt>Assignee</dt>
+        <dd>{task.assignee ? <a href={href('users', task.assignee)}>{task.assignee}</a> : 'Nobody'}</dd>
+        {task.subjectUserId && (
+          <>
+            <dt>About user</dt>
+            <dd>
+              <a href={href('users', task.subjectUserId)}>{task.subjectUserId}</a>
+            </dd>
+          </>
+        )}
+        <dt>Created</dt>
+        <dd>
+          <time dateTime={task.createdAt}>{formatDateTime(task.createdAt)}</time> by {task.createdBy.kind}{' '}
+          {task.createdBy.id}
+        </dd>
+        <dt>Decision</dt>
+        <dd>
+          {decision ? (
+            <>
+              {decision.outcome} by {decision.decidedBy} (via {decision.via}),{' '}
+              <time dateTime={decision.decidedAt}>{formatDateTime(decision.decidedAt)}</time>
+              {decision.comment && <q>{decision.comment}</q>}
+            </>
+          ) : (
+            'None yet'
+          )}
+        </dd>
+        {task.callback && (
+          <>
+            <dt>Workflow callback</dt>
+            <dd>
+              {task.callback.status}
+              {task.callback.reason && `: ${task.callback.reason}`}
+            </dd>
+          </>
+        )}
+      </dl>
+      <h2>Payload</h2>
+      <pre class="payload" tabIndex={0} role="region" aria-label="Payload">
+        {JSON.stringify(task.payload, null, 2)}
+      </pre>
+    </>
+  );
+}
