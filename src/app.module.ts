@@ -5,9 +5,11 @@ import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { AnalyticsModule } from './analytics/analytics.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { retryWritesOfDeletedUsers } from './auth/deleted-user.interceptor.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { HttpModule } from './http/http.module.js';
+import { controllersOf } from './http/route-handlers.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { ProblemFilter } from './http/problem.filter.js';
 import { loggerParams } from './http/logging.js';
@@ -48,6 +50,7 @@ const FEATURES: NonNullable<ModuleMetadata['imports']> = [
 export class AppModule {
   /** `extra` lets tests mount probe controllers behind the real global pipeline. */
   static register(config: AppConfig, extra: NonNullable<ModuleMetadata['imports']> = []): DynamicModule {
+    retryWritesOfDeletedUsers(controllersOf([...FEATURES, ...extra]));
     return {
       module: AppModule,
       imports: [

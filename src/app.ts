@@ -11,6 +11,7 @@ import { AppModule } from './app.module.js';
 import { serveBackOffice } from './back-office/back-office.js';
 import type { AppConfig } from './config/config.js';
 import { DrainState } from './health/drain-state.js';
+import { applyResourceHeaders } from './http/resource-headers.js';
 import { applyRouteSettings } from './http/route-settings.js';
 import { serveApiDocs } from './http/openapi.js';
 import { answerClientError, answerFrameworkError, refuseConnect } from './http/low-level-errors.js';
@@ -62,6 +63,7 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   refuseConnect(fastify.server);
   applyRouteSettings(fastify);
+  applyResourceHeaders(fastify);
   // The store of the rate limits, which the guard applies per caller once it knows who is calling.
   await fastify.register(fastifyRateLimit, { global: false });
   // First, so that every later hook, the handler and the request log run inside the request's span.

@@ -5,11 +5,10 @@ import {
   type OnApplicationShutdown,
   type Type,
 } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD } from '@nestjs/core';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { retryWithBackoff } from '../utils/retry.js';
 import { AuthGuard } from './auth.guard.js';
-import { DeletedUserInterceptor } from './deleted-user.interceptor.js';
 import { RateLimitGuard } from './rate-limit.guard.js';
 import { TokenVerifier } from './token-verifier.js';
 import { UserProvisioning } from './user-provisioning.js';
@@ -40,9 +39,9 @@ export class AuthModule implements OnApplicationBootstrap, OnApplicationShutdown
         // Guards run in this order: who is calling, then how often they may.
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_GUARD, useClass: RateLimitGuard },
-        { provide: APP_INTERCEPTOR, useClass: DeletedUserInterceptor },
       ],
-      exports: [TokenVerifier],
+      // UserProvisioning for DeletedUserInterceptor, which sits on the write routes of every module.
+      exports: [TokenVerifier, UserProvisioning],
     };
   }
 

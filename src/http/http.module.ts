@@ -4,7 +4,6 @@ import { IdempotencyKey } from './idempotency/idempotency-key.entity.js';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor.js';
 import { IdempotencyRepository } from './idempotency/idempotency.repository.js';
 import { IdempotencyService } from './idempotency/idempotency.service.js';
-import { ResourceHeadersInterceptor } from './resource-headers.js';
 
 /**
  * Cross-cutting HTTP mechanisms, applied where they are used (`@ResourceHeaders()` on a controller,
@@ -13,7 +12,7 @@ import { ResourceHeadersInterceptor } from './resource-headers.js';
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([IdempotencyKey])],
-  providers: [IdempotencyService, IdempotencyRepository, IdempotencyInterceptor, ResourceHeadersInterceptor],
-  exports: [IdempotencyService, IdempotencyInterceptor, ResourceHeadersInterceptor],
+  providers: [IdempotencyService, IdempotencyRepository, IdempotencyInterceptor],
+  exports: [IdempotencyService, IdempotencyInterceptor],
 })
 export class HttpModule {}

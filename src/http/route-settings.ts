@@ -1,4 +1,5 @@
 import { RouteConfig } from '@nestjs/platform-fastify';
+import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { pathOf } from './request.js';
 
@@ -10,9 +11,17 @@ export interface RouteOptions {
   secretPath?: boolean;
   /** Accepts `application/x-www-form-urlencoded` bodies (HTML forms); every other route answers them 415. */
   acceptsForms?: boolean;
+  /** ETag and Location from the body (set by `@ResourceHeaders()` on a controller; see `applyResourceHeaders`). */
+  resourceHeaders?: boolean;
 }
 
 export const RouteSettings = (options: RouteOptions) => RouteConfig(options);
+
+/** Adds to a handler's settings: for class decorators, which run after the methods' own `@RouteSettings`. */
+export function addRouteSettings(handler: object, options: RouteOptions): void {
+  const current = Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) as RouteOptions | undefined;
+  Reflect.defineMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { ...current, ...options }, handler);
+}
 export const BodyLimit = (bytes: number) => RouteSettings({ bodyLimit: bytes });
 
 function settingsOf(request: FastifyRequest): RouteOptions {

@@ -10,6 +10,7 @@ import {
   type Span,
 } from '@opentelemetry/api';
 import {
+  ATTR_CODE_FUNCTION_NAME,
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
@@ -32,8 +33,9 @@ type TracedRequest = FastifyRequest & { [TRACED]?: Traced };
 /**
  * The `SERVER` span and the `http.server.request.duration` histogram of each request, from Fastify's own hooks:
  * named by route (`GET /v1/projects/:id`), continuing the caller's trace (`traceparent`, `X-Amzn-Trace-Id`) and
- * active for everything the request runs. Health probes are not traced: a load balancer probing every few seconds
- * would drown real traffic. See docs/decisions.md for why this is not the http instrumentation.
+ * active for everything the request runs, with the Nest handler that answers it (`code.function.name`:
+ * `ProjectsController.get`). Health probes are not traced: a load balancer probing every few seconds would drown
+ * real traffic. See docs/decisions.md for why this is not the http instrumentation nor a Nest interceptor.
  */
 export function traceRequests(fastify: FastifyInstance): void {
   const tracer = trace.getTracer('runway');
@@ -62,6 +64,9 @@ export function traceRequests(fastify: FastifyInstance): void {
     );
     if (span.isRecording()) {
       span.setAttribute(ATTR_URL_SCHEME, request.protocol);
+      // Nest names the handlers it registers after the controller method; Fastify binds them ("bound …").
+      const handler = route && request.routeOptions.handler.name.replace(/^bound /, '');
+      if (handler) span.setAttribute(ATTR_CODE_FUNCTION_NAME, handler);
       // Query strings may carry secrets (signed links): keep the parameter names only.
       const query = request.url.split('?', 2)[1];
       if (query)

@@ -4,7 +4,7 @@
  */
 let running: { shutdown(): Promise<void> } | undefined;
 
-/** True once the SDK runs in this process: the app then adds its request and handler spans. */
+/** True once the SDK runs in this process: the app then adds its server spans. */
 export const telemetryStarted = (): boolean => running !== undefined;
 
 export function telemetryRunning(sdk: { shutdown(): Promise<void> }): void {

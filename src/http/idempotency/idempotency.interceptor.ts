@@ -18,7 +18,7 @@ export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 const ACCEPTABLE_KEY = /^[\x21-\x7e]{1,255}$/;
 /**
  * For a creating POST: an `Idempotency-Key` header makes retries safe (see IdempotencyService). Response headers
- * derived from the body (ETag, Location) are set by `@ResourceHeaders()` around it, on replays too.
+ * derived from the body (ETag, Location) are set by `@ResourceHeaders()` as the body is sent, on replays too.
  */
 export const Idempotent = () => UseInterceptors(IdempotencyInterceptor);
 
