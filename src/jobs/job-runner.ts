@@ -3,6 +3,7 @@ import {
   Injectable,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
+  type OnModuleInit,
 } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { PgBoss, type JobResult, type Queue } from 'pg-boss';
@@ -47,7 +48,7 @@ const STOP_TIMEOUT_MS = 10_000;
  * (DatabaseIdleness) the runner stops, and starts again on the next request that needs the database.
  */
 @Injectable()
-export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutdown, Sleeper {
+export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, Sleeper {
   private readonly definitions = new Map<string, JobDefinition>();
   private readonly boss: PgBoss;
   private readonly stopping = new AbortController();
@@ -103,6 +104,20 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
     while (current !== this.transition);
   }
 
+  /**
+   * pg-boss's own start (its schema, connections and maintenance: most of the runner's start-up) begins now, while
+   * the app migrates its database and registers its routes; queues are declared once every feature has defined its
+   * jobs (below), after it. A failure here is retried there.
+   */
+  onModuleInit(): void {
+    this.next(() =>
+      this.boss.start().then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+  }
+
   /** Starts in the background, retrying while the database is unreachable (jobs wait in the database meanwhile). */
   onApplicationBootstrap(): void {
     this.wake();
@@ -146,24 +161,26 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   private async start(): Promise<void> {
-    await this.boss.start();
-    for (const definition of this.definitions.values()) {
-      await this.declareQueue(definition);
-      await this.boss.work(
-        definition.queue,
-        {
-          pollingIntervalSeconds: WORKER_POLL_SECONDS,
-          notifyPollingIntervalSeconds: NOTIFIED_POLL_SECONDS,
-          // Up to BATCH jobs a fetch, fetched again at once while batches come back full; each settled on its own.
-          batchSize: BATCH,
-          burstWhenBatchFull: true,
-          perJobResults: true,
-        },
-        (jobs) => this.settle(definition, jobs),
-      );
-      if (definition.cron) {
-        await this.boss.schedule(definition.queue, definition.cron, {}, { tz: 'UTC', missed: 'once' });
-      }
+    await this.boss.start(); // at once when the start begun at module init succeeded
+    await Promise.all([...this.definitions.values()].map((definition) => this.startQueue(definition)));
+  }
+
+  private async startQueue(definition: JobDefinition): Promise<void> {
+    await this.declareQueue(definition);
+    await this.boss.work(
+      definition.queue,
+      {
+        pollingIntervalSeconds: WORKER_POLL_SECONDS,
+        notifyPollingIntervalSeconds: NOTIFIED_POLL_SECONDS,
+        // Up to BATCH jobs a fetch, fetched again at once while batches come back full; each settled on its own.
+        batchSize: BATCH,
+        burstWhenBatchFull: true,
+        perJobResults: true,
+      },
+      (jobs) => this.settle(definition, jobs),
+    );
+    if (definition.cron) {
+      await this.boss.schedule(definition.queue, definition.cron, {}, { tz: 'UTC', missed: 'once' });
     }
   }
 
