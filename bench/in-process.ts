@@ -5,6 +5,8 @@
  * request to the same app (injected, no network): its share of a request.
  */
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { fork } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../src/app.js';
@@ -12,12 +14,23 @@ import { RateLimitGuard } from '../src/auth/rate-limit.guard.js';
 import { APP_CONFIG, loadConfig } from '../src/config/config.js';
 import { ProjectsController } from '../src/projects/projects.controller.js';
 import { BENCH_CLIENT_ID, BENCH_POOL, type Fixture } from './fixture.js';
-import { median } from './report.js';
+import type { RequestCpuJob } from './in-process-request.js';
+import type { Target } from './measure.js';
+import { median, rotate } from './report.js';
 
 const REQUESTS = 3_000;
 const CALLS = 200_000;
 
-export async function measureParts(fixture: Fixture, rounds: number): Promise<void> {
+/**
+ * `targets`: Runway and its variants (tracing, rate limits off, the `--compare` commit), the first being Runway as
+ * built. Each is set against it by the CPU of a whole injected request (see {@link compareRequestCpu}).
+ */
+export async function measureParts(fixture: Fixture, rounds: number, targets: Target[]): Promise<void> {
+  await measureRateLimiter(fixture, rounds);
+  await compareRequestCpu(fixture, rounds, targets);
+}
+
+async function measureRateLimiter(fixture: Fixture, rounds: number): Promise<void> {
   const app = await createApp(
     loadConfig({
       NODE_ENV: 'test',
@@ -94,4 +107,56 @@ async function cpuPerCall(calls: number, call: () => Promise<unknown>): Promise<
   for (let i = 0; i < calls; i++) await call();
   const used = process.cpuUsage(before);
   return (used.user + used.system) / calls;
+}
+
+/**
+ * CPU per injected `GET /v1/projects/:id` of each target, each in a process of its own, the order rotated every
+ * round; ratios to the first target are taken within each round, and their median printed. No network and no load
+ * generator: only the app's own work (and its waits on the database) is in these figures.
+ */
+async function compareRequestCpu(fixture: Fixture, rounds: number, targets: Target[]): Promise<void> {
+  const cpu = new Map<string, number[]>(targets.map(({ name }) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const target of rotate(targets, round)) {
+      const value = await requestCpuIn(target, {
+        appDir: dirname(target.script),
+        env: target.env,
+        url: `/v1/projects/${fixture.user.projectId}`,
+        authorization: `Bearer ${fixture.token}`,
+        requests: REQUESTS * 2,
+      });
+      cpu.get(target.name)!.push(value);
+      process.stdout.write(
+        `round ${round + 1}/${rounds}: ${target.name} ${value.toFixed(0)} µs CPU per request\n`,
+      );
+    }
+  }
+  const [first] = targets;
+  const base = cpu.get(first!.name)!;
+  process.stdout.write(
+    `\nCPU per injected GET /v1/projects/:id, median of ${rounds} rounds (÷ ${first!.name}, per round):\n`,
+  );
+  for (const { name } of targets) {
+    const values = cpu.get(name)!;
+    const ratios = values.map((value, round) => value / base[round]!);
+    process.stdout.write(
+      `- ${name}: ${median(values).toFixed(0)} µs, ${median(ratios).toFixed(2)}× ` +
+        `(${ratios.map((ratio) => ratio.toFixed(2)).join(', ')})\n`,
+    );
+  }
+}
+
+function requestCpuIn(target: Target, job: RequestCpuJob): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(import.meta.dirname, 'in-process-request.js'), [JSON.stringify(job)], {
+      env: { PATH: process.env.PATH },
+      execArgv: [],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    let cpu: number | undefined;
+    child.on('message', (message: { cpu: number }) => (cpu = message.cpu));
+    child.on('exit', (code) =>
+      cpu === undefined ? reject(new Error(`${target.name}: exited with ${code}`)) : resolve(cpu),
+    );
+  });
 }

@@ -255,13 +255,17 @@ async function main(): Promise<void> {
   try {
     await database.createDatabase('runway_bench');
     fixture = await prepareFixture(database.url('runway_bench'));
+    if (options.compare) ref = buildRef(options.compare, REPO_ROOT);
+    const targets = defineTargets(fixture, ref);
     if (options.inProcess) {
-      await measureParts(fixture, options.rounds);
+      await measureParts(fixture, options.rounds, [
+        targets.runway,
+        ...targets.variants,
+        ...(targets.ref ? [targets.ref] : []),
+      ]);
       return;
     }
     const selected = selectScenarios(scenarios(fixture), options.scenarioFilters);
-    if (options.compare) ref = buildRef(options.compare, REPO_ROOT);
-    const targets = defineTargets(fixture, ref);
     const results: ScenarioResult[] = [];
     for (const scenario of selected) {
       results.push(await measureScenario(scenario, targetsFor(scenario, targets), options, database.pid));
