@@ -45,7 +45,7 @@ export class DeletedUserInterceptor implements NestInterceptor {
 /**
  * Puts {@link DeletedUserInterceptor} on every write route of `controllers`, before Nest reads their metadata: only a
  * write can fail on the foreign key, and a read then runs no interceptor at all. Nest's interceptor chain (rxjs, an
- * async resource per layer) cost about a third of the CPU of `GET /v1/projects/:id` (bench/README.md).
+ * async resource per layer) was ≈ 10–20 % of the CPU of `GET /v1/projects/:id` (bench/README.md).
  */
 export function retryWritesOfDeletedUsers(controllers: readonly Type[]): void {
   for (const controller of controllers) {

@@ -9,7 +9,7 @@ const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Nest runs an interceptor chain (rxjs, an async resource per layer) for a route with any interceptor at all, and it
- * cost a read about a third of its CPU (bench/README.md): reads have none, writes only what they need.
+ * cost a read ≈ 10–20 % of its CPU (bench/README.md): reads have none, writes only what they need.
  */
 describe('request pipeline', () => {
   const t = useTestApp();
