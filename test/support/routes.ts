@@ -1,6 +1,7 @@
-import { RequestMethod, type INestApplication } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { RequestMethod, type INestApplication, type Type } from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants';
 import { ModulesContainer } from '@nestjs/core';
+import { routeHandlers } from '../../src/http/route-handlers.js';
 
 export interface AppRoute {
   method: string;
@@ -18,12 +19,7 @@ export function listRoutes(app: INestApplication): AppRoute[] {
       const controller = wrapper.metatype;
       if (!controller) continue;
       const prefixes = ([] as string[]).concat(Reflect.getMetadata(PATH_METADATA, controller) ?? '/');
-      const prototype = controller.prototype as Record<string, unknown>;
-      for (const name of Object.getOwnPropertyNames(prototype)) {
-        const handler = prototype[name];
-        if (typeof handler !== 'function' || name === 'constructor') continue;
-        const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
-        if (method === undefined) continue;
+      for (const { handler, method } of routeHandlers(controller as Type)) {
         const paths = ([] as string[]).concat(Reflect.getMetadata(PATH_METADATA, handler) ?? '/');
         for (const prefix of prefixes) {
           for (const path of paths) {
