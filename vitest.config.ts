@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
@@ -19,6 +20,9 @@ export default defineConfig({
     include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
+    // Test files mostly wait on servers, PostgreSQL and child processes: two at once even on two cores, where
+    // Vitest's default (one fewer than the cores) would run them one after the other.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     // Real servers and child processes: generous limits, never a timing assertion.
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -1,0 +1,24 @@
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { AlwaysOffSampler } from '@opentelemetry/sdk-trace';
+import { context, propagation, ROOT_CONTEXT, trace, metrics, SpanKind } from '@opentelemetry/api';
+const sdk = new NodeSDK({ sampler: new AlwaysOffSampler(), instrumentations: [], logRecordProcessors: [] , spanProcessors: [], metricReaders: process.env.READER ? undefined : []});
+sdk.start();
+const { traceLogFields } = await import('/work/main/dist/src/telemetry/trace-context.js');
+const tracer = trace.getTracer('x');
+const hist = metrics.getMeter('x').createHistogram('d', { unit: 's' });
+const headers = { host: 'localhost', authorization: 'Bearer abc', 'user-agent': 'lightMyRequest' };
+const N = 200000;
+function time(name, fn) { for (let i = 0; i < N / 10; i++) fn(i); const t = process.hrtime.bigint(); for (let i = 0; i < N; i++) fn(i); console.log(name.padEnd(30), (Number(process.hrtime.bigint() - t) / N / 1000).toFixed(2), 'µs'); }
+time('extract', () => propagation.extract(ROOT_CONTEXT, headers));
+const parent = propagation.extract(ROOT_CONTEXT, headers);
+time('startSpan unsampled', () => tracer.startSpan('GET /v1/projects/:id', { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'GET', 'url.path': '/v1/projects/x', 'http.route': '/v1/projects/:id' } }, parent));
+const span = tracer.startSpan('x', {}, parent);
+time('setSpan', () => trace.setSpan(parent, span));
+const ctx = trace.setSpan(parent, span);
+time('context.with', () => context.with(ctx, () => 1));
+time('with + getActiveSpan', () => context.with(ctx, () => trace.getActiveSpan()));
+time('with + traceLogFields', () => context.with(ctx, () => traceLogFields(false)));
+time('traceLogFields outside', () => traceLogFields(false));
+time('hist.record 4 attrs', (i) => hist.record(0.001 * (i % 50), { 'http.request.method': 'GET', 'url.scheme': 'http', 'http.route': '/v1/projects/:id', 'http.response.status_code': 200 }));
+time('performance.now', () => performance.now());
+await sdk.shutdown();
