@@ -16,6 +16,9 @@ describe('X-Ray sampling rules (OTEL_TRACES_SAMPLER=xray), before any rule has b
   it("applies X-Ray's default rule: the first request of a second, then about 5 % of the others", async () => {
     const requests = 60;
     const traceIds: string[] = [];
+    // The rule's reservoir starts empty and fills at 1 a second: once a second has passed since the SDK started, the
+    // next request is recorded whatever the 5 % draw gives (which records none of 60 about one time in 20).
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     for (let sent = 0; sent < requests; sent++) {
       const response = await t
         .http()
