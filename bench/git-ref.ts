@@ -11,6 +11,8 @@ export interface RefBuild {
   /** The ref as given, e.g. `ceee5f2`. */
   ref: string;
   commit: string;
+  /** The worktree, e.g. to read that commit's Dockerfile. */
+  root: string;
   mainScript: string;
   /** Removes the worktree; safe to call more than once. */
   remove(): void;
@@ -61,5 +63,5 @@ export function buildRef(ref: string, repoRoot: string): RefBuild {
     remove();
     throw error;
   }
-  return { ref, commit, mainScript: join(worktree, 'dist', 'src', 'main.js'), remove };
+  return { ref, commit, root: worktree, mainScript: join(worktree, 'dist', 'src', 'main.js'), remove };
 }

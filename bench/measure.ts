@@ -5,6 +5,7 @@
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { memoryLimit } from './memory-limit.js';
 import { postgresCpuMicros, processCpuMicros } from './proc.js';
 import { freePort } from '../tools/dev/embedded-postgres.js';
 
@@ -37,6 +38,8 @@ export interface Scenario {
 export interface Load {
   connections: number;
   durationS: number;
+  /** Each server in a memory cgroup of this size (`BENCH_MEMORY_MIB`), as in a Fargate task of that memory. */
+  memoryMiB?: number;
 }
 
 export interface Measurement {
@@ -63,7 +66,9 @@ export async function measure(
 ): Promise<Measurement> {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [...(target.nodeArgs ?? []), target.script], {
+  const memory = load.memoryMiB === undefined ? undefined : memoryLimit(load.memoryMiB);
+  const node: [string, string[]] = [process.execPath, [...(target.nodeArgs ?? []), target.script]];
+  const child = spawn(...(memory ? memory.wrap(...node) : node), {
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), ...target.env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -96,6 +101,7 @@ export async function measure(
   } finally {
     process.off('exit', killOnExit);
     await stop(child);
+    memory?.remove();
   }
 }
 

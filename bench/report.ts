@@ -86,6 +86,8 @@ function printHeader({ load, rounds, runway, ref }: ReportSettings): void {
     `Load: autocannon, ${load.connections} connections, ${load.durationS} s per run after a 2 s warm-up, loopback; ` +
       `${rounds} rounds, target order rotated every round, a fresh process per run; medians over rounds`,
   );
+  if (load.memoryMiB !== undefined)
+    out(`Memory: each server in a ${load.memoryMiB} MiB cgroup (BENCH_MEMORY_MIB)`);
   if (ref) out(`Compared: ${runway} (working tree) with ${ref.target} (${ref.commit.slice(0, 12)})`);
   out();
 }

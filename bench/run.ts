@@ -8,13 +8,14 @@
  * bench/README.md explains the figures.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EventCatalog } from '../tools/analytics/catalog.js';
 import { Random } from '../tools/analytics/random.js';
+import { imageNodeFlags } from '../tools/deploy/dockerfile.js';
 import { startEmbeddedPostgres } from '../tools/dev/embedded-postgres.js';
 import { BENCH_CLIENT_ID, BENCH_POOL, prepareFixture, type Fixture } from './fixture.js';
 import { measureQueries } from './analytics-queries.js';
@@ -67,6 +68,7 @@ function parseOptions(argv: string[]): Options {
     load: {
       durationS: positiveInteger('BENCH_DURATION_S', 5),
       connections: positiveInteger('BENCH_CONNECTIONS', 50),
+      memoryMiB: process.env.BENCH_MEMORY_MIB ? positiveInteger('BENCH_MEMORY_MIB', 0) : undefined,
     },
     rounds: positiveInteger('BENCH_ROUNDS', 3),
     compare: values.compare,
@@ -182,7 +184,13 @@ function defineTargets(fixture: Fixture, ref: RefBuild | undefined): Targets {
     COGNITO_JWKS_URL: fixture.jwksUrl,
     ...limits('1000000000'),
   };
-  const runway = { name: RUNWAY, script: join(DIST, 'src', 'main.js'), env: runwayEnv };
+  // Runway runs with the node flags of its image, as in production.
+  const runway = {
+    name: RUNWAY,
+    script: join(DIST, 'src', 'main.js'),
+    env: runwayEnv,
+    nodeArgs: imageNodeFlags(REPO_ROOT),
+  };
   const traced = { ...runwayEnv, OTEL_EXPORTER_OTLP_ENDPOINT: fixture.otlpSinkUrl };
   return {
     baseline: { name: BASELINE, script: join(DIST, 'bench', 'baseline.js'), env: common },
@@ -195,7 +203,12 @@ function defineTargets(fixture: Fixture, ref: RefBuild | undefined): Targets {
       { ...runway, name: RUNWAY_UNSAMPLED, env: { ...traced, OTEL_TRACES_SAMPLER: 'always_off' } },
       { ...runway, name: RUNWAY_UNLIMITED, env: { ...runwayEnv, ...limits('0') } },
     ],
-    ref: ref && { name: `runway@${ref.ref}`, script: ref.mainScript, env: runwayEnv },
+    ref: ref && {
+      name: `runway@${ref.ref}`,
+      script: ref.mainScript,
+      env: runwayEnv,
+      nodeArgs: existsSync(join(ref.root, 'Dockerfile')) ? imageNodeFlags(ref.root) : [],
+    },
   };
 }
 
@@ -236,7 +249,14 @@ function withCpuProfile(target: Target, profileName: string): Target {
   mkdirSync(PROFILE_DIR, { recursive: true });
   return {
     ...target,
-    nodeArgs: ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', profileName],
+    nodeArgs: [
+      ...(target.nodeArgs ?? []),
+      '--cpu-prof',
+      '--cpu-prof-dir',
+      PROFILE_DIR,
+      '--cpu-prof-name',
+      profileName,
+    ],
   };
 }
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig, VARIABLES } from '../../src/config/config.js';
 import { ROOT } from '../support/process.js';
+import { imageNodeFlags } from '../../tools/deploy/dockerfile.js';
 
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 /** Instructions with their continuation lines joined, comments dropped. */
@@ -47,6 +48,10 @@ describe('Dockerfile', () => {
     const argv = JSON.parse(cmd.slice(4)) as string[];
     expect(argv[0]).toBe('node');
     expect(argv.at(-1)).toBe('dist/src/main.js');
+  });
+
+  it("sizes V8's young generation itself rather than from the task's memory (docs/decisions.md)", () => {
+    expect(imageNodeFlags(ROOT)).toContain('--max-semi-space-size=8');
   });
 
   it('exposes the port and checks liveness', () => {

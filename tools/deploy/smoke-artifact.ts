@@ -13,41 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startEmbeddedPostgres } from '../dev/embedded-postgres.js';
 import { ROOT } from '../root.js';
+import { readStages, type Stage } from './dockerfile.js';
 import { createSigningKey } from '../dev/dev-issuer.js';
 
 const say = (line: string) => process.stdout.write(`[smoke] ${line}\n`);
-
-interface Stage {
-  name: string;
-  copies: { from?: string; sources: string[]; destination: string }[];
-  runs: string[];
-  cmd?: string[];
-}
-
-/** The Dockerfile's stages, read from the file itself so this test cannot drift from it. */
-function readStages(): Stage[] {
-  const lines = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
-    .replace(/\\\n\s*/g, ' ')
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line && !line.startsWith('#'));
-  const stages: Stage[] = [];
-  for (const line of lines) {
-    const [instruction, ...rest] = line.split(/\s+/);
-    if (instruction === 'FROM')
-      stages.push({ name: rest[2] ?? `stage-${stages.length}`, copies: [], runs: [] });
-    const stage = stages.at(-1);
-    if (!stage) continue;
-    if (instruction === 'RUN') stage.runs.push(rest.join(' '));
-    if (instruction === 'CMD') stage.cmd = JSON.parse(rest.join(' ')) as string[];
-    if (instruction === 'COPY') {
-      const args = rest.filter((arg) => !arg.startsWith('--chown'));
-      const from = args[0]?.startsWith('--from=') ? args.shift()!.slice('--from='.length) : undefined;
-      stage.copies.push({ from, sources: args.slice(0, -1), destination: args.at(-1)! });
-    }
-  }
-  return stages;
-}
 
 /** Runs the stages in order, each in a folder of its own; returns the folder of the last one. */
 function buildStages(stages: Stage[], work: string): string {
@@ -77,7 +46,7 @@ function buildStages(stages: Stage[], work: string): string {
 }
 
 async function main(): Promise<void> {
-  const stages = readStages();
+  const stages = readStages(ROOT);
   const runtime = stages.at(-1);
   if (stages.length < 2 || !runtime?.cmd)
     throw new Error('Dockerfile: expected build stages and a runtime stage with CMD');
