@@ -150,7 +150,8 @@ function requestCpuIn(target: Target, job: RequestCpuJob): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = fork(join(import.meta.dirname, 'in-process-request.js'), [JSON.stringify(job)], {
       env: { PATH: process.env.PATH },
-      execArgv: [],
+      // The target's node flags (the image's, for Runway), not those of the benchmark's own process.
+      execArgv: target.nodeArgs ?? [],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     let cpu: number | undefined;
