@@ -1,8 +1,21 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mergeAddons } from '../../tools/deploy/addons.js';
 import { loadConfig, VARIABLES } from '../../src/config/config.js';
+import { RULES } from '../../src/config/rules.js';
 import { ROOT } from '../support/process.js';
 
 const text = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -25,6 +38,17 @@ describe('configuration documentation', () => {
   it.each(VARIABLES)('%s is in the docs/configuration.md table', (variable) => {
     expect(table).toMatch(new RegExp(`^\\| \`${variable}\` +\\|`, 'm'));
   });
+
+  it.each(RULES.map((rule) => [rule.variable, rule] as const))(
+    'the rule on %s is under "Rules between variables", with the production-only ones apart',
+    (variable, rule) => {
+      const start = table.indexOf('## Rules between variables');
+      const end = table.indexOf('\n## ', start + 1);
+      const rules = table.slice(start, end === -1 ? undefined : end);
+      const [everywhere, production] = rules.split('Only when `NODE_ENV=production`:');
+      expect(rule.productionOnly ? production : everywhere).toContain(`\`${variable}\``);
+    },
+  );
 
   it.each(VARIABLES)('%s is in .env.example', (variable) => {
     expect(example).toMatch(new RegExp(`^#? ?${variable}=`, 'm'));
@@ -117,4 +141,71 @@ describe('documentation', () => {
       expect([...exportNames, ...copilotExports], `${doc}: ${name}`).toContain(name);
     }
   });
+});
+
+describe('leaving Copilot (docs/operations.md)', () => {
+  /** Option A's script, which writes the Express Mode container from the manifest and the environment's exports. */
+  const script = (/<<'EOF'\n([\s\S]*?)\n {3}EOF\n/.exec(text('docs/operations.md'))?.[1] ?? '').replace(
+    /^ {3}/gm,
+    '',
+  );
+  const exportValues = (env: string) => ({
+    [`runway-${env}-UserPoolId`]: 'eu-west-1_AbCdEf123',
+    [`runway-${env}-AppClientIds`]: '4example1webclient,5example2machine,6example3canary',
+    [`runway-${env}-CognitoDomain`]: `runway-${env}-1a2b3c.auth.eu-west-1.amazoncognito.com`,
+    [`runway-${env}-WebClientId`]: '4example1webclient',
+    [`runway-${env}-DatabaseSecret`]: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:db',
+  });
+
+  it.each(['test', 'prod'])(
+    '%s: the Express Mode container it writes is a complete production configuration',
+    (env) => {
+      expect(script).toContain('copilot/api/manifest.yml');
+      const folder = mkdtempSync(join(tmpdir(), 'runway-express-'));
+      try {
+        mkdirSync(join(folder, 'copilot', 'api'), { recursive: true });
+        copyFileSync(
+          join(ROOT, 'copilot', 'api', 'manifest.yml'),
+          join(folder, 'copilot', 'api', 'manifest.yml'),
+        );
+        symlinkSync(join(ROOT, 'node_modules'), join(folder, 'node_modules'));
+        const exports = Object.entries(exportValues(env)).map(([Name, Value]) => ({ Name, Value }));
+        writeFileSync(join(folder, 'exports.json'), JSON.stringify(exports));
+        const container = JSON.parse(
+          execFileSync(
+            process.execPath,
+            ['--input-type=module', '-', 'runway', env, 'runway/api:1', 'arn:link', 'arn:token'],
+            { cwd: folder, input: script, encoding: 'utf8' },
+          ),
+        ) as {
+          environment: { name: string; value: string }[];
+          secrets: { name: string; valueFrom: string }[];
+        };
+        const environment = Object.fromEntries(container.environment.map(({ name, value }) => [name, value]));
+        for (const { name } of container.secrets) {
+          environment[name] =
+            name === 'DB_SECRET'
+              ? JSON.stringify({
+                  username: 'runway',
+                  password: 'p',
+                  host: 'db',
+                  port: 5432,
+                  dbname: 'runway',
+                })
+              : 'x'.repeat(64);
+        }
+        expect(container.secrets.map(({ name }) => name).sort()).toEqual([
+          'DB_SECRET',
+          'TASK_LINK_SECRET',
+          'TASK_TOKEN_KEY',
+        ]);
+        expect(loadConfig(environment)).toMatchObject({
+          env: 'production',
+          telemetry: { tracesEnabled: false, deploymentEnvironment: env },
+        });
+      } finally {
+        rmSync(folder, { recursive: true, force: true });
+      }
+    },
+  );
 });
