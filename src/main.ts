@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const { instrument } = await import('./instrumentation.js');
   await instrument(config.telemetry);
-  // Imported only now, so that the modules the SDK instruments (http, pg) load after it.
+  // Imported only now, so that the modules the SDK instruments (http) load after it.
   const { serve } = await import('./server.js');
   await serve(config);
 }

@@ -45,28 +45,22 @@ export class AnalyticsService {
   }
 
   /**
-   * Records a server-side event (`name` as in POST /v1/events); call it once the work it reports has committed. It is
-   * stored outside the caller's transaction, together with the user's other events of the moment (one write at a
-   * time per user: each holds the user's lock), and never fails: a write that fails is logged.
+   * Records a server-side event (`name` as in POST /v1/events). Inside a transaction it is stored once that commits,
+   * never if it rolls back; either way together with the user's other events of the moment (one write at a time per
+   * user: each holds the user's lock). It never fails: a write that fails is logged.
    */
   async track(userId: string, name: string, properties: Record<string, unknown> = {}): Promise<void> {
     if (!EVENT_NAME.test(name))
       throw new Error(`analytics event name ${name} does not match ${EVENT_NAME.source}`);
-    await this.tracked.add(userId, {
-      id: null,
-      name,
-      occurredAt: this.clock.now().toISOString(),
-      properties,
-    });
+    const event = { id: null, name, occurredAt: this.clock.now().toISOString(), properties };
+    await this.db.afterCommit(() => this.tracked.add(userId, event));
   }
 
   private readonly tracked = new KeyedBatches<EventRow>((userId, events) =>
-    this.db
-      .detached(() => this.write(userId, events))
-      .then(
-        () => undefined,
-        (error: unknown) => this.logger.warn({ err: error, userId }, 'cannot record server-side events'),
-      ),
+    this.write(userId, events).then(
+      () => undefined,
+      (error: unknown) => this.logger.warn({ err: error, userId }, 'cannot record server-side events'),
+    ),
   );
 
   /**

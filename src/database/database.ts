@@ -9,7 +9,12 @@ import { classifyPostgresError } from './postgres-errors.js';
 
 export { empty, join, raw, sql, type Sql };
 
-const transaction = new AsyncLocalStorage<PoolClient>();
+interface Transaction {
+  client: PoolClient;
+  /** Work to run once the transaction has committed. */
+  afterCommit: (() => Promise<void>)[];
+}
+const transaction = new AsyncLocalStorage<Transaction>();
 const tracer = trace.getTracer('runway');
 
 /**
@@ -40,7 +45,7 @@ export class Database {
    * so what they write commits or rolls back with it.
    */
   executor(): { executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> } {
-    const enclosing = transaction.getStore();
+    const enclosing = transaction.getStore()?.client;
     return {
       executeSql: (text, values) =>
         enclosing
@@ -49,13 +54,17 @@ export class Database {
     };
   }
 
-  /** Runs `work` in a transaction, joining the enclosing one if any; every statement inside takes part. */
+  /**
+   * Runs `work` in a transaction, joining the enclosing one if any; every statement inside takes part. Once it has
+   * committed (and its connection is back in the pool), what `afterCommit` deferred runs, and the caller waits for it.
+   */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     if (transaction.getStore()) return work();
-    return this.withClient(async (client) => {
+    const afterCommit: Transaction['afterCommit'] = [];
+    const result = await this.withClient(async (client) => {
       await client.query('BEGIN');
       try {
-        const result = await transaction.run(client, work);
+        const result = await transaction.run({ client, afterCommit }, work);
         await client.query('COMMIT');
         return result;
       } catch (error) {
@@ -68,11 +77,19 @@ export class Database {
         throw error;
       }
     });
+    for (const next of afterCommit) await next();
+    return result;
   }
 
-  /** Runs `work` outside the enclosing transaction, if any: what it writes commits on its own. */
-  detached<T>(work: () => Promise<T>): Promise<T> {
-    return transaction.exit(work);
+  /**
+   * Runs `work` once the enclosing transaction has committed, never if it rolls back; at once outside a transaction.
+   * For what must only report committed work (analytics events): it runs outside the transaction and should not fail,
+   * since the work it follows is already committed.
+   */
+  async afterCommit(work: () => Promise<void>): Promise<void> {
+    const enclosing = transaction.getStore();
+    if (enclosing) enclosing.afterCommit.push(work);
+    else await work();
   }
 
   private async run(statement: Sql): Promise<{ rows: unknown[]; affected: number }> {
@@ -80,7 +97,7 @@ export class Database {
       const result = await traced(statement.text, () => client.query(statement.text, statement.values));
       return { rows: result.rows as unknown[], affected: result.rowCount ?? 0 };
     };
-    const enclosing = transaction.getStore();
+    const enclosing = transaction.getStore()?.client;
     return enclosing ? execute(enclosing) : this.withClient(execute);
   }
 

@@ -50,7 +50,7 @@ function telemetryResource(config: TelemetryConfig) {
 }
 
 /**
- * Starts the OpenTelemetry SDK. Call it before the modules it instruments (http, pg) are loaded: main.ts does,
+ * Starts the OpenTelemetry SDK. Call it before the modules it instruments (http) are loaded: main.ts does,
  * through instrumentation.ts. Exporters, protocol, endpoint and sampler come from the standard OTEL_* variables.
  */
 export function startTelemetry(config: TelemetryConfig, options: TelemetryOptions = {}): void {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { ActivityRepository } from '../../src/analytics/activity.repository.js';
 import { AnalyticsService } from '../../src/analytics/analytics.service.js';
 import { EventPartitions } from '../../src/analytics/event-partitions.js';
+import { Database } from '../../src/database/database.js';
 import { Clock } from '../../src/utils/clock.js';
 import { useTestApp } from '../support/app.js';
 import { uniqueName } from '../support/factories.js';
@@ -320,6 +321,25 @@ describe('analytics', () => {
         'project.created',
         'user.signed_up',
       ]);
+    });
+
+    it('stores an event tracked in a transaction once it commits, never when it rolls back', async () => {
+      const caller = user();
+      expect((await t.http().get('/v1/me').set('authorization', caller.authorization)).status).toBe(200);
+      const userId = (await userIdOf(caller))!;
+      const [db, analytics] = [t.app.get(Database), t.app.get(AnalyticsService)];
+      const names = async () => (await eventsOf(caller)).map((e) => e.name).sort();
+
+      const rollback = db.transaction(async () => {
+        await analytics.track(userId, 'work.rolled_back');
+        throw new Error('rolled back');
+      });
+      await expect(rollback).rejects.toThrow('rolled back');
+      await db.transaction(async () => {
+        await analytics.track(userId, 'work.committed');
+        expect(await names()).toEqual(['user.signed_up']); // not before the commit
+      });
+      expect(await names()).toEqual(['user.signed_up', 'work.committed']);
     });
 
     it('refuses an event name that does not follow the rules of POST /v1/events', async () => {

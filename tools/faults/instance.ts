@@ -33,7 +33,7 @@ export class AppInstance {
   /** Exits nobody asked for. */
   readonly crashes: Exit[] = [];
   /**
-   * The request ids in its log lines, across restarts. pino-http logs every request once it ends, answered or not (the
+   * The request ids in its log lines, across restarts. Every request is logged once it ends, answered or not (the
    * client gone, the connection reset), so an id is here once the process has read that request; complete once
    * terminate() has returned.
    */
