@@ -12,7 +12,7 @@ export { empty, join, raw, sql, type Sql };
 interface Transaction {
   client: PoolClient;
   /** Work to run once the transaction has committed. */
-  afterCommit: (() => Promise<void>)[];
+  afterCommit: (() => void | Promise<void>)[];
 }
 const transaction = new AsyncLocalStorage<Transaction>();
 const tracer = trace.getTracer('runway');
@@ -86,7 +86,7 @@ export class Database {
    * For what must only report committed work (analytics events): it runs outside the transaction and should not fail,
    * since the work it follows is already committed.
    */
-  async afterCommit(work: () => Promise<void>): Promise<void> {
+  async afterCommit(work: () => void | Promise<void>): Promise<void> {
     const enclosing = transaction.getStore();
     if (enclosing) enclosing.afterCommit.push(work);
     else await work();

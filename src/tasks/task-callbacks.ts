@@ -77,9 +77,10 @@ export class TaskCallbacks implements OnModuleInit {
       const reason = final
         ? `${name}: ${final}${attempt > 1 ? ' (an earlier attempt may have resumed it)' : ''}`
         : `${name}: still failing 24 hours after the decision`;
-      await this.tasks.settleCallback(taskId, 'failed', reason);
-      this.failed.add(1, { type: task.type, error: name });
-      this.logger.warn({ task: taskId, error: name, attempt }, 'Step Functions callback failed for good');
+      if (await this.tasks.settleCallback(taskId, 'failed', reason)) {
+        this.failed.add(1, { type: task.type, error: name });
+        this.logger.warn({ task: taskId, error: name, attempt }, 'Step Functions callback failed for good');
+      }
       return;
     }
     await this.tasks.settleCallback(taskId, 'delivered', null);

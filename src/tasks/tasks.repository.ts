@@ -137,10 +137,12 @@ export class TasksRepository {
       .attempts;
   }
 
-  async settleCallback(id: string, status: 'delivered' | 'failed', reason: string | null): Promise<void> {
-    await this.db.affected(sql`
+  /** Records the callback's end once: false when it was already settled (another run of the job got there first). */
+  async settleCallback(id: string, status: 'delivered' | 'failed', reason: string | null): Promise<boolean> {
+    const changed = await this.db.affected(sql`
       UPDATE tasks SET callback_status = ${status}, callback_reason = ${reason}
       WHERE id = ${id} AND callback_status = 'pending'`);
+    return changed > 0;
   }
 
   /** Open tasks past their expiry, but `skipped`, locked for this transaction (another instance skips them). */

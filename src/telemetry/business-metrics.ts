@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { metrics, type Counter, type Histogram, type ObservableResult } from '@opentelemetry/api';
 import { DatabaseIdleness } from '../database/database-idleness.js';
+import { Database } from '../database/database.js';
 
 type MetricName = `runway.${string}`;
 type Unit = `{${string}}` | 's';
@@ -13,10 +14,21 @@ type Unit = `{${string}}` | 's';
 export class BusinessMetrics {
   private readonly meter = metrics.getMeter('runway');
 
-  constructor(private readonly idleness: DatabaseIdleness) {}
+  constructor(
+    private readonly idleness: DatabaseIdleness,
+    private readonly db: Database,
+  ) {}
 
+  /**
+   * Counts committed work: inside a transaction an `add` counts once that commits, never if it rolls back (a request
+   * that failed late, or was retried with the same Idempotency-Key, counts once).
+   */
   counter(name: MetricName, description: string, unit: Unit): Counter {
-    return this.meter.createCounter(name, { description, unit });
+    const counter = this.meter.createCounter(name, { description, unit });
+    return {
+      add: (value, attributes, context) =>
+        void this.db.afterCommit(() => counter.add(value, attributes, context)),
+    };
   }
 
   histogram(name: MetricName, description: string, unit: Unit, buckets?: number[]): Histogram {

@@ -7,6 +7,8 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { Database, sql } from '../../src/database/database.js';
+import { BusinessMetrics } from '../../src/telemetry/business-metrics.js';
 import { useTestApp } from '../support/app.js';
 import { resourceFactory, uniqueName } from '../support/factories.js';
 import { ProbeModule } from '../support/probe.module.js';
@@ -231,5 +233,26 @@ describe('metrics', () => {
       (metrics.get(name) ?? []).reduce((sum, point) => sum + (point.value as number), 0);
     expect(total('runway.users.provisioned')).toBeGreaterThanOrEqual(1);
     expect(total('runway.projects.created')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('counts a business event in a transaction once it commits, never when it rolls back', async () => {
+    const [db, business] = [t.app.get(Database), t.app.get(BusinessMetrics)];
+    const probe = business.counter('runway.probe.done', 'Probe events', '{event}');
+    const rollback = db.transaction(async () => {
+      probe.add(1, { outcome: 'rolled_back' });
+      await db.rows(sql`SELECT 1`);
+      throw new Error('rolled back');
+    });
+    await expect(rollback).rejects.toThrow('rolled back');
+    await db.transaction(async () => {
+      probe.add(1, { outcome: 'committed' });
+      await db.rows(sql`SELECT 1`);
+    });
+    probe.add(1, { outcome: 'outside' });
+    const points = (await collectMetrics()).get('runway.probe.done') ?? [];
+    expect(points.map((point) => [point.attributes.outcome, point.value]).sort()).toEqual([
+      ['committed', 1],
+      ['outside', 1],
+    ]);
   });
 });
