@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Database, sql, type Sql } from '../database/database.js';
+import { MissingReference } from '../database/postgres-errors.js';
 
 /** An event as stored: `occurredAt` an ISO 8601 instant; `id` the client's, for recognising retries. */
 export interface EventRow {
@@ -85,7 +86,8 @@ export class ActivityRepository {
   /**
    * Stores the events whose id this user has not sent since `duplicatesSince`, and marks the user active on their
    * days (and on the day of `activeAt`, if given), one statement whatever the batch size. Returns how many events
-   * were stored. Call with the user locked.
+   * were stored. Call with the user locked. A user whose row is gone (deleted through another instance) fails as a
+   * foreign key would, so that the request is retried for the user provisioned again.
    */
   async record(
     userId: string,
@@ -93,7 +95,7 @@ export class ActivityRepository {
     options: { timeZone: string; duplicatesSince: Date; activeAt?: Date },
   ): Promise<number> {
     const { timeZone, duplicatesSince, activeAt } = options;
-    const result = await this.db.row<{ stored: number }>(sql`
+    const result = await this.db.row<{ stored: number; owned: boolean }>(sql`
       -- Once per batch what a foreign key would check per event; the lock keeps the user until this commits.
       WITH owner AS (SELECT FROM users WHERE id = ${userId} FOR KEY SHARE),
       input AS (
@@ -150,7 +152,8 @@ export class ActivityRepository {
       ),
       newly_counted AS (${windows(sql`new_days`)} EXCEPT ${windows(sql`earlier`)}),
       summary AS (${addToSummary(sql`newly_counted`, 1)})
-      SELECT count(*)::int AS stored FROM stored`);
+      SELECT count(*)::int AS stored, EXISTS (SELECT FROM owner) AS owned FROM stored`);
+    if (!result!.owned) throw new MissingReference('users', userId);
     return result!.stored;
   }
 

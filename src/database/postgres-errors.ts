@@ -28,6 +28,20 @@ const FOREIGN_KEY_VIOLATION = '23503';
 /** Input the database cannot store (e.g. a NUL character in text): the request's fault, not the server's. */
 const UNSTORABLE_CODES = new Set(['22021', '22P05', '22001']);
 
+/**
+ * A referenced row that is gone, found by a statement's own check where a foreign key would cost too much (events
+ * are checked once per batch). It carries what PostgreSQL's foreign-key violation carries, so it is handled as one.
+ */
+export class MissingReference extends Error {
+  readonly code = FOREIGN_KEY_VIOLATION;
+  readonly detail: string;
+
+  constructor(table: string, key: string) {
+    super(`${table} row ${key} does not exist`);
+    this.detail = `Key (id)=(${key}) is not present in table "${table}".`;
+  }
+}
+
 export function classifyPostgresError(error: unknown): PostgresFailure | undefined {
   const code = codeOf(error) ?? '';
   if (UNAVAILABLE_CODES.has(code) || (error instanceof Error && UNAVAILABLE_MESSAGES.test(error.message))) {

@@ -40,4 +40,17 @@ describe('two instances', () => {
     const listed = await a!.http().get('/v1/projects').set('authorization', alice.authorization);
     expect(listed.body.items.map(({ name }: { name: string }) => name)).toEqual(['fresh start']);
   });
+
+  it("a user deleted on one instance can send events to the other at once: none is lost as a 'duplicate'", async () => {
+    const bob = user();
+    for (const instance of [a!, b!]) {
+      expect((await instance.http().get('/v1/me').set('authorization', bob.authorization)).status).toBe(200);
+    }
+    expect((await a!.http().delete('/v1/me').set('authorization', bob.authorization)).status).toBe(204);
+
+    const events = [{ name: 'app.opened' }, { name: 'app.opened' }, { name: 'report.viewed' }];
+    const sent = await b!.http().post('/v1/events').set('authorization', bob.authorization).send({ events });
+    expect(sent.status).toBe(202);
+    expect(sent.body).toEqual({ accepted: 3, duplicates: 0 });
+  });
 });
