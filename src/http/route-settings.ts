@@ -64,5 +64,15 @@ export function applyRouteSettings(fastify: FastifyInstance): void {
  */
 export function loggablePath(url: string | undefined): string {
   const path = pathOf(url);
-  return secretPaths.find(({ start }) => path.startsWith(start))?.pattern ?? path;
+  // The router matches the decoded path: `/%74/…` reaches `/t/:token` too.
+  const routed = decodedOrAsIs(path);
+  return secretPaths.find(({ start }) => routed.startsWith(start))?.pattern ?? path;
+}
+
+function decodedOrAsIs(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }

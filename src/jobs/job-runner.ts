@@ -19,7 +19,10 @@ export const JOBS_SCHEMA = 'pgboss';
 export interface JobDefinition<Data extends object = object> {
   /** `idempotency-keys.purge` */
   queue: string;
-  /** Must be safe to run twice: a job is done once, but a crash mid-way makes it run again. */
+  /**
+   * Must be safe to run twice: a job is done once, but a crash mid-way makes it run again. Jobs of one queue may run
+   * side by side (up to 5 in a process).
+   */
   handle(data: Data): Promise<void>;
   /**
    * A cron expression (UTC): one job per tick, whatever the number of instances. Ticks missed while no instance ran
@@ -188,18 +191,20 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
     definition: JobDefinition,
     jobs: { id: string; data: unknown }[],
   ): Promise<JobResult[]> {
-    const results: JobResult[] = [];
-    for (const job of jobs) {
-      try {
-        await definition.handle(job.data as object);
-        results.push({ id: job.id, status: 'completed' });
-      } catch (error) {
-        const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
-        this.logger.warn({ err: error, queue: definition.queue, job: job.id }, 'job failed');
-        results.push({ id: job.id, status: 'failed', output: { name, message } });
-      }
-    }
-    return results;
+    // Side by side: pg-boss times a fetched batch as a whole against the expiry, so each job gets all of it.
+    return Promise.all(
+      jobs.map(async (job): Promise<JobResult> => {
+        try {
+          await definition.handle(job.data as object);
+          return { id: job.id, status: 'completed' };
+        } catch (error) {
+          const { name, message } =
+            error instanceof Error ? error : { name: 'Error', message: String(error) };
+          this.logger.warn({ err: error, queue: definition.queue, job: job.id }, 'job failed');
+          return { id: job.id, status: 'failed', output: { name, message } };
+        }
+      }),
+    );
   }
 
   /** Queue settings follow the code: created when missing (by whichever instance is first), updated otherwise. */

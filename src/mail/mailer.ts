@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { AWS_REQUEST_HANDLER } from '../utils/aws.js';
 
 export interface Email {
   to: string;
@@ -31,7 +32,7 @@ export class Mailer {
     if (this.config.mail.transport === 'file') return this.writeFile(email);
     // The SDK is loaded on first use: most processes never send an email.
     const { SESv2Client, SendEmailCommand } = await import('@aws-sdk/client-sesv2');
-    this.ses ??= new SESv2Client({ requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 } });
+    this.ses ??= new SESv2Client({ requestHandler: AWS_REQUEST_HANDLER });
     await this.ses.send(
       new SendEmailCommand({
         FromEmailAddress: this.config.mail.from,

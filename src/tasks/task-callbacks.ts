@@ -4,6 +4,7 @@ import type { Counter } from '@opentelemetry/api';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { JobRunner } from '../jobs/job-runner.js';
 import { BusinessMetrics } from '../telemetry/business-metrics.js';
+import { AWS_REQUEST_HANDLER } from '../utils/aws.js';
 import { CALLBACK_JOB } from './task-decisions.js';
 import { TaskSecrets } from './task-secrets.js';
 import { TasksRepository, type TaskRow } from './tasks.repository.js';
@@ -74,8 +75,10 @@ export class TaskCallbacks implements OnModuleInit {
       const final = FINAL_ERRORS[name];
       const late = Date.now() - task.decidedAt!.getTime() > GIVE_UP_AFTER_MS;
       if (!final && !late) throw error;
+      // The SDK's own retries are earlier attempts too.
+      const sdkAttempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
       const reason = final
-        ? `${name}: ${final}${attempt > 1 ? ' (an earlier attempt may have resumed it)' : ''}`
+        ? `${name}: ${final}${attempt > 1 || sdkAttempts > 1 ? ' (an earlier attempt may have resumed it)' : ''}`
         : `${name}: still failing 24 hours after the decision`;
       if (await this.tasks.settleCallback(taskId, 'failed', reason)) {
         this.failed.add(1, { type: task.type, error: name });
@@ -87,10 +90,10 @@ export class TaskCallbacks implements OnModuleInit {
   }
 
   private async send(task: TaskRow, taskToken: string): Promise<void> {
-    // A hung call must end well before the job's own expiry (60 s), which would run it again meanwhile.
-    // The SDK is loaded on first use: most processes never call Step Functions.
+    // A hung call ends after 10 s (AWS_REQUEST_HANDLER), its 3 attempts well before the job's own expiry (60 s),
+    // which would run it again meanwhile. The SDK is loaded on first use: most processes never call Step Functions.
     const { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } = await import('@aws-sdk/client-sfn');
-    this.client ??= new SFNClient({ requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 } });
+    this.client ??= new SFNClient({ requestHandler: AWS_REQUEST_HANDLER });
     if (task.status === 'approved') {
       await this.client.send(
         new SendTaskSuccessCommand({

@@ -103,7 +103,7 @@ export class TaskDecisions {
       find: async () => {
         const current = await this.tasks.find(id);
         if (current && current.status !== 'open') throw alreadyDecided(current);
-        if (current?.expiresAt && current.expiresAt.getTime() <= Date.now()) {
+        if (current?.expiresAt && (await this.tasks.hasExpired(id))) {
           throw new ProblemException(409, { detail: 'The task has expired; it can no longer be decided.' });
         }
         return current;

@@ -50,9 +50,11 @@ export class TaskLinks {
       });
       return decided ? confirmationPage(decided) : LINK_PAGES.used();
     } catch (error) {
-      // Decided by someone else in the meantime (the API, another link): nothing was written.
+      // Decided by someone else in the meantime (the API, another link), or expired: nothing was written.
       if (error instanceof ProblemException && error.getStatus() === 409) {
-        return LINK_PAGES.decided((await this.tasks.find(claims.taskId))!);
+        const task = (await this.tasks.find(claims.taskId))!;
+        if (task.status !== 'open') return LINK_PAGES.decided(task);
+        if (await this.tasks.hasExpired(task.id)) return LINK_PAGES.expired();
       }
       throw error;
     }

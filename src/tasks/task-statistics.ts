@@ -21,8 +21,7 @@ export class TaskStatistics {
     metrics: BusinessMetrics,
   ) {
     metrics.gauge('runway.tasks.open', 'Open tasks, by type', '{task}', async (result) => {
-      for (const { type, open } of (await this.tasks.statistics(7)).openByType)
-        result.observe(open, { type });
+      for (const { type, open } of (await this.reading()).openByType) result.observe(open, { type });
     });
     metrics.gauge('runway.tasks.overdue', 'Open tasks past their due date', '{task}', async (result) => {
       result.observe((await this.summary()).overdue);
@@ -30,7 +29,7 @@ export class TaskStatistics {
   }
 
   async summary(): Promise<TasksSummary> {
-    const { openByType, medianSecondsToDecision } = await this.tasks.statistics(7);
+    const { openByType, medianSecondsToDecision } = await this.reading();
     return {
       open: openByType.reduce((sum, row) => sum + row.open, 0),
       overdue: openByType.reduce((sum, row) => sum + row.overdue, 0),

@@ -83,6 +83,14 @@ export class TasksRepository {
     return this.db.row<TaskRow>(sql`SELECT ${COLUMNS} FROM tasks WHERE id = ${id}`);
   }
 
+  /** By the database's clock, the one `decide` goes by (the app's may differ by a moment). */
+  async hasExpired(id: string): Promise<boolean> {
+    const row = await this.db.row<{ expired: boolean }>(
+      sql`SELECT coalesce(expires_at <= now(), false) AS expired FROM tasks WHERE id = ${id}`,
+    );
+    return row?.expired ?? false;
+  }
+
   /** The inbox order: by due date (so overdue first), then oldest first; keyset on (due_at, id). */
   list(query: {
     limit: number;
@@ -185,7 +193,8 @@ export class TasksRepository {
         SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM decided_at - created_at))::float8
           AS seconds
         FROM tasks
-        WHERE decided_at >= now() - make_interval(days => ${days}) AND decision_outcome IN ('approved', 'rejected')`),
+        WHERE decided_at >= now() - make_interval(days => ${days}) AND decision_outcome IN ('approved', 'rejected')
+          AND decided_via <> 'system'`),
     ]);
     return { openByType, medianSecondsToDecision: median?.seconds ?? null };
   }

@@ -21,7 +21,7 @@ export class BusinessMetrics {
 
   /**
    * Counts committed work: inside a transaction an `add` counts once that commits, never if it rolls back (a request
-   * that failed late, or was retried with the same Idempotency-Key, counts once).
+   * that failed late, or was retried with the same Idempotency-Key, counts once). Histograms record the same way.
    */
   counter(name: MetricName, description: string, unit: Unit): Counter {
     const counter = this.meter.createCounter(name, { description, unit });
@@ -32,11 +32,15 @@ export class BusinessMetrics {
   }
 
   histogram(name: MetricName, description: string, unit: Unit, buckets?: number[]): Histogram {
-    return this.meter.createHistogram(name, {
+    const histogram = this.meter.createHistogram(name, {
       description,
       unit,
       advice: buckets ? { explicitBucketBoundaries: buckets } : undefined,
     });
+    return {
+      record: (value, attributes, context) =>
+        void this.db.afterCommit(() => histogram.record(value, attributes, context)),
+    };
   }
 
   /**

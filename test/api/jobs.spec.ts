@@ -115,6 +115,25 @@ describe('jobs', () => {
     ]);
   });
 
+  it('gives each job its whole expiry, however many are waiting', async () => {
+    // Three jobs of 1.8 s under a 3 s expiry, visible at once: run one after another, they take 5.4 s.
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    await a!.app
+      .get(Database)
+      .transaction(() =>
+        Promise.all(ids.map((id) => a!.app.get(JobRunner).enqueue('test.slow', { id, ms: 1_800 }))),
+      );
+    const jobs = async () =>
+      (
+        await sql.query<{ state: string; retry_count: number }>(
+          "SELECT state, retry_count FROM pgboss.job WHERE name = 'test.slow'",
+        )
+      ).rows;
+    await until(async () => (await jobs()).every(({ state }) => state === 'completed'));
+    expect(await jobs()).toEqual(ids.map(() => ({ state: 'completed', retry_count: 0 })));
+    expect((await recorded('test.slow')).map(({ id }) => id).sort()).toEqual([...ids].sort());
+  });
+
   it('lets a job under way finish when the process stops', async () => {
     // A database of its own, so that the instance stopped is the only one that can take the job.
     const alone = await createTestDatabase();

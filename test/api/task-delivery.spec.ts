@@ -2,8 +2,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import type { ProblemException } from '../../src/http/problem.js';
 import { TaskCallbacks } from '../../src/tasks/task-callbacks.js';
+import { TaskDecisions } from '../../src/tasks/task-decisions.js';
 import { TaskLinksRepository } from '../../src/tasks/task-links.repository.js';
 import { TaskSchedule } from '../../src/tasks/task-schedule.js';
 import { TaskSecrets } from '../../src/tasks/task-secrets.js';
@@ -154,6 +156,11 @@ describe('task delivery', () => {
       expect(wrongMethod.status).toBe(405);
       expect(wrongMethod.body.instance).toBe('/t/:token');
       expect((await t.http().get(`/t/${token}/more`)).body.instance).toBe('/t/:token');
+      // The router decodes the path before matching, and so does the masking.
+      expect((await t.http().get(`/%74/${token}`)).text).toContain('<form');
+      const encoded = await t.http().post(`/%74/${token}`).set('content-type', 'text/csv').send('a,b');
+      expect(encoded.status).toBe(415);
+      expect(encoded.body.instance).toBe('/t/:token');
       // Forms are accepted on these pages only.
       const form = await t
         .http()
@@ -162,6 +169,38 @@ describe('task delivery', () => {
         .type('form')
         .send({ type: 'approval', title: 'x' });
       expect(form.status).toBe(415);
+    });
+
+    it("goes by the database's clock when a task expires as it is decided", async () => {
+      const title = `Clock ${Math.random().toString(36).slice(2, 8)}`;
+      const created = await createTask(t, {
+        title,
+        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      });
+      const { token } = linkOf((await emailsAbout(title))[0]!);
+      await query(`UPDATE tasks SET expires_at = now() - interval '1 minute' WHERE id = $1`, created.id);
+      // The app's clock an hour behind the database's: its own checks still see an open task.
+      const now = Date.now.bind(Date);
+      const behind = vi.spyOn(Date, 'now').mockImplementation(() => now() - 3_600_000);
+      try {
+        const page = await t.http().post(`/t/${token}`).type('form').send({ outcome: 'approved' });
+        expect([page.status, page.text]).toEqual([410, expect.stringContaining('This link has expired')]);
+        const refused = await t.app
+          .get(TaskDecisions)
+          .decide(
+            created.id,
+            { outcome: 'approved' },
+            { kind: 'user', id: 'x', name: OPERATORS[0]!, via: 'api' },
+          )
+          .then(
+            () => undefined,
+            (error: unknown) => (error as ProblemException).getStatus(),
+          );
+        expect(refused).toBe(409);
+      } finally {
+        behind.mockRestore();
+      }
+      expect((await task(created.id)).status).toBe('open');
     });
 
     it('lets exactly one of an API decision and an emailed link win', async () => {
@@ -309,6 +348,52 @@ describe('task delivery', () => {
       expect(
         endpoint.aws.callsOf('SendTaskSuccess').filter((c) => c.input.taskToken === 'token-timed-out'),
       ).toHaveLength(1);
+    });
+
+    it('ends a call left unanswered after 10 s and lets the SDK retry it', async () => {
+      endpoint.aws.stallNext('SendTaskSuccess');
+      const created = await withToken('token-stalled');
+      await t
+        .http()
+        .post(`/v1/admin/tasks/${created.id}/decision`)
+        .set('authorization', operator.authorization)
+        .send({ outcome: 'approved' });
+      const [stalled, answered] = await endpoint.aws.waitFor(
+        (c) => c.operation === 'SendTaskSuccess' && c.input.taskToken === 'token-stalled',
+        40_000,
+        2,
+      );
+      // The SDK's second attempt of the same call, well before the job's 60 s expiry would run it again.
+      expect([stalled!.status, stalled!.attempt, answered!.status, answered!.attempt]).toEqual([
+        0, 1, 200, 2,
+      ]);
+      expect(answered!.invocationId).toBe(stalled!.invocationId);
+      expect(answered!.at.getTime() - stalled!.at.getTime()).toBeGreaterThanOrEqual(9_000);
+      await eventually(async () =>
+        (await task(created.id)).callback.status === 'delivered' ? true : undefined,
+      );
+    });
+
+    it('says an earlier attempt may have resumed the execution when a retry of the SDK meets a final error', async () => {
+      endpoint.aws.failNext('SendTaskSuccess', { status: 500 });
+      endpoint.aws.failNext('SendTaskSuccess', {
+        status: 400,
+        type: 'TaskTimedOut',
+        message: 'Task Timed Out',
+      });
+      const created = await withToken('token-lost-answer');
+      await t
+        .http()
+        .post(`/v1/admin/tasks/${created.id}/decision`)
+        .set('authorization', operator.authorization)
+        .send({ outcome: 'approved' });
+      const failed = await eventually(async () => {
+        const body = await task(created.id);
+        return body.callback.status === 'failed' ? body : undefined;
+      });
+      expect(failed.callback.reason).toBe(
+        'TaskTimedOut: the execution stopped waiting (timed out, or already answered) (an earlier attempt may have resumed it)',
+      );
     });
 
     it('records a callback still failing 24 hours after the decision as failed', async () => {

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SCOPES } from '../../src/auth/scopes.js';
 import { TaskSchedule } from '../../src/tasks/task-schedule.js';
 import { TaskTypes } from '../../src/tasks/task-types.js';
+import { TasksRepository } from '../../src/tasks/tasks.repository.js';
 import { z } from 'zod';
 import { useTestApp } from '../support/app.js';
 import { resourceFactory, uniqueName } from '../support/factories.js';
@@ -127,6 +128,7 @@ describe('tasks', () => {
             payload.amount < 100 ? { outcome: 'approved', comment: 'small amount' } : undefined,
           ),
       });
+      const { medianSecondsToDecision } = await t.app.get(TasksRepository).statistics(7);
       const small = await createTask(t, { type: 'test.automated', payload: { amount: 5 } });
       const large = await createTask(t, { type: 'test.automated', payload: { amount: 500 } });
       const decided = await eventually(async () => {
@@ -135,6 +137,10 @@ describe('tasks', () => {
       });
       expect(decided.decision).toMatchObject({ outcome: 'approved', via: 'system', decidedBy: 'system' });
       expect((await as(workflow()).get(`/v1/tasks/${large.id}`)).body.status).toBe('open');
+      // The median time to a decision is a person's: automation's seconds do not count.
+      expect((await t.app.get(TasksRepository).statistics(7)).medianSecondsToDecision).toBe(
+        medianSecondsToDecision,
+      );
     });
   });
 

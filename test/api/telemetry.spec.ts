@@ -5,6 +5,7 @@ import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
+import type { Histogram } from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Database, sql } from '../../src/database/database.js';
@@ -235,24 +236,41 @@ describe('metrics', () => {
     expect(total('runway.projects.created')).toBeGreaterThanOrEqual(1);
   });
 
-  it('counts a business event in a transaction once it commits, never when it rolls back', async () => {
+  it('records a business metric in a transaction once it commits, never when it rolls back', async () => {
     const [db, business] = [t.app.get(Database), t.app.get(BusinessMetrics)];
-    const probe = business.counter('runway.probe.done', 'Probe events', '{event}');
+    const counter = business.counter('runway.probe.done', 'Probe events', '{event}');
+    const histogram = business.histogram('runway.probe.duration', 'Probe durations', 's');
+    const record = (outcome: string) => {
+      counter.add(1, { outcome });
+      histogram.record(2, { outcome });
+    };
     const rollback = db.transaction(async () => {
-      probe.add(1, { outcome: 'rolled_back' });
+      record('rolled_back');
       await db.rows(sql`SELECT 1`);
       throw new Error('rolled back');
     });
     await expect(rollback).rejects.toThrow('rolled back');
     await db.transaction(async () => {
-      probe.add(1, { outcome: 'committed' });
+      record('committed');
       await db.rows(sql`SELECT 1`);
     });
-    probe.add(1, { outcome: 'outside' });
-    const points = (await collectMetrics()).get('runway.probe.done') ?? [];
-    expect(points.map((point) => [point.attributes.outcome, point.value]).sort()).toEqual([
+    record('outside');
+    const metrics = await collectMetrics();
+    const counted = (metrics.get('runway.probe.done') ?? []).map((point) => [
+      point.attributes.outcome,
+      point.value,
+    ]);
+    expect(counted.sort()).toEqual([
       ['committed', 1],
       ['outside', 1],
+    ]);
+    const recorded = (metrics.get('runway.probe.duration') ?? []).map((point) => [
+      point.attributes.outcome,
+      (point.value as Histogram).sum,
+    ]);
+    expect(recorded.sort()).toEqual([
+      ['committed', 2],
+      ['outside', 2],
     ]);
   });
 });

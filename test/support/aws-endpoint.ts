@@ -71,6 +71,7 @@ const SFN_CONTENT_TYPE = 'application/x-amz-json-1.0';
 const SES_ROUTES: Record<string, string> = { 'POST /v2/email/outbound-emails': 'SendEmail' };
 const MAX_TASK_OUTPUT_BYTES = 256 * 1024;
 const MAX_RECIPIENTS = 50;
+const STALL = Symbol('stall');
 
 /** An error as AWS would answer it; the wire form depends on the service's protocol. */
 class AwsError extends Error {
@@ -90,7 +91,8 @@ class AwsError extends Error {
  */
 export class AwsEndpoint {
   readonly calls: AwsCall[] = [];
-  private readonly failures = new Map<string, AwsError[]>();
+  /** Scripted answers per operation, in order: an error, or `stall` (no answer at all). */
+  private readonly failures = new Map<string, (AwsError | typeof STALL)[]>();
   private readonly server = createServer((request, response) => void this.receive(request, response));
   private readonly region: string;
   private readonly accessKeyId: string;
@@ -140,6 +142,13 @@ export class AwsEndpoint {
     this.failures.set(operation, queue);
   }
 
+  /** The next `times` well-formed, signed calls of `operation` are read and never answered (status stays 0). */
+  stallNext(operation: Operation, times = 1): void {
+    const queue = this.failures.get(operation) ?? [];
+    for (let i = 0; i < times; i++) queue.push(STALL);
+    this.failures.set(operation, queue);
+  }
+
   /** Polls until at least `count` received calls match (an operation name or a predicate); resolves with them all. */
   waitFor<Op extends Operation>(match: Op, timeoutMs?: number, count?: number): Promise<CallOf<Op>[]>;
   waitFor(match: CallMatch, timeoutMs?: number, count?: number): Promise<AwsCall[]>;
@@ -176,6 +185,7 @@ export class AwsEndpoint {
     const call = this.record(request, body);
     try {
       const result = this.answer(call, request, body);
+      if (result === STALL) return;
       call.status = 200;
       respond(response, 200, call.service, result);
     } catch (error) {
@@ -201,13 +211,18 @@ export class AwsEndpoint {
     return call;
   }
 
-  private answer(call: AwsCall, request: IncomingMessage, body: Buffer): Record<string, unknown> {
+  private answer(
+    call: AwsCall,
+    request: IncomingMessage,
+    body: Buffer,
+  ): Record<string, unknown> | typeof STALL {
     this.verifySignature(request, body, SIGNING_NAMES[call.service]);
     if (call.service === 'sfn') checkSfnEnvelope(request);
     const input = parseObject(body);
     if (!input) throw malformedBody(call.service);
     validate(call.operation, input);
     const failure = this.failures.get(call.operation)?.shift();
+    if (failure === STALL) return STALL;
     if (failure) throw failure;
     return call.operation === 'SendEmail'
       ? { MessageId: `0100${randomUUID().replaceAll('-', '')}-000000` }

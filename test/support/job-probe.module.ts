@@ -2,7 +2,10 @@ import { Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import { Database, sql } from '../../src/database/database.js';
 import { JobRunner } from '../../src/jobs/job-runner.js';
 
-/** Test queues: `test.record` writes each job's id to job_probe; `test.flaky` fails twice first; `test.broken` always. */
+/**
+ * Test queues: `test.record` writes each job's id to job_probe (after `ms`); `test.slow` too, with a 3 s expiry;
+ * `test.flaky` fails twice first; `test.broken` always.
+ */
 @Injectable()
 class JobProbe implements OnModuleInit {
   constructor(
@@ -20,6 +23,12 @@ class JobProbe implements OnModuleInit {
         );
       };
     this.jobs.define({ queue: 'test.record', handle: record('test.record') });
+    this.jobs.define({
+      queue: 'test.slow',
+      expireInSeconds: 3,
+      retryDelaySeconds: 1,
+      handle: record('test.slow'),
+    });
     this.jobs.define({
       queue: 'test.flaky',
       retryDelaySeconds: 1,
