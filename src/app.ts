@@ -14,7 +14,7 @@ import { DrainState } from './health/drain-state.js';
 import { applyResourceHeaders } from './http/resource-headers.js';
 import { applyRouteSettings } from './http/route-settings.js';
 import { serveApiDocs } from './http/openapi.js';
-import { answerClientError, answerFrameworkError, refuseConnect } from './http/low-level-errors.js';
+import { answerClientError, answerFrameworkError, refuseUnsupported } from './http/low-level-errors.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './http/request.js';
 import { createValidationPipe } from './http/validation.js';
 import { logRequests } from './http/logging.js';
@@ -61,7 +61,7 @@ export async function createApp(
   app.useLogger(app.get(Logger));
 
   const fastify = app.getHttpAdapter().getInstance();
-  refuseConnect(fastify.server);
+  refuseUnsupported(fastify.server);
   applyRouteSettings(fastify);
   applyResourceHeaders(fastify);
   // The store of the rate limits, which the guard applies per caller once it knows who is calling.

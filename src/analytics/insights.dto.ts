@@ -27,12 +27,18 @@ export function durationMs(text: string): number | undefined {
   return ((days * 24 + hours) * 60 + minutes) * 60_000;
 }
 
+/** The days a query may name: room enough around them that the periods and windows counted stay 4-digit years. */
+export const FIRST_DAY = '1970-01-01';
+export const LAST_DAY = '2999-12-31';
+
 export const IsDay = () =>
   ValidateBy({
     name: 'isDay',
     validator: {
-      validate: (value: unknown) => typeof value === 'string' && isDay(value),
-      defaultMessage: (args) => `${args?.property} must be a date written YYYY-MM-DD`,
+      validate: (value: unknown) =>
+        typeof value === 'string' && isDay(value) && value >= FIRST_DAY && value <= LAST_DAY,
+      defaultMessage: (args) =>
+        `${args?.property} must be a date written YYYY-MM-DD, from ${FIRST_DAY} to ${LAST_DAY}`,
     },
   });
 

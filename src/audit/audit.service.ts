@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import { Database } from '../database/database.js';
 import { decodeCursor, toPage, type Page } from '../http/pagination.js';
-import { UUID_PATTERN } from '../http/validation.js';
+import { isUuid } from '../http/validation.js';
 import type { AuditEntryDto, ListAuditQuery } from './audit.dto.js';
 import { AuditRepository, type AuditEntry, type AuditRow } from './audit.repository.js';
 
@@ -24,7 +24,7 @@ export class AuditService {
   async list(query: ListAuditQuery): Promise<Page<AuditEntryDto>> {
     const rows = await this.entries.list({
       limit: query.limit + 1,
-      afterId: query.cursor === undefined ? undefined : decodeCursor(query.cursor, UUID_PATTERN),
+      afterId: query.cursor === undefined ? undefined : decodeCursor(query.cursor, isUuid),
       actor: query.actor,
       action: query.action,
       target: query.target,

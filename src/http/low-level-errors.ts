@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { statusTitle, type ProblemDetails } from './problem.js';
 import { loggablePath } from './route-settings.js';
@@ -7,7 +7,7 @@ import { loggablePath } from './route-settings.js';
 /**
  * What Fastify and Node answer themselves, before any route runs, answered as application/problem+json like every
  * other error: a URL Fastify cannot route (bad encoding 400, a path parameter too long 414), malformed HTTP (400),
- * headers too large (431), a request too slow to arrive (408), and CONNECT (405).
+ * headers too large (431), a request too slow to arrive (408), CONNECT (405) and an unknown `Expect` (417).
  */
 export function answerFrameworkError(
   error: FastifyError,
@@ -32,13 +32,26 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
   writeRaw(socket, status, problem(status, status === 400 ? 'The request is not valid HTTP.' : undefined));
 }
 
-/** CONNECT is not served (this is no proxy): 405 rather than a silently closed connection. */
-export function refuseConnect(server: Server): void {
+/**
+ * What Node answers before Fastify sees the request, as problem+json: CONNECT is not served (this is no proxy), 405
+ * rather than a silently closed connection; an `Expect` other than `100-continue` cannot be met, 417.
+ */
+export function refuseUnsupported(server: Server): void {
   server.on('connect', (_request: IncomingMessage, socket: Duplex) =>
     writeRaw(socket, 405, problem(405, 'CONNECT is not supported.'), {
       allow: 'GET, HEAD, POST, PUT, PATCH, DELETE',
     }),
   );
+  server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) => {
+    const text = JSON.stringify(problem(417, 'Only Expect: 100-continue is supported.'));
+    response
+      .writeHead(417, {
+        'content-type': 'application/problem+json',
+        'content-length': Buffer.byteLength(text),
+        connection: 'close',
+      })
+      .end(text);
+  });
 }
 
 function problem(status: number, detail?: string): ProblemDetails {

@@ -44,9 +44,9 @@ export function pageSchema(item: { name: string }) {
 
 /**
  * A cursor holds the sort key of the last item of a page, `{"after": key}` encoded so that clients treat it as
- * opaque. Decoding checks the key against its pattern; anything else is a 400.
+ * opaque. Decoding checks the key with `isKey`; anything else is a 400.
  */
-export function decodeCursor(cursor: string, key: RegExp): string {
+export function decodeCursor(cursor: string, isKey: (after: string) => boolean): string {
   let position: unknown;
   try {
     position = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -54,7 +54,7 @@ export function decodeCursor(cursor: string, key: RegExp): string {
     position = undefined;
   }
   const after = (position as { after?: unknown } | null | undefined)?.after;
-  if (typeof after !== 'string' || !key.test(after)) {
+  if (typeof after !== 'string' || !isKey(after)) {
     throw new ProblemException(400, { detail: 'The cursor is malformed; use the nextCursor of a page.' });
   }
   return after;

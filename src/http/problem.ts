@@ -22,8 +22,10 @@ export const PROBLEM_TYPES = {
 export interface ProblemOptions {
   type?: string;
   detail?: string;
-  /** Extension members added to the body, e.g. `errors` or `checks`. */
-  extensions?: Record<string, unknown>;
+  /** Extension members added to the body, e.g. `errors` or `checks`; never one of RFC 9457's own members. */
+  extensions?: Record<string, unknown> & {
+    [member in 'type' | 'title' | 'status' | 'detail' | 'instance']?: never;
+  };
   headers?: Record<string, string>;
 }
 

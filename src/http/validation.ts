@@ -39,8 +39,12 @@ export function createValidationPipe(): ValidationPipe {
 class BodyRequiredValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (!metadata.metatype || !this.toValidate(metadata)) return super.transform(value, metadata);
-    if (metadata.type === 'body' && value === undefined) {
+    if (metadata.type === 'body' && (value === undefined || value === null)) {
       throw invalid([{ pointer: '', detail: 'A JSON request body is required.' }]);
+    }
+    // Transforming and validating take time that grows faster than the members: refuse at once what no DTO holds.
+    if (membersBeyond(value, MAX_MEMBERS) > MAX_MEMBERS) {
+      throw invalid([{ pointer: '', detail: `The document has more than ${MAX_MEMBERS} members.` }]);
     }
     // Found before validation, which drops some of them (`constructor`) from the value itself.
     const suspects = prototypeNamedPaths(value, []);
@@ -56,6 +60,19 @@ class BodyRequiredValidationPipe extends ValidationPipe {
     }
     return instance;
   }
+}
+
+/** More than any valid body holds: a task's payload, the largest, fits 8,192 in its 16 KiB (`[0,0,…]`). */
+const MAX_MEMBERS = 10_000;
+
+/** Object members and array elements at any depth, counted until there are more than `limit`. */
+function membersBeyond(value: unknown, limit: number, counted = 0): number {
+  if (value === null || typeof value !== 'object') return counted;
+  for (const child of Object.values(value)) {
+    counted = membersBeyond(child, limit, counted + 1);
+    if (counted > limit) break;
+  }
+  return counted;
 }
 
 const PROTOTYPE_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
@@ -89,12 +106,15 @@ function pointerOf(path: string[]): string {
   return path.map((key) => `/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
 }
 
-/** 400 problem+json listing `errors`, the answer to every invalid request. */
+/** Listing more errors than this helps no one, and would make the answer larger than the request. */
+const MAX_ERRORS = 100;
+
+/** 400 problem+json listing `errors` (the first 100), the answer to every invalid request. */
 export function invalid(errors: FieldError[]): ProblemException {
   return new ProblemException(400, {
     type: PROBLEM_TYPES.validation,
     detail: 'The request is invalid; see errors.',
-    extensions: { errors },
+    extensions: { errors: errors.slice(0, MAX_ERRORS) },
   });
 }
 
@@ -156,3 +176,4 @@ const IdParam = createParamDecorator(
 export const PathId = () => IdParam(undefined, ParseId);
 
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const isUuid = (text: string): boolean => UUID_PATTERN.test(text);

@@ -6,7 +6,7 @@ import type { ExpectedVersion } from '../database/versioning.js';
 import { decodeCursor, toPage, type Page } from '../http/pagination.js';
 import { unchangedIfMatches, versionedWrite, type VersionedResource } from '../http/preconditions.js';
 import { conflictOnDuplicate, notFound } from '../http/problem.js';
-import { UUID_PATTERN } from '../http/validation.js';
+import { isUuid } from '../http/validation.js';
 import { BusinessMetrics } from '../telemetry/business-metrics.js';
 import { toJson } from '../utils/json.js';
 import type { CreateProjectDto, ListProjectsQuery, ProjectDto, UpdateProjectDto } from './projects.dto.js';
@@ -45,7 +45,7 @@ export class ProjectsService {
   async list(ownerId: string, query: ListProjectsQuery): Promise<Page<ProjectDto>> {
     const rows = await this.projects.list(ownerId, {
       limit: query.limit + 1,
-      afterId: query.cursor === undefined ? undefined : decodeCursor(query.cursor, UUID_PATTERN),
+      afterId: query.cursor === undefined ? undefined : decodeCursor(query.cursor, isUuid),
       status: query.status,
     });
     return toPage(rows, query.limit, toJson, (row) => row.id);

@@ -115,6 +115,6 @@ export class TaskDecisions {
 export function alreadyDecided(task: TaskRow): ProblemException {
   return new ProblemException(409, {
     detail: `The task is no longer open: ${task.status} by ${task.decidedBy} at ${task.decidedAt!.toISOString()}.`,
-    extensions: { status: task.status, decision: toTaskDto(task).decision },
+    extensions: { taskStatus: task.status, decision: toTaskDto(task).decision },
   });
 }

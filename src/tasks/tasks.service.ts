@@ -8,7 +8,7 @@ import type { ExpectedVersion } from '../database/versioning.js';
 import { decodeCursor, toPage, type Page } from '../http/pagination.js';
 import { versionedWrite } from '../http/preconditions.js';
 import { notFound, ProblemException } from '../http/problem.js';
-import { invalid, type FieldError } from '../http/validation.js';
+import { invalid, isUuid, type FieldError } from '../http/validation.js';
 import { BusinessMetrics } from '../telemetry/business-metrics.js';
 import { alreadyDecided, TaskDecisions, type Actor } from './task-decisions.js';
 import { TaskSchedule } from './task-schedule.js';
@@ -20,7 +20,6 @@ import { TasksRepository, type TaskRow } from './tasks.repository.js';
 
 const HOUR_MS = 3_600_000;
 const MAX_HORIZON_MS = 366 * 24 * HOUR_MS;
-const CURSOR = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\|[0-9a-f-]{36}$/;
 
 /** Who created a task: a signed-in user (an admin, or a feature acting for its user), a machine client, or the app. */
 export type Creator = { kind: 'user' | 'machine' | 'system'; id: string };
@@ -101,7 +100,7 @@ export class TasksService {
   }
 
   async list(query: ListTasksQuery): Promise<Page<TaskDto>> {
-    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, CURSOR).split('|');
+    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isCursor).split('|');
     const rows = await this.tasks.list({
       limit: query.limit + 1,
       status: query.status,
@@ -183,4 +182,13 @@ function futureErrors(field: string, at: Date, now: number): FieldError[] {
     return [{ pointer: `/${field}`, detail: `${field} must be within a year` }];
   }
   return [];
+}
+
+/** `<dueAt>|<id>`, the inbox order's keyset: a real instant as toISOString writes it, and a UUID. */
+function isCursor(after: string): boolean {
+  const [dueAt = '', id = '', ...rest] = after.split('|');
+  const instant = new Date(dueAt);
+  return (
+    rest.length === 0 && isUuid(id) && !Number.isNaN(instant.getTime()) && instant.toISOString() === dueAt
+  );
 }

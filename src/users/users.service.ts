@@ -10,7 +10,7 @@ import { Database } from '../database/database.js';
 import { decodeCursor, toPage, type Page } from '../http/pagination.js';
 import { ProblemException } from '../http/problem.js';
 import { retryAfter } from '../http/retry-after.js';
-import { UUID_PATTERN } from '../http/validation.js';
+import { isUuid } from '../http/validation.js';
 import { BusinessMetrics } from '../telemetry/business-metrics.js';
 import { toJson } from '../utils/json.js';
 import type { AdminUserDto, ListUsersQuery, MeDto, UpdateMeDto } from './users.dto.js';
@@ -107,7 +107,7 @@ export class UsersService implements UserProvisioning {
   async list(query: ListUsersQuery, operator: AuthenticatedUser): Promise<Page<AdminUserDto>> {
     const rows = await this.users.list({
       limit: query.limit + 1,
-      afterId: query.cursor === undefined ? undefined : decodeCursor(query.cursor, UUID_PATTERN),
+      afterId: query.cursor === undefined ? undefined : decodeCursor(query.cursor, isUuid),
       prefix: query.q,
     });
     await this.audit.record({

@@ -210,6 +210,7 @@ describe('analytics drill-downs', () => {
       ['from without to', { from: '2026-11-01' }, '/to'],
       ['to without from', { to: '2026-11-30' }, '/from'],
       ['a date that does not exist', { from: '2026-02-30', to: '2026-03-01' }, '/from'],
+      ['a range to year 9999', { from: '9999-12-01', to: '9999-12-31' }, '/to'],
       ['to before from', { from: '2026-11-30', to: '2026-11-01' }, '/to'],
       ['367 days', { from: '2025-01-01', to: '2026-01-02' }, '/to'],
       ['an unknown parameter', { limit: '5' }, '/limit'],

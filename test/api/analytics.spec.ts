@@ -195,6 +195,20 @@ describe('analytics', () => {
       expect((await eventsOf(caller)).map(({ name }) => name)).toEqual(['user.signed_up']);
     });
 
+    it('stores text that only reads like an escaped NUL', async () => {
+      const caller = user();
+      const response = await t
+        .http()
+        .post('/v1/events')
+        .set('authorization', caller.authorization)
+        .send({ events: [event({ name: 'file.opened', properties: { path: 'C:\\u0000dir' } })] });
+      expect(response.status).toBe(202);
+      expect((await eventsOf(caller)).map(({ name }) => name).sort()).toEqual([
+        'file.opened',
+        'user.signed_up',
+      ]);
+    });
+
     it('accepts 2 KiB of properties exactly, and a batch of almost 1 MiB above the global body limit', async () => {
       const exactly = { x: 'y'.repeat(2040) };
       expect(Buffer.byteLength(JSON.stringify(exactly))).toBe(2048);
@@ -247,6 +261,19 @@ describe('analytics', () => {
       ['active-users', 'no from', { to: range.to }, '/from'],
       ['active-users', 'a date that does not exist', { ...range, from: '2026-02-30' }, '/from'],
       ['active-users', 'a date with a time', { ...range, to: '2026-11-30T00:00:00Z' }, '/to'],
+      [
+        'retention',
+        'the last day of year 9999',
+        { from: '9999-12-31', to: '9999-12-31', interval: 'day' },
+        '/from',
+      ],
+      [
+        'lifecycle',
+        'a range to year 9999',
+        { from: '9999-12-27', to: '9999-12-31', interval: 'week' },
+        '/to',
+      ],
+      ['events', 'a day before 1970', { from: '1969-12-31', to: '1970-01-31' }, '/from'],
       ['active-users', 'to before from', { from: '2026-11-30', to: '2026-11-01' }, '/to'],
       ['events', '367 days', { from: '2025-01-01', to: '2026-01-02' }, '/to'],
       ['events', 'an unknown parameter', { ...range, limit: '5' }, '/limit'],
@@ -272,6 +299,12 @@ describe('analytics', () => {
 
     it('accepts a range of 366 days and windows up to P90D', async () => {
       expect((await ask('active-users', { from: '2024-01-01', to: '2024-12-31' })).status).toBe(200);
+      expect(
+        (await ask('retention', { from: '2999-12-01', to: '2999-12-31', interval: 'week' })).status,
+      ).toBe(200);
+      expect(
+        (await ask('lifecycle', { from: '1970-01-01', to: '1970-01-31', interval: 'week' })).status,
+      ).toBe(200);
       const funnel = await ask('funnel', { ...range, steps: 'a,b', window: 'P90D' });
       expect(funnel.status).toBe(200);
       expect((await ask('funnel', { ...range, steps: 'a,b', window: 'P1DT12H30M' })).status).toBe(200);

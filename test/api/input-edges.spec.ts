@@ -38,6 +38,32 @@ describe('input at the edges', () => {
     expect(await names()).not.toContain(`proto-${field}`);
   });
 
+  it('refuses a JSON null body like a missing one', async () => {
+    const created = await post({ name: 'null-body' });
+    for (const path of ['/v1/me', `/v1/projects/${created.body.id}`]) {
+      const response = await t
+        .http()
+        .patch(path)
+        .set('authorization', owner.authorization)
+        .set('content-type', 'application/json')
+        .send('null');
+      expect(response.status).toBe(400);
+      expect(response.body.errors).toEqual([{ pointer: '', detail: expect.any(String) }]);
+    }
+  });
+
+  it('lists at most 100 errors, and refuses a body of more than 10,000 members as a whole', async () => {
+    const unknown = (count: number) =>
+      Object.fromEntries([['name', 'many'], ...Array.from({ length: count }, (_, i) => [`k${i}`, 0])]);
+    const listed = await post(unknown(150));
+    expect(listed.status).toBe(400);
+    expect(listed.body.errors).toHaveLength(100);
+    const whole = await post(unknown(50_000));
+    expect(whole.status).toBe(400);
+    expect(whole.body.errors).toEqual([{ pointer: '', detail: 'The document has more than 10000 members.' }]);
+    expect(await names()).not.toContain('many');
+  });
+
   it('counts characters as the database does: 120 "❤️" (240 code points) are too long for a name', async () => {
     const response = await post({ name: '❤️'.repeat(120) });
     expect(response.status).toBe(400);
@@ -108,6 +134,11 @@ describe('input at the edges', () => {
       ],
       ['malformed HTTP', 'NOT HTTP AT ALL\r\n\r\n', 400],
       ['CONNECT', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 405],
+      [
+        'an Expect it cannot meet',
+        'POST /v1/projects HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\nContent-Length: 0\r\n\r\n',
+        417,
+      ],
     ])('%s → %i application/problem+json', async (_what, request, status) => {
       const answer = await raw(request);
       expect(answer.status).toBe(status);

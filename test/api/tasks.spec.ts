@@ -194,14 +194,22 @@ describe('tasks', () => {
       expect((await as(operator).get(`/v1/admin/tasks?type=${type}&status=approved`)).body.items).toEqual([]);
     });
 
-    it.each(['status=done', 'limit=0', 'limit=101', 'cursor=abc', 'assignee=me', 'type=Bad!'])(
-      'answers 400 for %s',
-      async (query) => {
-        const response = await as(operator).get(`/v1/admin/tasks?${query}`);
-        expect(response.status).toBe(400);
-        expect(response.headers['content-type']).toContain('application/problem+json');
-      },
-    );
+    const cursor = (after: string) =>
+      `cursor=${Buffer.from(JSON.stringify({ after })).toString('base64url')}`;
+    it.each([
+      'status=done',
+      'limit=0',
+      'limit=101',
+      'cursor=abc',
+      cursor('9999-99-99T99:99:99.999Z|00000000-0000-0000-0000-000000000000'),
+      cursor(`2026-01-01T00:00:00.000Z|${'-'.repeat(36)}`),
+      'assignee=me',
+      'type=Bad!',
+    ])('answers 400 for %s', async (query) => {
+      const response = await as(operator).get(`/v1/admin/tasks?${query}`);
+      expect(response.status).toBe(400);
+      expect(response.headers['content-type']).toContain('application/problem+json');
+    });
   });
 
   describe('claim, decide, cancel', () => {
@@ -243,6 +251,7 @@ describe('tasks', () => {
       });
       const again = await as(admin()).post(`/v1/admin/tasks/${task.id}/decision`, { outcome: 'approved' });
       expect(again.status).toBe(409);
+      expect(again.body).toMatchObject({ status: 409, taskStatus: 'rejected' });
       expect(again.body.decision.outcome).toBe('rejected');
       expect((await as(operator).post(`/v1/admin/tasks/${task.id}/claim`)).status).toBe(409);
       expect((await as(operator).post(`/v1/admin/tasks/${task.id}/cancel`, { reason: 'late' })).status).toBe(
