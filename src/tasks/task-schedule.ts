@@ -70,7 +70,16 @@ export class TaskSchedule implements OnModuleInit {
   private async automate(taskId: string): Promise<void> {
     const task = await this.tasks.find(taskId);
     if (!task || task.status !== 'open') return;
-    const decision = await this.types.get(task.type)?.decide?.(task);
+    // Automation that cannot decide, or fails, leaves the task to people.
+    const decision = await Promise.resolve(this.types.get(task.type)?.decide?.(task)).catch(
+      (error: unknown) => {
+        this.logger.error(
+          { err: error, task: taskId, type: task.type },
+          'automation failed; people are asked',
+        );
+        return undefined;
+      },
+    );
     if (!decision) return this.db.transaction(() => this.notifications.enqueue(taskId, 'created'));
     await this.decisions.decide(taskId, decision, { ...SYSTEM_ACTOR, id: `automation:${task.type}` });
   }

@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { z } from 'zod';
 import { describe, expect, it, vi } from 'vitest';
 import type { ProblemException } from '../../src/http/problem.js';
 import { TaskCallbacks } from '../../src/tasks/task-callbacks.js';
@@ -9,6 +10,7 @@ import { TaskDecisions } from '../../src/tasks/task-decisions.js';
 import { TaskLinksRepository } from '../../src/tasks/task-links.repository.js';
 import { TaskSchedule } from '../../src/tasks/task-schedule.js';
 import { TaskSecrets } from '../../src/tasks/task-secrets.js';
+import { TaskTypes } from '../../src/tasks/task-types.js';
 import { createTestApp, useTestApp } from '../support/app.js';
 import { createTestDatabase } from '../support/database.js';
 import {
@@ -169,6 +171,18 @@ describe('task delivery', () => {
         .type('form')
         .send({ type: 'approval', title: 'x' });
       expect(form.status).toBe(415);
+    });
+
+    it('emails people when the automation of a type fails', async () => {
+      t.app.get(TaskTypes).define({
+        name: 'test.failing-automation',
+        payload: z.object({}),
+        decide: () => Promise.reject(new Error('the rules engine is down')),
+      });
+      const title = `Automation ${Math.random().toString(36).slice(2, 8)}`;
+      const created = await createTask(t, { type: 'test.failing-automation', title, payload: {} });
+      expect(await emailsAbout(title)).toHaveLength(OPERATORS.length);
+      expect((await task(created.id)).status).toBe('open');
     });
 
     it("goes by the database's clock when a task expires as it is decided", async () => {
