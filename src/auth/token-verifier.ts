@@ -13,6 +13,7 @@ import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 import { LRUCache } from 'lru-cache';
 import { createHash } from 'node:crypto';
 import { APP_CONFIG, type AppConfig, type AuthConfig } from '../config/config.js';
+import { JwksFetchPacing } from './jwks-pacing.js';
 import type { Principal } from './principal.js';
 
 /** The token is not acceptable. `reason` is for the log, never for the response. */
@@ -120,7 +121,7 @@ export class TokenVerifier {
 }
 
 function createVerifier(auth: AuthConfig, fetcher: JwksFetcher) {
-  const jwksCache = new SimpleJwksCache({ fetcher });
+  const jwksCache = new SimpleJwksCache({ fetcher, penaltyBox: new JwksFetchPacing() });
   const customJwtCheck = ({ payload }: { payload: JwtPayload }) => requireStandardClaims(payload);
   if (!auth.customIssuer) {
     return CognitoJwtVerifier.create(

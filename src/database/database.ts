@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Pool, PoolClient } from 'pg';
 import sql, { empty, join, raw, type Sql } from 'sql-template-tag';
@@ -15,6 +16,8 @@ interface Transaction {
   afterCommit: (() => void | Promise<void>)[];
 }
 const transaction = new AsyncLocalStorage<Transaction>();
+const TRANSACTION_ATTEMPTS = 3;
+const CONTENTION_JITTER_MS = 20;
 const tracer = trace.getTracer('runway');
 
 /**
@@ -57,9 +60,23 @@ export class Database {
   /**
    * Runs `work` in a transaction, joining the enclosing one if any; every statement inside takes part. Once it has
    * committed (and its connection is back in the pool), what `afterCommit` deferred runs, and the caller waits for it.
+   * A transaction that loses a deadlock or a serialization conflict rolls back and runs `work` again (3 attempts in
+   * all), so `work` must be database work: side effects belong in `afterCommit` or in a job.
    */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     if (transaction.getStore()) return work();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.transactionOnce(work);
+      } catch (error) {
+        if (attempt === TRANSACTION_ATTEMPTS || classifyPostgresError(error) !== 'contention') throw error;
+        // Out of step with the transaction it collided with, which goes on while this one waits.
+        await sleep(Math.random() * CONTENTION_JITTER_MS * attempt);
+      }
+    }
+  }
+
+  private async transactionOnce<T>(work: () => Promise<T>): Promise<T> {
     const afterCommit: Transaction['afterCommit'] = [];
     const result = await this.withClient(async (client) => {
       await client.query('BEGIN');

@@ -2,7 +2,7 @@
  * What a PostgreSQL or driver error means for the caller. The problem filter turns these into status codes; services
  * name the constraints they expect (see `conflictOnDuplicate`) to give a precise 409.
  */
-export type PostgresFailure = 'unavailable' | 'conflict' | 'unstorable';
+export type PostgresFailure = 'unavailable' | 'conflict' | 'unstorable' | 'contention';
 
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -25,6 +25,8 @@ const UNAVAILABLE_MESSAGES =
   /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Cannot execute operation because connection is not yet established|Client has encountered a connection error)/i;
 const UNIQUE_VIOLATION = '23505';
 const FOREIGN_KEY_VIOLATION = '23503';
+/** Concurrent transactions in each other's way: a deadlock, a serialization failure, a lock not available. */
+const CONTENTION_CODES = new Set(['40P01', '40001', '55P03']);
 /** Input the database cannot store (e.g. a NUL character in text): the request's fault, not the server's. */
 const UNSTORABLE_CODES = new Set(['22021', '22P05', '22001']);
 
@@ -49,6 +51,7 @@ export function classifyPostgresError(error: unknown): PostgresFailure | undefin
   }
   if (code === UNIQUE_VIOLATION || code === FOREIGN_KEY_VIOLATION) return 'conflict';
   if (UNSTORABLE_CODES.has(code)) return 'unstorable';
+  if (CONTENTION_CODES.has(code)) return 'contention';
   return undefined;
 }
 

@@ -119,6 +119,11 @@ function answerFor(exception: unknown): Answer {
         problem: plainProblem(HttpStatus.CONFLICT, 'The request conflicts with the current state.'),
         headers: {},
       };
+    case 'contention':
+      return {
+        problem: plainProblem(HttpStatus.CONFLICT, 'Other requests were changing the same data; retry.'),
+        headers: retryAfter('concurrentChange'),
+      };
   }
   return {
     problem: plainProblem(HttpStatus.INTERNAL_SERVER_ERROR, 'An unexpected error occurred.'),

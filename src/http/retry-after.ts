@@ -10,6 +10,8 @@ export const RETRY_AFTER_SECONDS = {
   requestInFlight: 1,
   /** The caller's user row is being created or deleted concurrently. */
   userChanging: 1,
+  /** Concurrent transactions kept getting in each other's way (deadlocks), after the app's own retries. */
+  concurrentChange: 1,
 } as const;
 
 export type RetryReason = keyof typeof RETRY_AFTER_SECONDS;

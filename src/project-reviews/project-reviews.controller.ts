@@ -1,7 +1,15 @@
 import { Controller, Get, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { CurrentUser, SignedIn } from '../auth/access-policy.js';
 import type { AuthenticatedUser } from '../auth/principal.js';
+import { Idempotent } from '../http/idempotency/idempotency.interceptor.js';
 import { ApiProblems } from '../http/problem.dto.js';
 import { PathId } from '../http/validation.js';
 import { ProjectReviewDto } from './project-reviews.dto.js';
@@ -16,9 +24,11 @@ export class ProjectReviewsController {
   constructor(private readonly reviews: ProjectReviews) {}
 
   @Post('review-requests')
+  @Idempotent()
   @ApiOperation({ summary: 'Ask a person to review your project (a project.review task)' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Makes retries safe for 24 h' })
   @ApiCreatedResponse({ type: ProjectReviewDto })
-  @ApiProblems(409)
+  @ApiProblems(409, 422)
   request(@CurrentUser() caller: AuthenticatedUser, @PathId() id: string) {
     return this.reviews.request(caller.userId, id);
   }

@@ -35,6 +35,15 @@ export class UsersRepository {
     );
   }
 
+  /** The current row of a Cognito user, locked until the transaction ends; undefined when there is none. */
+  async lockBySub(cognitoSub: string): Promise<string | undefined> {
+    return (
+      await this.db.row<{ id: string }>(
+        sql`SELECT id FROM users WHERE cognito_sub = ${cognitoSub} FOR UPDATE`,
+      )
+    )?.id;
+  }
+
   /** Deletes the user and, through foreign keys, everything they own. */
   async delete(id: string): Promise<void> {
     await this.db.affected(sql`DELETE FROM users WHERE id = ${id}`);

@@ -7,6 +7,7 @@ import { AuditService } from '../audit/audit.service.js';
 import type { AuthenticatedUser, Principal } from '../auth/principal.js';
 import { UserProvisioning } from '../auth/user-provisioning.js';
 import { Database } from '../database/database.js';
+import { IdempotencyService } from '../http/idempotency/idempotency.service.js';
 import { decodeCursor, toPage, type Page } from '../http/pagination.js';
 import { ProblemException } from '../http/problem.js';
 import { retryAfter } from '../http/retry-after.js';
@@ -31,6 +32,7 @@ export class UsersService implements UserProvisioning {
     private readonly users: UsersRepository,
     private readonly analytics: AnalyticsService,
     private readonly audit: AuditService,
+    private readonly idempotency: IdempotencyService,
     metrics: BusinessMetrics,
   ) {
     this.provisionedCount = metrics.counter(
@@ -94,11 +96,18 @@ export class UsersService implements UserProvisioning {
     return this.me(caller);
   }
 
-  /** Removes the user's row and, through foreign keys, everything they own in Runway, their analytics included. */
+  /**
+   * Removes the user's row and, through foreign keys, everything they own in Runway, their analytics and the responses
+   * their Idempotency-Keys stored included. The row is found by the token's sub, not by the id this instance knows:
+   * another instance may have deleted the user and provisioned them again since.
+   */
   async deleteMe(caller: AuthenticatedUser): Promise<void> {
     await this.db.transaction(async () => {
-      await this.analytics.eraseUser(caller.userId);
-      await this.users.delete(caller.userId);
+      const userId = await this.users.lockBySub(caller.sub);
+      if (!userId) return;
+      await this.analytics.eraseUser(userId);
+      await this.idempotency.forgetUser(userId);
+      await this.users.delete(userId);
     });
     this.provisioned.delete(caller.sub);
   }

@@ -137,6 +137,15 @@ describe('HTTP baseline: every error is problem+json', () => {
     expect(JSON.stringify(response.body)).not.toContain('probe_unique');
   });
 
+  it('runs a transaction that lost a deadlock again, and answers 409 with Retry-After when retries do not help', async () => {
+    const deadlock = await t.http().get('/test-probe/deadlock');
+    expect(deadlock.status).toBe(200);
+    expect([...deadlock.body.attempts].sort()).toEqual([1, 2]);
+    const failing = await t.http().get('/test-probe/serialization-failure');
+    expectProblem(failing, 409);
+    expect(failing.headers['retry-after']).toBe('1');
+  });
+
   it('answers a database timeout with 503 and Retry-After', async () => {
     const response = await t.http().get('/test-probe/statement-timeout');
     expectProblem(response, 503);

@@ -43,6 +43,19 @@ describe('JWKS rotation', () => {
     });
   const me = (value: string) => t.http().get('/v1/me').set('authorization', `Bearer ${value}`);
 
+  it('verifies a token of a key added right after a forged token named a key id that does not exist', async () => {
+    const forged = mintAccessToken(createSigningKey(), {
+      username: 'forger',
+      sub: '0b7e4c1a-2f3d-4e5a-8b9c-0d1e2f3a4b5c',
+      clientId: TEST_CLIENT_ID,
+      issuer: TEST_ISSUER,
+    });
+    expect((await me(forged)).status).toBe(401);
+    const addedKey = createSigningKey();
+    published = { keys: [...published.keys, ...addedKey.jwks.keys] };
+    expect((await me(token(addedKey))).status).toBe(200);
+  });
+
   it('drops cached verifications made with a removed key when the JWKS is fetched again', async () => {
     const signedWithOld = token(oldKey);
     expect((await me(signedWithOld)).status).toBe(200);

@@ -411,6 +411,19 @@ describe('tasks', () => {
       expect((await as(owner).post(`/v1/projects/${project.id}/review-requests`)).status).toBe(201);
     });
 
+    it('answers a retried request with the same Idempotency-Key with the same review', async () => {
+      const owner = user();
+      const project = await createProject(t, owner);
+      const ask = (key: string) =>
+        as(owner).post(`/v1/projects/${project.id}/review-requests`, undefined, { 'idempotency-key': key });
+      const first = await ask('review-once');
+      const retried = await ask('review-once');
+      expect([first.status, retried.status]).toEqual([201, 201]);
+      expect(retried.headers['idempotent-replayed']).toBe('true');
+      expect(retried.body.taskId).toBe(first.body.taskId);
+      expect((await ask('review-twice')).status).toBe(409);
+    });
+
     it('withdraws the review when its task is cancelled', async () => {
       const owner = user();
       const project = await createProject(t, owner);

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -14,6 +15,11 @@ describe('two instances', () => {
       createTestApp({ databaseUrl: db.url }),
     ]);
   });
+  const query = async (statement: string, values: unknown[]) => {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    return (await client.query(statement, values).finally(() => client.end())).rows;
+  };
   afterAll(async () => {
     await Promise.all([a?.close(), b?.close()]);
     await db?.drop();
@@ -39,6 +45,32 @@ describe('two instances', () => {
     expect(me.status).toBe(200);
     const listed = await a!.http().get('/v1/projects').set('authorization', alice.authorization);
     expect(listed.body.items.map(({ name }: { name: string }) => name)).toEqual(['fresh start']);
+  });
+
+  it('a user deleted and provisioned again on one instance is deleted for good through the other', async () => {
+    const carol = user();
+    for (const instance of [a!, b!]) {
+      expect((await instance.http().get('/v1/me').set('authorization', carol.authorization)).status).toBe(
+        200,
+      );
+    }
+    expect((await a!.http().delete('/v1/me').set('authorization', carol.authorization)).status).toBe(204);
+    const kept = await a!
+      .http()
+      .post('/v1/projects')
+      .set('authorization', carol.authorization)
+      .set('idempotency-key', 'before-deletion')
+      .send({ name: 'kept' });
+    expect(kept.status).toBe(201);
+
+    expect((await b!.http().delete('/v1/me').set('authorization', carol.authorization)).status).toBe(204);
+    const left = await query(
+      `SELECT (SELECT count(*) FROM users WHERE cognito_sub = $1)::int AS users,
+              (SELECT count(*) FROM projects WHERE id = $2)::int AS projects,
+              (SELECT count(*) FROM idempotency_keys WHERE key = 'before-deletion')::int AS keys`,
+      [carol.sub, kept.body.id],
+    );
+    expect(left).toEqual([{ users: 0, projects: 0, keys: 0 }]);
   });
 
   it("a user deleted on one instance can send events to the other at once: none is lost as a 'duplicate'", async () => {

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Public } from '../../src/auth/access-policy.js';
+import { Database, sql } from '../../src/database/database.js';
 import { IsInt, IsOptional, IsString, MaxLength, Min, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
 
@@ -35,7 +36,36 @@ class ProbeController {
     return body;
   }
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly db: Database,
+  ) {}
+
+  /** Two transactions that take two locks in opposite orders: PostgreSQL aborts one, which the app runs again. */
+  @Get('deadlock')
+  async deadlock(): Promise<{ attempts: number[] }> {
+    const attempts = [0, 0];
+    const holding = [Promise.withResolvers<void>(), Promise.withResolvers<void>()];
+    const lockInTurn = (side: 0 | 1) =>
+      this.db.transaction(async () => {
+        attempts[side]!++;
+        const [first, second] = side === 0 ? [101, 102] : [102, 101];
+        await this.db.rows(sql`SELECT pg_advisory_xact_lock(${first})`);
+        holding[side]!.resolve();
+        await holding[1 - side]!.promise;
+        await this.db.rows(sql`SELECT pg_advisory_xact_lock(${second})`);
+      });
+    await Promise.all([lockInTurn(0), lockInTurn(1)]);
+    return { attempts };
+  }
+
+  /** A transaction that never gets through: every attempt fails to serialize. */
+  @Get('serialization-failure')
+  async serializationFailure(): Promise<void> {
+    await this.db.transaction(() =>
+      this.db.rows(sql`DO $$ BEGIN RAISE EXCEPTION 'probe' USING ERRCODE = 'serialization_failure'; END $$`),
+    );
+  }
 
   @Get('conflict')
   async conflict(): Promise<void> {

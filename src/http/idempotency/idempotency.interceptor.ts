@@ -12,7 +12,7 @@ import type { FastifyReply } from 'fastify';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import type { RequestWithPrincipal } from '../../auth/access-policy.js';
 import { ProblemException } from '../problem.js';
-import { IdempotencyService } from './idempotency.service.js';
+import { IdempotencyService, principalKey } from './idempotency.service.js';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 const ACCEPTABLE_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -47,7 +47,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       this.idempotency
         .run(
           {
-            principal: 'userId' in principal ? `user:${principal.userId}` : `machine:${principal.sub}`,
+            principal: principalKey(principal),
             route: `${request.method} ${request.routeOptions.url}`,
             key,
             // The concrete path too: on a route with parameters, the same key and body may target another resource.

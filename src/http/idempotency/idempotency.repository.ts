@@ -38,6 +38,11 @@ export class IdempotencyRepository {
         response_body = EXCLUDED.response_body, created_at = now(), expires_at = EXCLUDED.expires_at`);
   }
 
+  /** Deletes every key of a caller, with the responses stored under them. */
+  async deletePrincipal(principal: string): Promise<void> {
+    await this.db.affected(sql`DELETE FROM idempotency_keys WHERE principal = ${principal}`);
+  }
+
   /** Deletes expired keys; returns how many. */
   deleteExpired(): Promise<number> {
     return this.db.affected(sql`DELETE FROM idempotency_keys WHERE expires_at <= now()`);

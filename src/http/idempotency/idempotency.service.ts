@@ -76,10 +76,20 @@ export class IdempotencyService implements OnModuleInit {
     });
   }
 
+  /** Forgets what a deleted user's requests stored (their responses hold the user's data), in the caller's transaction. */
+  async forgetUser(userId: string): Promise<void> {
+    await this.keys.deletePrincipal(principalKey({ userId }));
+  }
+
   /** Deletes expired keys (safe to run twice); returns how many. */
   purgeExpired(): Promise<number> {
     return this.keys.deleteExpired();
   }
+}
+
+/** Whose keys these are: a user by their row's id, a machine client by its `sub`. */
+export function principalKey(caller: { userId: string } | { sub: string }): string {
+  return 'userId' in caller ? `user:${caller.userId}` : `machine:${caller.sub}`;
 }
 
 /** SHA-256 of a canonical JSON form (object keys sorted), so key order does not change the hash. */
