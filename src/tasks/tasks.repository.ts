@@ -83,6 +83,21 @@ export class TasksRepository {
     return this.db.row<TaskRow>(sql`SELECT ${COLUMNS} FROM tasks WHERE id = ${id}`);
   }
 
+  /** The open tasks about a user, locked until the transaction ends. */
+  async openAbout(userId: string): Promise<string[]> {
+    const rows = await this.db.rows<{ id: string }>(
+      sql`SELECT id FROM tasks WHERE subject_user_id = ${userId} AND status = 'open' ORDER BY id FOR UPDATE`,
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** Replaces what the tasks about a user say (title, description, payload); their decisions and times stay. */
+  async redactAbout(userId: string, title: string): Promise<void> {
+    await this.db.affected(sql`
+      UPDATE tasks SET title = ${title}, description = '', payload = '{}', version = version + 1, updated_at = now()
+      WHERE subject_user_id = ${userId}`);
+  }
+
   /** By the database's clock, the one `decide` goes by (the app's may differ by a moment). */
   async hasExpired(id: string): Promise<boolean> {
     const row = await this.db.row<{ expired: boolean }>(

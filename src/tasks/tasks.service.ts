@@ -10,7 +10,7 @@ import { versionedWrite } from '../http/preconditions.js';
 import { notFound, ProblemException } from '../http/problem.js';
 import { invalid, isUuid, type FieldError } from '../http/validation.js';
 import { BusinessMetrics } from '../telemetry/business-metrics.js';
-import { alreadyDecided, TaskDecisions, type Actor } from './task-decisions.js';
+import { alreadyDecided, SYSTEM_ACTOR, TaskDecisions, type Actor } from './task-decisions.js';
 import { TaskSchedule } from './task-schedule.js';
 import { TaskSecrets } from './task-secrets.js';
 import { payloadErrors, TaskTypes } from './task-types.js';
@@ -149,6 +149,22 @@ export class TasksService {
     return toTaskDto(
       await this.decisions.decide(id, { outcome: 'cancelled', comment: reason }, actor, expected),
     );
+  }
+
+  /**
+   * In the transaction that deletes a user: open tasks about them are cancelled (a workflow waiting on one resumes with
+   * `Runway.Cancelled`), and every task about them loses its title, description and payload, which may hold what they
+   * wrote. Decisions, times and the audit trail stay.
+   */
+  async forgetSubject(userId: string): Promise<void> {
+    for (const id of await this.tasks.openAbout(userId)) {
+      await this.decisions.decide(
+        id,
+        { outcome: 'cancelled', comment: 'The user the task was about was deleted.' },
+        SYSTEM_ACTOR,
+      );
+    }
+    await this.tasks.redactAbout(userId, 'About a deleted user');
   }
 
   private async found(id: string): Promise<TaskRow> {

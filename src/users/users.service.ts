@@ -12,6 +12,7 @@ import { decodeCursor, toPage, type Page } from '../http/pagination.js';
 import { ProblemException } from '../http/problem.js';
 import { retryAfter } from '../http/retry-after.js';
 import { isUuid } from '../http/validation.js';
+import { TasksService } from '../tasks/tasks.service.js';
 import { BusinessMetrics } from '../telemetry/business-metrics.js';
 import { toJson } from '../utils/json.js';
 import type { AdminUserDto, ListUsersQuery, MeDto, UpdateMeDto } from './users.dto.js';
@@ -33,6 +34,7 @@ export class UsersService implements UserProvisioning {
     private readonly analytics: AnalyticsService,
     private readonly audit: AuditService,
     private readonly idempotency: IdempotencyService,
+    private readonly tasks: TasksService,
     metrics: BusinessMetrics,
   ) {
     this.provisionedCount = metrics.counter(
@@ -98,13 +100,14 @@ export class UsersService implements UserProvisioning {
 
   /**
    * Removes the user's row and, through foreign keys, everything they own in Runway, their analytics and the responses
-   * their Idempotency-Keys stored included. The row is found by the token's sub, not by the id this instance knows:
+   * their Idempotency-Keys stored included; tasks about them are cancelled if open, and redacted. The row is found by the token's sub, not by the id this instance knows:
    * another instance may have deleted the user and provisioned them again since.
    */
   async deleteMe(caller: AuthenticatedUser): Promise<void> {
     await this.db.transaction(async () => {
       const userId = await this.users.lockBySub(caller.sub);
       if (!userId) return;
+      await this.tasks.forgetSubject(userId);
       await this.analytics.eraseUser(userId);
       await this.idempotency.forgetUser(userId);
       await this.users.delete(userId);

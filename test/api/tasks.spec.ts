@@ -424,6 +424,35 @@ describe('tasks', () => {
       expect((await ask('review-twice')).status).toBe(409);
     });
 
+    it('cancels and redacts the tasks about a user who deletes themselves; decided ones keep their decision', async () => {
+      const owner = user();
+      const [decided, open] = [
+        await createProject(t, owner, { name: uniqueName('Private name'), description: 'private details' }),
+        await createProject(t, owner),
+      ];
+      const review = async (projectId: string) =>
+        (await as(owner).post(`/v1/projects/${projectId}/review-requests`)).body.taskId as string;
+      const [decidedTask, openTask] = [await review(decided.id), await review(open.id)];
+      await as(operator).post(`/v1/admin/tasks/${decidedTask}/decision`, { outcome: 'approved' });
+      expect((await t.http().delete('/v1/me').set('authorization', owner.authorization)).status).toBe(204);
+
+      const [afterDecided, afterOpen] = [
+        (await as(operator).get(`/v1/tasks/${decidedTask}`)).body,
+        (await as(operator).get(`/v1/tasks/${openTask}`)).body,
+      ];
+      const redacted = { title: 'About a deleted user', description: '', payload: {}, subjectUserId: null };
+      expect(afterDecided).toMatchObject({ ...redacted, status: 'approved' });
+      expect(afterOpen).toMatchObject({
+        ...redacted,
+        status: 'cancelled',
+        decision: {
+          outcome: 'cancelled',
+          via: 'system',
+          comment: 'The user the task was about was deleted.',
+        },
+      });
+    });
+
     it('withdraws the review when its task is cancelled', async () => {
       const owner = user();
       const project = await createProject(t, owner);
