@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 # Runway API image: production dependencies installed in a stage of their own, the app compiled with the dev
 # dependencies in another, and only the two results copied into the runtime stage, which runs as a non-root user.
-ARG NODE_IMAGE=node:24.21.0-bookworm-slim
+# Docker Hub's official image through Amazon ECR Public: the pipeline's builds (CodeBuild) share addresses that reach
+# Docker Hub's limit on anonymous pulls.
+ARG NODE_IMAGE=public.ecr.aws/docker/library/node:24.21.0-bookworm-slim
 
 FROM ${NODE_IMAGE} AS dependencies
 WORKDIR /app
@@ -20,18 +22,19 @@ COPY bench ./bench
 COPY web ./web
 RUN npm run build
 
+# The app's files stay root's, readable by all: the user it runs as cannot rewrite its own code.
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     PORT=3000
 WORKDIR /app
-COPY --from=dependencies --chown=node:node /app/package.json ./package.json
-COPY --from=dependencies --chown=node:node /app/node_modules ./node_modules
-COPY --from=build --chown=node:node /app/dist/src ./dist/src
-COPY --from=build --chown=node:node /app/dist/migrations ./dist/migrations
+COPY --from=dependencies /app/package.json ./package.json
+COPY --from=dependencies /app/node_modules ./node_modules
+COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/migrations ./dist/migrations
 # The back office's static files (/admin/), built from web/.
-COPY --from=build --chown=node:node /app/dist/web ./dist/web
+COPY --from=build /app/dist/web ./dist/web
 # The synthetic journey (fetch only): the pipeline runs it from this image after each deployment.
-COPY --from=build --chown=node:node /app/dist/tools/synthetics ./dist/tools/synthetics
+COPY --from=build /app/dist/tools/synthetics ./dist/tools/synthetics
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \

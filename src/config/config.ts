@@ -159,7 +159,11 @@ function telemetryConfig(env: Environment) {
     metricsEnabled: exported(env.OTEL_METRICS_EXPORTER),
     xrayTraceIds: env.XRAY_TRACE_IDS,
     // The SDK reads these OTEL_* variables itself; they are validated and recorded here.
-    otlp: { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL },
+    otlp: {
+      endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      protocol: env.OTEL_EXPORTER_OTLP_PROTOCOL,
+      metricsTemporality: env.OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE,
+    },
     sampler: { name: env.OTEL_TRACES_SAMPLER, ratio: env.OTEL_TRACES_SAMPLER_ARG },
   };
 }

@@ -94,6 +94,7 @@ describe('every declared variable', () => {
     OTEL_EXPORTER_OTLP_PROTOCOL: { value: 'grpc' },
     OTEL_TRACES_EXPORTER: { value: 'console' },
     OTEL_METRICS_EXPORTER: { value: 'console' },
+    OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: { value: 'delta' },
     OTEL_TRACES_SAMPLER: { value: 'always_off' },
     OTEL_TRACES_SAMPLER_ARG: { value: '0.5' },
     OTEL_SDK_DISABLED: { value: 'true', with: { OTEL_TRACES_EXPORTER: 'console' } },

@@ -168,6 +168,9 @@ export const ENVIRONMENT = {
   OTEL_EXPORTER_OTLP_PROTOCOL: choice(['http/protobuf', 'http/json', 'grpc']).default('http/protobuf'),
   OTEL_TRACES_EXPORTER: choice(['otlp', 'console', 'none']).default('otlp'),
   OTEL_METRICS_EXPORTER: choice(['otlp', 'console', 'none']).default('otlp'),
+  OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: choice(['cumulative', 'delta', 'lowmemory']).default(
+    'cumulative',
+  ),
   OTEL_TRACES_SAMPLER: choice([
     'always_on',
     'always_off',

@@ -51,8 +51,9 @@ describe('renovate.json', () => {
     );
     // Renovate reads the base image from the ARG default of the Dockerfile.
     const base = /^ARG NODE_IMAGE=(\S+)$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
-    const node = renovate.packageRules.find((rule) => rule.matchPackageNames?.includes('node'));
-    expect(base).toMatch(/^node:24\./);
+    const [image] = base!.split(':');
+    const node = renovate.packageRules.find((rule) => rule.matchPackageNames?.includes(image!));
+    expect(base).toMatch(/^public\.ecr\.aws\/docker\/library\/node:24\./);
     expect(node?.allowedVersions).toBe('/^24\\./');
   });
 
