@@ -78,24 +78,29 @@ const addToNameDays = (changes: Sql) => sql`
 export class ActivityRepository {
   constructor(private readonly db: Database) {}
 
-  /** Serialises the writes of one user until the transaction ends. */
+  /**
+   * Serialises the writes of one user until the transaction ends. The user's row is locked first, as deleting the
+   * user locks it first too: a deletion and a write then never wait for each other in opposite orders (a deadlock).
+   */
   async lockUser(userId: string): Promise<void> {
+    await this.db.rows(sql`SELECT FROM users WHERE id = ${userId} FOR KEY SHARE`);
     await this.db.rows(sql`SELECT pg_advisory_xact_lock(${USER_LOCK_CLASS}, hashtext(${userId}::text))`);
   }
 
   /**
    * Stores the events whose id this user has not sent since `duplicatesSince`, and marks the user active on their
    * days (and on the day of `activeAt`, if given), one statement whatever the batch size. Returns how many events
-   * were stored. Call with the user locked. A user whose row is gone (deleted through another instance) fails as a
+   * were stored, and the day PostgreSQL's time-zone rules give `activeAt` (Node's own rules may differ for a while
+   * after a country changes its clocks). Call with the user locked. A user whose row is gone (deleted through another instance) fails as a
    * foreign key would, so that the request is retried for the user provisioned again.
    */
   async record(
     userId: string,
     events: EventRow[],
     options: { timeZone: string; duplicatesSince: Date; activeAt?: Date },
-  ): Promise<number> {
+  ): Promise<{ stored: number; activeDay: string | null }> {
     const { timeZone, duplicatesSince, activeAt } = options;
-    const result = await this.db.row<{ stored: number; owned: boolean }>(sql`
+    const result = await this.db.row<{ stored: number; owned: boolean; activeDay: string | null }>(sql`
       -- Once per batch what a foreign key would check per event; the lock keeps the user until this commits.
       WITH owner AS (SELECT FROM users WHERE id = ${userId} FOR KEY SHARE),
       input AS (
@@ -152,9 +157,11 @@ export class ActivityRepository {
       ),
       newly_counted AS (${windows(sql`new_days`)} EXCEPT ${windows(sql`earlier`)}),
       summary AS (${addToSummary(sql`newly_counted`, 1)})
-      SELECT count(*)::int AS stored, EXISTS (SELECT FROM owner) AS owned FROM stored`);
+      SELECT count(*)::int AS stored, EXISTS (SELECT FROM owner) AS owned,
+        to_char((${activeAt ?? null}::timestamptz AT TIME ZONE ${timeZone})::date, 'YYYY-MM-DD') AS "activeDay"
+      FROM stored`);
     if (!result!.owned) throw new MissingReference('users', userId);
-    return result!.stored;
+    return { stored: result!.stored, activeDay: result!.activeDay };
   }
 
   /**

@@ -40,7 +40,7 @@ export class AnalyticsService {
       if (event.id === null) anonymous.push(event);
       else if (!unique.has(event.id)) unique.set(event.id, event);
     }
-    const accepted = await this.write(userId, [...unique.values(), ...anonymous]);
+    const { stored: accepted } = await this.write(userId, [...unique.values(), ...anonymous]);
     return { accepted, duplicates: events.length - accepted };
   }
 
@@ -70,11 +70,14 @@ export class AnalyticsService {
    */
   markActive(userId: string): Promise<void> | undefined {
     const now = this.clock.now();
-    const key = `${userId} ${dayIn(this.config.analytics.timeZone, now)}`;
+    const today = dayIn(this.config.analytics.timeZone, now);
+    const key = `${userId} ${today}`;
     const known = this.activeToday.get(key);
     if (known !== undefined) return known === true ? undefined : known;
     const writing = this.write(userId, [], now).then(
-      () => void this.activeToday.set(key, true),
+      // Remembered only when PostgreSQL, which stored the day, agrees with Node on what day it is.
+      ({ activeDay }) =>
+        void (activeDay === today ? this.activeToday.set(key, true) : this.activeToday.delete(key)),
       (error: unknown) => {
         this.activeToday.delete(key);
         this.logger.warn({ err: error }, 'cannot record activity');
@@ -95,7 +98,11 @@ export class AnalyticsService {
     });
   }
 
-  private write(userId: string, events: EventRow[], activeAt?: Date): Promise<number> {
+  private write(
+    userId: string,
+    events: EventRow[],
+    activeAt?: Date,
+  ): Promise<{ stored: number; activeDay: string | null }> {
     return this.db.transaction(async () => {
       await this.activity.lockUser(userId);
       return this.activity.record(userId, events, {

@@ -18,8 +18,16 @@ export interface UserActivityRow {
   events: { name: string; occurredAt: string; properties: Record<string, unknown> | null }[];
 }
 
-/** The first instant of a calendar day in the time zone. */
+/** The first instant of a calendar day in the time zone (the later one where midnight happens twice). */
 const startOf = (day: Day, timeZone: string) => sql`(${day}::date::timestamp AT TIME ZONE ${timeZone})`;
+/**
+ * The instant `column` falls on a day from `from` to `to` in the zone, by its local date as the rollups count days:
+ * where clocks go back at midnight, a day starts before `startOf` says. The instant bounds, a day wider, keep the
+ * indexes in use.
+ */
+const onDays = (column: Sql, from: Day, to: Day, timeZone: string) => sql`
+  ${column} >= ${startOf(addDays(from, -1), timeZone)} AND ${column} < ${startOf(addDays(to, 2), timeZone)}
+  AND (${column} AT TIME ZONE ${timeZone})::date BETWEEN ${from}::date AND ${to}::date`;
 /** The period (a day, or the week from its Monday) a `date` expression falls in. */
 const periodOf = (interval: Interval, day: Sql) =>
   interval === 'day' ? day : sql`date_trunc('week', ${day})::date`;
@@ -57,7 +65,7 @@ export class InsightsRepository {
       SELECT name, count::int, coalesce(users, 0)::int AS users, coalesce(previous, 0)::int AS "previousCount"
       FROM counts LEFT JOIN users USING (name)
       WHERE count > 0
-      ORDER BY count DESC, name`);
+      ORDER BY count DESC, name COLLATE "C"`);
   }
 
   /**
@@ -85,14 +93,14 @@ export class InsightsRepository {
    */
   async funnel(steps: string[], from: Day, to: Day, windowMs: number, timeZone: string): Promise<number[]> {
     const window = sql`(${windowMs} * interval '1 millisecond')`;
-    const end = sql`((${to}::date + 1)::timestamp AT TIME ZONE ${timeZone})`;
     let chained = sql`
       SELECT e.user_id, e.occurred_at AS t, s.step,
-             CASE WHEN s.step = 1 AND e.occurred_at < ${end} THEN e.occurred_at END AS l1
+             CASE WHEN s.step = 1 AND ${onDays(sql`e.occurred_at`, from, to, timeZone)} THEN e.occurred_at END AS l1
       FROM analytics_events e
       JOIN unnest(${steps}::text[]) WITH ORDINALITY AS s(name, step) ON s.name = e.name
       WHERE e.name = ANY(${steps}::text[])
-        AND e.occurred_at >= ${startOf(from, timeZone)} AND e.occurred_at < ${end} + ${window}`;
+        AND e.occurred_at >= ${startOf(addDays(from, -1), timeZone)}
+        AND e.occurred_at < ${startOf(addDays(to, 2), timeZone)} + ${window}`;
     for (let step = 2; step <= steps.length; step++) {
       chained = sql`
         SELECT *, CASE WHEN step = ${step} THEN max(${raw(`l${step - 1}`)}) OVER (PARTITION BY user_id ORDER BY t) END
@@ -180,8 +188,7 @@ export class InsightsRepository {
                   'properties', properties)
                 ORDER BY occurred_at DESC, received_at DESC, name), '[]')
          FROM (SELECT name, occurred_at, received_at, properties FROM analytics_events
-               WHERE user_id = ${userId} AND occurred_at >= ${startOf(from, timeZone)}
-                 AND occurred_at < ${startOf(addDays(to, 1), timeZone)}
+               WHERE user_id = ${userId} AND ${onDays(sql`occurred_at`, from, to, timeZone)}
                ORDER BY occurred_at DESC, received_at DESC, name LIMIT ${limit}) latest) AS events
       FROM users WHERE id = ${userId}`);
   }

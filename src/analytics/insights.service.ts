@@ -124,7 +124,7 @@ export class InsightsService {
       growingEvents: events
         .filter((event) => event.previousCount > 0)
         .map(withChange)
-        .sort((a, b) => b.change! - a.change! || b.count - a.count || a.name.localeCompare(b.name))
+        .sort((a, b) => b.change! - a.change! || b.count - a.count || byCodePoint(a.name, b.name))
         .slice(0, GROWING_EVENTS),
       tasks,
     };
@@ -163,4 +163,9 @@ function withChange(row: EventCountRow): EventUseDto {
 
 function compared(value: number, previous: number): ComparedDto {
   return { value, previous, change: previous === 0 ? null : (value - previous) / previous };
+}
+
+/** Names in code-point order, as PostgreSQL's "C" collation sorts them, whatever the database's collation. */
+function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

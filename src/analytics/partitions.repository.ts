@@ -10,6 +10,12 @@ export interface Month {
 
 const MONTH_NAME = /^analytics_events_p(\d{4})_(\d{2})$/;
 const MAINTENANCE_LOCK = sql`pg_advisory_xact_lock(${0x616e61}, 0)`;
+/**
+ * How long a partition change waits for the table's lock. Every statement on analytics_events queues behind a change
+ * that waits (a signed-in user's first request of the day among them), so it gives up soon and is tried again: the
+ * transaction at once, the job later, the next hour's job in any case.
+ */
+const LOCK_TIMEOUT = '100ms';
 
 export function monthStarting(year: number, monthIndex: number): Month {
   const from = new Date(Date.UTC(year, monthIndex, 1));
@@ -44,7 +50,9 @@ export class PartitionsRepository {
    */
   async create(month: Month): Promise<void> {
     const table = raw(`"${month.name}"`);
-    await this.db.rows(sql`SET LOCAL lock_timeout = '5s'`);
+    await this.db.rows(sql`SELECT set_config('lock_timeout', ${LOCK_TIMEOUT}, true)`);
+    // Nothing enters the default partition between moving its rows out and attaching the new month.
+    await this.db.rows(sql`LOCK TABLE analytics_events_default IN SHARE ROW EXCLUSIVE MODE`);
     await this.db.rows(sql`CREATE TABLE ${table} (LIKE analytics_events INCLUDING DEFAULTS)`);
     await this.db.rows(sql`
       WITH moved AS (
@@ -58,7 +66,7 @@ export class PartitionsRepository {
   }
 
   async drop(month: Month): Promise<void> {
-    await this.db.rows(sql`SET LOCAL lock_timeout = '5s'`);
+    await this.db.rows(sql`SELECT set_config('lock_timeout', ${LOCK_TIMEOUT}, true)`);
     await this.db.rows(sql`DROP TABLE IF EXISTS ${raw(`"${month.name}"`)}`);
   }
 

@@ -489,6 +489,83 @@ describe('analytics', () => {
   });
 });
 
+describe("a user's day in the database's calendar", () => {
+  const ZONE = 'America/Edmonton';
+  const t = useTestApp({ env: { ANALYTICS_TIMEZONE: ZONE } });
+
+  it("marks the user active on the day PostgreSQL's time-zone rules give, even where Node's differ", async () => {
+    const sql = new pg.Client({ connectionString: t.db.url });
+    await sql.connect();
+    try {
+      // Alberta's rules changed in 2026; Node's and PostgreSQL's time-zone data need not agree on the first instant.
+      const instants = ['2026-12-01T06:30:00.000Z', '2026-12-01T18:00:00.000Z'];
+      let now = new Date(instants[0]!);
+      vi.spyOn(t.app.get(Clock), 'now').mockImplementation(() => now);
+      const caller = user();
+      const userId = (await t.http().get('/v1/me').set('authorization', caller.authorization)).body
+        .id as string;
+      now = new Date(instants[1]!);
+      await t.app.get(AnalyticsService).markActive(userId);
+
+      const days = async (statement: string, values: unknown[]) =>
+        (await sql.query<{ day: string }>(statement, values)).rows.map(({ day }) => day);
+      expect(
+        await days('SELECT day::text FROM analytics_active_days WHERE user_id = $1 ORDER BY 1', [userId]),
+      ).toEqual(
+        await days(
+          'SELECT DISTINCT (instant AT TIME ZONE $2)::date::text AS day FROM unnest($1::timestamptz[]) instant ORDER BY 1',
+          [instants, ZONE],
+        ),
+      );
+    } finally {
+      await sql.end();
+    }
+  });
+});
+
+describe('a day whose midnight happens twice', () => {
+  // The Azores set their clocks back from 01:00 to 00:00 on 2026-10-25: 00:00–00:59 happens twice that day.
+  const t = useTestApp({ env: { ANALYTICS_TIMEZONE: 'Atlantic/Azores' } });
+  const admin = user({ groups: ['admin'] });
+
+  it('puts an event of its first hour on that day in every answer, as the rollups do', async () => {
+    vi.spyOn(t.app.get(Clock), 'now').mockImplementation(() => new Date('2026-10-26T12:00:00.000Z'));
+    const caller = user();
+    const sent = await t
+      .http()
+      .post('/v1/events')
+      .set('authorization', caller.authorization)
+      .send({
+        events: [
+          { name: 'tour.started', occurredAt: '2026-10-25T00:30:00.000Z' },
+          { name: 'tour.finished', occurredAt: '2026-10-25T00:40:00.000Z' },
+        ],
+      });
+    expect(sent.status).toBe(202);
+    const ask = (path: string, query: Record<string, string>) =>
+      t.http().get(path).query(query).set('authorization', admin.authorization);
+    const day = { from: '2026-10-25', to: '2026-10-25' };
+
+    const use = (await ask('/v1/admin/analytics/events', day)).body.items as {
+      name: string;
+      count: number;
+    }[];
+    expect(use.map(({ name, count }) => [name, count]).sort()).toEqual([
+      ['tour.finished', 1],
+      ['tour.started', 1],
+    ]);
+    const funnel = await ask('/v1/admin/analytics/funnel', { ...day, steps: 'tour.started,tour.finished' });
+    expect(funnel.body.steps.map(({ users }: { users: number }) => users)).toEqual([1, 1]);
+    const userId = (await t.http().get('/v1/me').set('authorization', caller.authorization)).body
+      .id as string;
+    const activity = await ask(`/v1/admin/users/${userId}/activity`, day);
+    expect(activity.body.events.map(({ name }: { name: string }) => name).sort()).toEqual([
+      'tour.finished',
+      'tour.started',
+    ]);
+  });
+});
+
 describe('rebuilding the rollups from raw events', () => {
   const t = useTestApp();
 
