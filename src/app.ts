@@ -72,8 +72,9 @@ export async function createApp(
   fastify.removeContentTypeParser(['text/plain', 'application/json']);
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, checkedJsonParser(fastify));
   logRequests(fastify, PinoLogger.root);
-  // Security headers from helmet, worked out once: they are the same on every response.
-  const headers = securityHeaders();
+  // Security headers from helmet, worked out once: they are the same on every response. Nothing is stored by a
+  // browser or proxy (the API's answers hold users' data), unless a route says otherwise (the back office's files).
+  const headers = { ...securityHeaders(), 'cache-control': 'no-store' };
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.headers(headers).header(REQUEST_ID_HEADER, request.id);
     done();
@@ -84,7 +85,13 @@ export async function createApp(
     if (drain.draining) reply.header('connection', 'close');
   });
   if (config.http.corsOrigins.length > 0) {
-    app.enableCors({ origin: [...config.http.corsOrigins], exposedHeaders: EXPOSED_HEADERS, maxAge: 600 });
+    app.enableCors({
+      origin: [...config.http.corsOrigins],
+      // @fastify/cors allows GET, HEAD and POST only unless told otherwise.
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      exposedHeaders: EXPOSED_HEADERS,
+      maxAge: 600,
+    });
   }
   app.useGlobalPipes(createValidationPipe());
   if (config.http.apiDocsEnabled) serveApiDocs(app);

@@ -99,7 +99,7 @@ describe('loadConfig', () => {
       PORT: '8080',
       MIGRATE_ON_START: 'true',
       API_DOCS_ENABLED: 'false',
-      CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+      CORS_ORIGINS: 'https://app.example.com/, http://localhost:5173',
     });
     expect(config.http.port).toBe(8080);
     expect(config.database.migrateOnStart).toBe(true);

@@ -75,7 +75,8 @@ function appConfig(env: Environment) {
       port: env.PORT,
       bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
       keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
-      corsOrigins: env.CORS_ORIGINS,
+      // Browsers send the bare origin: `https://app.example.com/` would never match it.
+      corsOrigins: env.CORS_ORIGINS.map((origin) => new URL(origin).origin),
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       apiDocsEnabled: env.API_DOCS_ENABLED,
       trustedProxyHops: env.TRUSTED_PROXY_HOPS,

@@ -18,7 +18,11 @@ export function loggerParams(config: AppConfig): Params {
       mixin: () => traceLogFields(config.telemetry.xrayTraceIds),
       timestamp: stdTimeFunctions.isoTime,
       transport: prettyLogs(config) ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
-      redact: { paths: ['*.password', '*.secret', '*.token', '*.authorization'], censor: '[redacted]' },
+      // On the line itself and one level down (`err.token`, `headers.authorization`).
+      redact: {
+        paths: ['password', 'secret', 'token', 'authorization'].flatMap((field) => [field, `*.${field}`]),
+        censor: '[redacted]',
+      },
     },
   };
 }

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../tools/dev/embedded-postgres.js';
 import { DrainState } from '../../src/health/drain-state.js';
 import { PROBLEM_TYPES } from '../../src/http/problem.js';
@@ -20,6 +21,33 @@ describe('health', () => {
       status: 'ok',
       info: { database: { status: 'up' }, migrations: { status: 'up' } },
     });
+  });
+
+  it('live stays 200 while the app shuts down', async () => {
+    const app = await createTestApp({ databaseUrl: t.db.url });
+    const closing = app.close();
+    try {
+      // Nest's shutdown hooks have run (Terminus now refuses its checks); the server still answers.
+      await new Promise((resolve) => setImmediate(resolve));
+      const response = await app.http().get('/health/live');
+      expect(response.status).toBe(200);
+    } finally {
+      await closing;
+    }
+  });
+
+  it('ready says no more than "unreachable" when the database fails, whatever the driver said', async () => {
+    const failing = vi
+      .spyOn(t.app.get(DataSource), 'query')
+      .mockRejectedValueOnce(new Error('connect ECONNREFUSED 10.0.0.12:5432 for user "runway_admin"'));
+    try {
+      const response = await t.http().get('/health/ready');
+      expect(response.status).toBe(503);
+      expect(response.body.checks.database).toMatchObject({ status: 'down', message: 'unreachable' });
+      expect(JSON.stringify(response.body)).not.toMatch(/ECONNREFUSED|10\.0\.0\.12|runway_admin/);
+    } finally {
+      failing.mockRestore();
+    }
   });
 
   it('ready answers 503 problem+json while draining', async () => {

@@ -183,8 +183,10 @@ describe('HTTP baseline: every error is problem+json', () => {
       'x-content-type-options': 'nosniff',
       'strict-transport-security': expect.stringContaining('max-age='),
       'x-frame-options': 'SAMEORIGIN',
+      'cache-control': 'no-store',
     });
     expect(response.headers['x-powered-by']).toBeUndefined();
+    expect((await t.http().get('/v1/nothing-here')).headers['cache-control']).toBe('no-store');
   });
 
   it('allows only the configured CORS origins', async () => {
@@ -196,5 +198,18 @@ describe('HTTP baseline: every error is problem+json', () => {
     expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.com');
     const denied = await t.http().get('/health/live').set('origin', 'https://evil.example.com');
     expect(denied.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('lets a front end of an allowed origin send every method the API has', async () => {
+    for (const method of ['PATCH', 'DELETE', 'PUT']) {
+      const preflight = await t
+        .http()
+        .options('/v1/me')
+        .set('origin', 'https://app.example.com')
+        .set('access-control-request-method', method)
+        .set('access-control-request-headers', 'authorization, content-type, if-match');
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers['access-control-allow-methods']?.split(/,\s*/)).toContain(method);
+    }
   });
 });
