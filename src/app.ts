@@ -120,7 +120,7 @@ const MAX_JSON_DEPTH = 32;
 
 /**
  * Fastify's own JSON parser (prototype-poisoning checks included) plus what the rest of the app relies on: no nesting
- * deeper than MAX_JSON_DEPTH, and well-formed Unicode (a lone UTF-16 surrogate, which JSON's \uD800 escapes allow,
+ * deeper than MAX_JSON_DEPTH, finite numbers, and well-formed Unicode (a lone UTF-16 surrogate, which JSON's \uD800 escapes allow,
  * would be stored as U+FFFD). An empty body is no body: many clients send `Content-Type: application/json` on every
  * request, a DELETE included; a route that needs a body still answers 400 (see the validation pipe).
  */
@@ -148,6 +148,12 @@ function jsonProblem(value: unknown): Error | null {
       return current.isWellFormed()
         ? null
         : problem('The body contains text that is not valid Unicode (a lone surrogate).');
+    }
+    // 1e400 parses to Infinity, which would be stored as null.
+    if (typeof current === 'number') {
+      return Number.isFinite(current)
+        ? null
+        : problem('A number is too large to be stored (beyond ±1.8e308).');
     }
     if (current === null || typeof current !== 'object') return null;
     if (depth > MAX_JSON_DEPTH) return problem(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`);

@@ -15,11 +15,14 @@ export function etagOf(version: number): string {
  */
 export function expectedVersion(header: string | undefined): ExpectedVersion {
   if (header === undefined || header.trim() === '*') return 'any';
-  return header
-    .split(',')
-    .map((tag) => /^"(\d{1,9})"$/.exec(tag.trim())?.[1])
-    .filter((version): version is string => version !== undefined)
-    .map(Number);
+  return (
+    header
+      .split(',')
+      // The digits as etagOf writes them: "01" is another tag than "1".
+      .map((tag) => /^"(0|[1-9]\d{0,8})"$/.exec(tag.trim())?.[1])
+      .filter((version): version is string => version !== undefined)
+      .map(Number)
+  );
 }
 
 /** The request's `If-Match` as an {@link ExpectedVersion} (documented in OpenAPI by {@link ApiIfMatch}). */

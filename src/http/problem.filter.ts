@@ -111,7 +111,10 @@ function answerFor(exception: unknown): Answer {
       };
     case 'unstorable':
       return {
-        problem: plainProblem(HttpStatus.BAD_REQUEST, 'The request contains text the database cannot store.'),
+        problem: plainProblem(
+          HttpStatus.BAD_REQUEST,
+          'The request contains a value the database cannot store.',
+        ),
         headers: {},
       };
     case 'conflict':

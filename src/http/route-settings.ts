@@ -53,7 +53,7 @@ export function applyRouteSettings(fastify: FastifyInstance): void {
           }),
         );
       }
-      done(null, Object.fromEntries(new URLSearchParams(body)));
+      done(null, formFields(body));
     },
   );
 }
@@ -75,4 +75,14 @@ function decodedOrAsIs(path: string): string {
   } catch {
     return path;
   }
+}
+
+/** A form's fields; a field sent more than once keeps all its values (an array), so a check for one value refuses it. */
+function formFields(body: string): Record<string, string | string[]> {
+  const fields: Record<string, string | string[]> = {};
+  for (const [name, value] of new URLSearchParams(body)) {
+    const known = fields[name];
+    fields[name] = known === undefined ? value : [...[known].flat(), value];
+  }
+  return fields;
 }

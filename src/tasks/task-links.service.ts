@@ -44,7 +44,12 @@ export class TaskLinks {
         if (!(await this.links.use(claims.linkId))) return undefined;
         return this.decisions.decide(
           claims.taskId,
-          { outcome, comment: [...(comment?.trim() ?? '')].slice(0, MAX_COMMENT).join('') || null },
+          {
+            outcome,
+            // A browser's form never sends U+0000, which the database cannot store: dropped rather than an error.
+            comment:
+              [...(comment?.replaceAll('\u0000', '').trim() ?? '')].slice(0, MAX_COMMENT).join('') || null,
+          },
           { kind: 'email', id: claims.recipient, name: claims.recipient, via: 'email' },
         );
       });

@@ -7,6 +7,12 @@ import { TASK_STATUSES, type OperatorOutcome, type TaskOutcome, type TaskStatus 
 export const TASK_TYPE_NAME = /^[a-z][a-z0-9_.:-]{0,63}$/;
 export const MAX_PAYLOAD_BYTES = 16 * 1024;
 const TIMESTAMP = { strict: true, strictSeparator: true } as const;
+/** A date-time with its offset: without one, the server's own time zone would decide what it means. */
+const WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i;
+const instantWithOffset = (field: string) =>
+  Matches(WITH_OFFSET, {
+    message: `${field} must be a date-time with an offset, such as 2026-12-05T10:00:00Z`,
+  });
 
 export class CreateTaskDto {
   @ApiProperty({ example: 'approval', description: 'A type registered in code; an unknown type is a 422' })
@@ -42,6 +48,7 @@ export class CreateTaskDto {
   @ApiPropertyOptional({ format: 'date-time', description: 'Default: the type’s time to decide (24 h)' })
   @Optional()
   @IsISO8601(TIMESTAMP)
+  @instantWithOffset('dueAt')
   dueAt?: string;
 
   @ApiPropertyOptional({
@@ -50,6 +57,7 @@ export class CreateTaskDto {
   })
   @Optional()
   @IsISO8601(TIMESTAMP)
+  @instantWithOffset('expiresAt')
   expiresAt?: string;
 
   @ApiPropertyOptional({

@@ -204,7 +204,12 @@ function futureErrors(field: string, at: Date, now: number): FieldError[] {
 function isCursor(after: string): boolean {
   const [dueAt = '', id = '', ...rest] = after.split('|');
   const instant = new Date(dueAt);
+  // Four-digit years only: toISOString writes others (+275760, -004714) that PostgreSQL cannot hold.
   return (
-    rest.length === 0 && isUuid(id) && !Number.isNaN(instant.getTime()) && instant.toISOString() === dueAt
+    rest.length === 0 &&
+    isUuid(id) &&
+    /^\d{4}-/.test(dueAt) &&
+    !Number.isNaN(instant.getTime()) &&
+    instant.toISOString() === dueAt
   );
 }

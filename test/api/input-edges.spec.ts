@@ -38,6 +38,12 @@ describe('input at the edges', () => {
     expect(await names()).not.toContain(`proto-${field}`);
   });
 
+  it('refuses a number too large to store rather than storing null', async () => {
+    const response = await post('{"name": "huge", "description": "x", "count": 1e400}');
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([{ pointer: '/count', detail: expect.any(String) }]);
+  });
+
   it('refuses a JSON null body like a missing one', async () => {
     const created = await post({ name: 'null-body' });
     for (const path of ['/v1/me', `/v1/projects/${created.body.id}`]) {

@@ -253,7 +253,7 @@ describe('projects', () => {
       expect(response.headers.etag).toBe('"2"');
     });
 
-    it.each([['"7"'], ['W/"1"'], ['garbage']])(
+    it.each([['"7"'], ['W/"1"'], ['"01"'], ['garbage']])(
       'answers 412 for If-Match %s and changes nothing',
       async (ifMatch) => {
         const project = await createProject(t, owner);

@@ -82,6 +82,8 @@ describe('tasks', () => {
       [{ type: 'approval', title: 'x', dueAt: 'tomorrow' }, '/dueAt'],
       [{ type: 'approval', title: 'x', dueAt: '2030-W01-1' }, '/dueAt'],
       [{ type: 'approval', title: 'x', expiresAt: '2030-123' }, '/expiresAt'],
+      [{ type: 'approval', title: 'x', dueAt: '2030-12-05T10:00:00' }, '/dueAt'],
+      [{ type: 'approval', title: 'x', expiresAt: '2030-12-05' }, '/expiresAt'],
       [{ type: 'approval', title: 'x', dueAt: '2020-01-01T00:00:00Z' }, '/dueAt'],
       [{ type: 'approval', title: 'x', expiresAt: '2999-01-01T00:00:00Z' }, '/expiresAt'],
       [{ type: 'approval', title: 'x', subjectUserId: 'me' }, '/subjectUserId'],
@@ -203,6 +205,8 @@ describe('tasks', () => {
       'cursor=abc',
       cursor('9999-99-99T99:99:99.999Z|00000000-0000-0000-0000-000000000000'),
       cursor(`2026-01-01T00:00:00.000Z|${'-'.repeat(36)}`),
+      cursor('-004714-11-23T00:00:00.000Z|00000000-0000-0000-0000-000000000000'),
+      cursor('+275760-09-13T00:00:00.000Z|00000000-0000-0000-0000-000000000000'),
       'assignee=me',
       'type=Bad!',
     ])('answers 400 for %s', async (query) => {
