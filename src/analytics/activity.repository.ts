@@ -83,8 +83,11 @@ export class ActivityRepository {
    * user locks it first too: a deletion and a write then never wait for each other in opposite orders (a deadlock).
    */
   async lockUser(userId: string): Promise<void> {
-    await this.db.rows(sql`SELECT FROM users WHERE id = ${userId} FOR KEY SHARE`);
-    await this.db.rows(sql`SELECT pg_advisory_xact_lock(${USER_LOCK_CLASS}, hashtext(${userId}::text))`);
+    // One round trip: the row is locked as the subquery reads it, before the outer query takes the advisory lock. No
+    // row, no lock: the write that follows then finds no user and stores nothing.
+    await this.db.rows(sql`
+      SELECT pg_advisory_xact_lock(${USER_LOCK_CLASS}, hashtext(${userId}::text))
+      FROM (SELECT FROM users WHERE id = ${userId} FOR KEY SHARE) AS owner`);
   }
 
   /**
