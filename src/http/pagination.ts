@@ -1,15 +1,19 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { ProblemException } from './problem.js';
 
 export const MAX_PAGE_SIZE = 100;
+/** Digits only: `Number()` alone would also read `0x10`, `1e1`, ` 5` and the empty string. */
+const DECIMAL = /^[0-9]{1,9}$/;
 
 /** `?limit=&cursor=` for keyset pagination: the cursor is opaque to clients. */
 export class PageQuery {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 20 })
   @IsOptional()
-  @Type(() => Number)
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && DECIMAL.test(value) ? Number(value) : value,
+  )
   @IsInt()
   @Min(1)
   @Max(MAX_PAGE_SIZE)

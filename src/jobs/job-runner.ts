@@ -95,7 +95,7 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
     await this.boss.send(queue, data, { ...options, db: this.database.executor() });
   }
 
-  /** True once queues are declared and workers have run (asleep counts); readiness waits for it. */
+  /** True once queues are declared and workers run (asleep counts), false while a start fails; readiness waits for it. */
   get ready(): boolean {
     return this.running;
   }
@@ -131,8 +131,10 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
       const started = await retryWithBackoff(() => this.start(), {
         signal: this.stopping.signal,
         maxDelayMs: 30_000,
-        onFailure: (error, attempt) =>
-          this.logger.warn({ err: error, attempt }, 'job runner cannot start; retrying'),
+        onFailure: (error, attempt) => {
+          this.running = false; // readiness fails until a start succeeds, after a wake as at boot
+          this.logger.warn({ err: error, attempt }, 'job runner cannot start; retrying');
+        },
       });
       if (started) this.running = true;
     });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatabaseIdleness } from '../../src/database/database-idleness.js';
-import { JobRunner } from '../../src/jobs/job-runner.js';
+import { JOBS_SCHEMA, JobRunner } from '../../src/jobs/job-runner.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { JobProbeModule } from '../support/job-probe.module.js';
@@ -74,6 +74,23 @@ describe('database idleness', () => {
     expect(app.app.get(DatabaseIdleness).asleep).toBe(false);
     expect(await until(() => recorded(id))).toBe(true);
     expect(await jobConnections()).toBeGreaterThan(0);
+  });
+
+  it('answers not ready while the job runner fails to start again after a wake, and ready once it starts', async () => {
+    expect(await asleep()).toBe(true);
+    const readiness = () => app.http().get('/health/ready');
+    const { rows } = await sql.query<{ version: number }>(`SELECT version FROM ${JOBS_SCHEMA}.version`);
+    // pg-boss refuses to start on a schema version it cannot migrate from.
+    await sql.query(`UPDATE ${JOBS_SCHEMA}.version SET version = 1`);
+    try {
+      await app.http().get('/v1/me').set('Authorization', user().authorization).expect(200);
+      expect(await until(async () => (await readiness()).status === 503)).toBe(true);
+      const body = (await readiness()).body as { checks: Record<string, { status: string }> };
+      expect(body.checks.jobs?.status).toBe('down');
+    } finally {
+      await sql.query(`UPDATE ${JOBS_SCHEMA}.version SET version = $1`, [rows[0]!.version]);
+    }
+    expect(await until(async () => (await readiness()).status === 200)).toBe(true);
   });
 
   it('does not wake for requests no route answers', async () => {
