@@ -48,17 +48,18 @@ app.get<{ Params: { id: string } }>('/v1/projects/:id', async (request) => {
   return rows[0];
 });
 
-// POST /v1/projects without authentication, validation or idempotency: the same INSERT.
+const senders = (process.env.BENCH_SENDER_IDS ?? '').split(',');
+let turn = 0;
+
+// POST /v1/projects without authentication, validation or idempotency: the same INSERT, for the users who send in
+// turn (Runway's senders, whom its tokens name).
 app.post<{ Body: { name: string } }>('/v1/projects', async (request, reply) => {
   const { rows } = await pool.query(
     `INSERT INTO projects (id, owner_id, name) VALUES ($1, $2, $3) RETURNING ${PROJECT_COLUMNS}`,
-    [randomUUID(), process.env.BENCH_USER_ID, request.body.name],
+    [randomUUID(), senders[turn++ % senders.length], request.body.name],
   );
   return reply.code(201).send(rows[0]);
 });
-
-const senders = (process.env.BENCH_SENDER_IDS ?? '').split(',');
-let turn = 0;
 
 // POST /v1/events without authentication, validation, duplicate detection or rollups: the batch in one multi-row
 // INSERT, for the users who send in turn (Runway's senders, whom its tokens name).

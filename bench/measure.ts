@@ -11,6 +11,8 @@ import { freePort } from '../tools/dev/embedded-postgres.js';
 
 const WARM_UP_S = 2;
 const READY_TIMEOUT_MS = 60_000;
+/** Longer than the app's own drain (SHUTDOWN_TIMEOUT_MS, 25 s by default). */
+const STOP_TIMEOUT_MS = 40_000;
 
 export interface Target {
   name: string;
@@ -140,12 +142,20 @@ async function waitUntilReady(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`not ready within ${READY_TIMEOUT_MS / 1000} s`);
 }
 
-/** SIGTERM and wait for the exit: a CPU profile is written then. */
+/**
+ * SIGTERM and wait for the exit: a CPU profile is written then. A process still there after STOP_TIMEOUT_MS is
+ * killed: Node can deadlock in its own exit, after the app has stopped (nodejs/node#54918).
+ */
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    process.stderr.write(`pid ${child.pid} did not exit ${STOP_TIMEOUT_MS / 1000} s after SIGTERM: killed\n`);
+    child.kill('SIGKILL');
+  }, STOP_TIMEOUT_MS);
   await exited;
+  clearTimeout(timer);
 }
 
 function monotonicMicros(): number {

@@ -103,7 +103,11 @@ function scenarios({ token, user, senders }: Fixture): Scenario[] {
       name: 'POST /v1/projects (bearer token)',
       method: 'POST',
       path: '/v1/projects',
-      headers: { authorization, 'content-type': 'application/json' },
+      // Many users at once, as in production: each project's analytics event is then a write of its own.
+      headers: () => ({
+        authorization: `Bearer ${senders[turn++ % senders.length]!.token}`,
+        'content-type': 'application/json',
+      }),
       body: () => JSON.stringify({ name: `bench-${randomUUID()}` }),
     },
     {

@@ -5,6 +5,7 @@ import { CreateProjectsAndIdempotencyKeys1795756846886 } from './1795756846886-C
 import { CreateAnalytics1795945103931 } from './1795945103931-CreateAnalytics.js';
 import { CreateTasksAndAudit1795955937251 } from './1795955937251-CreateTasksAndAudit.js';
 import { IndexAuditLogTarget1795975541010 } from './1795975541010-IndexAuditLogTarget.js';
+import { ShardAnalyticsCounters1796024000000 } from './1796024000000-ShardAnalyticsCounters.js';
 
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
   CreateUsers1795754701348,
@@ -12,4 +13,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   CreateAnalytics1795945103931,
   CreateTasksAndAudit1795955937251,
   IndexAuditLogTarget1795975541010,
+  ShardAnalyticsCounters1796024000000,
 ];

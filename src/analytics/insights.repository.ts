@@ -43,7 +43,10 @@ export class InsightsRepository {
     return this.db.rows(sql`
       SELECT d::date::text AS date, coalesce(s.dau, 0) AS dau, coalesce(s.wau, 0) AS wau, coalesce(s.mau, 0) AS mau
       FROM generate_series(${from}::date, ${to}::date, interval '1 day') AS d
-      LEFT JOIN analytics_daily s ON s.day = d::date
+      LEFT JOIN (
+        SELECT day, sum(dau)::int AS dau, sum(wau)::int AS wau, sum(mau)::int AS mau FROM analytics_daily
+        WHERE day BETWEEN ${from}::date AND ${to}::date GROUP BY day
+      ) s ON s.day = d::date
       ORDER BY d`);
   }
 
@@ -78,10 +81,15 @@ export class InsightsRepository {
         SELECT day, sum(users) AS users FROM analytics_name_days
         WHERE name = ${name} AND day BETWEEN ${from}::date AND ${to}::date
         GROUP BY day
+      ),
+      events AS (
+        SELECT day, sum(events) AS events FROM analytics_event_days
+        WHERE name = ${name} AND day BETWEEN ${from}::date AND ${to}::date
+        GROUP BY day
       )
       SELECT d::date::text AS date, coalesce(e.events, 0)::int AS count, coalesce(u.users, 0)::int AS users
       FROM generate_series(${from}::date, ${to}::date, interval '1 day') AS d
-      LEFT JOIN analytics_event_days e ON e.day = d::date AND e.name = ${name}
+      LEFT JOIN events e ON e.day = d::date
       LEFT JOIN users u ON u.day = d::date
       ORDER BY d`);
   }

@@ -10,6 +10,21 @@ import { classifyPostgresError } from './postgres-errors.js';
 
 export { empty, join, raw, sql, type Sql };
 
+/** A statement each connection parses and plans once, then runs by name: see {@link prepared}. */
+interface PreparedSql extends Sql {
+  readonly preparedAs: string;
+}
+
+/**
+ * Marks `statement` to be prepared once per connection under `name` and run by name afterwards, so that PostgreSQL
+ * can reuse its plan: for hot statements whose planning costs more than running them (a large CTE over partitioned
+ * tables). Its text must be the same on every call (only its values vary); PostgreSQL plans it again by itself when
+ * a table it reads changes.
+ */
+export function prepared(name: string, statement: Sql): Sql {
+  return Object.assign(statement, { preparedAs: name });
+}
+
 interface Transaction {
   client: PoolClient;
   /** Work to run once the transaction has committed. */
@@ -111,7 +126,11 @@ export class Database {
 
   private async run(statement: Sql): Promise<{ rows: unknown[]; affected: number }> {
     const execute = async (client: PoolClient) => {
-      const result = await traced(statement.text, () => client.query(statement.text, statement.values));
+      const { preparedAs } = statement as Partial<PreparedSql>;
+      const { text, values } = statement;
+      const result = await traced(text, () =>
+        preparedAs ? client.query({ name: preparedAs, text, values }) : client.query(text, values),
+      );
       return { rows: result.rows as unknown[], affected: result.rowCount ?? 0 };
     };
     const enclosing = transaction.getStore()?.client;
