@@ -6,6 +6,7 @@ import { CreateAnalytics1795945103931 } from './1795945103931-CreateAnalytics.js
 import { CreateTasksAndAudit1795955937251 } from './1795955937251-CreateTasksAndAudit.js';
 import { IndexAuditLogTarget1795975541010 } from './1795975541010-IndexAuditLogTarget.js';
 import { ShardAnalyticsCounters1796024000000 } from './1796024000000-ShardAnalyticsCounters.js';
+import { DropTaskTitlesFromAudit1796024100000 } from './1796024100000-DropTaskTitlesFromAudit.js';
 
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
   CreateUsers1795754701348,
@@ -14,4 +15,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   CreateTasksAndAudit1795955937251,
   IndexAuditLogTarget1795975541010,
   ShardAnalyticsCounters1796024000000,
+  DropTaskTitlesFromAudit1796024100000,
 ];

@@ -40,8 +40,9 @@ export class ProjectReviews implements OnModuleInit {
   }
 
   async request(ownerId: string, projectId: string): Promise<ProjectReviewDto> {
-    const project = await this.projects.get(ownerId, projectId);
     return this.db.transaction(async () => {
+      // Held until the review and its task are stored: a deletion racing this one waits, then finds them.
+      const project = await this.projects.getAndHold(ownerId, projectId);
       const taskId = uuidv7();
       const review = await this.reviews.request(projectId, taskId);
       if (!review)

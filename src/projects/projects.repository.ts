@@ -32,6 +32,17 @@ export class ProjectsRepository {
     );
   }
 
+  /**
+   * The project, kept (with its owner) until the transaction ends: neither can be deleted meanwhile. The owner is
+   * locked first, the order in which deleting the owner locks both, so the two never wait for each other.
+   */
+  async findAndHold(ownerId: string, id: string): Promise<ProjectRow | undefined> {
+    await this.db.rows(sql`SELECT FROM users WHERE id = ${ownerId} FOR KEY SHARE`);
+    return this.db.row<ProjectRow>(
+      sql`SELECT ${COLUMNS} FROM projects WHERE id = ${id} AND owner_id = ${ownerId} FOR KEY SHARE`,
+    );
+  }
+
   /** Newest first (ids are UUIDv7), after the cursor's id. */
   list(
     ownerId: string,

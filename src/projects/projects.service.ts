@@ -42,6 +42,13 @@ export class ProjectsService {
     return toJson(row);
   }
 
+  /** Like `get`, and in a transaction neither the project nor its owner can be deleted until it ends. */
+  async getAndHold(ownerId: string, id: string): Promise<ProjectDto> {
+    const row = await this.projects.findAndHold(ownerId, id);
+    if (!row) throw notFound('project');
+    return toJson(row);
+  }
+
   async list(ownerId: string, query: ListProjectsQuery): Promise<Page<ProjectDto>> {
     const rows = await this.projects.list(ownerId, {
       limit: query.limit + 1,

@@ -86,7 +86,8 @@ export class TasksService {
         targetType: 'task',
         targetId: inserted.id,
         via: creator.kind === 'system' ? 'system' : 'api',
-        details: { type: inserted.type, title: inserted.title },
+        // Not the title: it may hold what the task's subject wrote, which their deletion erases (forgetSubject).
+        details: { type: inserted.type },
       });
       await this.schedule.created(inserted.id, inserted.type);
       return inserted;

@@ -455,7 +455,44 @@ describe('tasks', () => {
           comment: 'The user the task was about was deleted.',
         },
       });
+      // Nor does the audit trail keep what the tasks said.
+      for (const task of [decidedTask, openTask]) {
+        const trail = (await as(operator).get(`/v1/admin/audit?target=${task}`)).body;
+        expect(trail.items.length).toBeGreaterThan(0);
+        expect(JSON.stringify(trail)).not.toContain('Private name');
+        expect(JSON.stringify(trail)).not.toContain(open.name);
+      }
     });
+
+    it.each(['the project', 'its owner'])(
+      'answers 404 to a request racing the deletion of %s, and stores nothing',
+      async (deleted) => {
+        const owner = user();
+        const project = await createProject(t, owner);
+        // The deletion holds its locks until it commits, as one in flight on another connection would.
+        const deleter = new pg.Client({ connectionString: t.db.url });
+        await deleter.connect();
+        try {
+          await deleter.query('BEGIN');
+          await (deleted === 'the project'
+            ? deleter.query('DELETE FROM projects WHERE id = $1', [project.id])
+            : deleter.query('DELETE FROM users WHERE cognito_sub = $1', [owner.sub]));
+          // Sent now (a supertest request leaves only once something waits for it).
+          const request = as(owner)
+            .post(`/v1/projects/${project.id}/review-requests`)
+            .then((response) => response);
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          await deleter.query('COMMIT');
+          const response = await request;
+          expect(response.status).toBe(404);
+          expect(response.headers['content-type']).toContain('application/problem+json');
+        } finally {
+          await deleter.end();
+        }
+        const tasks = await sql.query("SELECT 1 FROM tasks WHERE payload->>'projectId' = $1", [project.id]);
+        expect(tasks.rowCount).toBe(0);
+      },
+    );
 
     it('withdraws the review when its task is cancelled', async () => {
       const owner = user();
