@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { ApiParam, PartialType } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { Transform } from 'class-transformer';
+import { plainToInstance, Transform } from 'class-transformer';
 import { ValidateBy, ValidateIf } from 'class-validator';
 import { PROBLEM_TYPES, ProblemException } from './problem.js';
 
@@ -48,16 +48,25 @@ class BodyRequiredValidationPipe extends ValidationPipe {
     }
     // Found before validation, which drops some of them (`constructor`) from the value itself.
     const suspects = prototypeNamedPaths(value, []);
-    const instance: unknown = await super.transform(value, metadata);
-    const unknown = suspects.filter((path) => isDto(parentOf(instance, path)));
-    if (unknown.length > 0) {
-      throw invalid(
-        unknown.map((path) => ({
-          pointer: pointerOf(path),
-          detail: `property ${path.at(-1)} should not exist`,
-        })),
-      );
+    let instance: unknown;
+    let failure: ProblemException | undefined;
+    try {
+      instance = await super.transform(value, metadata);
+    } catch (error) {
+      if (!(error instanceof ProblemException) || suspects.length === 0) throw error;
+      // Listed with the other errors: the DTOs they sit in, from the value as the pipe transforms it.
+      failure = error;
+      instance = plainToInstance(metadata.metatype, value);
     }
+    const listed = (failure?.problem.extensions?.errors ?? []) as FieldError[];
+    const unknown = suspects
+      .map((path) => ({ path, pointer: pointerOf(path) }))
+      .filter(
+        ({ path, pointer }) => isDto(parentOf(instance, path)) && !listed.some((e) => e.pointer === pointer),
+      )
+      .map(({ path, pointer }) => ({ pointer, detail: `property ${path.at(-1)} should not exist` }));
+    if (unknown.length > 0) throw invalid([...listed, ...unknown]);
+    if (failure) throw failure;
     return instance;
   }
 }

@@ -38,6 +38,13 @@ describe('input at the edges', () => {
     expect(await names()).not.toContain(`proto-${field}`);
   });
 
+  it('points at fields named like Object.prototype members among other errors too', async () => {
+    const response = await post('{"name": "proto-mixed", "id": "x", "constructor": 1, "toString": 2}');
+    expect(response.status).toBe(400);
+    const pointers = (response.body.errors as { pointer: string }[]).map(({ pointer }) => pointer);
+    expect(pointers).toEqual(expect.arrayContaining(['/id', '/constructor', '/toString']));
+  });
+
   it('refuses a number too large to store rather than storing null', async () => {
     const response = await post('{"name": "huge", "description": "x", "count": 1e400}');
     expect(response.status).toBe(400);
