@@ -1,7 +1,8 @@
 /**
  * `npm run build` when dist/ is missing or older than a source file (src, migrations, tools, bench, the back
  * office in web/, .swcrc, package.json), so `npm run token`, `npm run dev` and the other scripts never run stale
- * code after a pull.
+ * code after a pull. Each compiled file is compared with its own source: `npm run dev` recompiles only what changed,
+ * and a full build (which starts by deleting dist/) under its feet would stop its restarts.
  * Plain JavaScript: it runs before anything is compiled.
  */
 import { execFileSync } from 'node:child_process';
@@ -9,28 +10,29 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const root = dirname(dirname(new URL(import.meta.url).pathname));
-/** Every build writes them anew. */
+/** Every full build writes them anew. */
 const built = join(root, 'dist', 'src', 'main.js');
 const builtWeb = join(root, 'dist', 'web', 'index.html');
-/** Each folder with the names of the files in it that the build reads. */
-const sources = [
-  ['src', /\.m?ts$/],
-  ['migrations', /\.m?ts$/],
-  ['tools', /\.m?ts$/],
-  ['bench', /\.m?ts$/],
-  ['web', /\.(tsx?|css|html)$/],
-];
+/** Folders compiled file by file into dist/<folder>, and the back office, bundled into dist/web. */
+const compiled = ['src', 'migrations', 'tools', 'bench'];
+const web = /\.(tsx?|css|html)$/;
 
-function newestSource() {
-  let newest = Math.max(...['.swcrc', 'package.json'].map((file) => statSync(join(root, file)).mtimeMs));
-  for (const [folder, pattern] of sources) {
+const modified = (path) => statSync(path).mtimeMs;
+
+function isStale() {
+  if (!existsSync(built) || !existsSync(builtWeb)) return true;
+  if (['.swcrc', 'package.json'].some((file) => modified(join(root, file)) > modified(built))) return true;
+  for (const folder of compiled) {
     for (const file of readdirSync(join(root, folder), { recursive: true })) {
-      if (pattern.test(file)) newest = Math.max(newest, statSync(join(root, folder, file)).mtimeMs);
+      if (!file.endsWith('.ts')) continue;
+      const output = join(root, 'dist', folder, file.replace(/\.ts$/, '.js'));
+      if (!existsSync(output) || modified(output) < modified(join(root, folder, file))) return true;
     }
   }
-  return newest;
+  const webBuiltAt = modified(builtWeb);
+  return readdirSync(join(root, 'web'), { recursive: true }).some(
+    (file) => web.test(file) && modified(join(root, 'web', file)) > webBuiltAt,
+  );
 }
 
-if (!existsSync(built) || !existsSync(builtWeb) || statSync(built).mtimeMs < newestSource()) {
-  execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
-}
+if (isStale()) execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });

@@ -54,14 +54,36 @@ describe('configuration documentation', () => {
     expect(example).toMatch(new RegExp(`^#? ?${variable}=`, 'm'));
   });
 
-  it('.env.example is itself a valid configuration', () => {
-    const env = Object.fromEntries(
+  /** The variables of `.env.example`'s lines that match `pattern` (`VAR=value`, commented out or not). */
+  const exampleVariables = (pattern: RegExp) =>
+    Object.fromEntries(
       example
         .split('\n')
-        .filter((line) => /^[A-Z_]+=/.test(line))
+        .filter((line) => pattern.test(line))
+        .map((line) => line.replace(/^# /, ''))
         .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
     );
+  const REQUIRED = ['DATABASE_URL', 'COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID'];
+
+  it('.env.example is a valid configuration once its required variables are set', () => {
+    const env = {
+      ...exampleVariables(/^[A-Z_]+=/),
+      ...exampleVariables(new RegExp(`^# (${REQUIRED.join('|')})=`)),
+    };
     expect(() => loadConfig(env)).not.toThrow();
+  });
+
+  it('.env.example, copied to .env, overrides nothing npm run dev sets (tools/dev/dev.ts)', () => {
+    const setByDev = [
+      ...REQUIRED,
+      'MIGRATE_ON_START',
+      'COGNITO_JWKS_URL',
+      'COGNITO_DOMAIN',
+      'COGNITO_WEB_CLIENT_ID',
+      'TASKS_NOTIFY_EMAILS',
+      'PUBLIC_BASE_URL',
+    ];
+    expect(Object.keys(exampleVariables(/^[A-Z_]+=/)).filter((name) => setByDev.includes(name))).toEqual([]);
   });
 });
 

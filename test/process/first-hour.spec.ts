@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import {
   cpSync,
+  existsSync,
   mkdtempSync,
   readFileSync,
   rmSync,
@@ -123,7 +124,7 @@ describe('the first hour', () => {
     }
   });
 
-  it('the scripts build first when a source is newer than dist/', async () => {
+  it('the scripts build first when a source is newer than what dist/ compiled from it', async () => {
     const dir = scratchCopy();
     scratches.push(dir);
     const built = join(dir, 'dist', 'src', 'main.js');
@@ -136,7 +137,16 @@ describe('the first hour', () => {
     const later = new Date(Date.now() + 60_000);
     utimesSync(join(dir, 'src', 'utils', 'version.ts'), later, later);
     await buildIfStale();
-    expect(statSync(built).mtimeMs).toBeGreaterThan(first);
+    const rebuilt = statSync(built).mtimeMs;
+    expect(rebuilt).toBeGreaterThan(first);
+
+    // As under `npm run dev`, whose compiler writes only the file that changed: nothing is stale.
+    const edited = new Date(Date.now() + 120_000);
+    const recompiled = new Date(Date.now() + 121_000);
+    utimesSync(join(dir, 'src', 'utils', 'version.ts'), edited, edited);
+    utimesSync(join(dir, 'dist', 'src', 'utils', 'version.js'), recompiled, recompiled);
+    await buildIfStale();
+    expect(statSync(built).mtimeMs).toBe(rebuilt);
   });
 
   it('the dev database takes a free port when its own is held by something else, and is found again', async () => {
@@ -166,7 +176,7 @@ describe('the first hour', () => {
     }
   });
 
-  it('npm run dev restarts the API when a source changes, and keeps the database running', async () => {
+  it('npm run dev restarts the API when a source changes, keeps the database running, and stops it last', async () => {
     const dir = scratchCopy();
     scratches.push(dir);
     await run('npm', ['run', '-s', 'build'], { cwd: dir });
@@ -179,8 +189,12 @@ describe('the first hour', () => {
         DEV_DB_PORT: String(await freePort()),
         LOG_LEVEL: 'warn',
       },
-      stdio: 'ignore',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // a process group, as a terminal gives it
     });
+    let output = '';
+    for (const stream of [dev.stdout, dev.stderr])
+      stream.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const title = () =>
       fetch(`http://127.0.0.1:${port}/openapi.json`)
         .then((response) => response.json() as Promise<{ info: { title: string } }>)
@@ -208,9 +222,18 @@ describe('the first hour', () => {
       );
       expect(await until('Runway API, edited')).toBe('Runway API, edited');
       expect(postmaster()).toBe(database);
+
+      // Ctrl-C reaches the whole group: the API drains while the database still runs.
+      const exited = new Promise((resolve) => dev.once('exit', resolve));
+      process.kill(-dev.pid!, 'SIGINT');
+      expect(await exited).toBe(0);
+      expect(output).not.toMatch(/administrator command|shutting down|ECONNREFUSED/);
+      expect(existsSync(join(dataDir, 'postmaster.pid'))).toBe(false);
     } finally {
-      dev.kill('SIGTERM');
-      await new Promise((resolve) => dev.once('exit', resolve));
+      if (dev.exitCode === null) {
+        process.kill(-dev.pid!, 'SIGTERM');
+        await new Promise((resolve) => dev.once('exit', resolve));
+      }
     }
   });
 });

@@ -56,7 +56,7 @@ async function main(): Promise<number> {
     `\nRunway (development; restarts when src/ or migrations/ change, rebuilds the back office when web/ does)\n` +
       `  API        http://localhost:${port}\n` +
       `  Readiness  http://localhost:${port}/health/ready\n` +
-      `  API docs   http://localhost:${port}/docs\n` +
+      `  API docs   http://localhost:${port}/docs (the document: /openapi.json)\n` +
       `  Admin      http://localhost:${port}/admin/ (the back office: sign in as admin)\n` +
       `  Database   ${database.url}\n` +
       `  Token      npm run token -- --username alice [--groups admin]\n` +

@@ -62,6 +62,8 @@ export async function startEmbeddedPostgres(options: EmbeddedServerOptions): Pro
   const server = spawn(postgres, ['-D', dataDir, '-p', String(port), ...(options.postgresFlags ?? [])], {
     ...account,
     stdio: ['ignore', 'ignore', 'pipe'],
+    // A process group of its own: Ctrl-C reaches the caller's group, which stops the server once its users are done.
+    detached: true,
   });
   const stopOnExit = () => server.kill('SIGINT');
   process.once('exit', stopOnExit);
