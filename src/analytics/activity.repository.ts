@@ -25,7 +25,7 @@ const counterShard = (userId: string) => Number.parseInt(userId.slice(-2), 16) %
 
 /** Adds the per-day counts of `coverage` (rows of size, day) to the DAU/WAU/MAU summary, times `sign`. */
 const addToSummary = (coverage: Sql, sign: 1 | -1, shard: number) => sql`
-  INSERT INTO analytics_daily AS t (day, shard, dau, wau, mau)
+  INSERT INTO analytics_daily_counts AS t (day, shard, dau, wau, mau)
   SELECT day, ${shard}, ${sign} * count(*) FILTER (WHERE size = 1), ${sign} * count(*) FILTER (WHERE size = 7),
          ${sign} * count(*) FILTER (WHERE size = 30)
   FROM ${coverage} c GROUP BY day
@@ -59,9 +59,9 @@ const nameDayChanges = (userId: string) => sql`
     FROM chained c WHERE NOT c.new AND c.after_new
   )`;
 
-/** Adds `counts` (rows of day, name, events) to analytics_event_days. */
+/** Adds `counts` (rows of day, name, events) to analytics_event_counts. */
 const addToEventDays = (counts: Sql, shard: number) => sql`
-  INSERT INTO analytics_event_days AS t (day, name, shard, events)
+  INSERT INTO analytics_event_counts AS t (day, name, shard, events)
   SELECT day, name, ${shard}, events FROM ${counts} c ORDER BY day, name
   ON CONFLICT (day, name, shard) DO UPDATE SET events = t.events + excluded.events`;
 
@@ -184,15 +184,15 @@ export class ActivityRepository {
       // A bulk operation: sorts and hashes in memory, rows inserted in key order.
       await this.db.rows(sql`SET LOCAL work_mem = '256MB'`);
       await this.db.rows(sql`
-        TRUNCATE analytics_active_days, analytics_users, analytics_daily, analytics_event_days,
+        TRUNCATE analytics_active_days, analytics_users, analytics_daily_counts, analytics_event_counts,
                  analytics_user_event_days, analytics_name_days`);
       await this.db.rows(sql`
         INSERT INTO analytics_user_event_days (user_id, name, day, events)
         SELECT user_id, name, (occurred_at AT TIME ZONE ${timeZone})::date, count(*) FROM analytics_events
         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`);
       await this.db.rows(sql`
-        INSERT INTO analytics_event_days (day, name, events)
-        SELECT day, name, sum(events) FROM analytics_user_event_days GROUP BY 1, 2`);
+        INSERT INTO analytics_event_counts (day, name, shard, events)
+        SELECT day, name, 0, sum(events) FROM analytics_user_event_days GROUP BY 1, 2`);
       await this.db.rows(sql`
         INSERT INTO analytics_name_days (day, name, previous_day, users)
         SELECT day, name, previous, count(*) FROM (
@@ -222,8 +222,8 @@ export class ActivityRepository {
           FROM generate_series((SELECT min(day) FROM changes), (SELECT max(day) FROM changes), interval '1 day') d
           LEFT JOIN changes c ON c.day = d::date
         )
-        INSERT INTO analytics_daily (day, dau, wau, mau)
-        SELECT day, sum(dau) OVER w, sum(wau) OVER w, sum(mau) OVER w FROM days
+        INSERT INTO analytics_daily_counts (day, shard, dau, wau, mau)
+        SELECT day, 0, sum(dau) OVER w, sum(wau) OVER w, sum(mau) OVER w FROM days
         WINDOW w AS (ORDER BY day)`);
     });
   }

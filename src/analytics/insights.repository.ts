@@ -44,7 +44,7 @@ export class InsightsRepository {
       SELECT d::date::text AS date, coalesce(s.dau, 0) AS dau, coalesce(s.wau, 0) AS wau, coalesce(s.mau, 0) AS mau
       FROM generate_series(${from}::date, ${to}::date, interval '1 day') AS d
       LEFT JOIN (
-        SELECT day, sum(dau)::int AS dau, sum(wau)::int AS wau, sum(mau)::int AS mau FROM analytics_daily
+        SELECT day, sum(dau)::int AS dau, sum(wau)::int AS wau, sum(mau)::int AS mau FROM analytics_daily_counts
         WHERE day BETWEEN ${from}::date AND ${to}::date GROUP BY day
       ) s ON s.day = d::date
       ORDER BY d`);
@@ -57,7 +57,7 @@ export class InsightsRepository {
       WITH counts AS (
         SELECT name, sum(events) FILTER (WHERE day >= ${from}) AS count,
                sum(events) FILTER (WHERE day < ${from}) AS previous
-        FROM analytics_event_days WHERE day BETWEEN ${previousFrom} AND ${to}
+        FROM analytics_event_counts WHERE day BETWEEN ${previousFrom} AND ${to}
         GROUP BY name
       ),
       users AS (
@@ -72,7 +72,7 @@ export class InsightsRepository {
   }
 
   /**
-   * One row per day from `from` to `to`, oldest first: events of the name (from analytics_event_days) and distinct users
+   * One row per day from `from` to `to`, oldest first: events of the name (from analytics_event_counts) and distinct users
    * who sent it that day (each user's day with the name is one of the day's rows of analytics_name_days).
    */
   eventDays(name: string, from: Day, to: Day): Promise<{ date: Day; count: number; users: number }[]> {
@@ -83,7 +83,7 @@ export class InsightsRepository {
         GROUP BY day
       ),
       events AS (
-        SELECT day, sum(events) AS events FROM analytics_event_days
+        SELECT day, sum(events) AS events FROM analytics_event_counts
         WHERE name = ${name} AND day BETWEEN ${from}::date AND ${to}::date
         GROUP BY day
       )

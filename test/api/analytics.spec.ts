@@ -249,7 +249,7 @@ describe('analytics', () => {
 
   const summaryOn = async (day: string) => {
     const { rows } = await sql.query<{ dau: number; wau: number; mau: number }>(
-      'SELECT sum(dau)::int AS dau, sum(wau)::int AS wau, sum(mau)::int AS mau FROM analytics_daily WHERE day = $1 HAVING count(*) > 0',
+      'SELECT sum(dau)::int AS dau, sum(wau)::int AS wau, sum(mau)::int AS mau FROM analytics_daily_counts WHERE day = $1 HAVING count(*) > 0',
       [day],
     );
     return rows[0] ?? { dau: 0, wau: 0, mau: 0 };
@@ -457,6 +457,37 @@ describe('analytics', () => {
     });
   });
 
+  it('adds what the release before writes to its counter tables to shard 0 of the new ones', async () => {
+    const day = '2001-02-03';
+    const counts = async () =>
+      (
+        await sql.query<{ dau: number; wau: number; mau: number; events: number }>(
+          `SELECT (SELECT sum(dau)::int FROM analytics_daily_counts WHERE day = $1) AS dau,
+                  (SELECT sum(wau)::int FROM analytics_daily_counts WHERE day = $1) AS wau,
+                  (SELECT sum(mau)::int FROM analytics_daily_counts WHERE day = $1) AS mau,
+                  (SELECT sum(events)::int FROM analytics_event_counts WHERE day = $1 AND name = 'old.release') AS events`,
+          [day],
+        )
+      ).rows[0]!;
+    // The statements of the release before, as it runs beside this one during a deployment.
+    for (let i = 0; i < 2; i++) {
+      await sql.query(
+        `INSERT INTO analytics_daily AS t (day, dau, wau, mau) VALUES ($1, 1, 2, 3)
+         ON CONFLICT (day) DO UPDATE SET dau = t.dau + excluded.dau, wau = t.wau + excluded.wau, mau = t.mau + excluded.mau`,
+        [day],
+      );
+      await sql.query(
+        `INSERT INTO analytics_event_days AS t (day, name, events) VALUES ($1, 'old.release', 5)
+         ON CONFLICT (day, name) DO UPDATE SET events = t.events + excluded.events`,
+        [day],
+      );
+    }
+    expect(await counts()).toEqual({ dau: 2, wau: 4, mau: 6, events: 10 });
+    await sql.query('DELETE FROM analytics_daily WHERE day = $1', [day]);
+    await sql.query('DELETE FROM analytics_event_days WHERE day = $1', [day]);
+    expect(await counts()).toEqual({ dau: 0, wau: 0, mau: 0, events: 0 });
+  });
+
   describe('partitions', () => {
     const partitions = async () =>
       (
@@ -610,11 +641,11 @@ describe('rebuilding the rollups from raw events', () => {
       }
       const tables = [
         // Shards summed: the rebuild puts every count in shard 0.
-        `SELECT day::text, sum(dau)::int, sum(wau)::int, sum(mau)::int FROM analytics_daily GROUP BY day
+        `SELECT day::text, sum(dau)::int, sum(wau)::int, sum(mau)::int FROM analytics_daily_counts GROUP BY day
          HAVING sum(dau + wau + mau) > 0 ORDER BY day`,
         'SELECT user_id, day::text FROM analytics_active_days ORDER BY 1, 2',
         'SELECT user_id, first_day::text FROM analytics_users ORDER BY 1',
-        `SELECT day::text, name, sum(events)::int FROM analytics_event_days GROUP BY 1, 2 HAVING sum(events) <> 0
+        `SELECT day::text, name, sum(events)::int FROM analytics_event_counts GROUP BY 1, 2 HAVING sum(events) <> 0
          ORDER BY 1, 2`,
         'SELECT user_id, name, day::text, events FROM analytics_user_event_days ORDER BY 1, 2, 3',
         `SELECT day::text, name, previous_day::text, users FROM analytics_name_days WHERE users <> 0

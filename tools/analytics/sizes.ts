@@ -15,10 +15,10 @@ export const ANALYTICS_TABLES = [
   'analytics_events',
   'analytics_user_event_days',
   'analytics_name_days',
-  'analytics_event_days',
+  'analytics_event_counts',
   'analytics_active_days',
   'analytics_users',
-  'analytics_daily',
+  'analytics_daily_counts',
 ];
 
 /** What each analytics table takes on disk, partitions added up (PostgreSQL gives a partitioned table no size). */
