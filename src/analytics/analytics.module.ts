@@ -9,6 +9,7 @@ import { InsightsController } from './insights.controller.js';
 import { InsightsRepository } from './insights.repository.js';
 import { InsightsService } from './insights.service.js';
 import { PartitionsRepository } from './partitions.repository.js';
+import { RollupsRepository } from './rollups.repository.js';
 import { UserActivityController } from './user-activity.controller.js';
 import { UserActivityService } from './user-activity.service.js';
 import { AuditModule } from '../audit/audit.module.js';
@@ -25,6 +26,7 @@ import { TasksModule } from '../tasks/tasks.module.js';
   providers: [
     AnalyticsService,
     ActivityRepository,
+    RollupsRepository,
     InsightsService,
     InsightsRepository,
     UserActivityService,

@@ -4,8 +4,9 @@ import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { Database } from '../database/database.js';
 import { Clock } from '../utils/clock.js';
-import { KeyedBatches } from '../utils/keyed-batches.js';
-import { ActivityRepository, type EventRow } from './activity.repository.js';
+import { MissingReference } from '../database/postgres-errors.js';
+import { GroupCommit } from '../utils/group-commit.js';
+import { ActivityRepository, type ActivityWrite, type EventRow } from './activity.repository.js';
 import { dayIn } from './days.js';
 import { EVENT_NAME, OCCURRED_AT_WINDOW_MS } from './event-batch.js';
 
@@ -40,27 +41,57 @@ export class AnalyticsService {
       if (event.id === null) anonymous.push(event);
       else if (!unique.has(event.id)) unique.set(event.id, event);
     }
-    const { stored: accepted } = await this.write(userId, [...unique.values(), ...anonymous]);
+    const written = await this.write([{ userId, events: [...unique.values(), ...anonymous] }]);
+    // Deleted through another instance: fails as a foreign key would, so the request is retried for the user
+    // provisioned again.
+    const accepted = written.get(userId)?.stored;
+    if (accepted === undefined) throw new MissingReference('users', userId);
     return { accepted, duplicates: events.length - accepted };
   }
 
   /**
    * Records a server-side event (`name` as in POST /v1/events). Inside a transaction it is stored once that commits,
-   * never if it rolls back; either way together with the user's other events of the moment (one write at a time per
-   * user: each holds the user's lock). It never fails: a write that fails is logged.
+   * never if it rolls back; either way together with every user's other events and activity of the moment (see
+   * {@link batched}). It never fails: a write that fails is logged.
    */
   async track(userId: string, name: string, properties: Record<string, unknown> = {}): Promise<void> {
     if (!EVENT_NAME.test(name))
       throw new Error(`analytics event name ${name} does not match ${EVENT_NAME.source}`);
     const event = { id: null, name, occurredAt: this.clock.now().toISOString(), properties };
-    await this.db.afterCommit(() => this.tracked.add(userId, event));
+    await this.db.afterCommit(() =>
+      this.batched.add({ userId, events: [event] }).then(
+        (written) => {
+          if (!written) this.logger.warn({ userId }, 'cannot record server-side events: no such user');
+        },
+        (error: unknown) => this.logger.warn({ err: error, userId }, 'cannot record server-side events'),
+      ),
+    );
   }
 
-  private readonly tracked = new KeyedBatches<EventRow>((userId, events) =>
-    this.write(userId, events).then(
-      () => undefined,
-      (error: unknown) => this.logger.warn({ err: error, userId }, 'cannot record server-side events'),
-    ),
+  /**
+   * Server-side events and activity, one write at a time for the whole process: what arrives while a write runs is
+   * written by the next, every user's in one statement. One write per user would have each wait on the next for the
+   * counters every user adds to (bench/README.md).
+   */
+  private readonly batched = new GroupCommit<ActivityWrite, { activeDay: string | null } | undefined>(
+    async (writes) => {
+      const byUser = new Map<string, ActivityWrite>();
+      for (const write of writes) {
+        const earlier = byUser.get(write.userId);
+        byUser.set(
+          write.userId,
+          earlier
+            ? {
+                ...write,
+                events: [...earlier.events, ...write.events],
+                activeAt: write.activeAt ?? earlier.activeAt,
+              }
+            : write,
+        );
+      }
+      const written = await this.write([...byUser.values()]);
+      return writes.map(({ userId }) => written.get(userId));
+    },
   );
 
   /**
@@ -74,10 +105,10 @@ export class AnalyticsService {
     const key = `${userId} ${today}`;
     const known = this.activeToday.get(key);
     if (known !== undefined) return known === true ? undefined : known;
-    const writing = this.write(userId, [], now).then(
+    const writing = this.batched.add({ userId, events: [], activeAt: now }).then(
       // Remembered only when PostgreSQL, which stored the day, agrees with Node on what day it is.
-      ({ activeDay }) =>
-        void (activeDay === today ? this.activeToday.set(key, true) : this.activeToday.delete(key)),
+      (written) =>
+        void (written?.activeDay === today ? this.activeToday.set(key, true) : this.activeToday.delete(key)),
       (error: unknown) => {
         this.activeToday.delete(key);
         this.logger.warn({ err: error }, 'cannot record activity');
@@ -93,22 +124,18 @@ export class AnalyticsService {
    */
   async eraseUser(userId: string): Promise<void> {
     await this.db.transaction(async () => {
-      await this.activity.lockUser(userId);
+      await this.activity.lockUsers([userId]);
       await this.activity.forget(userId);
     });
   }
 
-  private write(
-    userId: string,
-    events: EventRow[],
-    activeAt?: Date,
-  ): Promise<{ stored: number; activeDay: string | null }> {
+  /** Each user once in `writes`. */
+  private write(writes: ActivityWrite[]): ReturnType<ActivityRepository['record']> {
     return this.db.transaction(async () => {
-      await this.activity.lockUser(userId);
-      return this.activity.record(userId, events, {
+      await this.activity.lockUsers(writes.map(({ userId }) => userId));
+      return this.activity.record(writes, {
         timeZone: this.config.analytics.timeZone,
         duplicatesSince: new Date(this.clock.now().getTime() - DUPLICATES_WINDOW_MS),
-        activeAt,
       });
     });
   }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { ActivityRepository } from '../../src/analytics/activity.repository.js';
 import { AnalyticsService } from '../../src/analytics/analytics.service.js';
 import { EventPartitions } from '../../src/analytics/event-partitions.js';
+import { RollupsRepository } from '../../src/analytics/rollups.repository.js';
 import { Database, sql as statement } from '../../src/database/database.js';
 import { Clock } from '../../src/utils/clock.js';
 import { useTestApp } from '../support/app.js';
@@ -335,7 +336,9 @@ describe('analytics', () => {
         now = new Date(NOW.getTime() + DAY_MS);
         for (let i = 0; i < 5; i++) await t.http().get('/v1/me').set('authorization', caller.authorization);
         const userId = (await userIdOf(caller))!;
-        const writes = record.mock.calls.filter(([id, events]) => id === userId && events.length === 0);
+        const writes = record.mock.calls.filter(([writes]) =>
+          writes.some((write) => write.userId === userId && write.activeAt !== undefined),
+        );
         expect(writes).toHaveLength(2);
         expect(await activeDaysOf(userId)).toEqual(['2026-11-20', '2026-11-21']);
       } finally {
@@ -361,10 +364,10 @@ describe('analytics', () => {
       expect((await t.http().get('/v1/me').set('authorization', caller.authorization)).status).toBe(200);
       const userId = (await userIdOf(caller))!;
       const [db, activity] = [t.app.get(Database), t.app.get(ActivityRepository)];
-      const options = { timeZone: 'UTC', duplicatesSince: new Date(0), activeAt: now };
+      const options = { timeZone: 'UTC', duplicatesSince: new Date(0) };
       const runs = await db.transaction(async () => {
-        await activity.lockUser(userId);
-        for (let i = 0; i < 7; i++) await activity.record(userId, [], options);
+        await activity.lockUsers([userId]);
+        for (let i = 0; i < 7; i++) await activity.record([{ userId, events: [], activeAt: now }], options);
         return db.row<{ runs: number }>(statement`
           SELECT (generic_plans + custom_plans)::int AS runs FROM pg_prepared_statements
           WHERE name = 'analytics_record'`);
@@ -389,6 +392,31 @@ describe('analytics', () => {
         expect(await names()).toEqual(['user.signed_up']); // not before the commit
       });
       expect(await names()).toEqual(['user.signed_up', 'work.committed']);
+    });
+
+    it("writes every user's server-side events of the moment in one statement, a deleted user's aside", async () => {
+      const callers = [user(), user(), user()];
+      for (const caller of callers)
+        expect((await t.http().get('/v1/me').set('authorization', caller.authorization)).status).toBe(200);
+      const userIds = await Promise.all(callers.map(async (caller) => (await userIdOf(caller))!));
+      const analytics = t.app.get(AnalyticsService);
+      const record = vi.spyOn(t.app.get(ActivityRepository), 'record');
+      try {
+        const gone = randomUUID();
+        await Promise.all([...userIds, gone, userIds[0]!].map((id) => analytics.track(id, 'report.opened')));
+        expect(record).toHaveBeenCalledTimes(1);
+        expect(record.mock.calls[0]![0].map(({ userId }) => userId).sort()).toEqual(
+          [...userIds, gone].sort(),
+        );
+      } finally {
+        record.mockRestore();
+      }
+      const counts = await Promise.all(
+        callers.map(
+          async (caller) => (await eventsOf(caller)).filter((e) => e.name === 'report.opened').length,
+        ),
+      );
+      expect(counts).toEqual([2, 1, 1]);
     });
 
     it('refuses an event name that does not follow the rules of POST /v1/events', async () => {
@@ -616,7 +644,7 @@ describe('a day whose midnight happens twice', () => {
 describe('rebuilding the rollups from raw events', () => {
   const t = useTestApp();
 
-  it('gives the rollups that ingestion and erasure kept up to date, events arriving late included', async () => {
+  it('gives the rollups that ingestion (one user or many per statement) and erasure kept up to date, late events included', async () => {
     const sql = new pg.Client({ connectionString: t.db.url });
     await sql.connect();
     try {
@@ -626,17 +654,30 @@ describe('rebuilding the rollups from raw events', () => {
         `INSERT INTO users (id, cognito_sub, username)
          SELECT gen_random_uuid(), gen_random_uuid()::text, 'bulk-' || n FROM generate_series(1, 5) n RETURNING id`,
       );
-      const analytics = t.app.get(AnalyticsService);
+      const [analytics, activity, db] = [
+        t.app.get(AnalyticsService),
+        t.app.get(ActivityRepository),
+        t.app.get(Database),
+      ];
       for (let day = 0; day < 60; day += 1) {
         now = new Date(Date.parse('2026-12-01T08:00:00Z') + day * DAY_MS);
-        for (const [index, { id }] of users.entries()) {
-          if ((day * (index + 3)) % 7 >= 2) continue;
+        const writes = users.flatMap(({ id }, index) => {
+          if ((day * (index + 3)) % 7 >= 2) return [];
           // Some events arrive days late, before days already recorded for the same name.
           const late = new Date(now.getTime() - ((day * index) % 6) * DAY_MS - index * 3_600_000);
-          await analytics.record(id, [
+          const events = [
             { id: null, name: 'bulk', occurredAt: late.toISOString(), properties: null },
             { id: null, name: index % 2 ? 'other' : 'bulk', occurredAt: now.toISOString(), properties: null },
-          ]);
+          ];
+          return [{ userId: id, events, activeAt: index === 2 ? now : undefined }];
+        });
+        if (day % 2 === 0) {
+          for (const { userId, events } of writes) await analytics.record(userId, events);
+        } else if (writes.length > 0) {
+          await db.transaction(async () => {
+            await activity.lockUsers(writes.map(({ userId }) => userId).reverse());
+            await activity.record(writes, { timeZone: 'UTC', duplicatesSince: new Date(0) });
+          });
         }
       }
       const tables = [
@@ -657,7 +698,7 @@ describe('rebuilding the rollups from raw events', () => {
         return rows;
       };
       const rebuilt = async () => {
-        await t.app.get(ActivityRepository).rebuildFromEvents('UTC');
+        await t.app.get(RollupsRepository).rebuildFromEvents('UTC');
         return snapshot();
       };
       const kept = await snapshot();

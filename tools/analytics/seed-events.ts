@@ -2,11 +2,11 @@
  * `npm run seed:events -- [--users 10000] [--events 1000000] [--days 180] [--seed 1] [--end <instant>] [--replace]`:
  * fills the database at DATABASE_URL (else the `npm run dev` database) with users and their analytics events over
  * the `--days` days up to now (or --end), by COPY, then rebuilds the rollups with the app's own
- * ActivityRepository.rebuildFromEvents and prints what the tables take on disk. The same options write the same
+ * RollupsRepository.rebuildFromEvents and prints what the tables take on disk. The same options write the same
  * rows, shifted in time unless --end is given too. bench/README.md shows what it measured.
  */
 import { parseArgs } from 'node:util';
-import { ActivityRepository } from '../../src/analytics/activity.repository.js';
+import { RollupsRepository } from '../../src/analytics/rollups.repository.js';
 import { loadDatabaseConfig } from '../../src/config/config.js';
 import { ENVIRONMENT } from '../../src/config/environment.js';
 import { createMigrationDataSource } from '../../src/database/data-source.js';
@@ -137,7 +137,7 @@ async function seed(db: Database, loader: BulkLoader, options: Options, timeZone
   say(`Copied ${count(copied)} events in ${seconds(copyMs)}: ${count(copied / (copyMs / 1000))} rows/s`);
 
   const rebuildStarted = performance.now();
-  await new ActivityRepository(db).rebuildFromEvents(timeZone);
+  await new RollupsRepository(db).rebuildFromEvents(timeZone);
   const rebuildMs = performance.now() - rebuildStarted;
   say(`Rebuilt the rollups (${timeZone}) in ${seconds(rebuildMs)}`);
   const vacuumStarted = performance.now();
