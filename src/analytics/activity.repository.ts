@@ -4,7 +4,6 @@ import {
   addToEventDays,
   addToNameDays,
   addToSummary,
-  counterShard,
   nameDayChanges,
   windows,
 } from './rollups.repository.js';
@@ -17,11 +16,17 @@ export interface EventRow {
   properties: object | null;
 }
 
-/** What {@link ActivityRepository.record} writes for one user: events, and a moment the user was active at. */
+/** What {@link ActivityRepository.record} writes for one user: events, and moments the user was active at. */
 export interface ActivityWrite {
   userId: string;
   events: EventRow[];
-  activeAt?: Date;
+  activeAt: Date[];
+}
+
+/** What {@link ActivityRepository.record} did for one user: events stored, and the days of its `activeAt`. */
+export interface Recorded {
+  stored: number;
+  activeDays: string[];
 }
 
 /** Two-key advisory locks of analytics: (this class, a hash of the user id). */
@@ -51,22 +56,32 @@ export class ActivityRepository {
   }
 
   /**
+   * Like {@link lockUsers} without waiting: returns the users it locked, leaving out those being deleted or written
+   * by another transaction (and those that do not exist).
+   */
+  async lockFreeUsers(userIds: string[]): Promise<string[]> {
+    const locked = await this.db.rows<{ id: string }>(sql`
+      SELECT id FROM (SELECT id FROM users WHERE id = ANY(${userIds}::uuid[]) FOR KEY SHARE SKIP LOCKED) AS owners
+      WHERE pg_try_advisory_xact_lock(${USER_LOCK_CLASS}, hashtext(id::text))`);
+    return locked.map(({ id }) => id);
+  }
+
+  /**
    * Stores each user's events whose id that user has not sent since `duplicatesSince`, and marks them active on
-   * their days (and on the day of their `activeAt`, if given): one statement for any number of users and events.
-   * Returns, per user whose row exists, how many events were stored and the day PostgreSQL's time-zone rules give
-   * `activeAt` (Node's own rules may differ for a while after a country changes its clocks). Call with the users
-   * locked, each user once; a user missing from the result was deleted (through another instance, say).
+   * their days and on the days of their `activeAt`: one statement for any number of users and events. Returns, per
+   * user whose row exists, how many events were stored and the days PostgreSQL's time-zone rules give `activeAt`
+   * (Node's own rules may differ for a while after a country changes its clocks). Call with the users locked, each
+   * user once; a user missing from the result was deleted (through another instance, say).
    */
   async record(
     writes: ActivityWrite[],
     options: { timeZone: string; duplicatesSince: Date },
-  ): Promise<Map<string, { stored: number; activeDay: string | null }>> {
+  ): Promise<Map<string, Recorded>> {
     const { timeZone, duplicatesSince } = options;
-    const shard = counterShard(writes[0]!.userId);
     const statement = sql`
       WITH writes AS (
         SELECT * FROM jsonb_to_recordset(${JSON.stringify(writes)}::jsonb)
-          AS w("userId" uuid, "activeAt" timestamptz, events jsonb)
+          AS w("userId" uuid, "activeAt" timestamptz[], events jsonb)
       ),
       -- Once per write what a foreign key would check per event; the lock keeps the user until this commits.
       owners AS (SELECT id AS user_id FROM users WHERE id IN (SELECT "userId" FROM writes) FOR KEY SHARE),
@@ -88,7 +103,7 @@ export class ActivityRepository {
         SELECT user_id, (occurred_at AT TIME ZONE ${timeZone})::date AS day, name, count(*)::int AS events
         FROM stored GROUP BY 1, 2, 3
       ),
-      counted_events AS (${addToEventDays(sql`name_days`, shard)}),
+      counted_events AS (${addToEventDays(sql`name_days`)}),
       counted_user_events AS (
         INSERT INTO analytics_user_event_days AS t (user_id, name, day, events)
         SELECT user_id, name, day, events FROM name_days ORDER BY user_id, name, day
@@ -102,8 +117,8 @@ export class ActivityRepository {
       ${nameDayChanges},
       counted_users AS (${addToNameDays(sql`name_day_changes`)}),
       active AS (
-        SELECT o.user_id, ("activeAt" AT TIME ZONE ${timeZone})::date AS day
-        FROM owners o JOIN writes w ON w."userId" = o.user_id WHERE "activeAt" IS NOT NULL
+        SELECT DISTINCT o.user_id, (at AT TIME ZONE ${timeZone})::date AS day
+        FROM owners o JOIN writes w ON w."userId" = o.user_id CROSS JOIN unnest(w."activeAt") AS at
       ),
       new_days AS (
         INSERT INTO analytics_active_days (user_id, day)
@@ -124,14 +139,12 @@ export class ActivityRepository {
           ON a.user_id = n.user_id AND a.day BETWEEN n.first AND n.last
       ),
       newly_counted AS (${windows(sql`new_days`)} EXCEPT ${windows(sql`earlier`)}),
-      summary AS (${addToSummary(sql`newly_counted`, 1, shard)})
+      summary AS (${addToSummary(sql`newly_counted`, 1)})
       SELECT o.user_id AS "userId", (SELECT count(*)::int FROM stored s WHERE s.user_id = o.user_id) AS stored,
-             (SELECT to_char(day, 'YYYY-MM-DD') FROM active a WHERE a.user_id = o.user_id) AS "activeDay"
+             ARRAY(SELECT to_char(day, 'YYYY-MM-DD') FROM active a WHERE a.user_id = o.user_id) AS "activeDays"
       FROM owners o`;
     // Prepared: for one event, PostgreSQL took longer to plan this statement than to run it (bench/README.md).
-    const rows = await this.db.rows<{ userId: string; stored: number; activeDay: string | null }>(
-      prepared('analytics_record', statement),
-    );
+    const rows = await this.db.rows<Recorded & { userId: string }>(prepared('analytics_record', statement));
     return new Map(rows.map(({ userId, ...result }) => [userId, result]));
   }
 
@@ -142,15 +155,16 @@ export class ActivityRepository {
   async forget(userId: string): Promise<void> {
     await this.db.rows(sql`
       WITH counted AS (
-        SELECT DISTINCT size, day FROM (${windows(sql`(SELECT user_id, day FROM analytics_active_days WHERE user_id = ${userId})`)}) w
+        SELECT DISTINCT user_id, size, day
+        FROM (${windows(sql`(SELECT user_id, day FROM analytics_active_days WHERE user_id = ${userId})`)}) w
       ),
-      summary AS (${addToSummary(sql`counted`, -1, counterShard(userId))}),
+      summary AS (${addToSummary(sql`counted`, -1)}),
       mine AS (
-        SELECT day, name, events, coalesce(lag(day) OVER (PARTITION BY name ORDER BY day), '-infinity') AS previous,
-               -1 AS users
+        SELECT user_id, day, name, events, -1 AS users,
+               coalesce(lag(day) OVER (PARTITION BY name ORDER BY day), '-infinity') AS previous
         FROM analytics_user_event_days WHERE user_id = ${userId}
       ),
-      uncounted_events AS (${addToEventDays(sql`(SELECT day, name, -events AS events FROM mine)`, counterShard(userId))}),
+      uncounted_events AS (${addToEventDays(sql`(SELECT user_id, day, name, -events AS events FROM mine)`)}),
       deleted AS (DELETE FROM analytics_events WHERE user_id = ${userId})
       ${addToNameDays(sql`mine`)}`);
   }

@@ -3,18 +3,27 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { Database } from '../database/database.js';
-import { Clock } from '../utils/clock.js';
 import { MissingReference } from '../database/postgres-errors.js';
+import { Clock } from '../utils/clock.js';
 import { GroupCommit } from '../utils/group-commit.js';
-import { ActivityRepository, type ActivityWrite, type EventRow } from './activity.repository.js';
+import {
+  ActivityRepository,
+  type ActivityWrite,
+  type EventRow,
+  type Recorded,
+} from './activity.repository.js';
 import { dayIn } from './days.js';
-import { EVENT_NAME, OCCURRED_AT_WINDOW_MS } from './event-batch.js';
+import { EVENT_NAME, OCCURRED_AT_WINDOW_MS, propertiesProblem } from './event-batch.js';
 
 /**
  * An event id is recognised as a duplicate when the first copy occurred within this long: a little more than how far
  * back `occurredAt` may go, so that a retry that repeats `occurredAt` is always recognised.
  */
 const DUPLICATES_WINDOW_MS = OCCURRED_AT_WINDOW_MS.past + 86_400_000;
+/** Users per batched write: bounds how long one statement holds locks, and the locks it holds. */
+const MAX_USERS_PER_WRITE = 250;
+/** A user another transaction held when a batched write locked its users. */
+const LOCKED = Symbol('locked');
 
 /**
  * What the rest of the app calls to record what users do: `track` for domain events, `markActive` on every signed-in
@@ -41,7 +50,7 @@ export class AnalyticsService {
       if (event.id === null) anonymous.push(event);
       else if (!unique.has(event.id)) unique.set(event.id, event);
     }
-    const written = await this.write([{ userId, events: [...unique.values(), ...anonymous] }]);
+    const written = await this.write([{ userId, events: [...unique.values(), ...anonymous], activeAt: [] }]);
     // Deleted through another instance: fails as a foreign key would, so the request is retried for the user
     // provisioned again.
     const accepted = written.get(userId)?.stored;
@@ -57,9 +66,11 @@ export class AnalyticsService {
   async track(userId: string, name: string, properties: Record<string, unknown> = {}): Promise<void> {
     if (!EVENT_NAME.test(name))
       throw new Error(`analytics event name ${name} does not match ${EVENT_NAME.source}`);
+    const problem = propertiesProblem(properties);
+    if (problem) throw new Error(`analytics event ${name}: ${problem}`);
     const event = { id: null, name, occurredAt: this.clock.now().toISOString(), properties };
     await this.db.afterCommit(() =>
-      this.batched.add({ userId, events: [event] }).then(
+      this.writeSoon({ userId, events: [event], activeAt: [] }).then(
         (written) => {
           if (!written) this.logger.warn({ userId }, 'cannot record server-side events: no such user');
         },
@@ -70,29 +81,39 @@ export class AnalyticsService {
 
   /**
    * Server-side events and activity, one write at a time for the whole process: what arrives while a write runs is
-   * written by the next, every user's in one statement. One write per user would have each wait on the next for the
-   * counters every user adds to (bench/README.md).
+   * written by the next, every user's in one statement. One write per user would have each wait on the others for
+   * the counters every user adds to (bench/README.md). A user whose lock another transaction holds (a deletion, a
+   * batch of POST /v1/events) is left out, to be written on its own, so that no one else waits for it.
    */
-  private readonly batched = new GroupCommit<ActivityWrite, { activeDay: string | null } | undefined>(
-    async (writes) => {
-      const byUser = new Map<string, ActivityWrite>();
-      for (const write of writes) {
-        const earlier = byUser.get(write.userId);
-        byUser.set(
-          write.userId,
-          earlier
-            ? {
-                ...write,
-                events: [...earlier.events, ...write.events],
-                activeAt: write.activeAt ?? earlier.activeAt,
-              }
-            : write,
-        );
-      }
-      const written = await this.write([...byUser.values()]);
-      return writes.map(({ userId }) => written.get(userId));
-    },
-  );
+  private async writeSoon(write: ActivityWrite): Promise<Recorded | undefined> {
+    const written = await this.batched.add(write);
+    return written === LOCKED ? (await this.write([write])).get(write.userId) : written;
+  }
+
+  private readonly batched = new GroupCommit<ActivityWrite, Recorded | typeof LOCKED>(async (items) => {
+    const byUser = new Map<string, ActivityWrite>();
+    for (const item of items) {
+      const earlier = byUser.get(item.userId);
+      byUser.set(
+        item.userId,
+        earlier
+          ? {
+              ...item,
+              events: [...earlier.events, ...item.events],
+              activeAt: [...earlier.activeAt, ...item.activeAt],
+            }
+          : item,
+      );
+    }
+    const written = await this.db.transaction(async () => {
+      const locked = new Set(await this.activity.lockFreeUsers([...byUser.keys()]));
+      const writes = [...byUser.values()].filter(({ userId }) => locked.has(userId));
+      return writes.length > 0
+        ? this.activity.record(writes, this.recordOptions())
+        : new Map<string, Recorded>();
+    });
+    return items.map(({ userId }) => written.get(userId) ?? LOCKED);
+  }, MAX_USERS_PER_WRITE);
 
   /**
    * Marks the user active today. Called for every signed-in request; returns undefined (nothing to wait for) once
@@ -105,10 +126,12 @@ export class AnalyticsService {
     const key = `${userId} ${today}`;
     const known = this.activeToday.get(key);
     if (known !== undefined) return known === true ? undefined : known;
-    const writing = this.batched.add({ userId, events: [], activeAt: now }).then(
+    const writing = this.writeSoon({ userId, events: [], activeAt: [now] }).then(
       // Remembered only when PostgreSQL, which stored the day, agrees with Node on what day it is.
       (written) =>
-        void (written?.activeDay === today ? this.activeToday.set(key, true) : this.activeToday.delete(key)),
+        void (written?.activeDays.includes(today)
+          ? this.activeToday.set(key, true)
+          : this.activeToday.delete(key)),
       (error: unknown) => {
         this.activeToday.delete(key);
         this.logger.warn({ err: error }, 'cannot record activity');
@@ -129,14 +152,18 @@ export class AnalyticsService {
     });
   }
 
-  /** Each user once in `writes`. */
-  private write(writes: ActivityWrite[]): ReturnType<ActivityRepository['record']> {
+  /** Each user once in `writes`; waits for their locks. */
+  private write(writes: ActivityWrite[]): Promise<Map<string, Recorded>> {
     return this.db.transaction(async () => {
       await this.activity.lockUsers(writes.map(({ userId }) => userId));
-      return this.activity.record(writes, {
-        timeZone: this.config.analytics.timeZone,
-        duplicatesSince: new Date(this.clock.now().getTime() - DUPLICATES_WINDOW_MS),
-      });
+      return this.activity.record(writes, this.recordOptions());
     });
+  }
+
+  private recordOptions(): { timeZone: string; duplicatesSince: Date } {
+    return {
+      timeZone: this.config.analytics.timeZone,
+      duplicatesSince: new Date(this.clock.now().getTime() - DUPLICATES_WINDOW_MS),
+    };
   }
 }

@@ -121,7 +121,8 @@ function canonicalInstant(text: string, time: number): string {
 /** `\u0000` after an even number of backslashes: the escape of U+0000 itself, not text that reads like it. */
 const ESCAPED_NUL = /(?<!\\)(?:\\\\)*\\u0000/;
 
-function propertiesProblem(properties: unknown): string | undefined {
+/** Why `properties` breaks the rules of POST /v1/events, if it does. */
+export function propertiesProblem(properties: unknown): string | undefined {
   if (!isPlainObject(properties)) return 'properties must be a JSON object';
   const json = JSON.stringify(properties);
   if (Buffer.byteLength(json) > MAX_PROPERTIES_BYTES) {

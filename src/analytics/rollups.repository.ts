@@ -15,17 +15,20 @@ export const windows = (activeDays: Sql) => sql`
   CROSS JOIN (VALUES (1), (7), (30)) AS w(size)
   CROSS JOIN generate_series(0, w.size - 1) AS k`;
 
-/** Which of the 8 rows per key of the counters every user adds to a write takes (readers sum them): few writes wait on one. */
-export const counterShard = (userId: string) => Number.parseInt(userId.slice(-2), 16) % 8;
+/**
+ * Which of the 8 rows per key of the counters every user adds to holds a user's share (readers sum them): writes for
+ * different users seldom wait on one row. The last byte of the user's id.
+ */
+const shardOf = (userId: Sql) => sql`get_byte(uuid_send(${userId}), 15) % 8`;
 
-/** Adds the per-day counts of `coverage` (rows of size, day) to the DAU/WAU/MAU summary, times `sign`. */
-export const addToSummary = (coverage: Sql, sign: 1 | -1, shard: number) => sql`
+/** Adds the per-day counts of `coverage` (rows of user_id, size, day) to the DAU/WAU/MAU summary, times `sign`. */
+export const addToSummary = (coverage: Sql, sign: 1 | -1) => sql`
   INSERT INTO analytics_daily_counts AS t (day, shard, dau, wau, mau)
-  SELECT day, ${shard}, ${sign} * count(*) FILTER (WHERE size = 1), ${sign} * count(*) FILTER (WHERE size = 7),
-         ${sign} * count(*) FILTER (WHERE size = 30)
-  FROM ${coverage} c GROUP BY day
-  -- Rows are locked in day order by every writer, so concurrent writers never deadlock.
-  ORDER BY day
+  SELECT day, ${shardOf(sql`user_id`)}, ${sign} * count(*) FILTER (WHERE size = 1),
+         ${sign} * count(*) FILTER (WHERE size = 7), ${sign} * count(*) FILTER (WHERE size = 30)
+  FROM ${coverage} c GROUP BY 1, 2
+  -- Rows are locked in key order by every writer, so concurrent writers never deadlock.
+  ORDER BY 1, 2
   ON CONFLICT (day, shard) DO UPDATE SET dau = t.dau + excluded.dau, wau = t.wau + excluded.wau, mau = t.mau + excluded.mau`;
 
 /**
@@ -56,10 +59,10 @@ export const nameDayChanges = sql`
     FROM chained c WHERE NOT c.new AND c.after_new
   )`;
 
-/** Adds `counts` (rows of day, name, events) to analytics_event_counts. */
-export const addToEventDays = (counts: Sql, shard: number) => sql`
+/** Adds `counts` (rows of user_id, day, name, events) to analytics_event_counts. */
+export const addToEventDays = (counts: Sql) => sql`
   INSERT INTO analytics_event_counts AS t (day, name, shard, events)
-  SELECT day, name, ${shard}, sum(events) FROM ${counts} c GROUP BY day, name ORDER BY day, name
+  SELECT day, name, ${shardOf(sql`user_id`)}, sum(events) FROM ${counts} c GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
   ON CONFLICT (day, name, shard) DO UPDATE SET events = t.events + excluded.events`;
 
 /** Adds `changes` (rows of day, name, previous, users) to analytics_name_days. */

@@ -337,7 +337,7 @@ describe('analytics', () => {
         for (let i = 0; i < 5; i++) await t.http().get('/v1/me').set('authorization', caller.authorization);
         const userId = (await userIdOf(caller))!;
         const writes = record.mock.calls.filter(([writes]) =>
-          writes.some((write) => write.userId === userId && write.activeAt !== undefined),
+          writes.some((write) => write.userId === userId && write.activeAt.length > 0),
         );
         expect(writes).toHaveLength(2);
         expect(await activeDaysOf(userId)).toEqual(['2026-11-20', '2026-11-21']);
@@ -367,7 +367,7 @@ describe('analytics', () => {
       const options = { timeZone: 'UTC', duplicatesSince: new Date(0) };
       const runs = await db.transaction(async () => {
         await activity.lockUsers([userId]);
-        for (let i = 0; i < 7; i++) await activity.record([{ userId, events: [], activeAt: now }], options);
+        for (let i = 0; i < 7; i++) await activity.record([{ userId, events: [], activeAt: [now] }], options);
         return db.row<{ runs: number }>(statement`
           SELECT (generic_plans + custom_plans)::int AS runs FROM pg_prepared_statements
           WHERE name = 'analytics_record'`);
@@ -394,7 +394,7 @@ describe('analytics', () => {
       expect(await names()).toEqual(['user.signed_up', 'work.committed']);
     });
 
-    it("writes every user's server-side events of the moment in one statement, a deleted user's aside", async () => {
+    it("writes every user's server-side events of the moment in one statement, a missing user's aside", async () => {
       const callers = [user(), user(), user()];
       for (const caller of callers)
         expect((await t.http().get('/v1/me').set('authorization', caller.authorization)).status).toBe(200);
@@ -404,10 +404,11 @@ describe('analytics', () => {
       try {
         const gone = randomUUID();
         await Promise.all([...userIds, gone, userIds[0]!].map((id) => analytics.track(id, 'report.opened')));
-        expect(record).toHaveBeenCalledTimes(1);
-        expect(record.mock.calls[0]![0].map(({ userId }) => userId).sort()).toEqual(
-          [...userIds, gone].sort(),
-        );
+        // A user with no row cannot be locked: it is tried on its own, where it is found missing.
+        expect(record.mock.calls.map(([writes]) => writes.map(({ userId }) => userId).sort())).toEqual([
+          [...userIds].sort(),
+          [gone],
+        ]);
       } finally {
         record.mockRestore();
       }
@@ -417,6 +418,81 @@ describe('analytics', () => {
         ),
       );
       expect(counts).toEqual([2, 1, 1]);
+    });
+
+    it('writes the others at once when another transaction holds one user, and that user once it is free', async () => {
+      const [held, free] = [user(), user()];
+      for (const caller of [held, free])
+        expect((await t.http().get('/v1/me').set('authorization', caller.authorization)).status).toBe(200);
+      const [heldId, freeId] = [(await userIdOf(held))!, (await userIdOf(free))!];
+      const analytics = t.app.get(AnalyticsService);
+      const deletion = new pg.Client({ connectionString: t.db.url });
+      await deletion.connect();
+      try {
+        // What DELETE /v1/me holds until it commits.
+        await deletion.query('BEGIN');
+        await deletion.query('SELECT FROM users WHERE id = $1 FOR UPDATE', [heldId]);
+        const tracked = [heldId, freeId].map((id) => analytics.track(id, 'report.shared'));
+        await tracked[1];
+        expect((await eventsOf(free)).map((e) => e.name)).toContain('report.shared');
+        expect((await eventsOf(held)).map((e) => e.name)).not.toContain('report.shared');
+        await deletion.query('ROLLBACK');
+        await tracked[0];
+        expect((await eventsOf(held)).map((e) => e.name)).toContain('report.shared');
+      } finally {
+        await deletion.end();
+      }
+    });
+
+    it('marks each day of a user active when requests either side of midnight share a write', async () => {
+      const [night, morning] = [user(), user()];
+      for (const caller of [night, morning])
+        expect((await t.http().get('/v1/me').set('authorization', caller.authorization)).status).toBe(200);
+      const [nightId, morningId] = [(await userIdOf(night))!, (await userIdOf(morning))!];
+      const range = { from: '2026-09-14', to: '2026-09-15' };
+      const counts = async () =>
+        (await ask('active-users', range)).body.days.map(({ dau, mau }: { dau: number; mau: number }) => [
+          dau,
+          mau,
+        ]);
+      const before = await counts();
+      const analytics = t.app.get(AnalyticsService);
+      const marks = [
+        [nightId, '2026-09-14T23:59:59.900Z'],
+        [nightId, '2026-09-15T00:00:00.100Z'],
+        [morningId, '2026-09-15T08:00:00.000Z'],
+      ].map(([id, at]) => {
+        now = new Date(at!);
+        return analytics.markActive(id!);
+      });
+      for (const mark of marks) await mark;
+      now = NOW; // the admin's requests below are marked active too      expect(await activeDaysOf(nightId)).toEqual(['2026-09-14', '2026-09-15', '2026-11-20']);
+      expect(await activeDaysOf(morningId)).toEqual(['2026-09-15', '2026-11-20']);
+      const { rows: first } = await sql.query<{ first_day: string }>(
+        'SELECT first_day::text FROM analytics_users WHERE user_id = ANY($1) ORDER BY first_day',
+        [[nightId, morningId]],
+      );
+      expect(first.map(({ first_day }) => first_day)).toEqual(['2026-09-14', '2026-09-15']);
+      const after = await counts();
+      expect(
+        after.map(([dau, mau]: number[], i: number) => [dau! - before[i][0], mau! - before[i][1]]),
+      ).toEqual([
+        [1, 1],
+        [2, 2],
+      ]);
+      now = new Date('2026-09-15T09:00:00.000Z');
+      expect(analytics.markActive(nightId)).toBeUndefined(); // remembered: no write
+      now = NOW;
+    });
+
+    it('refuses properties that POST /v1/events would refuse', async () => {
+      const analytics = t.app.get(AnalyticsService);
+      await expect(
+        analytics.track(randomUUID(), 'report.shared', { text: 'x'.repeat(3000) }),
+      ).rejects.toThrow(/at most 2048 bytes/);
+      await expect(analytics.track(randomUUID(), 'report.shared', { text: 'a\u0000b' })).rejects.toThrow(
+        /U\+0000/,
+      );
     });
 
     it('refuses an event name that does not follow the rules of POST /v1/events', async () => {
@@ -669,7 +745,7 @@ describe('rebuilding the rollups from raw events', () => {
             { id: null, name: 'bulk', occurredAt: late.toISOString(), properties: null },
             { id: null, name: index % 2 ? 'other' : 'bulk', occurredAt: now.toISOString(), properties: null },
           ];
-          return [{ userId: id, events, activeAt: index === 2 ? now : undefined }];
+          return [{ userId: id, events, activeAt: index === 2 ? [now] : [] }];
         });
         if (day % 2 === 0) {
           for (const { userId, events } of writes) await analytics.record(userId, events);
