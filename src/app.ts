@@ -5,7 +5,6 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import helmet from 'helmet';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyBodyParser, FastifyInstance } from 'fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { serveBackOffice } from './back-office/back-office.js';
@@ -18,6 +17,7 @@ import { answerClientError, answerFrameworkError, refuseUnsupported } from './ht
 import { REQUEST_ID_HEADER, requestIdFor } from './http/request.js';
 import { createValidationPipe } from './http/validation.js';
 import { logRequests } from './http/logging.js';
+import { checkedJsonParser } from './http/json-body.js';
 import { traceRequests } from './telemetry/server-spans.js';
 import { telemetryStarted } from './telemetry/telemetry.js';
 
@@ -113,72 +113,4 @@ function securityHeaders(): Record<string, string> {
   };
   helmet()({} as IncomingMessage, response as unknown as ServerResponse, () => undefined);
   return headers;
-}
-
-/** Nesting deeper than this is refused (400): recursive code downstream (validation, hashing) must not overflow. */
-const MAX_JSON_DEPTH = 32;
-
-/**
- * Fastify's own JSON parser (prototype-poisoning checks included) plus what the rest of the app relies on: no nesting
- * deeper than MAX_JSON_DEPTH, finite numbers, and well-formed Unicode (a lone UTF-16 surrogate, which JSON's \uD800 escapes allow,
- * would be stored as U+FFFD). An empty body is no body: many clients send `Content-Type: application/json` on every
- * request, a DELETE included; a route that needs a body still answers 400 (see the validation pipe).
- */
-function checkedJsonParser(fastify: FastifyInstance): FastifyBodyParser<string> {
-  const parseJson = fastify.getDefaultJsonParser('error', 'error');
-  return (request, body, done) => {
-    if (body.length === 0) return done(null, undefined);
-    void parseJson(request, body, (error, value) => done(error ?? jsonProblem(value), value));
-  };
-}
-
-/**
- * The first problem found walking the parsed body, as a 400 error the problem filter turns into problem+json. It runs
- * on every JSON body (a batch of events holds thousands of values): the pointer is only spelled out for a problem.
- */
-function jsonProblem(value: unknown): Error | null {
-  const path: (string | number)[] = [];
-  const problem = (detail: string) =>
-    badRequest(
-      detail,
-      path.map((key) => `/${String(key).replaceAll('~', '~0').replaceAll('/', '~1')}`).join(''),
-    );
-  const visit = (current: unknown, depth: number): Error | null => {
-    if (typeof current === 'string') {
-      return current.isWellFormed()
-        ? null
-        : problem('The body contains text that is not valid Unicode (a lone surrogate).');
-    }
-    // 1e400 parses to Infinity, which would be stored as null.
-    if (typeof current === 'number') {
-      return Number.isFinite(current)
-        ? null
-        : problem('A number is too large to be stored (beyond ±1.8e308).');
-    }
-    if (current === null || typeof current !== 'object') return null;
-    if (depth > MAX_JSON_DEPTH) return problem(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
-    if (Array.isArray(current)) {
-      for (let index = 0; index < current.length; index++) {
-        path.push(index);
-        const found = visit(current[index], depth + 1);
-        if (found) return found;
-        path.pop();
-      }
-      return null;
-    }
-    // Parsed JSON holds only own, enumerable, plain data: for-in walks it without copying its entries.
-    for (const key in current) {
-      path.push(key);
-      if (!key.isWellFormed()) return problem('A field name is not valid Unicode (a lone surrogate).');
-      const found = visit((current as Record<string, unknown>)[key], depth + 1);
-      if (found) return found;
-      path.pop();
-    }
-    return null;
-  };
-  return visit(value, 1);
-}
-
-function badRequest(detail: string, pointer: string): Error {
-  return Object.assign(new Error(detail), { statusCode: 400, errors: [{ pointer, detail }] });
 }

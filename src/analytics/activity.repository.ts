@@ -56,14 +56,16 @@ export class ActivityRepository {
   }
 
   /**
-   * Like {@link lockUsers} without waiting: returns the users it locked, leaving out those being deleted or written
-   * by another transaction (and those that do not exist).
+   * Like {@link lockUsers} without waiting: locks the users no other transaction holds (being deleted, or written by
+   * another writer) and tells which those are; users that do not exist are left out.
    */
-  async lockFreeUsers(userIds: string[]): Promise<string[]> {
-    const locked = await this.db.rows<{ id: string }>(sql`
-      SELECT id FROM (SELECT id FROM users WHERE id = ANY(${userIds}::uuid[]) FOR KEY SHARE SKIP LOCKED) AS owners
-      WHERE pg_try_advisory_xact_lock(${USER_LOCK_CLASS}, hashtext(id::text))`);
-    return locked.map(({ id }) => id);
+  async lockFreeUsers(userIds: string[]): Promise<{ id: string; locked: boolean }[]> {
+    return this.db.rows(sql`
+      WITH free AS MATERIALIZED (SELECT id FROM users WHERE id = ANY(${userIds}::uuid[]) FOR KEY SHARE SKIP LOCKED)
+      SELECT u.id, CASE WHEN f.id IS NULL THEN false
+                        ELSE pg_try_advisory_xact_lock(${USER_LOCK_CLASS}, hashtext(u.id::text)) END AS locked
+      FROM users u LEFT JOIN free f ON f.id = u.id
+      WHERE u.id = ANY(${userIds}::uuid[])`);
   }
 
   /**

@@ -2,8 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Database } from '../database/database.js';
 import { MissingReference } from '../database/postgres-errors.js';
+import { jsonProblem } from '../http/json-body.js';
 import { Clock } from '../utils/clock.js';
 import { GroupCommit } from '../utils/group-commit.js';
 import {
@@ -20,10 +22,12 @@ import { EVENT_NAME, OCCURRED_AT_WINDOW_MS, propertiesProblem } from './event-ba
  * back `occurredAt` may go, so that a retry that repeats `occurredAt` is always recognised.
  */
 const DUPLICATES_WINDOW_MS = OCCURRED_AT_WINDOW_MS.past + 86_400_000;
-/** Users per batched write: bounds how long one statement holds locks, and the locks it holds. */
+/** Calls (so users) per batched write: bounds how long one statement holds locks, and the locks it holds. */
 const MAX_USERS_PER_WRITE = 250;
-/** A user another transaction held when a batched write locked its users. */
+/** A user another transaction held when a batched write locked its users: tried again after a pause, a few times. */
 const LOCKED = Symbol('locked');
+const LOCKED_ATTEMPTS = 8;
+const LOCKED_BACKOFF_MS = 50;
 
 /**
  * What the rest of the app calls to record what users do: `track` for domain events, `markActive` on every signed-in
@@ -66,7 +70,7 @@ export class AnalyticsService {
   async track(userId: string, name: string, properties: Record<string, unknown> = {}): Promise<void> {
     if (!EVENT_NAME.test(name))
       throw new Error(`analytics event name ${name} does not match ${EVENT_NAME.source}`);
-    const problem = propertiesProblem(properties);
+    const problem = jsonProblem(properties)?.message ?? propertiesProblem(properties);
     if (problem) throw new Error(`analytics event ${name}: ${problem}`);
     const event = { id: null, name, occurredAt: this.clock.now().toISOString(), properties };
     await this.db.afterCommit(() =>
@@ -83,37 +87,49 @@ export class AnalyticsService {
    * Server-side events and activity, one write at a time for the whole process: what arrives while a write runs is
    * written by the next, every user's in one statement. One write per user would have each wait on the others for
    * the counters every user adds to (bench/README.md). A user whose lock another transaction holds (a deletion, a
-   * batch of POST /v1/events) is left out, to be written on its own, so that no one else waits for it.
+   * batch of POST /v1/events) is left out and tried again in a later write, so that no one waits for that user but
+   * their own callers, and none of them holds a connection meanwhile.
    */
   private async writeSoon(write: ActivityWrite): Promise<Recorded | undefined> {
-    const written = await this.batched.add(write);
-    return written === LOCKED ? (await this.write([write])).get(write.userId) : written;
+    for (let attempt = 1; ; attempt++) {
+      const written = await this.batched.add(write);
+      if (written !== LOCKED) return written;
+      if (attempt === LOCKED_ATTEMPTS) throw new Error(`user ${write.userId} stayed locked`);
+      await sleep(attempt * LOCKED_BACKOFF_MS);
+    }
   }
 
-  private readonly batched = new GroupCommit<ActivityWrite, Recorded | typeof LOCKED>(async (items) => {
-    const byUser = new Map<string, ActivityWrite>();
-    for (const item of items) {
-      const earlier = byUser.get(item.userId);
-      byUser.set(
-        item.userId,
-        earlier
-          ? {
-              ...item,
-              events: [...earlier.events, ...item.events],
-              activeAt: [...earlier.activeAt, ...item.activeAt],
-            }
-          : item,
-      );
-    }
-    const written = await this.db.transaction(async () => {
-      const locked = new Set(await this.activity.lockFreeUsers([...byUser.keys()]));
-      const writes = [...byUser.values()].filter(({ userId }) => locked.has(userId));
-      return writes.length > 0
-        ? this.activity.record(writes, this.recordOptions())
-        : new Map<string, Recorded>();
-    });
-    return items.map(({ userId }) => written.get(userId) ?? LOCKED);
-  }, MAX_USERS_PER_WRITE);
+  private readonly batched = new GroupCommit<ActivityWrite, Recorded | typeof LOCKED | undefined>(
+    async (items) => {
+      const byUser = new Map<string, ActivityWrite>();
+      for (const item of items) {
+        const earlier = byUser.get(item.userId);
+        byUser.set(
+          item.userId,
+          earlier
+            ? {
+                ...item,
+                events: [...earlier.events, ...item.events],
+                activeAt: [...earlier.activeAt, ...item.activeAt],
+              }
+            : item,
+        );
+      }
+      const { written, held } = await this.db.transaction(async () => {
+        const users = await this.activity.lockFreeUsers([...byUser.keys()]);
+        const writes = users.filter(({ locked }) => locked).map(({ id }) => byUser.get(id)!);
+        return {
+          written:
+            writes.length > 0
+              ? await this.activity.record(writes, this.recordOptions())
+              : new Map<string, Recorded>(),
+          held: new Set(users.filter(({ locked }) => !locked).map(({ id }) => id)),
+        };
+      });
+      return items.map(({ userId }) => (held.has(userId) ? LOCKED : written.get(userId)));
+    },
+    MAX_USERS_PER_WRITE,
+  );
 
   /**
    * Marks the user active today. Called for every signed-in request; returns undefined (nothing to wait for) once

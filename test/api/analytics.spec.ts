@@ -404,10 +404,8 @@ describe('analytics', () => {
       try {
         const gone = randomUUID();
         await Promise.all([...userIds, gone, userIds[0]!].map((id) => analytics.track(id, 'report.opened')));
-        // A user with no row cannot be locked: it is tried on its own, where it is found missing.
         expect(record.mock.calls.map(([writes]) => writes.map(({ userId }) => userId).sort())).toEqual([
           [...userIds].sort(),
-          [gone],
         ]);
       } finally {
         record.mockRestore();
@@ -420,7 +418,10 @@ describe('analytics', () => {
       expect(counts).toEqual([2, 1, 1]);
     });
 
-    it('writes the others at once when another transaction holds one user, and that user once it is free', async () => {
+    it.each([
+      ['being deleted', 'SELECT FROM users WHERE id = $1 FOR UPDATE'],
+      ['sending events', "SELECT pg_advisory_xact_lock(x'616e61'::int, hashtext($1::uuid::text))"],
+    ])('writes the others at once when a user is %s, and that user once it is free', async (_, hold) => {
       const [held, free] = [user(), user()];
       for (const caller of [held, free])
         expect((await t.http().get('/v1/me').set('authorization', caller.authorization)).status).toBe(200);
@@ -429,9 +430,9 @@ describe('analytics', () => {
       const deletion = new pg.Client({ connectionString: t.db.url });
       await deletion.connect();
       try {
-        // What DELETE /v1/me holds until it commits.
+        // What DELETE /v1/me, or POST /v1/events through another instance, holds until it commits.
         await deletion.query('BEGIN');
-        await deletion.query('SELECT FROM users WHERE id = $1 FOR UPDATE', [heldId]);
+        await deletion.query(hold, [heldId]);
         const tracked = [heldId, freeId].map((id) => analytics.track(id, 'report.shared'));
         await tracked[1];
         expect((await eventsOf(free)).map((e) => e.name)).toContain('report.shared');
@@ -466,7 +467,8 @@ describe('analytics', () => {
         return analytics.markActive(id!);
       });
       for (const mark of marks) await mark;
-      now = NOW; // the admin's requests below are marked active too      expect(await activeDaysOf(nightId)).toEqual(['2026-09-14', '2026-09-15', '2026-11-20']);
+      now = NOW; // the admin's requests below are marked active too
+      expect(await activeDaysOf(nightId)).toEqual(['2026-09-14', '2026-09-15', '2026-11-20']);
       expect(await activeDaysOf(morningId)).toEqual(['2026-09-15', '2026-11-20']);
       const { rows: first } = await sql.query<{ first_day: string }>(
         'SELECT first_day::text FROM analytics_users WHERE user_id = ANY($1) ORDER BY first_day',
@@ -493,6 +495,15 @@ describe('analytics', () => {
       await expect(analytics.track(randomUUID(), 'report.shared', { text: 'a\u0000b' })).rejects.toThrow(
         /U\+0000/,
       );
+      const refused = [
+        { text: '😀'.slice(0, 1) },
+        { ratio: Infinity },
+        { deep: JSON.parse('['.repeat(40) + ']'.repeat(40)) },
+      ];
+      for (const properties of refused)
+        await expect(analytics.track(randomUUID(), 'report.shared', properties)).rejects.toThrow(
+          /report.shared/,
+        );
     });
 
     it('refuses an event name that does not follow the rules of POST /v1/events', async () => {
