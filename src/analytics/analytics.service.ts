@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Database } from '../database/database.js';
 import { MissingReference } from '../database/postgres-errors.js';
 import { jsonProblem } from '../http/json-body.js';
@@ -22,12 +21,10 @@ import { EVENT_NAME, OCCURRED_AT_WINDOW_MS, propertiesProblem } from './event-ba
  * back `occurredAt` may go, so that a retry that repeats `occurredAt` is always recognised.
  */
 const DUPLICATES_WINDOW_MS = OCCURRED_AT_WINDOW_MS.past + 86_400_000;
-/** Calls (so users) per batched write: bounds how long one statement holds locks, and the locks it holds. */
-const MAX_USERS_PER_WRITE = 250;
-/** A user another transaction held when a batched write locked its users: tried again after a pause, a few times. */
-const LOCKED = Symbol('locked');
-const LOCKED_ATTEMPTS = 8;
-const LOCKED_BACKOFF_MS = 50;
+/** Calls (so users) per shared write: bounds how long one statement holds locks, and the locks it holds. */
+const MAX_CALLS_PER_WRITE = 250;
+/** A user another transaction held when the shared write locked its users. */
+const HELD = Symbol('held');
 
 /**
  * What the rest of the app calls to record what users do: `track` for domain events, `markActive` on every signed-in
@@ -87,34 +84,17 @@ export class AnalyticsService {
    * Server-side events and activity, one write at a time for the whole process: what arrives while a write runs is
    * written by the next, every user's in one statement. One write per user would have each wait on the others for
    * the counters every user adds to (bench/README.md). A user whose lock another transaction holds (a deletion, a
-   * batch of POST /v1/events) is left out and tried again in a later write, so that no one waits for that user but
-   * their own callers, and none of them holds a connection meanwhile.
+   * batch of POST /v1/events) is left out of it, so that no one else waits for that user, and written by a write of
+   * that user's own, which waits for the lock: one at a time per user, with that user's calls of the moment.
    */
   private async writeSoon(write: ActivityWrite): Promise<Recorded | undefined> {
-    for (let attempt = 1; ; attempt++) {
-      const written = await this.batched.add(write);
-      if (written !== LOCKED) return written;
-      if (attempt === LOCKED_ATTEMPTS) throw new Error(`user ${write.userId} stayed locked`);
-      await sleep(attempt * LOCKED_BACKOFF_MS);
-    }
+    const written = await this.everyone.add(write);
+    return written === HELD ? this.heldUsers.add(write, write.userId) : written;
   }
 
-  private readonly batched = new GroupCommit<ActivityWrite, Recorded | typeof LOCKED | undefined>(
+  private readonly everyone = new GroupCommit<ActivityWrite, Recorded | typeof HELD | undefined>(
     async (items) => {
-      const byUser = new Map<string, ActivityWrite>();
-      for (const item of items) {
-        const earlier = byUser.get(item.userId);
-        byUser.set(
-          item.userId,
-          earlier
-            ? {
-                ...item,
-                events: [...earlier.events, ...item.events],
-                activeAt: [...earlier.activeAt, ...item.activeAt],
-              }
-            : item,
-        );
-      }
+      const byUser = mergedByUser(items);
       const { written, held } = await this.db.transaction(async () => {
         const users = await this.activity.lockFreeUsers([...byUser.keys()]);
         const writes = users.filter(({ locked }) => locked).map(({ id }) => byUser.get(id)!);
@@ -126,10 +106,15 @@ export class AnalyticsService {
           held: new Set(users.filter(({ locked }) => !locked).map(({ id }) => id)),
         };
       });
-      return items.map(({ userId }) => (held.has(userId) ? LOCKED : written.get(userId)));
+      return items.map(({ userId }) => (held.has(userId) ? HELD : written.get(userId)));
     },
-    MAX_USERS_PER_WRITE,
+    MAX_CALLS_PER_WRITE,
   );
+
+  private readonly heldUsers = new GroupCommit<ActivityWrite, Recorded | undefined>(async (items, userId) => {
+    const written = await this.write([...mergedByUser(items).values()]);
+    return items.map(() => written.get(userId));
+  }, MAX_CALLS_PER_WRITE);
 
   /**
    * Marks the user active today. Called for every signed-in request; returns undefined (nothing to wait for) once
@@ -182,4 +167,23 @@ export class AnalyticsService {
       duplicatesSince: new Date(this.clock.now().getTime() - DUPLICATES_WINDOW_MS),
     };
   }
+}
+
+/** The calls' writes, one per user: their events and moments together. */
+function mergedByUser(items: ActivityWrite[]): Map<string, ActivityWrite> {
+  const byUser = new Map<string, ActivityWrite>();
+  for (const item of items) {
+    const earlier = byUser.get(item.userId);
+    byUser.set(
+      item.userId,
+      earlier
+        ? {
+            ...item,
+            events: [...earlier.events, ...item.events],
+            activeAt: [...earlier.activeAt, ...item.activeAt],
+          }
+        : item,
+    );
+  }
+  return byUser;
 }

@@ -27,6 +27,22 @@ describe('GroupCommit', () => {
     expect(mostAtOnce).toBe(1);
   });
 
+  it('writes one batch at a time per key, and different keys side by side', async () => {
+    const running = new Set<string>();
+    const overlaps: string[] = [];
+    const batches = new GroupCommit<number, string>(async (items, key) => {
+      for (const other of running) overlaps.push(`${key}+${other}`);
+      running.add(key);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      running.delete(key);
+      return items.map((item) => `${key}${item}`);
+    }, 10);
+    const results = await Promise.all([batches.add(1, 'a'), batches.add(2, 'b'), batches.add(3, 'a')]);
+    expect(results).toEqual(['a1', 'b2', 'a3']);
+    expect(overlaps).toEqual(['b+a']);
+    expect(await batches.add(4, 'a')).toBe('a4');
+  });
+
   it('settles each caller with its own write, and a failed write does not stop the next', async () => {
     let calls = 0;
     const batches = new GroupCommit<string, string>((items) => {

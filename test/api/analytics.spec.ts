@@ -421,29 +421,46 @@ describe('analytics', () => {
     it.each([
       ['being deleted', 'SELECT FROM users WHERE id = $1 FOR UPDATE'],
       ['sending events', "SELECT pg_advisory_xact_lock(x'616e61'::int, hashtext($1::uuid::text))"],
-    ])('writes the others at once when a user is %s, and that user once it is free', async (_, hold) => {
-      const [held, free] = [user(), user()];
-      for (const caller of [held, free])
-        expect((await t.http().get('/v1/me').set('authorization', caller.authorization)).status).toBe(200);
-      const [heldId, freeId] = [(await userIdOf(held))!, (await userIdOf(free))!];
-      const analytics = t.app.get(AnalyticsService);
-      const deletion = new pg.Client({ connectionString: t.db.url });
-      await deletion.connect();
-      try {
-        // What DELETE /v1/me, or POST /v1/events through another instance, holds until it commits.
-        await deletion.query('BEGIN');
-        await deletion.query(hold, [heldId]);
-        const tracked = [heldId, freeId].map((id) => analytics.track(id, 'report.shared'));
-        await tracked[1];
-        expect((await eventsOf(free)).map((e) => e.name)).toContain('report.shared');
-        expect((await eventsOf(held)).map((e) => e.name)).not.toContain('report.shared');
-        await deletion.query('ROLLBACK');
-        await tracked[0];
-        expect((await eventsOf(held)).map((e) => e.name)).toContain('report.shared');
-      } finally {
-        await deletion.end();
-      }
-    });
+    ])(
+      'writes the others at once when a user is %s, and that user once free, however long',
+      async (_, hold) => {
+        const [held, free] = [user(), user()];
+        for (const caller of [held, free])
+          expect((await t.http().get('/v1/me').set('authorization', caller.authorization)).status).toBe(200);
+        const [heldId, freeId] = [(await userIdOf(held))!, (await userIdOf(free))!];
+        const analytics = t.app.get(AnalyticsService);
+        const deletion = new pg.Client({ connectionString: t.db.url });
+        await deletion.connect();
+        try {
+          // What DELETE /v1/me, or POST /v1/events through another instance, holds until it commits.
+          await deletion.query('BEGIN');
+          await deletion.query(hold, [heldId]);
+          const record = vi.spyOn(t.app.get(ActivityRepository), 'record');
+          const shared = (caller: TestCaller) =>
+            eventsOf(caller).then((events) => events.filter((e) => e.name === 'report.shared').length);
+          try {
+            const heldCalls = Array.from({ length: 20 }, () => analytics.track(heldId, 'report.shared'));
+            await analytics.track(freeId, 'report.shared');
+            expect(await shared(free)).toBe(1);
+            // Longer than any number of tries would wait: the held user's calls wait for the lock itself.
+            await new Promise((resolve) => setTimeout(resolve, 1_600));
+            expect(await shared(held)).toBe(0);
+            await deletion.query('ROLLBACK');
+            await Promise.all(heldCalls);
+            expect(await shared(held)).toBe(20);
+            // Waiting together, in one write at a time: never a connection per call.
+            const heldWrites = record.mock.calls.filter(([writes]) =>
+              writes.some((w) => w.userId === heldId),
+            );
+            expect(heldWrites.length).toBeLessThanOrEqual(2);
+          } finally {
+            record.mockRestore();
+          }
+        } finally {
+          await deletion.end();
+        }
+      },
+    );
 
     it('marks each day of a user active when requests either side of midnight share a write', async () => {
       const [night, morning] = [user(), user()];
