@@ -62,7 +62,7 @@ export class AnalyticsService {
   /**
    * Records a server-side event (`name` as in POST /v1/events). Inside a transaction it is stored once that commits,
    * never if it rolls back; either way together with every user's other events and activity of the moment (see
-   * {@link batched}). It never fails: a write that fails is logged.
+   * {@link writeSoon}). It never fails: a write that fails is logged.
    */
   async track(userId: string, name: string, properties: Record<string, unknown> = {}): Promise<void> {
     if (!EVENT_NAME.test(name))
