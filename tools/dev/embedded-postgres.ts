@@ -55,11 +55,30 @@ const STAGING = '/var/tmp/runway-postgres';
 export async function startEmbeddedPostgres(options: EmbeddedServerOptions): Promise<EmbeddedServer> {
   const account = serverAccount();
   const { initdb, postgres } = await binaries(account);
-  const port = options.port ?? (await freePort());
   const dataDir = resolve(options.dataDir);
   if (!existsSync(join(dataDir, 'PG_VERSION'))) await initialise(initdb, dataDir, account);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch(postgres, dataDir, options.port ?? (await freePort()), account, options);
+    } catch (error) {
+      // A free port can be taken by another process before the server binds it: then another free port.
+      const taken = error instanceof EmbeddedPostgresError && error.message.includes('could not bind');
+      if (options.port !== undefined || !taken || attempt === 3) throw error;
+    }
+  }
+}
+
+async function launch(
+  postgres: string,
+  dataDir: string,
+  port: number,
+  account: { uid: number; gid: number } | undefined,
+  options: EmbeddedServerOptions,
+): Promise<EmbeddedServer> {
   const output: string[] = [];
-  const server = spawn(postgres, ['-D', dataDir, '-p', String(port), ...(options.postgresFlags ?? [])], {
+  // Only the address the URLs name: a port taken there stops the server rather than leaving it on ::1 alone.
+  const flags = ['-c', 'listen_addresses=127.0.0.1', ...(options.postgresFlags ?? [])];
+  const server = spawn(postgres, ['-D', dataDir, '-p', String(port), ...flags], {
     ...account,
     stdio: ['ignore', 'ignore', 'pipe'],
     // A process group of its own: Ctrl-C reaches the caller's group, which stops the server once its users are done.
@@ -72,11 +91,10 @@ export async function startEmbeddedPostgres(options: EmbeddedServerOptions): Pro
       output.push(chunk.toString());
       if (chunk.toString().includes('ready to accept connections')) ready();
     });
-    server.once('exit', () =>
-      fail(
-        new EmbeddedPostgresError(`PostgreSQL stopped at start on port ${port}: ${output.join('').trim()}`),
-      ),
-    );
+    server.once('exit', () => {
+      process.removeListener('exit', stopOnExit);
+      fail(new EmbeddedPostgresError(`PostgreSQL stopped at start on port ${port}: ${output.join('').trim()}`));
+    });
   });
   const url = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
   return {
