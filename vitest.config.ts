@@ -24,7 +24,7 @@ export default defineConfig({
     // Vitest's default (one fewer than the cores) would run them one after the other.
     maxWorkers: Math.max(2, availableParallelism() - 1),
     // Real servers and child processes: generous limits, never a timing assertion.
-    testTimeout: 60_000,
+    testTimeout: 120_000,
     hookTimeout: 120_000,
   },
 });

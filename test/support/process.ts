@@ -62,7 +62,7 @@ export async function startProcess(env: Record<string, string>, script = MAIN): 
     async waitForOutput(text) {
       while (!ended && !out.includes(text)) await new Promise((resolve) => setTimeout(resolve, 20));
     },
-    async waitFor(path, status, timeoutMs = 30_000) {
+    async waitFor(path, status, timeoutMs = 90_000) {
       const deadline = Date.now() + timeoutMs;
       let last: number | undefined;
       while (!ended && Date.now() < deadline) {
