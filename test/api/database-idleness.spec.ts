@@ -7,6 +7,7 @@ import { createTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { JobProbeModule } from '../support/job-probe.module.js';
 import { user } from '../support/tokens.js';
+import { until } from '../support/until.js';
 
 /** DB_IDLE_SLEEP_SECONDS: with no request needing the database, the app leaves it without connections of its own. */
 describe('database idleness', () => {
@@ -38,14 +39,6 @@ describe('database idleness', () => {
     ).rows[0]!.count;
   const recorded = async (id: string) =>
     (await sql.query('SELECT 1 FROM job_probe WHERE id = $1', [id])).rowCount === 1;
-  /** Whether `done` held at one of its looks within 30 s: the first that holds ends it, never a second look. */
-  const until = async (done: () => Promise<boolean>) => {
-    for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
-      if (await done()) return true;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    return false;
-  };
   const asleep = async () => {
     const idleness = app.app.get(DatabaseIdleness);
     if (!(await until(() => Promise.resolve(idleness.asleep)))) return false;

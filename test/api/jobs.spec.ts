@@ -7,6 +7,7 @@ import { createTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { JobProbeModule } from '../support/job-probe.module.js';
 import { user } from '../support/tokens.js';
+import { until } from '../support/until.js';
 
 /** The job runner: durable, done once across instances, retried with backoff, visible, enqueued with the change. */
 describe('jobs', () => {
@@ -34,11 +35,6 @@ describe('jobs', () => {
         queue,
       ])
     ).rows;
-  const until = async (done: () => Promise<boolean>) => {
-    for (let attempt = 0; attempt < 300 && !(await done()); attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  };
 
   it('does each job once, whichever of two instances takes it', async () => {
     const ids = Array.from({ length: 30 }, () => randomUUID());

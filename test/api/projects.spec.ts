@@ -5,6 +5,7 @@ import { JobRunner } from '../../src/jobs/job-runner.js';
 import { useTestApp } from '../support/app.js';
 import { resourceFactory, uniqueName } from '../support/factories.js';
 import { user, type TestCaller } from '../support/tokens.js';
+import { until } from '../support/until.js';
 
 const createProject = resourceFactory('/v1/projects', () => ({ name: uniqueName('project') }));
 
@@ -429,9 +430,7 @@ describe('projects', () => {
       await t.app.get(JobRunner).enqueue(PURGE_QUEUE, {});
       const gone = async () =>
         (await sql.query('SELECT 1 FROM idempotency_keys WHERE key = $1', [key])).rowCount === 0;
-      for (let attempt = 0; attempt < 200 && !(await gone()); attempt++)
-        await new Promise((r) => setTimeout(r, 100));
-      expect(await gone()).toBe(true);
+      expect(await until(gone)).toBe(true);
       const again = await post(owner, key, { name: 'Luna 2' });
       expect(again.status).toBe(201);
       expect(again.body.id).not.toBe(first.body.id);

@@ -21,6 +21,7 @@ import { freePort, reachableDataDir } from '../../tools/dev/embedded-postgres.js
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { ROOT, startProcess } from '../support/process.js';
 import { authEnv } from '../support/tokens.js';
+import { until } from '../support/until.js';
 
 const run = promisify(execFile);
 
@@ -43,7 +44,8 @@ function scratchCopy(): string {
   return dir;
 }
 
-describe('the first hour', () => {
+// Builds, npm and cold starts of the app: minutes on a busy machine.
+describe('the first hour', { timeout: 300_000 }, () => {
   const scratches: string[] = [];
   afterAll(() => scratches.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
@@ -108,15 +110,12 @@ describe('the first hour', () => {
       detached: true, // its own process group: npm does not pass a signal on to the script
     });
     try {
-      let status = 0;
-      for (let attempt = 0; attempt < 150 && status !== 200; attempt++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        status = await fetch(`http://127.0.0.1:${fromEnvironment}/health/live`).then(
-          (r) => r.status,
-          () => 0,
+      const live = () =>
+        fetch(`http://127.0.0.1:${fromEnvironment}/health/live`).then(
+          (r) => r.status === 200,
+          () => false,
         );
-      }
-      expect(status).toBe(200);
+      expect(await until(live)).toBe(true);
     } finally {
       process.kill(-child.pid!, 'SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
@@ -202,25 +201,20 @@ describe('the first hour', () => {
           ({ info }) => info.title,
           () => undefined,
         );
-    const until = async (expected: string) => {
-      for (let attempt = 0; attempt < 300; attempt++) {
-        if ((await title()) === expected) return expected;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      return title();
-    };
+    const titled = async (expected: string) =>
+      (await until(async () => (await title()) === expected)) ? expected : title();
     const dataDir = reachableDataDir(join(dir, '.data', 'postgres'));
     scratches.push(dataDir);
     const postmaster = () => readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0];
     try {
-      expect(await until('Runway API')).toBe('Runway API');
+      expect(await titled('Runway API')).toBe('Runway API');
       const database = postmaster();
       const openapi = join(dir, 'src', 'http', 'openapi.ts');
       writeFileSync(
         openapi,
         readFileSync(openapi, 'utf8').replace("setTitle('Runway API')", "setTitle('Runway API, edited')"),
       );
-      expect(await until('Runway API, edited')).toBe('Runway API, edited');
+      expect(await titled('Runway API, edited')).toBe('Runway API, edited');
       expect(postmaster()).toBe(database);
 
       // Ctrl-C reaches the whole group: the API drains while the database still runs.

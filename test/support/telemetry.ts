@@ -8,6 +8,7 @@ import {
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { loadConfig } from '../../src/config/config.js';
 import { startTelemetry, xraySampler } from '../../src/telemetry/sdk.js';
+import { until } from './until.js';
 
 /**
  * Importing this module starts the real SDK (instrumentations, X-Ray ids, propagators, sampler from OTEL_*) with
@@ -36,11 +37,8 @@ export const resetSpans = (): void => spanExporter.reset();
 
 /** Waits until a span matching `predicate` has ended (the server span ends after the response is sent). */
 export async function spanWhere(predicate: (span: ReadableSpan) => boolean): Promise<ReadableSpan> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const span = finishedSpans().find(predicate);
-    if (span) return span;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  if (await until(() => finishedSpans().some(predicate), { timeoutMs: 30_000, everyMs: 10 }))
+    return finishedSpans().find(predicate)!;
   throw new Error(
     `no such span among: ${finishedSpans()
       .map((span) => span.name)

@@ -1,0 +1,14 @@
+/**
+ * Looks at `done` every `everyMs` until it holds (true) or `timeoutMs` have passed (false); the first look that holds
+ * ends it. The limits are generous: on a slow machine a test takes longer, it does not fail.
+ */
+export async function until(
+  done: () => boolean | Promise<boolean>,
+  { timeoutMs = 60_000, everyMs = 100 }: { timeoutMs?: number; everyMs?: number } = {},
+): Promise<boolean> {
+  for (const deadline = Date.now() + timeoutMs; ;) {
+    if (await done()) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
