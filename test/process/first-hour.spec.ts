@@ -71,7 +71,14 @@ describe('the first hour', { timeout: 300_000 }, () => {
         DATABASE_URL: db.url,
         MIGRATE_ON_START: 'true',
       });
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // Its migrator tries the lock again and again: its session's last statement says it got that far.
+      const waitingForTheLock = async () =>
+        (
+          await holder.query(
+            "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_try_advisory_lock%' AND pid <> pg_backend_pid()",
+          )
+        ).rowCount === 1;
+      expect(await until(waitingForTheLock)).toBe(true);
       server.child.kill('SIGTERM');
       expect(await server.exited).toBe(1);
       expect(server.stderr()).toMatch(

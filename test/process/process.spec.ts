@@ -101,7 +101,7 @@ describe('the process', () => {
     await server.waitForOutput('slow request started');
     server.child.kill('SIGTERM');
     server.child.kill('SIGINT'); // a second signal (Ctrl-C reaches a runner and its child) must not cut the drain
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await server.waitForOutput('SIGTERM received');
     const ready = await fetch(`${server.baseUrl}/health/ready`).catch(() => undefined);
     // Either the listener is already closed (connection refused) or readiness says 503: never 200.
     if (ready) expect(ready.status).toBe(503);
