@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../tools/dev/embedded-postgres.js';
+import { until } from './until.js';
 
 const EMULATOR = createRequire(import.meta.url).resolve('cognito-local/lib/bin/start.js');
 
@@ -27,15 +28,12 @@ export async function startEmulator(seedDir?: string): Promise<Emulator> {
     stdio: 'ignore',
   });
   const endpoint = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; ; attempt++) {
-    const answered = await fetch(endpoint).then(
+  const answers = () =>
+    fetch(endpoint).then(
       () => true,
       () => false,
     );
-    if (answered) break;
-    if (attempt === 100) throw new Error(`${endpoint} did not answer`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  if (!(await until(answers))) throw new Error(`${endpoint} did not answer`);
   return {
     port,
     endpoint,
