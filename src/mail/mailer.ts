@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { AWS_REQUEST_HANDLER } from '../utils/aws.js';
@@ -73,10 +73,11 @@ export class Mailer {
       `--${boundary}--`,
       '',
     ].join('\r\n');
-    await writeFile(
-      join(directory, `${new Date().toISOString().replaceAll(':', '-')}-${randomUUID()}.eml`),
-      message,
-    );
+    const name = `${new Date().toISOString().replaceAll(':', '-')}-${randomUUID()}.eml`;
+    // Written under a hidden name, then renamed: whoever watches the folder never opens half an email.
+    const partial = join(directory, `.${name}.partial`);
+    await writeFile(partial, message);
+    await rename(partial, join(directory, name));
   }
 }
 

@@ -13,15 +13,8 @@ import { TaskSecrets } from '../../src/tasks/task-secrets.js';
 import { TaskTypes } from '../../src/tasks/task-types.js';
 import { createTestApp, useTestApp } from '../support/app.js';
 import { createTestDatabase } from '../support/database.js';
-import {
-  admin,
-  createTask,
-  eventually,
-  linkOf,
-  OPERATORS,
-  TASKS_ENV,
-  useAwsEndpoint,
-} from '../support/tasks.js';
+import { admin, createTask, linkOf, OPERATORS, TASKS_ENV, useAwsEndpoint } from '../support/tasks.js';
+import { eventually } from '../support/until.js';
 
 /** What leaves Runway about tasks: emails with single-use links (SES v2) and Step Functions callbacks (SFN). */
 describe('task delivery', () => {
@@ -109,7 +102,7 @@ describe('task delivery', () => {
       try {
         await createTask(local, { title: 'Try it locally' });
         const [file] = await eventually(() => {
-          const files = readdirSync(directory);
+          const files = readdirSync(directory).filter((name) => name.endsWith('.eml'));
           return Promise.resolve(files.length > 0 ? files : undefined);
         });
         const message = readFileSync(join(directory, file!), 'utf8');

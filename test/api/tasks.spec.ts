@@ -7,7 +7,8 @@ import { TasksRepository } from '../../src/tasks/tasks.repository.js';
 import { z } from 'zod';
 import { useTestApp } from '../support/app.js';
 import { resourceFactory, uniqueName } from '../support/factories.js';
-import { admin, createTask, eventually, workflow } from '../support/tasks.js';
+import { admin, createTask, workflow } from '../support/tasks.js';
+import { eventually } from '../support/until.js';
 import { machine, TEST_CLIENT_ID, token, user } from '../support/tokens.js';
 
 /** Manual tasks through the API: creating, the inbox, claims, decisions, cancellations, the audit log. */

@@ -71,14 +71,3 @@ export function linkOf(email: SentEmail): { path: string; token: string } {
   if (!match) throw new Error(`no link in ${email.text}`);
   return { path: match[0], token: match[1]! };
 }
-
-/** Polls `check` until it returns something other than undefined (or fails after `timeoutMs`). */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

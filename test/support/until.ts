@@ -12,3 +12,10 @@ export async function until(
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
+
+/** What `check` returns once it returns something (as `until` looks); fails when it has not within `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  let value: T | undefined;
+  if (await until(async () => (value = await check()) !== undefined, { timeoutMs })) return value!;
+  throw new Error(`nothing within ${timeoutMs} ms`);
+}
