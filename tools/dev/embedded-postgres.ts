@@ -93,7 +93,9 @@ async function launch(
     });
     server.once('exit', () => {
       process.removeListener('exit', stopOnExit);
-      fail(new EmbeddedPostgresError(`PostgreSQL stopped at start on port ${port}: ${output.join('').trim()}`));
+      fail(
+        new EmbeddedPostgresError(`PostgreSQL stopped at start on port ${port}: ${output.join('').trim()}`),
+      );
     });
   });
   const url = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
