@@ -1,7 +1,8 @@
 /**
  * Child process of `--in-process`: starts one build of the app (this tree's or a `--compare` commit's) with the given
- * environment, injects `GET /v1/projects/:id` in a loop and sends its CPU per request to the parent. A process per
- * measurement, so that builds and tracing settings never share a heap, a JIT or an OpenTelemetry SDK.
+ * environment, warms it up, then injects `GET /v1/projects/:id` in batches the parent asks for, answering each with
+ * its CPU per request. A process per target, so that builds and tracing settings never share a heap, a JIT or an
+ * OpenTelemetry SDK; one batch at a time across all of them, so that they never compete for the cores.
  */
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -12,8 +13,13 @@ export interface RequestCpuJob {
   env: Record<string, string>;
   url: string;
   authorization: string;
-  requests: number;
+  warmUpRequests: number;
 }
+
+/** From the parent: run a batch of this many requests, or close the app and exit. */
+export type RequestCpuCommand = { batch: number } | { close: true };
+/** To the parent: ready (after the warm-up), or one batch's CPU per request in µs. */
+export type RequestCpuReply = { ready: true } | { cpu: number };
 
 interface AppBuild {
   loadConfig(env: NodeJS.ProcessEnv): { telemetry: unknown };
@@ -21,7 +27,12 @@ interface AppBuild {
   createApp(config: unknown): Promise<NestFastifyApplication>;
 }
 
-async function main(job: RequestCpuJob): Promise<number> {
+interface Started {
+  app: NestFastifyApplication;
+  cpuPerRequest: (count: number) => Promise<number>;
+}
+
+async function start(job: RequestCpuJob): Promise<Started> {
   // The SDK reads its OTEL_* settings from the process environment, as in production.
   Object.assign(process.env, job.env);
   const load = (file: string) => import(join(job.appDir, file)) as Promise<Partial<AppBuild>>;
@@ -45,16 +56,21 @@ async function main(job: RequestCpuJob): Promise<number> {
     const used = process.cpuUsage(before);
     return (used.user + used.system) / count;
   };
-  await cpuPerRequest(job.requests / 2); // warm up: JIT, pool, caches
-  const result = await cpuPerRequest(job.requests);
-  await app.close();
-  return result;
+  await cpuPerRequest(job.warmUpRequests); // JIT, pool, caches
+  return { app, cpuPerRequest };
 }
 
-main(JSON.parse(process.argv[2]!) as RequestCpuJob).then(
-  (cpu) => process.send!({ cpu }, () => process.exit(0)),
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+function fail(error: unknown): never {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+}
+
+const send = (reply: RequestCpuReply) => process.send!(reply);
+
+start(JSON.parse(process.argv[2]!) as RequestCpuJob).then(({ app, cpuPerRequest }) => {
+  process.on('message', (command: RequestCpuCommand) => {
+    if ('close' in command) app.close().then(() => process.exit(0), fail);
+    else cpuPerRequest(command.batch).then((cpu) => send({ cpu }), fail);
+  });
+  send({ ready: true });
+}, fail);

@@ -14,11 +14,14 @@ import { RateLimitGuard } from '../src/auth/rate-limit.guard.js';
 import { APP_CONFIG, loadConfig } from '../src/config/config.js';
 import { ProjectsController } from '../src/projects/projects.controller.js';
 import { BENCH_CLIENT_ID, BENCH_POOL, type Fixture } from './fixture.js';
-import type { RequestCpuJob } from './in-process-request.js';
+import type { RequestCpuCommand, RequestCpuJob, RequestCpuReply } from './in-process-request.js';
 import type { Target } from './measure.js';
 import { median, rotate } from './report.js';
 
 const REQUESTS = 3_000;
+/** Requests per batch, and batches of each target per round, in the comparison of targets. */
+const BATCH = 1_000;
+const BATCHES = 6;
 const CALLS = 200_000;
 
 /**
@@ -110,54 +113,102 @@ async function cpuPerCall(calls: number, call: () => Promise<unknown>): Promise<
 }
 
 /**
- * CPU per injected `GET /v1/projects/:id` of each target, each in a process of its own, the order rotated every
- * round; ratios to the first target are taken within each round, and their median printed. No network and no load
- * generator: only the app's own work (and its waits on the database) is in these figures.
+ * CPU per injected `GET /v1/projects/:id` of each target. Every round starts a fresh process per target (the same
+ * code in two processes can differ by 5 % for as long as they live) and loads them in turn, one batch at a time, the
+ * order rotated every batch: a machine that slows down or speeds up moves every target's batches alike. A round's
+ * ratio to the first target is the median of its batches' ratios; the median of the rounds' is printed. No network
+ * and no load generator: only the app's own work (and its waits on the database) is in these figures.
  */
 async function compareRequestCpu(fixture: Fixture, rounds: number, targets: Target[]): Promise<void> {
   const cpu = new Map<string, number[]>(targets.map(({ name }) => [name, []]));
+  const ratios = new Map<string, number[]>(targets.map(({ name }) => [name, []]));
   for (let round = 0; round < rounds; round++) {
-    for (const target of rotate(targets, round)) {
-      const value = await requestCpuIn(target, {
-        appDir: dirname(target.script),
-        env: target.env,
-        url: `/v1/projects/${fixture.user.projectId}`,
-        authorization: `Bearer ${fixture.token}`,
-        requests: REQUESTS * 2,
-      });
-      cpu.get(target.name)!.push(value);
+    const batches = await requestCpuRound(fixture, rotate(targets, round));
+    const base = batches.get(targets[0]!.name)!;
+    for (const { name } of targets) {
+      const values = batches.get(name)!;
+      cpu.get(name)!.push(median(values));
+      ratios.get(name)!.push(median(values.map((value, batch) => value / base[batch]!)));
       process.stdout.write(
-        `round ${round + 1}/${rounds}: ${target.name} ${value.toFixed(0)} µs CPU per request\n`,
+        `round ${round + 1}/${rounds}: ${name} ${median(values).toFixed(0)} µs CPU per request\n`,
       );
     }
   }
-  const [first] = targets;
-  const base = cpu.get(first!.name)!;
   process.stdout.write(
-    `\nCPU per injected GET /v1/projects/:id, median of ${rounds} rounds (÷ ${first!.name}, per round):\n`,
+    `\nCPU per injected GET /v1/projects/:id, median of ${rounds} rounds of ${BATCHES} batches ` +
+      `(÷ ${targets[0]!.name}, per round):\n`,
   );
   for (const { name } of targets) {
-    const values = cpu.get(name)!;
-    const ratios = values.map((value, round) => value / base[round]!);
+    const perRound = ratios.get(name)!;
     process.stdout.write(
-      `- ${name}: ${median(values).toFixed(0)} µs, ${median(ratios).toFixed(2)}× ` +
-        `(${ratios.map((ratio) => ratio.toFixed(2)).join(', ')})\n`,
+      `- ${name}: ${median(cpu.get(name)!).toFixed(0)} µs, ${median(perRound).toFixed(2)}× ` +
+        `(${perRound.map((ratio) => ratio.toFixed(2)).join(', ')})\n`,
     );
   }
 }
 
-function requestCpuIn(target: Target, job: RequestCpuJob): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = fork(join(import.meta.dirname, 'in-process-request.js'), [JSON.stringify(job)], {
-      env: { PATH: process.env.PATH },
-      // The target's node flags (the image's, for Runway), not those of the benchmark's own process.
-      execArgv: target.nodeArgs ?? [],
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
-    let cpu: number | undefined;
-    child.on('message', (message: { cpu: number }) => (cpu = message.cpu));
-    child.on('exit', (code) =>
-      cpu === undefined ? reject(new Error(`${target.name}: exited with ${code}`)) : resolve(cpu),
-    );
+/** One round: a fresh, warmed-up process per target, then {@link BATCHES} batches of each; CPU per request of each. */
+async function requestCpuRound(fixture: Fixture, targets: Target[]): Promise<Map<string, number[]>> {
+  const workers: RequestCpuWorker[] = [];
+  try {
+    for (const target of targets) {
+      workers.push(
+        await startWorker(target, {
+          appDir: dirname(target.script),
+          env: target.env,
+          url: `/v1/projects/${fixture.user.projectId}`,
+          authorization: `Bearer ${fixture.token}`,
+          warmUpRequests: REQUESTS,
+        }),
+      );
+    }
+    const cpu = new Map<string, number[]>(workers.map(({ name }) => [name, []]));
+    for (let batch = 0; batch < BATCHES; batch++) {
+      for (const worker of rotate(workers, batch)) cpu.get(worker.name)!.push(await worker.batch(BATCH));
+    }
+    return cpu;
+  } finally {
+    await Promise.all(workers.map((worker) => worker.close()));
+  }
+}
+
+interface RequestCpuWorker {
+  name: string;
+  batch(requests: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A target's app in a child process (`in-process-request.ts`), warmed up and waiting for batches. */
+function startWorker(target: Target, job: RequestCpuJob): Promise<RequestCpuWorker> {
+  const child = fork(join(import.meta.dirname, 'in-process-request.js'), [JSON.stringify(job)], {
+    env: { PATH: process.env.PATH },
+    // The target's node flags (the image's, for Runway), not those of the benchmark's own process.
+    execArgv: target.nodeArgs ?? [],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const reply = () =>
+    new Promise<RequestCpuReply>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`${target.name}: exited with ${code}`));
+      child.once('exit', onExit);
+      child.once('message', (message: RequestCpuReply) => {
+        child.off('exit', onExit);
+        resolve(message);
+      });
+    });
+  const send = (command: RequestCpuCommand) => child.send(command);
+  return reply().then(() => ({
+    name: target.name,
+    async batch(requests) {
+      const answer = reply();
+      send({ batch: requests });
+      const message = await answer;
+      if (!('cpu' in message)) throw new Error(`${target.name}: unexpected ${JSON.stringify(message)}`);
+      return message.cpu;
+    },
+    async close() {
+      if (child.connected) send({ close: true });
+      await exited;
+    },
+  }));
 }

@@ -284,6 +284,8 @@ async function main(): Promise<void> {
     if (options.inProcess) {
       await measureParts(fixture, options.rounds, [
         targets.runway,
+        // The same build in another process: how far apart two processes of the same code land (the noise floor).
+        { ...targets.runway, name: `${RUNWAY}, second process` },
         ...targets.variants,
         ...(targets.ref ? [targets.ref] : []),
       ]);
