@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort } from '../../tools/dev/embedded-postgres.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const MAIN = join(ROOT, 'dist', 'src', 'main.js');
 
 export interface ServerProcess {
   readonly child: ChildProcess;
+  /** The port it listens on: `PORT` when given; otherwise the one the system gave it, known once it listens. */
   readonly port: number;
   readonly baseUrl: string;
   readonly stdout: () => string;
@@ -26,9 +26,16 @@ export const PRODUCTION_SECRETS = {
   PUBLIC_BASE_URL: 'https://api.example.com',
 };
 
-/** Runs the built app (`npm test` builds first) as a real process with the given environment. */
-export async function startProcess(env: Record<string, string>, script = MAIN): Promise<ServerProcess> {
-  const port = env.PORT ? Number(env.PORT) : await freePort();
+/** The line the app logs once it listens (src/server.ts). */
+const LISTENING = /Runway listening on http:\/\/[^"\s]+:(\d+)/;
+
+/**
+ * Runs the built app (`npm test` builds first) as a real process with the given environment. Without a `PORT`, it
+ * listens on a port the system picks (`PORT=0`), read from its log: a port picked beforehand could be taken by
+ * another process (or an outgoing connection) before the app binds it.
+ */
+export function startProcess(env: Record<string, string>, script = MAIN): Promise<ServerProcess> {
+  let port = Number(env.PORT) > 0 ? Number(env.PORT) : undefined;
   let out = '';
   let err = '';
   const child = spawn(process.execPath, [script], {
@@ -39,23 +46,34 @@ export async function startProcess(env: Record<string, string>, script = MAIN): 
       ...PRODUCTION_SECRETS,
       LOG_LEVEL: 'info',
       HOST: '127.0.0.1',
-      PORT: String(port),
+      PORT: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stdout?.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    port ??= Number(LISTENING.exec(out)?.[1]) || undefined;
+  });
   child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const exited = new Promise<number | string>((resolve) =>
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
   );
   let ended = false;
   void exited.then(() => (ended = true));
-  const baseUrl = `http://127.0.0.1:${port}`;
-  return {
+  const listening = () => {
+    if (port === undefined) throw new Error(`${script} is not listening (yet):\n${out}${err}`);
+    return port;
+  };
+  const baseUrl = () => `http://127.0.0.1:${listening()}`;
+  return Promise.resolve({
     child,
-    port,
-    baseUrl,
+    get port() {
+      return listening();
+    },
+    get baseUrl() {
+      return baseUrl();
+    },
     stdout: () => out,
     stderr: () => err,
     exited,
@@ -66,15 +84,18 @@ export async function startProcess(env: Record<string, string>, script = MAIN): 
       const deadline = Date.now() + timeoutMs;
       let last: number | undefined;
       while (!ended && Date.now() < deadline) {
-        last = await fetch(baseUrl + path)
-          .then((response) => response.status)
-          .catch(() => undefined);
+        last =
+          port === undefined
+            ? undefined
+            : await fetch(baseUrl() + path)
+                .then((response) => response.status)
+                .catch(() => undefined);
         if (last === status) return last;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       return last;
     },
-  };
+  });
 }
 
 /** JSON log lines printed by a process (non-JSON lines are skipped). */
