@@ -114,10 +114,10 @@ async function cpuPerCall(calls: number, call: () => Promise<unknown>): Promise<
 
 /**
  * CPU per injected `GET /v1/projects/:id` of each target. Every round starts a fresh process per target (the same
- * code in two processes can differ by 5 % for as long as they live) and loads them in turn, one batch at a time, the
- * order rotated every batch: a machine that slows down or speeds up moves every target's batches alike. A round's
- * ratio to the first target is the median of its batches' ratios; the median of the rounds' is printed. No network
- * and no load generator: only the app's own work (and its waits on the database) is in these figures.
+ * code in two processes can differ by up to 10 % for as long as they live) and loads them in turn, one batch at a
+ * time, the order rotated every batch: a machine that slows down or speeds up moves every target's batches alike. A
+ * round's ratio to the first target is the median of its batches' ratios; the median of the rounds' is printed. No
+ * network and no load generator: only the app's own work (and its waits on the database) is in these figures.
  */
 async function compareRequestCpu(fixture: Fixture, rounds: number, targets: Target[]): Promise<void> {
   const cpu = new Map<string, number[]>(targets.map(({ name }) => [name, []]));
