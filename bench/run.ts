@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- --compare <git-ref>] [--scenario <substring>]… [--profile]`: Runway against a bare
- * Fastify + pg baseline on the same embedded PostgreSQL, loopback only, in rounds that alternate the targets.
+ * Fastify + pg baseline and the same work in Nest (the framework's floor) on the same embedded PostgreSQL, loopback
+ * only, in rounds that alternate the targets.
  * Prints medians over rounds and per-round ratios to the baseline (and to the `--compare` commit).
  * `--queries` instead: the analytics queries on a seeded database (bench/analytics-queries.ts).
  * Environment: BENCH_ROUNDS (default 3), BENCH_DURATION_S (default 5), BENCH_CONNECTIONS (default 50), BENCH_REPEAT
@@ -31,6 +32,7 @@ const REPO_ROOT = join(DIST, '..');
 const PROFILE_DIR = join(REPO_ROOT, 'bench', 'profiles');
 
 const BASELINE = 'baseline (Fastify + pg)';
+const NEST_FLOOR = 'Nest floor (Nest + Fastify + pg)';
 const RUNWAY = 'runway';
 const RUNWAY_TRACED = 'runway, tracing 100 %';
 const RUNWAY_TRACED_XRAY = 'runway, tracing X-Ray default rule';
@@ -153,14 +155,16 @@ function selectScenarios(all: Scenario[], filters: string[]): Scenario[] {
 
 interface Targets {
   baseline: Target;
+  /** The baseline's work inside Nest: what the framework costs before Runway's own work. */
+  nestFloor: Target;
   runway: Target;
   /** Runway with one thing changed, for the scenarios marked `variants`: tracing on, rate limits off. */
   variants: Target[];
   ref?: Target;
 }
 
-function targetsFor(scenario: Scenario, { baseline, runway, variants, ref }: Targets): Target[] {
-  return [baseline, runway, ...(scenario.variants ? variants : []), ...(ref ? [ref] : [])];
+function targetsFor(scenario: Scenario, { baseline, nestFloor, runway, variants, ref }: Targets): Target[] {
+  return [baseline, nestFloor, runway, ...(scenario.variants ? variants : []), ...(ref ? [ref] : [])];
 }
 
 function defineTargets(fixture: Fixture, ref: RefBuild | undefined): Targets {
@@ -198,6 +202,7 @@ function defineTargets(fixture: Fixture, ref: RefBuild | undefined): Targets {
   const traced = { ...runwayEnv, OTEL_EXPORTER_OTLP_ENDPOINT: fixture.otlpSinkUrl };
   return {
     baseline: { name: BASELINE, script: join(DIST, 'bench', 'baseline.js'), env: common },
+    nestFloor: { name: NEST_FLOOR, script: join(DIST, 'bench', 'nest-floor.js'), env: common },
     runway,
     variants: [
       // Tracing on, exporting over OTLP to a sink that discards what it gets: every request sampled; the production
@@ -305,6 +310,7 @@ async function main(): Promise<void> {
         { target: RUNWAY_TRACED_XRAY, label: 'Tracing overhead, X-Ray default rule', adds: true },
         { target: RUNWAY_UNSAMPLED, label: 'Tracing overhead, nothing sampled', adds: true },
         { target: RUNWAY_UNLIMITED, label: 'Rate limiter cost', adds: false },
+        { target: NEST_FLOOR, label: "Runway's own work over Nest's", adds: false },
       ],
       ref: ref && targets.ref && { target: targets.ref.name, commit: ref.commit },
     });
