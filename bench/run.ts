@@ -4,6 +4,7 @@
  * only, in rounds that alternate the targets.
  * Prints medians over rounds and per-round ratios to the baseline (and to the `--compare` commit).
  * `--queries` instead: the analytics queries on a seeded database (bench/analytics-queries.ts).
+ * `--ingest-ceiling` instead: the events scenario's batches stored without HTTP (bench/ingest-ceiling.ts).
  * Environment: BENCH_ROUNDS (default 3), BENCH_DURATION_S (default 5), BENCH_CONNECTIONS (default 50), BENCH_REPEAT
  * (default 10, requests per query a round with --queries).
  * bench/README.md explains the figures.
@@ -20,6 +21,7 @@ import { imageNodeFlags } from '../tools/deploy/dockerfile.js';
 import { startEmbeddedPostgres } from '../tools/dev/embedded-postgres.js';
 import { BENCH_CLIENT_ID, BENCH_POOL, prepareFixture, type Fixture } from './fixture.js';
 import { measureQueries } from './analytics-queries.js';
+import { measureIngestCeiling, type BatchEvent } from './ingest-ceiling.js';
 import { measureParts } from './in-process.js';
 import { buildRef, type RefBuild } from './git-ref.js';
 import { measure, type Load, type Measurement, type Scenario, type Target } from './measure.js';
@@ -53,6 +55,8 @@ interface Options {
   queries: boolean;
   /** Requests per query a round, with `queries`. */
   repeat: number;
+  /** Store the events scenario's batches straight into PostgreSQL instead of the scenarios. */
+  ingestCeiling: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -64,6 +68,7 @@ function parseOptions(argv: string[]): Options {
       profile: { type: 'boolean', default: false },
       'in-process': { type: 'boolean', default: false },
       queries: { type: 'boolean', default: false },
+      'ingest-ceiling': { type: 'boolean', default: false },
     },
   });
   return {
@@ -79,6 +84,7 @@ function parseOptions(argv: string[]): Options {
     inProcess: values['in-process'],
     queries: values.queries,
     repeat: positiveInteger('BENCH_REPEAT', 10),
+    ingestCeiling: values['ingest-ceiling'],
   };
 }
 
@@ -285,6 +291,15 @@ async function main(): Promise<void> {
     await database.createDatabase('runway_bench');
     fixture = await prepareFixture(database.url('runway_bench'));
     if (options.compare) ref = buildRef(options.compare, REPO_ROOT);
+    if (options.ingestCeiling) {
+      await measureIngestCeiling(fixture, {
+        rounds: options.rounds,
+        durationS: options.load.durationS,
+        postgresPid: database.pid,
+        nextBatch: () => (JSON.parse(eventBatch()) as { events: BatchEvent[] }).events,
+      });
+      return;
+    }
     const targets = defineTargets(fixture, ref);
     if (options.inProcess) {
       await measureParts(fixture, options.rounds, [
