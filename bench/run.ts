@@ -290,7 +290,6 @@ async function main(): Promise<void> {
   try {
     await database.createDatabase('runway_bench');
     fixture = await prepareFixture(database.url('runway_bench'));
-    if (options.compare) ref = buildRef(options.compare, REPO_ROOT);
     if (options.ingestCeiling) {
       await measureIngestCeiling(fixture, {
         rounds: options.rounds,
@@ -300,6 +299,7 @@ async function main(): Promise<void> {
       });
       return;
     }
+    if (options.compare) ref = buildRef(options.compare, REPO_ROOT);
     const targets = defineTargets(fixture, ref);
     if (options.inProcess) {
       await measureParts(fixture, options.rounds, [
