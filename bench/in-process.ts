@@ -13,6 +13,7 @@ import { createApp } from '../src/app.js';
 import { RateLimitGuard } from '../src/auth/rate-limit.guard.js';
 import { APP_CONFIG, loadConfig } from '../src/config/config.js';
 import { ProjectsController } from '../src/projects/projects.controller.js';
+import { pinApp, pinningRequested, pinPostgres } from './cpu-pinning.js';
 import { BENCH_CLIENT_ID, BENCH_POOL, type Fixture } from './fixture.js';
 import type { RequestCpuCommand, RequestCpuJob, RequestCpuReply } from './in-process-request.js';
 import type { Target } from './measure.js';
@@ -28,7 +29,18 @@ const CALLS = 200_000;
  * `targets`: Runway and its variants (tracing, rate limits off, the `--compare` commit), the first being Runway as
  * built. Each is set against it by the CPU of a whole injected request (see {@link compareRequestCpu}).
  */
-export async function measureParts(fixture: Fixture, rounds: number, targets: Target[]): Promise<void> {
+export async function measureParts(
+  fixture: Fixture,
+  rounds: number,
+  targets: Target[],
+  postgresPid: number,
+): Promise<void> {
+  if (pinningRequested()) {
+    pinPostgres(postgresPid);
+    // The apps measured here and the processes it forks, which inherit its core.
+    pinApp(process.pid);
+    process.stdout.write('BENCH_PIN: PostgreSQL on the first core, the apps on the last\n');
+  }
   await measureRateLimiter(fixture, rounds);
   await compareRequestCpu(fixture, rounds, targets);
 }

@@ -41,13 +41,24 @@ export function processCpuMicros(pid: number): number {
  */
 export function postgresCpuMicros(postmasterPid?: number): number {
   let ticks = 0;
+  for (const process of postgresProcesses(postmasterPid)) ticks += process.own + process.children;
+  return ticks * TICK_MICROS;
+}
+
+/** The pids of a PostgreSQL server's processes: its main process, and the backends and workers it runs. */
+export function postgresPids(postmasterPid: number): number[] {
+  return postgresProcesses(postmasterPid).map(({ pid }) => pid);
+}
+
+function postgresProcesses(postmasterPid?: number): Stat[] {
+  const found: Stat[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const process = stat(Number(entry));
     if (process?.command !== 'postgres') continue;
     const inServer =
       postmasterPid === undefined || process.pid === postmasterPid || process.parent === postmasterPid;
-    if (inServer) ticks += process.own + process.children;
+    if (inServer) found.push(process);
   }
-  return ticks * TICK_MICROS;
+  return found;
 }

@@ -302,13 +302,18 @@ async function main(): Promise<void> {
     if (options.compare) ref = buildRef(options.compare, REPO_ROOT);
     const targets = defineTargets(fixture, ref);
     if (options.inProcess) {
-      await measureParts(fixture, options.rounds, [
-        targets.runway,
-        // The same build in another process: how far apart two processes of the same code land (the noise floor).
-        { ...targets.runway, name: `${RUNWAY}, second process` },
-        ...targets.variants,
-        ...(targets.ref ? [targets.ref] : []),
-      ]);
+      await measureParts(
+        fixture,
+        options.rounds,
+        [
+          targets.runway,
+          // The same build in another process: how far apart two processes of the same code land (the noise floor).
+          { ...targets.runway, name: `${RUNWAY}, second process` },
+          ...targets.variants,
+          ...(targets.ref ? [targets.ref] : []),
+        ],
+        database.pid,
+      );
       return;
     }
     const selected = selectScenarios(scenarios(fixture), options.scenarioFilters);
