@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { memoryLimit } from './memory-limit.js';
 import { postgresCpuMicros, processCpuMicros } from './proc.js';
-import { freePort } from '../tools/dev/embedded-postgres.js';
+import { freePort } from '../tools/dev/ports.js';
 
 const WARM_UP_S = 2;
 const READY_TIMEOUT_MS = 60_000;

@@ -2,7 +2,7 @@ import { createHmac, createPrivateKey, createPublicKey, randomUUID, sign as rsaS
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { base64url, createSigningKey, serveJwks, signJwt } from '../../tools/dev/dev-issuer.js';
-import { freePort } from '../../tools/dev/embedded-postgres.js';
+import { freePort } from '../../tools/dev/ports.js';
 import { createTestApp, useTestApp, type TestApp } from '../support/app.js';
 import { claims, kid, sign, TEST_CLIENT_ID, TEST_ISSUER, token, user } from '../support/tokens.js';
 

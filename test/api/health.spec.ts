@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { freePort } from '../../tools/dev/embedded-postgres.js';
+import { freePort } from '../../tools/dev/ports.js';
 import { DrainState } from '../../src/health/drain-state.js';
 import { PROBLEM_TYPES } from '../../src/http/problem.js';
 import { createTestApp, useTestApp, type TestApp } from '../support/app.js';

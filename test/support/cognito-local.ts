@@ -4,7 +4,7 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../tools/dev/embedded-postgres.js';
+import { freePort } from '../../tools/dev/ports.js';
 import { until } from './until.js';
 
 const EMULATOR = createRequire(import.meta.url).resolve('cognito-local/lib/bin/start.js');

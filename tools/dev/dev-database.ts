@@ -1,7 +1,7 @@
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from '../root.js';
-import { freePort, reachableDataDir, runningPort, startEmbeddedPostgres } from './embedded-postgres.js';
+import { reachableDataDir, runningPort, startEmbeddedPostgres } from './embedded-postgres.js';
+import { freePort, isFree } from './ports.js';
 
 /** This checkout's development database (`.data/postgres`, or its staged place when run as root; see there). */
 export const DEV_DATA_DIR = reachableDataDir(join(ROOT, '.data', 'postgres'));
@@ -36,13 +36,4 @@ export async function devDatabase(
   const server = await startEmbeddedPostgres({ dataDir, port, persistent: true });
   await server.createDatabase(DEV_DATABASE);
   return { url: server.url(DEV_DATABASE), release: () => server.stop() };
-}
-
-/** Whether a port on loopback is free to listen on. */
-export function isFree(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const probe = createServer();
-    probe.once('error', () => done(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => done(true)));
-  });
 }

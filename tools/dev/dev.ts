@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '../root.js';
-import { devDatabase, isFree } from './dev-database.js';
+import { devDatabase } from './dev-database.js';
 import {
   DEV_CLIENT_ID,
   DEV_ISSUER_DIR,
@@ -14,7 +14,7 @@ import {
   loadOrCreateSigningKey,
   serveDevIssuer,
 } from './dev-issuer.js';
-import { freePort } from './embedded-postgres.js';
+import { freePort, isFree } from './ports.js';
 import { runTool } from './run-tool.js';
 import { buildWeb } from '../web/build.js';
 

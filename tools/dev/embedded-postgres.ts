@@ -20,10 +20,10 @@ import {
   statSync,
 } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
+import { freePort } from './ports.js';
 
 export interface EmbeddedServer {
   readonly port: number;
@@ -122,19 +122,6 @@ export function reachableDataDir(preferred: string): string {
   if (!account || reachable(dirname(resolve(preferred)), account)) return preferred;
   const key = createHash('sha256').update(resolve(preferred)).digest('hex').slice(0, 12);
   return join(STAGING, 'data', key);
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once('error', fail);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address ? done(address.port) : fail(new Error('no port')),
-      );
-    });
-  });
 }
 
 /** The uid/gid the server runs as: none (this user) unless root, then the `postgres` system user. */

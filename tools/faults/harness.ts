@@ -5,7 +5,7 @@
  * Everything started is stopped, on errors and on abort too.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../dev/embedded-postgres.js';
+import { freePort } from '../dev/ports.js';
 import { AppInstance } from './instance.js';
 import { startLab, type Lab, type StoredProject } from './lab.js';
 import { HUNG_MS, Load, type Attempt, type Write } from './load.js';

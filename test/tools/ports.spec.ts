@@ -1,0 +1,27 @@
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { ephemeralRangeStart, freePort, isFree } from '../../tools/dev/ports.js';
+
+describe('freePort', () => {
+  it('gives ports below the ephemeral range, which no outgoing connection can take before the server binds them', async () => {
+    const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+    for (const port of ports) {
+      expect(port).toBeGreaterThanOrEqual(10_000);
+      expect(port).toBeLessThan(ephemeralRangeStart());
+    }
+    // At random: parallel callers do not all try the same port.
+    expect(new Set(ports).size).toBeGreaterThan(15);
+  });
+
+  it('gives a port a server can listen on, and isFree sees it taken while it listens', async () => {
+    const port = await freePort();
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    try {
+      expect(await isFree(port)).toBe(false);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect(await isFree(port)).toBe(true);
+  });
+});
