@@ -2,22 +2,27 @@ import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
-/** Where `freePort` looks: above the ports common services use, below the kernel's ephemeral range. */
+/** Where `freePort` looks, outside the kernel's ephemeral range: above the ports common services use. */
 const LOWEST_PORT = 10_000;
+const HIGHEST_PORT = 65_535;
 
 /**
  * A loopback port nothing listens on, for a server that is told its port before it binds it (PostgreSQL, an app
- * process, an emulator), and may bind it again after a restart. Taken at random below the kernel's ephemeral range:
- * a port from that range can meanwhile become the local end of any outgoing connection, and the server's bind then
- * fails with `EADDRINUSE`; at random, parallel test files do not try the same ports.
+ * process, an emulator), and may bind it again after a restart. Taken at random outside the kernel's ephemeral
+ * range: a port from that range can meanwhile become the local end of any outgoing connection, and the server's bind
+ * then fails with `EADDRINUSE`; at random, parallel test files do not try the same ports.
  */
 export async function freePort(): Promise<number> {
-  const ephemeral = ephemeralRangeStart();
-  for (let attempt = 0; ephemeral - LOWEST_PORT >= 1_000 && attempt < 100; attempt++) {
-    const port = randomInt(LOWEST_PORT, ephemeral);
+  const [first, last] = ephemeralRange();
+  const aboveFrom = Math.max(last + 1, LOWEST_PORT);
+  const below = Math.max(0, first - LOWEST_PORT);
+  const above = Math.max(0, HIGHEST_PORT + 1 - aboveFrom);
+  for (let attempt = 0; below + above >= 1_000 && attempt < 100; attempt++) {
+    const pick = randomInt(below + above);
+    const port = pick < below ? LOWEST_PORT + pick : aboveFrom + (pick - below);
     if (await isFree(port)) return port;
   }
-  // An ephemeral range that leaves no room below it: any port the kernel gives.
+  // A range that leaves no room outside it: any port the kernel gives.
   return kernelPort();
 }
 
@@ -30,17 +35,16 @@ export function isFree(port: number): Promise<boolean> {
   });
 }
 
-/** The first port the kernel gives outgoing connections: Linux's setting, elsewhere the IANA range's. */
-export function ephemeralRangeStart(): number {
+/** The ports the kernel gives outgoing connections: Linux's setting, elsewhere the IANA range. */
+export function ephemeralRange(): [number, number] {
   try {
-    const first = Number(
-      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0],
-    );
-    if (Number.isInteger(first)) return first;
+    const setting = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8');
+    const [first = NaN, last = NaN] = setting.trim().split(/\s+/).map(Number);
+    if (1_024 <= first && first <= last && last <= HIGHEST_PORT) return [first, last];
   } catch {
     // Not Linux.
   }
-  return 49_152;
+  return [49_152, HIGHEST_PORT];
 }
 
 function kernelPort(): Promise<number> {
