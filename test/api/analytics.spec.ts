@@ -628,42 +628,53 @@ describe('analytics', () => {
            WHERE i.inhparent = 'analytics_events'::regclass ORDER BY 1`,
         )
       ).rows.map(({ name }) => name);
+    // Months counted from the real one, in which the migration made its partitions (the one before to two after):
+    // the clock the app is given lies beyond them, so the suite does not depend on the day it runs.
+    const thisMonth = new Date();
+    const month = (offset: number, day = 1) =>
+      new Date(Date.UTC(thisMonth.getUTCFullYear(), thisMonth.getUTCMonth() + offset, day));
+    const partitionOf = (offset: number) => {
+      const start = month(offset);
+      return `analytics_events_p${start.getUTCFullYear()}_${String(start.getUTCMonth() + 1).padStart(2, '0')}`;
+    };
+    const inDefault = async (offset: number) =>
+      (
+        await sql.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM analytics_events_default WHERE occurred_at >= $1 AND occurred_at < $2',
+          [month(offset), month(offset + 1)],
+        )
+      ).rows[0]!.n;
+    const FUTURE = 7;
 
     it('creates the months ahead, moving events that went to the default partition; several instances at once', async () => {
-      now = new Date('2027-06-15T00:00:00.000Z');
+      now = month(FUTURE, 15);
       const caller = user();
       expect((await send(caller, { events: [{ name: 'far.future' }] })).status).toBe(202);
-      const inDefault = await sql.query('SELECT count(*)::int AS n FROM analytics_events_default');
-      expect(inDefault.rows[0].n).toBeGreaterThan(0);
+      const waiting = await inDefault(FUTURE);
+      expect(waiting).toBeGreaterThan(0);
 
       const maintenance = t.app.get(EventPartitions);
       await Promise.all([maintenance.maintain(), maintenance.maintain()]);
       expect(await partitions()).toEqual(
         expect.arrayContaining([
           'analytics_events_default',
-          'analytics_events_p2027_05',
-          'analytics_events_p2027_06',
-          'analytics_events_p2027_07',
-          'analytics_events_p2027_08',
-          'analytics_events_p2027_09',
+          ...[-1, 0, 1, 2, 3].map((offset) => partitionOf(FUTURE + offset)),
         ]),
       );
-      const moved = await sql.query(
-        `SELECT (SELECT count(*)::int FROM analytics_events_default) AS left,
-                (SELECT count(*)::int FROM analytics_events_p2027_06) AS moved`,
-      );
-      expect(moved.rows[0]).toEqual({ left: 0, moved: inDefault.rows[0].n });
+      const moved = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${partitionOf(FUTURE)}`);
+      expect({ left: await inDefault(FUTURE), moved: moved.rows[0]!.n }).toEqual({ left: 0, moved: waiting });
       expect((await eventsOf(caller)).map(({ name }) => name)).toContain('far.future');
     });
 
     it('drops the months that ended more than ANALYTICS_RETENTION_DAYS (400) ago', async () => {
-      now = new Date('2028-03-01T00:00:00.000Z');
+      now = month(FUTURE + 9);
       await t.app.get(EventPartitions).maintain();
       const names = await partitions();
-      // The cutoff is 2027-01-26: December 2026 ended before it, January 2027 after.
-      expect(names).not.toContain('analytics_events_p2026_12');
-      expect(names).toContain('analytics_events_p2027_06');
-      expect(names).toContain('analytics_events_p2028_02');
+      // 400 days back from the first of a month is the 26th–28th of the month 14 months earlier: the month before
+      // that one ended before the cutoff, that one after it.
+      expect(names).not.toContain(partitionOf(FUTURE - 6));
+      expect(names).toContain(partitionOf(FUTURE - 5));
+      expect(names).toContain(partitionOf(FUTURE + 8));
     });
   });
 });
