@@ -139,15 +139,18 @@ function printItemRates(results: ScenarioResult[]): void {
 
 function printBeforeAfter(results: ScenarioResult[], current: string, ref: string): void {
   out(`\nBefore/after: ${current} ÷ ${ref}, median of the per-round ratios (per round in brackets)\n`);
-  out('| Endpoint | req/s after ÷ before | CPU/req after ÷ before | p99 after ÷ before |');
-  out('|---|---:|---:|---:|');
+  out(
+    '| Endpoint | req/s after ÷ before | CPU/req after ÷ before | p99 after ÷ before | RSS after ÷ before |',
+  );
+  out('|---|---:|---:|---:|---:|');
   for (const result of results) {
     const cell = (metric: Metric) => {
       const perRound = ratiosPerRound(result, current, ref, metric).map((ratio) => ratio.toFixed(2));
       return `${times(medianRatio(result, current, ref, metric))} (${perRound.join(', ')})`;
     };
     out(
-      `| ${result.scenario} | ${cell('requestsPerSecond')} | ${cell('cpuMicrosPerRequest')} | ${cell('p99')} |`,
+      `| ${result.scenario} | ${cell('requestsPerSecond')} | ${cell('cpuMicrosPerRequest')} | ${cell('p99')} | ` +
+        `${cell('rssMiB')} |`,
     );
   }
 }
