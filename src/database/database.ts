@@ -30,6 +30,10 @@ interface Transaction {
   /** Work to run once the transaction has committed. */
   afterCommit: (() => void | Promise<void>)[];
 }
+interface Committed<T> {
+  result: T;
+  afterCommit: Transaction['afterCommit'];
+}
 const transaction = new AsyncLocalStorage<Transaction>();
 const TRANSACTION_ATTEMPTS = 3;
 const CONTENTION_JITTER_MS = 20;
@@ -80,9 +84,16 @@ export class Database {
    */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     if (transaction.getStore()) return work();
+    // Outside the retries: whatever a deferred step throws, committed work never runs again.
+    const { result, afterCommit } = await this.committedWithRetries(work);
+    for (const next of afterCommit) await next();
+    return result;
+  }
+
+  private async committedWithRetries<T>(work: () => Promise<T>): Promise<Committed<T>> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.transactionOnce(work);
+        return await this.committedOnce(work);
       } catch (error) {
         if (attempt === TRANSACTION_ATTEMPTS || classifyPostgresError(error) !== 'contention') throw error;
         // Out of step with the transaction it collided with, which goes on while this one waits.
@@ -91,7 +102,7 @@ export class Database {
     }
   }
 
-  private async transactionOnce<T>(work: () => Promise<T>): Promise<T> {
+  private async committedOnce<T>(work: () => Promise<T>): Promise<Committed<T>> {
     const afterCommit: Transaction['afterCommit'] = [];
     const result = await this.withClient(async (client) => {
       await client.query('BEGIN');
@@ -109,8 +120,7 @@ export class Database {
         throw error;
       }
     });
-    for (const next of afterCommit) await next();
-    return result;
+    return { result, afterCommit };
   }
 
   /**

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Database, sql } from '../../src/database/database.js';
 import { PROBLEM_TYPES } from '../../src/http/problem.js';
 import { useTestApp } from '../support/app.js';
 import { ProbeModule } from '../support/probe.module.js';
@@ -144,6 +145,21 @@ describe('HTTP baseline: every error is problem+json', () => {
     const failing = await t.http().get('/test-probe/serialization-failure');
     expectProblem(failing, 409);
     expect(failing.headers['retry-after']).toBe('1');
+  });
+
+  it('never runs a committed transaction again, whatever a step deferred after its commit throws', async () => {
+    const db = t.app.get(Database);
+    await db.rows(sql`CREATE TABLE after_commit_runs (run int NOT NULL)`);
+    let runs = 0;
+    const outcome = db.transaction(async () => {
+      runs++;
+      await db.rows(sql`INSERT INTO after_commit_runs VALUES (${runs})`);
+      await db.afterCommit(() => {
+        throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+      });
+    });
+    await expect(outcome).rejects.toThrow('deadlock detected');
+    expect(await db.rows(sql`SELECT run FROM after_commit_runs`)).toEqual([{ run: 1 }]);
   });
 
   it('answers a database timeout with 503 and Retry-After', async () => {
