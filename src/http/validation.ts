@@ -34,7 +34,8 @@ export function createValidationPipe(): ValidationPipe {
 /**
  * Two gaps of class-validator's whitelist closed: a route that declares a body DTO answers a request without one with
  * 400 (pointing at the whole document), and fields named like `Object.prototype` members (`constructor`, `toString`,
- * `__defineGetter__`, …), which it mistakes for declared ones, are refused like any other unknown field.
+ * `__defineGetter__`, …), which it mistakes for declared ones, are refused like any other unknown field of a DTO, and
+ * kept as sent in a free-form map such as a task's payload, from which class-transformer would drop them.
  */
 class BodyRequiredValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
@@ -46,8 +47,9 @@ class BodyRequiredValidationPipe extends ValidationPipe {
     if (membersBeyond(value, MAX_MEMBERS) > MAX_MEMBERS) {
       throw invalid([{ pointer: '', detail: `The document has more than ${MAX_MEMBERS} members.` }]);
     }
-    // Found before validation, which drops some of them (`constructor`) from the value itself.
+    // Found and copied before validation, which drops some of them (`constructor`) from the value itself.
     const suspects = prototypeNamedPaths(value, []);
+    const suspectValues = suspects.map((path) => structuredClone(valueAt(value, path)));
     let instance: unknown;
     let failure: ProblemException | undefined;
     try {
@@ -67,6 +69,17 @@ class BodyRequiredValidationPipe extends ValidationPipe {
       .map(({ path, pointer }) => ({ pointer, detail: `property ${path.at(-1)} should not exist` }));
     if (unknown.length > 0) throw invalid([...listed, ...unknown]);
     if (failure) throw failure;
+    for (const [index, path] of suspects.entries()) {
+      const parent = parentOf(instance, path);
+      if (isMap(parent)) {
+        Object.defineProperty(parent, path.at(-1)!, {
+          value: suspectValues[index],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+    }
     return instance;
   }
 }
@@ -95,20 +108,25 @@ function prototypeNamedPaths(value: unknown, path: string[]): string[][] {
   ]);
 }
 
-function parentOf(instance: unknown, path: string[]): unknown {
-  return path
-    .slice(0, -1)
-    .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], instance);
+function parentOf(root: unknown, path: string[]): unknown {
+  return valueAt(root, path.slice(0, -1));
+}
+
+function valueAt(root: unknown, path: string[]): unknown {
+  return path.reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], root);
 }
 
 /** A validated DTO, as opposed to a free-form map (a plain object) that may hold any key. */
 function isDto(node: unknown): boolean {
-  return (
-    node !== null &&
-    typeof node === 'object' &&
-    !Array.isArray(node) &&
-    Object.getPrototypeOf(node) !== Object.prototype
-  );
+  return isObject(node) && Object.getPrototypeOf(node) !== Object.prototype;
+}
+
+function isMap(node: unknown): node is object {
+  return isObject(node) && Object.getPrototypeOf(node) === Object.prototype;
+}
+
+function isObject(node: unknown): node is object {
+  return node !== null && typeof node === 'object' && !Array.isArray(node);
 }
 
 function pointerOf(path: string[]): string {

@@ -66,6 +66,15 @@ describe('tasks', () => {
       expect((rows[0].task_token as Buffer).toString('latin1')).not.toContain('secret-token');
     });
 
+    it('stores a payload as sent, fields named like Object.prototype members included', async () => {
+      const payload = { a: 1, toString: 2, constructor: { valueOf: 3 }, list: [{ hasOwnProperty: 4 }] };
+      const response = await as(workflow()).post('/v1/tasks', { type: 'approval', title: 'x', payload });
+      expect(response.status).toBe(201);
+      expect(response.body.payload).toEqual(payload);
+      const { rows } = await sql.query('SELECT payload FROM tasks WHERE id = $1', [response.body.id]);
+      expect(rows[0].payload).toEqual(payload);
+    });
+
     it('lets admins create tasks, recorded as created by that user', async () => {
       const response = await as(operator).post('/v1/tasks', { type: 'approval', title: 'By hand' });
       expect(response.status).toBe(201);
