@@ -1,12 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PageQuery } from '../http/pagination.js';
+import { LowerCaseUuid } from '../http/validation.js';
 
 export class ListAuditQuery extends PageQuery {
   @ApiPropertyOptional({ description: "The actor's id: a user id, a machine client id or an email address" })
   @IsOptional()
   @IsString()
   @MaxLength(320)
+  @LowerCaseUuid()
   actor?: string;
 
   @ApiPropertyOptional({ example: 'task.decided' })
@@ -18,6 +20,7 @@ export class ListAuditQuery extends PageQuery {
   @IsOptional()
   @IsString()
   @MaxLength(200)
+  @LowerCaseUuid()
   target?: string;
 }
 

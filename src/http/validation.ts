@@ -183,8 +183,16 @@ export const Trim = () =>
 /** A PATCH body: every field of `base` optional, but none may be null, and nothing else is accepted. */
 export const StrictPartialType = <T>(base: Type<T>) => PartialType(base, { skipNullProperties: false });
 
-/** Path ids are UUIDs; anything else is a 400 (never a 404 or a database error). */
-const ParseId = new ParseUUIDPipe({ errorHttpStatusCode: 400 });
+/**
+ * Path ids are UUIDs; anything else is a 400 (never a 404 or a database error). Taken in either case, passed on in
+ * lowercase, as PostgreSQL writes a `uuid`: an id the app stores as text (audit targets) is then spelled one way.
+ */
+class ParseIdPipe extends ParseUUIDPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<string | undefined | null> {
+    return (await super.transform(value, metadata))?.toLowerCase();
+  }
+}
+const ParseId = new ParseIdPipe({ errorHttpStatusCode: 400 });
 
 const IdParam = createParamDecorator(
   (_data: unknown, context: ExecutionContext) =>
@@ -204,3 +212,9 @@ export const PathId = () => IdParam(undefined, ParseId);
 
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const isUuid = (text: string): boolean => UUID_PATTERN.test(text);
+
+/** A field that may hold a UUID (among other ids): a UUID in lowercase, as path ids are, anything else as sent. */
+export const LowerCaseUuid = () =>
+  Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && isUuid(value.toLowerCase()) ? value.toLowerCase() : value,
+  );

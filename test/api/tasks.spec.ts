@@ -396,6 +396,20 @@ describe('tasks', () => {
       );
       expect(rest.body.items.map((entry: { action: string }) => entry.action)).toEqual(['task.created']);
       expect((await as(operator).get('/v1/admin/audit?action=DROP TABLE')).status).toBe(400);
+      // An id is one id in either case: in a path, in the trail and in a search.
+      const other = await createTask(t, {}, someone);
+      const upper = other.id.toUpperCase();
+      expect((await as(someone).post(`/v1/admin/tasks/${upper}/claim`)).status).toBe(200);
+      for (const [actor, target] of [
+        [userId, other.id],
+        [userId.toUpperCase(), upper],
+      ]) {
+        const trail = await as(operator).get(`/v1/admin/audit?actor=${actor}&target=${target}`);
+        expect(trail.body.items.map((entry: { action: string }) => entry.action)).toEqual([
+          'task.claimed',
+          'task.created',
+        ]);
+      }
       expect((await as(user()).get('/v1/admin/audit')).status).toBe(403);
     });
   });
