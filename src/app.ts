@@ -40,6 +40,10 @@ export async function createApp(
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimitBytes,
     keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    // Fastify turns Node's limit off by default: a request whose body stalls would hold its connection for ever.
+    requestTimeout: config.http.requestTimeoutMs,
+    // How often Node looks for such requests (30 s by default), so a short limit is kept too.
+    http: { connectionsCheckingInterval: Math.min(30_000, config.http.requestTimeoutMs / 4) },
     requestIdHeader: false,
     genReqId: requestIdFor,
     frameworkErrors: answerFrameworkError,

@@ -26,6 +26,7 @@ describe('loadConfig', () => {
         port: 3000,
         bodyLimitBytes: 1_048_576,
         keepAliveTimeoutMs: 65_000,
+        requestTimeoutMs: 60_000,
         corsOrigins: [],
         shutdownTimeoutMs: 25_000,
         apiDocsEnabled: true,

@@ -75,6 +75,7 @@ function appConfig(env: Environment) {
       port: env.PORT,
       bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
       keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
       // Browsers send the bare origin: `https://app.example.com/` would never match it.
       corsOrigins: env.CORS_ORIGINS.map((origin) => new URL(origin).origin),
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,

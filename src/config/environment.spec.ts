@@ -56,6 +56,7 @@ describe('every declared variable', () => {
     MIGRATE_ON_START: { value: 'true' },
     HTTP_BODY_LIMIT_BYTES: { value: '2048' },
     HTTP_KEEP_ALIVE_TIMEOUT_MS: { value: '70000' },
+    HTTP_REQUEST_TIMEOUT_MS: { value: '5000' },
     CORS_ORIGINS: { value: 'https://app.example.com' },
     SHUTDOWN_TIMEOUT_MS: { value: '1000' },
     API_DOCS_ENABLED: { value: 'false' },

@@ -106,6 +106,7 @@ export const ENVIRONMENT = {
     undefined,
     'must be at least 61000 (above the load balancer idle timeout of 60 s)',
   ).default(65_000),
+  HTTP_REQUEST_TIMEOUT_MS: integer(1_000, 600_000).default(60_000),
   CORS_ORIGINS: list(
     url('http|https', 'must be a comma-separated list of origins such as https://app.example.com'),
   ).default([]),

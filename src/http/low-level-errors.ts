@@ -21,16 +21,25 @@ export function answerFrameworkError(
     .send({ ...problem(status, error.message), instance: loggablePath(request.url), requestId: request.id });
 }
 
-/** Node's `clientError`: the request could not even be parsed. The socket is closed after the answer. */
+/**
+ * Node's `clientError`: the request could not be parsed, or did not arrive in time. The socket is closed after the
+ * answer, or without one when a response has begun on it (an early 413 whose request then stalls).
+ */
 export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
+  // Node's own handler looks there too.
+  const response = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || response?.headersSent) {
     socket.destroy();
     return;
   }
-  const status =
-    error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  writeRaw(socket, status, problem(status, status === 400 ? 'The request is not valid HTTP.' : undefined));
+  const [status, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'The request is not valid HTTP.'];
+  writeRaw(socket, status, problem(status, detail));
 }
+
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'The request line and headers are larger than the server accepts.'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'The request did not arrive in time.'],
+};
 
 /**
  * What Node answers before Fastify sees the request, as problem+json: CONNECT is not served (this is no proxy), 405
@@ -54,8 +63,8 @@ export function refuseUnsupported(server: Server): void {
   });
 }
 
-function problem(status: number, detail?: string): ProblemDetails {
-  return { type: 'about:blank', title: statusTitle(status), status, ...(detail ? { detail } : {}) };
+function problem(status: number, detail: string): ProblemDetails {
+  return { type: 'about:blank', title: statusTitle(status), status, detail };
 }
 
 function writeRaw(

@@ -5,7 +5,8 @@ import { user } from '../support/tokens.js';
 
 /** Input at the edges: names JavaScript treats specially, text the database counts differently, broken Unicode. */
 describe('input at the edges', () => {
-  const t = useTestApp();
+  // Short, for the request that stalls below.
+  const t = useTestApp({ env: { HTTP_REQUEST_TIMEOUT_MS: '1000' } });
   const owner = user();
   const post = (body: string | object) =>
     t
@@ -114,11 +115,13 @@ describe('input at the edges', () => {
       port = Number(new URL(await t.app.getUrl()).port);
     });
 
-    /** Sends raw bytes and returns the status and the parsed body of the answer. */
-    const raw = (request: string) =>
+    /** Sends raw bytes (then, unless `stall`, the end of the stream) and returns the status and body of the answer. */
+    const raw = (request: string, stall = false) =>
       new Promise<{ status: number; contentType?: string; body: Record<string, unknown> }>(
         (resolve, reject) => {
-          const socket = connect(port, '127.0.0.1', () => socket.end(request));
+          const socket = connect(port, '127.0.0.1', () =>
+            stall ? socket.write(request) : socket.end(request),
+          );
           let answer = '';
           socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
           socket.on('error', reject);
@@ -133,7 +136,7 @@ describe('input at the edges', () => {
         },
       );
 
-    it.each([
+    it.each<[string, string, number, boolean?]>([
       [
         'a path parameter over the limit',
         `GET /v1/projects/${'a'.repeat(150)} HTTP/1.1\r\nHost: x\r\n\r\n`,
@@ -152,11 +155,22 @@ describe('input at the edges', () => {
         'POST /v1/projects HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\nContent-Length: 0\r\n\r\n',
         417,
       ],
-    ])('%s → %i application/problem+json', async (_what, request, status) => {
-      const answer = await raw(request);
+      [
+        'a body that stops arriving',
+        'POST /v1/projects HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
+        408,
+        true,
+      ],
+    ])('%s → %i application/problem+json', async (_what, request, status, stall) => {
+      const answer = await raw(request, stall);
       expect(answer.status).toBe(status);
       expect(answer.contentType).toMatch(/^application\/problem\+json/);
-      expect(answer.body).toMatchObject({ status, title: expect.any(String), type: 'about:blank' });
+      expect(answer.body).toMatchObject({
+        status,
+        title: expect.any(String),
+        type: 'about:blank',
+        detail: expect.any(String),
+      });
     });
   });
 });
