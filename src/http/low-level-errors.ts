@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { statusTitle, type ProblemDetails } from './problem.js';
-import { loggablePath } from './route-settings.js';
+import { loggableMessage, loggablePath } from './route-settings.js';
 
 /**
  * What Fastify and Node answer themselves, before any route runs, answered as application/problem+json like every
@@ -18,7 +18,11 @@ export function answerFrameworkError(
   void reply
     .code(status)
     .type('application/problem+json')
-    .send({ ...problem(status, error.message), instance: loggablePath(request.url), requestId: request.id });
+    .send({
+      ...problem(status, loggableMessage(error.message, request.url)),
+      instance: loggablePath(request.url),
+      requestId: request.id,
+    });
 }
 
 /**

@@ -14,7 +14,7 @@ import { classifyPostgresError } from '../database/postgres-errors.js';
 import { activeTraceId } from '../telemetry/trace-context.js';
 import { PROBLEM_TYPES, ProblemException, statusTitle, type ProblemDetails } from './problem.js';
 import { pathOf } from './request.js';
-import { loggablePath } from './route-settings.js';
+import { loggableMessage, loggablePath } from './route-settings.js';
 import { retryAfter } from './retry-after.js';
 
 interface Answer {
@@ -38,6 +38,8 @@ export class ProblemFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { problem, headers } = this.methodNotAllowed(exception, request) ?? answerFor(exception);
     problem.instance = loggablePath(request.url);
+    // Framework messages quote the URL ("Cannot GET /t/…"), whose path or query may be a secret.
+    if (problem.detail) problem.detail = loggableMessage(problem.detail, request.url);
     problem.requestId = request.id;
     const traceId = activeTraceId();
     if (traceId) problem.traceId = traceId;

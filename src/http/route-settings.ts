@@ -69,6 +69,17 @@ export function loggablePath(url: string | undefined): string {
   return secretPaths.find(({ start }) => routed.startsWith(start))?.pattern ?? path;
 }
 
+/** An error's message as a problem body may show it: the request's URL in it as {@link loggablePath} shows it. */
+export function loggableMessage(message: string, url: string | undefined): string {
+  if (!url) return message;
+  const loggable = loggablePath(url);
+  const path = pathOf(url);
+  return message
+    .replaceAll(url, loggable)
+    .replaceAll(path, loggable)
+    .replaceAll(decodedOrAsIs(path), loggable);
+}
+
 function decodedOrAsIs(path: string): string {
   try {
     return decodeURIComponent(path);

@@ -159,6 +159,17 @@ describe('task delivery', () => {
       expect(wrongMethod.status).toBe(405);
       expect(wrongMethod.body.instance).toBe('/t/:token');
       expect((await t.http().get(`/t/${token}/more`)).body.instance).toBe('/t/:token');
+      for (const [path, status] of [
+        [`/t/${token}/`, 404],
+        [`/t/${token}/more?x=1`, 404],
+        [`/t/${token}%ZZ`, 400],
+        [`/t/${token}${'a'.repeat(100)}`, 414],
+      ] as const) {
+        const answer = await t.http().get(path);
+        expect(answer.status).toBe(status);
+        expect(answer.text).not.toContain(token);
+        expect(answer.body.instance).toBe('/t/:token');
+      }
       // The router decodes the path before matching, and so does the masking.
       expect((await t.http().get(`/%74/${token}`)).text).toContain('<form');
       const encoded = await t.http().post(`/%74/${token}`).set('content-type', 'text/csv').send('a,b');
