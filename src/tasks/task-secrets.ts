@@ -49,6 +49,8 @@ export class TaskSecrets {
   readLink(token: string): Omit<LinkClaims, 'recipient'> | undefined {
     if (!/^[A-Za-z0-9_-]{70}$/.test(token)) return undefined;
     const bytes = Buffer.from(token, 'base64url');
+    // Decoding ignores the last character's 4 low bits: a link has one spelling, the one it was sent with.
+    if (bytes.toString('base64url') !== token) return undefined;
     return {
       linkId: uuidOf(bytes.subarray(0, 16)),
       taskId: uuidOf(bytes.subarray(16, 32)),
