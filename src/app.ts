@@ -74,7 +74,7 @@ export async function createApp(
   if (telemetryStarted()) traceRequests(fastify);
   // A JSON API: any other body type is answered 415 by Fastify (and turned into problem+json by the filter).
   fastify.removeContentTypeParser(['text/plain', 'application/json']);
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, checkedJsonParser(fastify));
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, checkedJsonParser(fastify));
   logRequests(fastify, PinoLogger.root);
   // Security headers from helmet, worked out once: they are the same on every response. Nothing is stored by a
   // browser or proxy (the API's answers hold users' data), unless a route says otherwise (the back office's files).

@@ -4,18 +4,36 @@ import type { FastifyBodyParser, FastifyInstance } from 'fastify';
 const MAX_JSON_DEPTH = 32;
 
 /**
- * Fastify's own JSON parser (prototype-poisoning checks included) plus what the rest of the app relies on: no nesting
- * deeper than MAX_JSON_DEPTH, finite numbers, and well-formed Unicode (a lone UTF-16 surrogate, which JSON's \uD800 escapes allow,
- * would be stored as U+FFFD). An empty body is no body: many clients send `Content-Type: application/json` on every
- * request, a DELETE included; a route that needs a body still answers 400 (see the validation pipe).
+ * Fastify's own JSON parser (prototype-poisoning checks included) plus what the rest of the app relies on: UTF-8 (JSON's
+ * only encoding: another charset is a 415, bytes that are not UTF-8 a 400), no nesting deeper than MAX_JSON_DEPTH,
+ * finite numbers, and well-formed Unicode (a lone UTF-16 surrogate, which JSON's \uD800 escapes allow, would be
+ * stored as U+FFFD, as would bytes that are not UTF-8). An empty body is no body: many clients send
+ * `Content-Type: application/json` on every request, a DELETE included; a route that needs a body still answers 400
+ * (see the validation pipe).
  */
-export function checkedJsonParser(fastify: FastifyInstance): FastifyBodyParser<string> {
+export function checkedJsonParser(fastify: FastifyInstance): FastifyBodyParser<Buffer> {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   return (request, body, done) => {
+    const charset = CHARSET.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      return done(
+        Object.assign(new Error(`JSON is UTF-8: charset=${charset} is not supported.`), { statusCode: 415 }),
+      );
+    }
     if (body.length === 0) return done(null, undefined);
-    void parseJson(request, body, (error, value) => done(error ?? jsonProblem(value), value));
+    let text: string;
+    try {
+      text = UTF8.decode(body);
+    } catch {
+      return done(badRequest('The body is not valid UTF-8.', ''));
+    }
+    void parseJson(request, text, (error, value) => done(error ?? jsonProblem(value), value));
   };
 }
+
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)/i;
+// A byte-order mark is kept, so that JSON.parse refuses it as before.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * The first problem found walking the parsed body, as a 400 error the problem filter turns into problem+json. It runs

@@ -52,6 +52,38 @@ describe('input at the edges', () => {
     expect(response.body.errors).toEqual([{ pointer: '/count', detail: expect.any(String) }]);
   });
 
+  it('takes JSON in UTF-8 only: other bytes 400, another charset 415, storing nothing', async () => {
+    const send = (contentType: string, body: Buffer) =>
+      t
+        .http()
+        .post('/v1/projects')
+        .set('authorization', owner.authorization)
+        .set('content-type', contentType)
+        // As bytes: supertest would send a Buffer as JSON of its own.
+        .serialize((bytes: Buffer) => bytes as unknown as string)
+        .send(body);
+    const latin1 = Buffer.from('{"name": "caf\u00e9 latin"}', 'latin1');
+    const refused = [
+      await send('application/json', latin1),
+      // An overlong encoding of "/" and an encoded surrogate, which a lenient decoder turns into U+FFFD.
+      await send('application/json', Buffer.from([...Buffer.from('{"name": "a'), 0xc0, 0xaf, 0x22, 0x7d])),
+      await send(
+        'application/json',
+        Buffer.from([...Buffer.from('{"name": "b'), 0xed, 0xa0, 0x80, 0x22, 0x7d]),
+      ),
+      await send('application/json; charset=iso-8859-1', latin1),
+      await send('application/json; charset="utf-16"', Buffer.from('{"name": "wide"}', 'utf16le')),
+    ];
+    expect(refused.map(({ status }) => status)).toEqual([400, 400, 400, 415, 415]);
+    for (const response of refused)
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(refused[0]!.body.errors).toEqual([{ pointer: '', detail: 'The body is not valid UTF-8.' }]);
+    const utf8 = await send('application/json; charset=UTF-8', Buffer.from('{"name": "caf\u00e9 utf-8"}'));
+    expect(utf8.status).toBe(201);
+    expect(utf8.body.name).toBe('caf\u00e9 utf-8');
+    expect((await names()).filter((name) => /^(caf|a|b|wide)/.test(name))).toEqual(['caf\u00e9 utf-8']);
+  });
+
   it('refuses a JSON null body like a missing one', async () => {
     const created = await post({ name: 'null-body' });
     for (const path of ['/v1/me', `/v1/projects/${created.body.id}`]) {
