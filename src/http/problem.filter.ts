@@ -67,7 +67,11 @@ export class ProblemFilter implements ExceptionFilter {
     if (!(exception instanceof NotFoundException) || request.routeOptions.url !== undefined) return undefined;
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     const path = pathOf(request.url);
-    const allowed: string[] = HTTP_METHODS.filter((method) => fastify.findRoute({ method, url: path }));
+    // The router does not serve a parameter left empty (`/v1/projects/`), though it finds a route for it.
+    const allowed: string[] = HTTP_METHODS.filter((method) => {
+      const route = fastify.findRoute({ method, url: path });
+      return route !== null && !Object.values(route.params).includes('');
+    });
     // A route of this very method that found nothing (a missing static file) is a 404.
     if (allowed.length === 0 || allowed.includes(request.method)) return undefined;
     const allow = allowed.join(', ');

@@ -44,6 +44,12 @@ describe('HTTP baseline: every error is problem+json', () => {
     const response = await t.http().put('/v1/projects/0190e0b4-8f5c-7c3e-9d1a-2b3c4d5e6f70').send({});
     expectProblem(response, 405);
     expect(response.headers.allow).toBe('GET, HEAD, PATCH, DELETE');
+    // A parameter cannot be empty: `/v1/projects/` is no project's path, whatever the method.
+    for (const method of ['get', 'post', 'put', 'delete'] as const) {
+      const trailing = await t.http()[method]('/v1/projects/');
+      expectProblem(trailing, 404);
+      expect(trailing.headers.allow).toBeUndefined();
+    }
   });
 
   it('answers JSON nested too deeply with 400, not a stack overflow', async () => {
