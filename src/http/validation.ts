@@ -43,6 +43,9 @@ class BodyRequiredValidationPipe extends ValidationPipe {
     if (metadata.type === 'body' && (value === undefined || value === null)) {
       throw invalid([{ pointer: '', detail: 'A JSON request body is required.' }]);
     }
+    if (metadata.type === 'body' && !isObject(value)) {
+      throw invalid([{ pointer: '', detail: 'The body must be a JSON object.' }]);
+    }
     // Transforming and validating take time that grows faster than the members: refuse at once what no DTO holds.
     if (membersBeyond(value, MAX_MEMBERS) > MAX_MEMBERS) {
       throw invalid([{ pointer: '', detail: `The document has more than ${MAX_MEMBERS} members.` }]);

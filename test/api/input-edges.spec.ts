@@ -84,6 +84,27 @@ describe('input at the edges', () => {
     expect((await names()).filter((name) => /^(caf|a|b|wide)/.test(name))).toEqual(['caf\u00e9 utf-8']);
   });
 
+  it.each(['[]', '[{"name": "in an array"}]', '42', '"name"', 'true'])(
+    'refuses a body that is not a JSON object (%s) with one error at the whole document',
+    async (body) => {
+      const before = await names();
+      for (const request of [
+        post(body),
+        t
+          .http()
+          .patch('/v1/me')
+          .set('authorization', owner.authorization)
+          .set('content-type', 'application/json')
+          .send(body),
+      ]) {
+        const response = await request;
+        expect(response.status).toBe(400);
+        expect(response.body.errors).toEqual([{ pointer: '', detail: 'The body must be a JSON object.' }]);
+      }
+      expect(await names()).toEqual(before);
+    },
+  );
+
   it('refuses a JSON null body like a missing one', async () => {
     const created = await post({ name: 'null-body' });
     for (const path of ['/v1/me', `/v1/projects/${created.body.id}`]) {
