@@ -24,7 +24,13 @@ export class MeDto {
 }
 
 export class UpdateMeDto {
-  @ApiPropertyOptional({ minLength: 1, maxLength: 100, nullable: true, description: 'null clears it' })
+  @ApiPropertyOptional({
+    type: String,
+    minLength: 1,
+    maxLength: 100,
+    nullable: true,
+    description: 'null clears it',
+  })
   @IsOptional()
   @Trim()
   @IsString()

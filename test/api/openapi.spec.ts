@@ -91,6 +91,20 @@ describe('OpenAPI', () => {
     }
   });
 
+  it('says what every object property holds: a nullable field of a DTO needs its type spelled out', async () => {
+    type Schema = { type?: string | string[]; properties?: object; additionalProperties?: unknown };
+    const document = (await t.http().get('/openapi.json')).body as {
+      components: { schemas: Record<string, { properties?: Record<string, Schema> }> };
+    };
+    const vague = Object.entries(document.components.schemas).flatMap(([name, schema]) =>
+      Object.entries(schema.properties ?? {})
+        .filter(([, property]) => [property.type ?? []].flat().includes('object'))
+        .filter(([, property]) => !property.properties && property.additionalProperties === undefined)
+        .map(([field]) => `${name}.${field}`),
+    );
+    expect(vague).toEqual([]);
+  });
+
   it('serves Swagger UI at /docs', async () => {
     const response = await t.http().get('/docs').redirects(1);
     expect(response.status).toBe(200);

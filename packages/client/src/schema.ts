@@ -513,7 +513,7 @@ export interface components {
         };
         UpdateMeDto: {
             /** @description null clears it */
-            displayName?: Record<string, never> | null;
+            displayName?: string | null;
         };
         AdminUserDto: {
             /** Format: uuid */
