@@ -359,13 +359,21 @@ describe('projects', () => {
       expect(retry.body.id).toBe(first.body.id);
     });
 
-    it('answers 422 when the key is reused with another body', async () => {
+    it('answers 422 when the key is reused with another body or URL', async () => {
       const key = `reuse-${Date.now()}`;
       await post(owner, key, { name: 'Soyuz' });
       const reused = await post(owner, key, { name: 'Shenzhou' });
       expect(reused.status).toBe(422);
       expect(reused.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(reused.body.detail).toContain('another URL or body');
       expect(await count('name = $1', ['Shenzhou'])).toBe(0);
+      const elsewhere = await t
+        .http()
+        .post('/v1/projects?from=retry')
+        .set('authorization', owner.authorization)
+        .set('idempotency-key', key)
+        .send({ name: 'Soyuz' });
+      expect(elsewhere.status).toBe(422);
     });
 
     it('scopes keys per caller', async () => {

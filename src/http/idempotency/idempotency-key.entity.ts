@@ -14,7 +14,7 @@ export class IdempotencyKey {
   @PrimaryColumn({ type: 'text' })
   key: string;
 
-  /** SHA-256 of the canonical request body: the same key with another body is a 422. */
+  /** SHA-256 of the request's URL and canonical body: the same key with another URL or body is a 422. */
   @Column({ name: 'request_hash', type: 'text' })
   requestHash: string;
 

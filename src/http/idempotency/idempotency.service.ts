@@ -61,7 +61,7 @@ export class IdempotencyService implements OnModuleInit {
       if (stored) {
         if (stored.requestHash !== requestHash) {
           throw new ProblemException(422, {
-            detail: 'This Idempotency-Key was already used with a different request body.',
+            detail: 'This Idempotency-Key was already used with a different request (another URL or body).',
           });
         }
         return { replayed: true, response: { status: stored.responseStatus, body: stored.responseBody } };
