@@ -1,4 +1,5 @@
 import type { FastifyBodyParser, FastifyInstance } from 'fastify';
+import { unsupportedCoding } from './request.js';
 
 /** Nesting deeper than this is refused (400): recursive code downstream (validation, hashing) must not overflow. */
 const MAX_JSON_DEPTH = 32;
@@ -14,6 +15,8 @@ const MAX_JSON_DEPTH = 32;
 export function checkedJsonParser(fastify: FastifyInstance): FastifyBodyParser<Buffer> {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   return (request, body, done) => {
+    const coded = unsupportedCoding(request.raw);
+    if (coded) return done(coded);
     const charset = CHARSET.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
     if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
       return done(

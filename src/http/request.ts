@@ -15,3 +15,15 @@ export function pathOf(url: string | undefined): string {
   const end = url?.indexOf('?') ?? -1;
   return end === -1 ? (url ?? '') : url!.slice(0, end);
 }
+
+/**
+ * For the body parsers: a body in a content coding (gzip, br) is not decoded here, so it is refused with 415 (RFC 9110
+ * allows it) rather than read as if it were plain.
+ */
+export function unsupportedCoding(request: IncomingMessage): Error | undefined {
+  const coding = request.headers['content-encoding']?.trim().toLowerCase();
+  if (!coding || coding === 'identity') return undefined;
+  return Object.assign(new Error(`Content-Encoding ${coding} is not supported: send the body as it is.`), {
+    statusCode: 415,
+  });
+}

@@ -1,7 +1,7 @@
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { pathOf } from './request.js';
+import { pathOf, unsupportedCoding } from './request.js';
 
 /** What a route may change of the HTTP layer's defaults (one `@RouteSettings` per route). */
 export interface RouteOptions {
@@ -46,6 +46,8 @@ export function applyRouteSettings(fastify: FastifyInstance): void {
     'application/x-www-form-urlencoded',
     { parseAs: 'string' },
     (request, body: string, done) => {
+      const coded = unsupportedCoding(request.raw);
+      if (coded) return done(coded);
       if (!settingsOf(request).acceptsForms) {
         return done(
           Object.assign(new Error(`Unsupported Media Type: ${request.headers['content-type']}`), {

@@ -52,7 +52,7 @@ describe('input at the edges', () => {
     expect(response.body.errors).toEqual([{ pointer: '/count', detail: expect.any(String) }]);
   });
 
-  it('takes JSON in UTF-8 only: other bytes 400, another charset 415, storing nothing', async () => {
+  it('takes JSON in UTF-8 only, uncompressed: other bytes 400, another charset or a content coding 415, storing nothing', async () => {
     const send = (contentType: string, body: Buffer) =>
       t
         .http()
@@ -74,7 +74,16 @@ describe('input at the edges', () => {
       await send('application/json; charset=iso-8859-1', latin1),
       await send('application/json; charset="utf-16"', Buffer.from('{"name": "wide"}', 'utf16le')),
     ];
-    expect(refused.map(({ status }) => status)).toEqual([400, 400, 400, 415, 415]);
+    refused.push(
+      await t
+        .http()
+        .post('/v1/projects')
+        .set('authorization', owner.authorization)
+        .set('content-type', 'application/json')
+        .set('content-encoding', 'gzip')
+        .send('{"name": "not gzip"}'),
+    );
+    expect(refused.map(({ status }) => status)).toEqual([400, 400, 400, 415, 415, 415]);
     for (const response of refused)
       expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(refused[0]!.body.errors).toEqual([{ pointer: '', detail: 'The body is not valid UTF-8.' }]);
@@ -82,6 +91,7 @@ describe('input at the edges', () => {
     expect(utf8.status).toBe(201);
     expect(utf8.body.name).toBe('caf\u00e9 utf-8');
     expect((await names()).filter((name) => /^(caf|a|b|wide)/.test(name))).toEqual(['caf\u00e9 utf-8']);
+    expect(await names()).not.toContain('not gzip');
   });
 
   it.each(['[]', '[{"name": "in an array"}]', '42', '"name"', 'true'])(
