@@ -13,7 +13,13 @@ import { DrainState } from './health/drain-state.js';
 import { applyResourceHeaders } from './http/resource-headers.js';
 import { applyRouteSettings } from './http/route-settings.js';
 import { serveApiDocs } from './http/openapi.js';
-import { answerClientError, answerFrameworkError, refuseUnsupported } from './http/low-level-errors.js';
+import {
+  answerClientError,
+  answerFrameworkError,
+  answerProblem,
+  lacksHost,
+  refuseUnsupported,
+} from './http/low-level-errors.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './http/request.js';
 import { createValidationPipe } from './http/validation.js';
 import { logRequests } from './http/logging.js';
@@ -42,8 +48,15 @@ export async function createApp(
     keepAliveTimeout: config.http.keepAliveTimeoutMs,
     // Fastify turns Node's limit off by default: a request whose body stalls would hold its connection for ever.
     requestTimeout: config.http.requestTimeoutMs,
-    // How often Node looks for such requests (30 s by default), so a short limit is kept too.
-    http: { connectionsCheckingInterval: Math.min(30_000, config.http.requestTimeoutMs / 4) },
+    http: {
+      // How often Node looks for such requests (30 s by default), so a short limit is kept too.
+      connectionsCheckingInterval: Math.min(30_000, config.http.requestTimeoutMs / 4),
+      // Node enforces the request limit only when the headers' limit is no longer; it derives that one (60 s at most)
+      // from a request limit given to its constructor, but Fastify sets the request limit afterwards.
+      headersTimeout: Math.min(60_000, config.http.requestTimeoutMs),
+      // Checked by the security headers' hook instead, which answers problem+json (Node's answer has no body).
+      requireHostHeader: false,
+    },
     requestIdHeader: false,
     genReqId: requestIdFor,
     frameworkErrors: answerFrameworkError,
@@ -81,6 +94,8 @@ export async function createApp(
   const headers = { ...securityHeaders(), 'cache-control': 'no-store' };
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.headers(headers).header(REQUEST_ID_HEADER, request.id);
+    if (lacksHost(request))
+      return answerProblem(request, reply, 400, 'An HTTP/1.1 request needs a Host header.');
     done();
   });
   const drain = app.get(DrainState);

@@ -7,22 +7,36 @@ import { loggableMessage, loggablePath } from './route-settings.js';
 /**
  * What Fastify and Node answer themselves, before any route runs, answered as application/problem+json like every
  * other error: a URL Fastify cannot route (bad encoding 400, a path parameter too long 414), malformed HTTP (400),
- * headers too large (431), a request too slow to arrive (408), CONNECT (405) and an unknown `Expect` (417).
+ * headers too large (431), a request too slow to arrive (408), CONNECT (405), an unknown `Expect` (417) and an HTTP/1.1
+ * request without a `Host` header (400).
  */
 export function answerFrameworkError(
   error: FastifyError,
   request: FastifyRequest,
   reply: FastifyReply,
 ): void {
-  const status = error.statusCode ?? 400;
+  answerProblem(request, reply, error.statusCode ?? 400, loggableMessage(error.message, request.url));
+}
+
+/**
+ * An HTTP/1.1 request must name its host (RFC 9112 §3.2). Node's own check answers a bare 400 without a body, so the
+ * server turns it off (`requireHostHeader: false`) and the first hook that sets headers asks this instead.
+ */
+export function lacksHost(request: FastifyRequest): boolean {
+  return request.headers.host === undefined && request.raw.httpVersion === '1.1';
+}
+
+/** Ends a request before any route runs (from a hook that does not call `done`) with a problem+json answer. */
+export function answerProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  detail: string,
+): void {
   void reply
     .code(status)
     .type('application/problem+json')
-    .send({
-      ...problem(status, loggableMessage(error.message, request.url)),
-      instance: loggablePath(request.url),
-      requestId: request.id,
-    });
+    .send({ ...problem(status, detail), instance: loggablePath(request.url), requestId: request.id });
 }
 
 /**
