@@ -10,7 +10,7 @@ import {
 import { ApiParam, PartialType } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { plainToInstance, Transform } from 'class-transformer';
-import { ValidateBy, ValidateIf } from 'class-validator';
+import { ValidateIf } from 'class-validator';
 import { PROBLEM_TYPES, ProblemException } from './problem.js';
 
 export interface FieldError {
@@ -158,30 +158,6 @@ export function fieldErrors(errors: ValidationError[], parent = ''): FieldError[
 
 /** The field may be absent, but not null (class-validator's @IsOptional lets null through). */
 export const Optional = () => ValidateIf((_object, value) => value !== undefined);
-
-/**
- * Text of `min` to `max` characters, counted as PostgreSQL counts them in a `varchar(n)`: in code points, so an
- * emoji made of several (❤️ is two) counts as several, and what passes here always fits the column.
- */
-export const TextLength = (min: number, max: number) =>
-  ValidateBy({
-    name: 'textLength',
-    validator: {
-      validate: (value: unknown) => {
-        if (typeof value !== 'string') return false;
-        const length = [...value].length;
-        return length >= min && length <= max;
-      },
-      defaultMessage: (args) =>
-        min > 0
-          ? `${args?.property} must be between ${min} and ${max} characters long`
-          : `${args?.property} must be at most ${max} characters long`,
-    },
-  });
-
-/** Surrounding white space is dropped before validation. */
-export const Trim = () =>
-  Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
 
 /** A PATCH body: every field of `base` optional, but none may be null, and nothing else is accepted. */
 export const StrictPartialType = <T>(base: Type<T>) => PartialType(base, { skipNullProperties: false });

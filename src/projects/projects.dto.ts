@@ -1,20 +1,23 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString } from 'class-validator';
 import { PageQuery } from '../http/pagination.js';
-import { Optional, StrictPartialType, TextLength, Trim } from '../http/validation.js';
+import { PlainText, TextLength, TrimmedText } from '../http/text.js';
+import { Optional, StrictPartialType } from '../http/validation.js';
 import { PROJECT_STATUSES, type ProjectStatus } from './project.entity.js';
 
 export class CreateProjectDto {
   @ApiProperty({ minLength: 1, maxLength: 120, description: 'Unique among your projects' })
-  @Trim()
+  @TrimmedText()
   @IsString()
   @TextLength(1, 120)
+  @PlainText()
   name: string;
 
   @ApiPropertyOptional({ maxLength: 2000, default: '' })
   @Optional()
   @IsString()
   @TextLength(0, 2000)
+  @PlainText({ lines: true })
   description?: string;
 
   @ApiPropertyOptional({ enum: PROJECT_STATUSES, default: 'active' })

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '../database/database.js';
 import { ProblemException } from '../http/problem.js';
+import { withoutControls } from '../http/text.js';
 import { TaskDecisions } from './task-decisions.js';
 import { LINK_PAGES, confirmationPage, decisionPage, type Page } from './task-pages.js';
 import { TaskLinksRepository } from './task-links.repository.js';
@@ -46,9 +47,9 @@ export class TaskLinks {
           claims.taskId,
           {
             outcome,
-            // A browser's form never sends U+0000, which the database cannot store: dropped rather than an error.
-            comment:
-              [...(comment?.replaceAll('\u0000', '').trim() ?? '')].slice(0, MAX_COMMENT).join('') || null,
+            // Control characters, which the API refuses in a comment (and the database cannot store U+0000), are
+            // dropped rather than an error: the person deciding could not correct them.
+            comment: [...withoutControls(comment ?? '').trim()].slice(0, MAX_COMMENT).join('') || null,
           },
           { kind: 'email', id: claims.recipient, name: claims.recipient, via: 'email' },
         );

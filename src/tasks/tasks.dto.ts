@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsObject, IsString, IsUUID, Matches } from 'class-validator';
 import { PageQuery } from '../http/pagination.js';
-import { Optional, TextLength, Trim } from '../http/validation.js';
+import { PlainText, TextLength, TrimmedText } from '../http/text.js';
+import { Optional } from '../http/validation.js';
 import { TASK_STATUSES, type OperatorOutcome, type TaskOutcome, type TaskStatus } from './task-types.js';
 
 export const TASK_TYPE_NAME = /^[a-z][a-z0-9_.:-]{0,63}$/;
@@ -20,15 +21,17 @@ export class CreateTaskDto {
   type: string;
 
   @ApiProperty({ minLength: 1, maxLength: 200 })
-  @Trim()
+  @TrimmedText()
   @IsString()
   @TextLength(1, 200)
+  @PlainText()
   title: string;
 
   @ApiPropertyOptional({ maxLength: 4000, default: '' })
   @Optional()
   @IsString()
   @TextLength(0, 4000)
+  @PlainText({ lines: true })
   description?: string;
 
   @ApiPropertyOptional({
@@ -79,14 +82,16 @@ export class DecisionDto {
   @Optional()
   @IsString()
   @TextLength(0, 2000)
+  @PlainText({ lines: true })
   comment?: string;
 }
 
 export class CancelDto {
   @ApiProperty({ minLength: 1, maxLength: 2000 })
-  @Trim()
+  @TrimmedText()
   @IsString()
   @TextLength(1, 2000)
+  @PlainText({ lines: true })
   reason: string;
 }
 

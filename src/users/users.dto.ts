@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString } from 'class-validator';
 import { PageQuery } from '../http/pagination.js';
-import { TextLength, Trim } from '../http/validation.js';
+import { PlainText, TextLength, TrimmedText } from '../http/text.js';
 
 export class MeDto {
   @ApiProperty({ format: 'uuid' })
@@ -32,9 +32,10 @@ export class UpdateMeDto {
     description: 'null clears it',
   })
   @IsOptional()
-  @Trim()
+  @TrimmedText()
   @IsString()
   @TextLength(1, 100)
+  @PlainText()
   displayName?: string | null;
 }
 

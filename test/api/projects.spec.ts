@@ -99,6 +99,11 @@ describe('projects', () => {
       [{ name: 'ok', version: 7 }, '/version'],
       [{ name: 'ok', createdAt: '2020-01-01T00:00:00Z' }, '/createdAt'],
       [{ name: 'ok', color: 'red' }, '/color'],
+      [{ name: 'two\nlines' }, '/name'],
+      [{ name: 'a\ttab' }, '/name'],
+      [{ name: 'invoice\u202Efdp.exe' }, '/name'],
+      [{ name: '\u200B\u200D\u00AD' }, '/name'],
+      [{ name: 'ok', description: 'a bell\u0007' }, '/description'],
     ])('POST %o → 400 at %s', async (body, pointer) => {
       const before = await count();
       const response = await as(owner).post('/v1/projects', body);
@@ -132,6 +137,22 @@ describe('projects', () => {
         expect(response.status).toBe(400);
       },
     );
+
+    it('keeps lines, tabs and emoji joiners where text may hold them', async () => {
+      const body = { name: 'Team 👩‍💻', description: 'first line\n\tindented\r\nlast' };
+      const response = await as(owner).post('/v1/projects', body);
+      expect(response.status).toBe(201);
+      expect(response.body).toMatchObject(body);
+    });
+
+    it('stores a name in composed form, so that its two spellings are one name', async () => {
+      const composed = uniqueName('Caf\u00e9');
+      const decomposed = composed.normalize('NFD');
+      const created = await as(owner).post('/v1/projects', { name: decomposed });
+      expect(created.status).toBe(201);
+      expect(created.body.name).toBe(composed);
+      expect((await as(owner).post('/v1/projects', { name: composed })).status).toBe(409);
+    });
 
     it('answers 400 for 300,000 levels of nesting with an Idempotency-Key (no stack overflow)', async () => {
       const deep = `{"name":"deep","description":${'['.repeat(300_000)}${']'.repeat(300_000)}}`;

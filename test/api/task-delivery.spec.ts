@@ -64,8 +64,8 @@ describe('task delivery', () => {
         .http()
         .post(first!.path)
         .type('form')
-        // A NUL, which no browser sends and the database cannot store, is dropped.
-        .send('outcome=approved&comment=Fine%20by%00%20me');
+        // Control characters (a NUL, which the database cannot store, and an escape) are dropped.
+        .send('outcome=approved&comment=Fine%20by%00%20me%1B');
       expect(decided.status).toBe(200);
       expect(decided.text).toContain('Approved');
       const recipient = emails[0]!.to[0];

@@ -86,6 +86,8 @@ describe('tasks', () => {
       [{ title: 'x' }, '/type'],
       [{ type: 'approval' }, '/title'],
       [{ type: 'approval', title: '' }, '/title'],
+      [{ type: 'approval', title: 'line one\nline two' }, '/title'],
+      [{ type: 'approval', title: 'x', description: 'escape \u001b[2J' }, '/description'],
       [{ type: 'Approval!', title: 'x' }, '/type'],
       [{ type: 'approval', title: 'x', payload: [1] }, '/payload'],
       [{ type: 'approval', title: 'x', payload: { big: 'x'.repeat(17 * 1024) } }, '/payload'],
@@ -277,6 +279,7 @@ describe('tasks', () => {
       [{}, 400],
       [{ outcome: 'maybe' }, 400],
       [{ outcome: 'approved', comment: 'x'.repeat(2001) }, 400],
+      [{ outcome: 'approved', comment: 'backspace\b' }, 400],
       [{ outcome: 'approved', extra: true }, 400],
     ])('refuses the decision %j', async (body, status) => {
       const task = await createTask(t);

@@ -97,6 +97,8 @@ describe('users', () => {
       [{ displayName: '' }, '/displayName'],
       [{ displayName: 'x'.repeat(101) }, '/displayName'],
       [{ displayName: 42 }, '/displayName'],
+      [{ displayName: 'admin\u2028(verified)' }, '/displayName'],
+      [{ displayName: '\u2066\u2069' }, '/displayName'],
       [{ nickname: 'x' }, '/nickname'],
       [{ id: '0190e0b4-8f5c-7c3e-9d1a-2b3c4d5e6f70' }, '/id'],
       [{ username: 'root' }, '/username'],

@@ -1,0 +1,65 @@
+import { Transform } from 'class-transformer';
+import { ValidateBy } from 'class-validator';
+
+/**
+ * Text of `min` to `max` characters, counted as PostgreSQL counts them in a `varchar(n)`: in code points, so an
+ * emoji made of several (❤️ is two) counts as several, and what passes here always fits the column.
+ */
+export const TextLength = (min: number, max: number) =>
+  ValidateBy({
+    name: 'textLength',
+    validator: {
+      validate: (value: unknown) => {
+        if (typeof value !== 'string') return false;
+        const length = [...value].length;
+        return length >= min && length <= max;
+      },
+      defaultMessage: (args) =>
+        min > 0
+          ? `${args?.property} must be between ${min} and ${max} characters long`
+          : `${args?.property} must be at most ${max} characters long`,
+    },
+  });
+
+/**
+ * Surrounding white space is dropped before validation, and the text put in Unicode's composed form (NFC): é typed as
+ * one code point or as e and a combining accent is then one name, as a reader sees it.
+ */
+export const TrimmedText = () =>
+  Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.trim().normalize('NFC') : value,
+  );
+
+/** C0 and C1 control characters but tab, line feed and carriage return. */
+const CONTROLS = /[^\P{Cc}\t\n\r]/u;
+const ALL_CONTROLS = new RegExp(CONTROLS.source, 'gu');
+/** The text without the control characters a text of several lines may not hold. */
+export const withoutControls = (text: string): string => text.replace(ALL_CONTROLS, '');
+
+/**
+ * Controls of any kind, line and paragraph separators, and the controls that reorder text (which can make one name
+ * read as another).
+ */
+const NOT_ONE_LINE = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
+/** Anything but white space and the invisible formatting characters (zero-width space, joiners, soft hyphen). */
+const VISIBLE = /[^\p{White_Space}\p{Cf}]/u;
+
+function plainTextProblem(text: string, lines: boolean): string | undefined {
+  if (lines) return CONTROLS.test(text) ? 'must not contain control characters' : undefined;
+  if (NOT_ONE_LINE.test(text)) return 'must be one line of text without control characters';
+  if (text !== '' && !VISIBLE.test(text)) return 'must contain a visible character';
+  return undefined;
+}
+
+/**
+ * Text as people write it: one line of visible text (a name, a title), or with `lines` any number of lines (a
+ * description). Control characters, which terminals, logs and emails would act on, are refused either way.
+ */
+export const PlainText = ({ lines = false } = {}) =>
+  ValidateBy({
+    name: 'plainText',
+    validator: {
+      validate: (value: unknown) => typeof value !== 'string' || !plainTextProblem(value, lines),
+      defaultMessage: (args) => `${args?.property} ${plainTextProblem(String(args?.value), lines)}`,
+    },
+  });
