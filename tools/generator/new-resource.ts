@@ -71,17 +71,28 @@ function generate(to: ResourceNames): void {
   insertAtMarker('src/app.module.ts', [`${module},`]);
   say(`  registered ${module} in src/app.module.ts`);
 
-  insertAtMarker('test/api/authorization.spec.ts', [
+  insertAtMarker('test/support/route-matrix.ts', [
     `...ownerScopedResource('/v1/${to.plural.kebab}', {`,
     `  create: () => ({ name: uniqueName('matrix') }),`,
     `  change: () => ({ description: 'm' }),`,
     `}),`,
   ]);
-  say(`  added /v1/${to.plural.kebab} to the authorization matrix (test/api/authorization.spec.ts)`);
+  say(`  added /v1/${to.plural.kebab} to the authorization matrix (test/support/route-matrix.ts)`);
 
   const npm = (...args: string[]) => execFileSync('npm', args, { cwd: ROOT, stdio: 'inherit' });
   npm('run', '-s', 'db:generate', '--', `Create${to.plural.pascal}`);
-  npm('exec', '--', 'prettier', '--write', '--log-level', 'warn', 'src', 'test/api', 'migrations');
+  npm(
+    'exec',
+    '--',
+    'prettier',
+    '--write',
+    '--log-level',
+    'warn',
+    'src',
+    'test/api',
+    'test/support',
+    'migrations',
+  );
   npm('run', '-s', 'openapi:export');
   say(
     `\n${to.plural.sentence}: /v1/${to.plural.kebab} is ready. Next: npm test, then change the fields ` +
