@@ -17,7 +17,7 @@ import {
   answerClientError,
   answerFrameworkError,
   answerProblem,
-  lacksHost,
+  hostProblem,
   refuseUnsupported,
 } from './http/low-level-errors.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './http/request.js';
@@ -94,8 +94,8 @@ export async function createApp(
   const headers = { ...securityHeaders(), 'cache-control': 'no-store' };
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.headers(headers).header(REQUEST_ID_HEADER, request.id);
-    if (lacksHost(request))
-      return answerProblem(request, reply, 400, 'An HTTP/1.1 request needs a Host header.');
+    const badHost = hostProblem(request);
+    if (badHost) return answerProblem(request, reply, 400, badHost);
     done();
   });
   const drain = app.get(DrainState);

@@ -34,8 +34,9 @@ export function checkedJsonParser(fastify: FastifyInstance): FastifyBodyParser<B
   };
 }
 
-const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)/i;
-// A byte-order mark is kept, so that JSON.parse refuses it as before.
+// An empty `charset=` is no charset.
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)/i;
+// A byte-order mark is kept here; Fastify's JSON parser skips a leading one, as RFC 8259 allows.
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**

@@ -19,11 +19,20 @@ export function answerFrameworkError(
 }
 
 /**
- * An HTTP/1.1 request must name its host (RFC 9112 §3.2). Node's own check answers a bare 400 without a body, so the
- * server turns it off (`requireHostHeader: false`) and the first hook that sets headers asks this instead.
+ * What is wrong with the request's `Host` (RFC 9112 §3.2): an HTTP/1.1 request must name one host, in one line. Node's
+ * own check of a missing one answers a bare 400 without a body, so the server turns it off (`requireHostHeader:
+ * false`) and the first hook that sets headers asks this instead. Node keeps the first of several lines.
  */
-export function lacksHost(request: FastifyRequest): boolean {
-  return request.headers.host === undefined && request.raw.httpVersion === '1.1';
+export function hostProblem(request: FastifyRequest): string | undefined {
+  if (request.headers.host === undefined) {
+    return request.raw.httpVersion === '1.0' ? undefined : 'An HTTP/1.1 request needs a Host header.';
+  }
+  const raw = request.raw.rawHeaders;
+  let lines = 0;
+  for (let index = 0; index < raw.length; index += 2) {
+    if (raw[index]!.length === 4 && raw[index]!.toLowerCase() === 'host') lines++;
+  }
+  return lines > 1 ? 'A request names one host: send one Host header.' : undefined;
 }
 
 /** Ends a request before any route runs (from a hook that does not call `done`) with a problem+json answer. */
@@ -51,7 +60,16 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
     return;
   }
   const [status, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'The request is not valid HTTP.'];
-  writeRaw(socket, status, problem(status, detail));
+  if (!response) return writeRaw(socket, status, problem(status, detail));
+  // A request under way (its body stalled): answered through its response, so its log line and span show the status.
+  const text = JSON.stringify(problem(status, detail));
+  response
+    .writeHead(status, {
+      'content-type': 'application/problem+json',
+      'content-length': Buffer.byteLength(text),
+      connection: 'close',
+    })
+    .end(text);
 }
 
 const CLIENT_ERRORS: Record<string, [number, string]> = {

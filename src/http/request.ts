@@ -10,11 +10,16 @@ export function requestIdFor(request: IncomingMessage): string {
   return typeof given === 'string' && ACCEPTABLE_REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-/** The path of a request URL, without its query string (which may carry secrets, such as signed links). */
+/**
+ * The path of a request URL, without its query string (which may carry secrets, such as signed links), and without
+ * the scheme and host of an absolute-form target (`GET http://host/path`, which servers must accept too).
+ */
 export function pathOf(url: string | undefined): string {
-  const end = url?.indexOf('?') ?? -1;
-  return end === -1 ? (url ?? '') : url!.slice(0, end);
+  const target = url?.[0] === '/' || !url ? (url ?? '') : url.replace(SCHEME_AND_HOST, '');
+  const end = target.indexOf('?');
+  return end === -1 ? target : target.slice(0, end);
 }
+const SCHEME_AND_HOST = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
 
 /**
  * For the body parsers: a body in a content coding (gzip, br) is not decoded here, so it is refused with 415 (RFC 9110

@@ -90,7 +90,14 @@ describe('input at the edges', () => {
     const utf8 = await send('application/json; charset=UTF-8', Buffer.from('{"name": "caf\u00e9 utf-8"}'));
     expect(utf8.status).toBe(201);
     expect(utf8.body.name).toBe('caf\u00e9 utf-8');
-    expect((await names()).filter((name) => /^(caf|a|b|wide)/.test(name))).toEqual(['caf\u00e9 utf-8']);
+    // An empty charset parameter is no charset.
+    expect((await send('application/json; charset=', Buffer.from('{"name": "bare charset"}'))).status).toBe(
+      201,
+    );
+    expect((await names()).filter((name) => /^(caf|a|b|wide)/.test(name))).toEqual([
+      'bare charset',
+      'caf\u00e9 utf-8',
+    ]);
     expect(await names()).not.toContain('not gzip');
   });
 
@@ -213,6 +220,7 @@ describe('input at the edges', () => {
       ],
       ['malformed HTTP', 400, 'NOT HTTP AT ALL\r\n\r\n'],
       ['an HTTP/1.1 request without a Host header', 400, 'GET /health/live HTTP/1.1\r\n\r\n'],
+      ['two Host headers', 400, 'GET /health/live HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n'],
       ['CONNECT', 405, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'],
       [
         'an Expect it cannot meet',

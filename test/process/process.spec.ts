@@ -1,4 +1,5 @@
 import { Agent, get as httpGet } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,21 +77,48 @@ describe('the process', () => {
     expect(lines.some((line) => String(line.msg).startsWith('SIGTERM received'))).toBe(true);
   });
 
-  it('never logs the token of an emailed link, matched by a route or not', async () => {
+  it('never logs the token of an emailed link, matched by a route or not, in whatever form the URL comes', async () => {
     const server = await startProcess({ ...baseEnv(), DATABASE_URL: db.url });
     expect(await server.waitFor('/health/ready', 200)).toBe(200);
     const token = 'SecretLinkToken'.repeat(4).padEnd(70, 'x');
     for (const path of [`/t/${token}`, `/t/${token}/more`]) {
       expect((await fetch(`${server.baseUrl}${path}`)).status).toBe(404);
     }
+    // The absolute form a client sends to a proxy, which servers must accept too; without Host, refused.
+    const absolute = `GET http://runway.example/t/${token} HTTP/1.1\r\n`;
+    expect(await rawStatus(server.baseUrl, `${absolute}Host: runway.example\r\n\r\n`)).toBe(404);
+    const refused = await rawAnswer(server.baseUrl, `${absolute}\r\n`);
+    expect(refused).toMatch(/^HTTP\/1\.1 400 /);
+    expect(refused).not.toContain('SecretLinkToken');
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     const lines = jsonLines(server.stdout()).filter((line) => /^GET \/t\//.test(String(line.msg)));
     expect(lines.map((line) => line.msg)).toEqual([
       expect.stringMatching(/^GET \/t\/:token 404/),
       expect.stringMatching(/^GET \/t\/:token 404/),
+      expect.stringMatching(/^GET \/t\/:token 404/),
+      expect.stringMatching(/^GET \/t\/:token 400/),
     ]);
     expect(server.stdout()).not.toContain('SecretLinkToken');
+  });
+
+  it('logs a request whose body stopped arriving with the 408 it was answered', async () => {
+    const server = await startProcess({
+      ...baseEnv(),
+      DATABASE_URL: db.url,
+      HTTP_REQUEST_TIMEOUT_MS: '1000',
+    });
+    expect(await server.waitFor('/health/ready', 200)).toBe(200);
+    const stalled =
+      'POST /v1/projects HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{';
+    expect(await rawStatus(server.baseUrl, stalled, { stall: true })).toBe(408);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    const line = jsonLines(server.stdout()).find((entry) => /^POST \/v1\/projects/.test(String(entry.msg)));
+    expect(line).toMatchObject({
+      res: { statusCode: 408 },
+      msg: expect.stringMatching(/^POST \/v1\/projects 408/),
+    });
   });
 
   it('answers readiness 503 while draining, and survives a second signal', async () => {
@@ -191,3 +219,21 @@ describe('the process', () => {
     });
   });
 });
+
+/** Sends raw bytes (then, unless `stall`, the end of the stream) and gives all that came back. */
+function rawAnswer(baseUrl: string, request: string, { stall = false } = {}): Promise<string> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () =>
+      stall ? socket.write(request) : socket.end(request),
+    );
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(answer));
+  });
+}
+
+async function rawStatus(baseUrl: string, request: string, options?: { stall?: boolean }): Promise<number> {
+  return Number(/^HTTP\/1\.1 (\d{3})/.exec(await rawAnswer(baseUrl, request, options))?.[1]);
+}
