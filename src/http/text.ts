@@ -37,12 +37,16 @@ const ALL_CONTROLS = new RegExp(CONTROLS.source, 'gu');
 export const withoutControls = (text: string): string => text.replace(ALL_CONTROLS, '');
 
 /**
- * Controls of any kind, line and paragraph separators, and the controls that reorder text (which can make one name
- * read as another).
+ * Controls of any kind, line and paragraph separators, and the overrides that reverse the order of characters (which
+ * make one name read as another: `invoice\u202Efdp.exe`). Embeddings and isolates, which right-to-left text
+ * copied from some editors carries, stay.
  */
-const NOT_ONE_LINE = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
-/** Anything but white space and the invisible formatting characters (zero-width space, joiners, soft hyphen). */
-const VISIBLE = /[^\p{White_Space}\p{Cf}]/u;
+const NOT_ONE_LINE = /[\p{Cc}\u2028\u2029\u202D\u202E]/u;
+/**
+ * Anything but white space, characters that render as nothing (zero-width space, joiners, fillers, variation
+ * selectors), formatting characters, the braille blank, and combining marks, which need a character to sit on.
+ */
+const VISIBLE = /[^\p{White_Space}\p{Default_Ignorable_Code_Point}\p{Cf}\p{M}\u2800]/u;
 
 function plainTextProblem(text: string, lines: boolean): string | undefined {
   if (lines) return CONTROLS.test(text) ? 'must not contain control characters' : undefined;

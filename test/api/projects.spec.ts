@@ -103,6 +103,8 @@ describe('projects', () => {
       [{ name: 'a\ttab' }, '/name'],
       [{ name: 'invoice\u202Efdp.exe' }, '/name'],
       [{ name: '\u200B\u200D\u00AD' }, '/name'],
+      [{ name: '\u3164\u2800' }, '/name'],
+      [{ name: '\u0301' }, '/name'],
       [{ name: 'ok', description: 'a bell\u0007' }, '/description'],
     ])('POST %o → 400 at %s', async (body, pointer) => {
       const before = await count();
@@ -138,8 +140,11 @@ describe('projects', () => {
       },
     );
 
-    it('keeps lines, tabs and emoji joiners where text may hold them', async () => {
-      const body = { name: 'Team 👩‍💻', description: 'first line\n\tindented\r\nlast' };
+    it.each([
+      ['emoji joiners', 'Team 👩‍💻 ❤️'],
+      ['marks and embeddings of right-to-left text', '\u05E9\u05DC\u05D5\u05DD \u202BDemo\u202C\u200F'],
+    ])('keeps %s in a name, and lines and tabs in a description', async (_what, name) => {
+      const body = { name: uniqueName(name), description: 'first line\n\tindented\r\nlast' };
       const response = await as(owner).post('/v1/projects', body);
       expect(response.status).toBe(201);
       expect(response.body).toMatchObject(body);
