@@ -50,7 +50,7 @@ export async function createApp(
     requestTimeout: config.http.requestTimeoutMs,
     http: {
       // How often Node looks for such requests (30 s by default), so a short limit is kept too.
-      connectionsCheckingInterval: Math.min(30_000, config.http.requestTimeoutMs / 4),
+      connectionsCheckingInterval: Math.min(30_000, Math.floor(config.http.requestTimeoutMs / 4)),
       // Node enforces the request limit only when the headers' limit is no longer; it derives that one (60 s at most)
       // from a request limit given to its constructor, but Fastify sets the request limit afterwards.
       headersTimeout: Math.min(60_000, config.http.requestTimeoutMs),
@@ -61,8 +61,8 @@ export async function createApp(
     genReqId: requestIdFor,
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
-    // A hop count (Fastify takes a number, its types say otherwise): the client is the address the last N proxies saw.
-    trustProxy: (config.http.trustedProxyHops || false) as boolean,
+    // The client is the address the last N proxies saw (Fastify ignores a bare hop count: it trusts none then).
+    trustProxy: trustHops(config.http.trustedProxyHops),
     // Requests that arrive while closing are served (and told to close their connection), not answered a bare 503.
     return503OnClosing: false,
   });
@@ -121,6 +121,11 @@ export async function createApp(
   await app.init();
   await fastify.ready();
   return app;
+}
+
+/** Trusts the socket's peer and the proxies before it, `hops` in all, for the client's address: none when 0. */
+function trustHops(hops: number): false | ((address: string, hop: number) => boolean) {
+  return hops > 0 && ((_address, hop) => hop < hops);
 }
 
 /** The headers helmet's defaults set, read off a response it is given once. */

@@ -163,6 +163,10 @@ describe('Cognito', () => {
     ],
     [{ COGNITO_WEB_CLIENT_ID: 'client-a' }, 'COGNITO_WEB_CLIENT_ID'],
     [{ COGNITO_DOMAIN: 'auth.example.com', COGNITO_WEB_CLIENT_ID: 'client-z' }, 'COGNITO_WEB_CLIENT_ID'],
+    // The driver would apply these over DB_SSL_MODE and the DB_* timeouts.
+    [{ DATABASE_URL: 'postgres://db.internal/runway?sslmode=disable' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'postgres://db.internal/runway?statement_timeout=0' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'postgres://db.internal/runway?options=-c%20search_path%3Dx' }, 'DATABASE_URL'],
   ])('rejects %o', (overrides, variable) => {
     const env = Object.fromEntries(
       Object.entries({ ...MINIMAL, ...overrides }).filter(([, value]) => value !== undefined),

@@ -82,13 +82,23 @@ const readableFile = z.string().transform((path, context) => {
 /** A key or secret: long enough to resist guessing. */
 const secretText = () => z.string().min(32, 'must be at least 32 characters');
 
+/** Query parameters of a connection URL that the driver would apply over the DB_* settings. */
+const OVERRIDING_PARAMETER = /^ssl|^options$|timeout/i;
+
 export const ENVIRONMENT = {
   NODE_ENV: choice(['development', 'test', 'production']).default('development'),
   HOST: z.string().default('0.0.0.0'),
   PORT: integer(0, 65535).default(3000),
   LOG_LEVEL: choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
-  DATABASE_URL: url('postgres|postgresql', 'must be a postgres:// or postgresql:// URL').optional(),
+  DATABASE_URL: url('postgres|postgresql', 'must be a postgres:// or postgresql:// URL')
+    .refine(
+      (value) =>
+        !URL.canParse(value) ||
+        ![...new URL(value).searchParams.keys()].some((key) => OVERRIDING_PARAMETER.test(key)),
+      'must not set TLS, options or timeouts in its query string (they would override DB_SSL_MODE and DB_*)',
+    )
+    .optional(),
   /** Read when DATABASE_URL is absent (see RULES). */
   DB_SECRET: z.string().optional(),
   DB_SSL_MODE: choice(['disable', 'require', 'verify-full']).default('disable'),

@@ -66,10 +66,12 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
     @InjectPinoLogger(JobRunner.name) private readonly logger: PinoLogger,
   ) {
     idleness.register(this);
-    const { url, ssl } = config.database;
+    const { url, ssl, connectTimeoutMs } = config.database;
     this.boss = new PgBoss({
       connectionString: url,
       ssl,
+      // As long as the app's own pool waits: a paused Aurora takes ≈ 15 s to resume, beyond pg-boss's 10 s.
+      connectionTimeoutMillis: connectTimeoutMs,
       max: 2,
       schema: JOBS_SCHEMA,
       application_name: 'runway-jobs',

@@ -46,4 +46,25 @@ describe('rate limits', () => {
       expect(probe.headers['ratelimit']).toBeUndefined();
     }
   });
+
+  describe('behind a proxy (TRUSTED_PROXY_HOPS=1)', () => {
+    const proxied = useTestApp({
+      env: { RATE_LIMIT_WRITES_PER_MINUTE: '2', TRUSTED_PROXY_HOPS: '1' },
+      modules: [ProbeModule],
+    });
+    const echo = (forwardedFor: string) =>
+      proxied
+        .http()
+        .post('/test-probe/echo')
+        .set('x-forwarded-for', forwardedFor)
+        .send({ name: 'anonymous' });
+
+    it('limits anonymous callers by the address the proxy saw, whatever the client wrote before it', async () => {
+      expect((await echo('203.0.113.7')).status).toBe(201);
+      // What the client put in the header itself is not believed: the proxy appended the address it saw.
+      expect((await echo('198.51.100.1, 203.0.113.7')).status).toBe(201);
+      expect((await echo('198.51.100.2, 203.0.113.7')).status).toBe(429);
+      expect((await echo('203.0.113.8')).status).toBe(201);
+    });
+  });
 });
