@@ -39,7 +39,11 @@ export interface JobDefinition<Data extends object = object> {
 }
 
 const WORKER_POLL_SECONDS = 2;
-const NOTIFIED_POLL_SECONDS = 15;
+/**
+ * A database that stops answering is found by TCP keepalive, as on the app's own connections: pg's options, which
+ * pg-boss hands to its pool without declaring them.
+ */
+const KEEP_ALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 };
 const BATCH = 5;
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -72,7 +76,11 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
       ssl,
       // As long as the app's own pool waits: a paused Aurora takes ≈ 15 s to resume, beyond pg-boss's 10 s.
       connectionTimeoutMillis: connectTimeoutMs,
+      ...KEEP_ALIVE,
       max: 2,
+      // A job sent is picked up at once (queues are declared with `notify`), not at the next poll: pg-boss leaves
+      // its listener off unless asked.
+      useListenNotify: true,
       schema: JOBS_SCHEMA,
       application_name: 'runway-jobs',
     });
@@ -86,7 +94,8 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
 
   /**
    * Adds a job in the current transaction when there is one (it exists only if the transaction commits), else on
-   * its own. `singletonKey`: at most one queued job per key.
+   * its own. `singletonKey` is stored with the job; it makes a job unique only in a queue declared with a policy
+   * other than pg-boss's `standard`, which these queues are not.
    */
   async enqueue(
     queue: string,
@@ -178,7 +187,9 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
       definition.queue,
       {
         pollingIntervalSeconds: WORKER_POLL_SECONDS,
-        notifyPollingIntervalSeconds: NOTIFIED_POLL_SECONDS,
+        // A job sent wakes the worker at once; retries and delayed jobs fall due without a notification, so the
+        // worker still polls as often as it would without one.
+        notifyPollingIntervalSeconds: WORKER_POLL_SECONDS,
         // Up to BATCH jobs a fetch, fetched again at once while batches come back full; each settled on its own.
         batchSize: BATCH,
         burstWhenBatchFull: true,

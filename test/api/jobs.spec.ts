@@ -63,6 +63,17 @@ describe('jobs', () => {
     expect(jobsOf.rows.map(({ id }) => id)).not.toContain(dropped);
   });
 
+  it('keeps a listener on each instance, so that a job sent wakes a worker without waiting for a poll', async () => {
+    const sessions = await sql.query<{ query: string }>(
+      "SELECT query FROM pg_stat_activity WHERE application_name = 'runway-jobs'",
+    );
+    // The listener's last statement is its LISTEN or its heartbeat, which checks that LISTEN still holds.
+    const listeners = sessions.rows.filter(({ query }) =>
+      /^LISTEN |pg_listening_channels/.test(query.trim()),
+    );
+    expect(listeners).toHaveLength(2);
+  });
+
   it('retries a failing job with growing, jittered delays until it succeeds', async () => {
     const id = randomUUID();
     await a!.app.get(JobRunner).enqueue('test.flaky', { id });
