@@ -23,7 +23,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 export function serveApiDocs(app: INestApplication): void {
   SwaggerModule.setup(DOCS_PATH.slice(1), app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: OPENAPI_JSON_PATH.slice(1),
-    yamlDocumentUrl: undefined,
+    // JSON only: without this, /docs-yaml serves the document too.
+    raw: ['json'],
     swaggerOptions: { persistAuthorization: true },
   });
 }

@@ -109,6 +109,8 @@ describe('OpenAPI', () => {
     const response = await t.http().get('/docs').redirects(1);
     expect(response.status).toBe(200);
     expect(response.text).toContain('swagger-ui');
+    // One document, in JSON: Swagger's YAML copy is not served.
+    expect((await t.http().get('/docs-yaml')).status).toBe(404);
   });
 
   describe('with API_DOCS_ENABLED=false', () => {
