@@ -1,9 +1,8 @@
 import 'reflect-metadata';
 import type { ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyRateLimit from '@fastify/rate-limit';
-import helmet from 'helmet';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
@@ -20,9 +19,10 @@ import {
   hostProblem,
   refuseUnsupported,
 } from './http/low-level-errors.js';
-import { REQUEST_ID_HEADER, requestIdFor } from './http/request.js';
+import { requestIdFor } from './http/request.js';
+import { setCommonHeaders } from './http/common-headers.js';
 import { createValidationPipe } from './http/validation.js';
-import { logRequests } from './http/logging.js';
+import { logRequests, type RequestWatcher } from './http/logging.js';
 import { checkedJsonParser } from './http/json-body.js';
 import { traceRequests } from './telemetry/server-spans.js';
 import { telemetryStarted } from './telemetry/telemetry.js';
@@ -43,6 +43,9 @@ export async function createApp(
   config: AppConfig,
   extraModules: NonNullable<ModuleMetadata['imports']> = [],
 ): Promise<NestFastifyApplication> {
+  // Fastify answers a URL it cannot route before any hook runs: that answer gets the headers every answer has and,
+  // once the request log exists, its line.
+  let logFrameworkAnswer: RequestWatcher = () => undefined;
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimitBytes,
     keepAliveTimeout: config.http.keepAliveTimeoutMs,
@@ -59,7 +62,11 @@ export async function createApp(
     },
     requestIdHeader: false,
     genReqId: requestIdFor,
-    frameworkErrors: answerFrameworkError,
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      setCommonHeaders(request, reply);
+      logFrameworkAnswer(request, reply);
+      answerFrameworkError(error, request, reply);
+    },
     clientErrorHandler: answerClientError,
     // The client is the address the last N proxies saw (Fastify ignores a bare hop count: it trusts none then).
     trustProxy: trustHops(config.http.trustedProxyHops),
@@ -88,12 +95,9 @@ export async function createApp(
   // A JSON API: any other body type is answered 415 by Fastify (and turned into problem+json by the filter).
   fastify.removeContentTypeParser(['text/plain', 'application/json']);
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, checkedJsonParser(fastify));
-  logRequests(fastify, PinoLogger.root);
-  // Security headers from helmet, worked out once: they are the same on every response. Nothing is stored by a
-  // browser or proxy (the API's answers hold users' data), unless a route says otherwise (the back office's files).
-  const headers = { ...securityHeaders(), 'cache-control': 'no-store' };
+  logFrameworkAnswer = logRequests(fastify, PinoLogger.root);
   fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.headers(headers).header(REQUEST_ID_HEADER, request.id);
+    setCommonHeaders(request, reply);
     const badHost = hostProblem(request);
     if (badHost) return answerProblem(request, reply, 400, badHost);
     done();
@@ -126,15 +130,4 @@ export async function createApp(
 /** Trusts the socket's peer and the proxies before it, `hops` in all, for the client's address: none when 0. */
 function trustHops(hops: number): false | ((address: string, hop: number) => boolean) {
   return hops > 0 && ((_address, hop) => hop < hops);
-}
-
-/** The headers helmet's defaults set, read off a response it is given once. */
-function securityHeaders(): Record<string, string> {
-  const headers: Record<string, string> = {};
-  const response = {
-    setHeader: (name: string, value: string) => void (headers[name.toLowerCase()] = String(value)),
-    removeHeader: () => undefined,
-  };
-  helmet()({} as IncomingMessage, response as unknown as ServerResponse, () => undefined);
-  return headers;
 }

@@ -37,15 +37,21 @@ export function loggerParams(config: AppConfig): Params {
  * route pattern when a route matched and never a query string or a secret path. The line's fields are fixed and
  * hold no secret, so they skip the redaction of other log lines.
  */
-export function logRequests(fastify: FastifyInstance, logger: Logger): void {
+export function logRequests(fastify: FastifyInstance, logger: Logger): RequestWatcher {
   const asIs = (value: unknown) => value;
   // pino-http's serializers expect Node's request and response objects.
   const lines = logger.child({}, { redact: { paths: [] }, serializers: { req: asIs, res: asIs } });
+  const watch: RequestWatcher = (request, reply) =>
+    void reply.raw.once('close', () => logRequest(lines, request, reply));
   fastify.addHook('onRequest', (request, reply, done) => {
-    reply.raw.once('close', () => logRequest(lines, request, reply));
+    watch(request, reply);
     done();
   });
+  return watch;
 }
+
+/** Writes the request's line once its answer is sent or its client has gone: for requests no hook sees. */
+export type RequestWatcher = (request: FastifyRequest, reply: FastifyReply) => void;
 
 function logRequest(logger: Logger, request: FastifyRequest, reply: FastifyReply): void {
   // Headers sent: the server answered, even if the client went away before the end of the body.

@@ -187,7 +187,7 @@ describe('input at the edges', () => {
 
     /** Sends raw bytes (then, unless `stall`, the end of the stream) and returns the status and body of the answer. */
     const raw = (request: string, stall = false) =>
-      new Promise<{ status: number; contentType?: string; body: Record<string, unknown> }>(
+      new Promise<{ head: string; status: number; contentType?: string; body: Record<string, unknown> }>(
         (resolve, reject) => {
           const socket = connect(port, '127.0.0.1', () =>
             stall ? socket.write(request) : socket.end(request),
@@ -198,6 +198,7 @@ describe('input at the edges', () => {
           socket.on('close', () => {
             const [head = '', body = ''] = answer.split('\r\n\r\n');
             resolve({
+              head,
               status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]),
               contentType: /^content-type: (.*)$/im.exec(head)?.[1],
               body: JSON.parse(body) as Record<string, unknown>,
@@ -246,6 +247,20 @@ describe('input at the edges', () => {
       });
       // The app's limit (1 s here) is the one applied, not Node's 60 s for headers: a wide margin, not a speed check.
       if (stall) expect(Date.now() - started).toBeLessThan(30_000);
+    });
+
+    it('gives an answer made before any route runs the request id and headers of every answer', async () => {
+      for (const request of [
+        'GET /v1/projects/%zz HTTP/1.1\r\nHost: x\r\nX-Request-Id: bad-url-1\r\n\r\n',
+        `GET /v1/projects/${'a'.repeat(150)} HTTP/1.1\r\nHost: x\r\nX-Request-Id: long-param-1\r\n\r\n`,
+      ]) {
+        const { head, body } = await raw(request);
+        const requestId = /^x-request-id: (.*)$/im.exec(head)?.[1];
+        expect(requestId).toMatch(/^(bad-url|long-param)-1$/);
+        expect(body.requestId).toBe(requestId);
+        expect(head).toMatch(/^x-content-type-options: nosniff$/im);
+        expect(head).toMatch(/^cache-control: no-store$/im);
+      }
     });
 
     it('serves an HTTP/1.0 request without a Host header, which that version does not require', async () => {

@@ -84,6 +84,8 @@ describe('the process', () => {
     for (const path of [`/t/${token}`, `/t/${token}/more`]) {
       expect((await fetch(`${server.baseUrl}${path}`)).status).toBe(404);
     }
+    // A URL that does not decode, answered before any hook runs.
+    expect((await fetch(`${server.baseUrl}/t/${token}%zz`)).status).toBe(400);
     // The absolute form a client sends to a proxy, which servers must accept too; without Host, refused.
     const absolute = `GET http://runway.example/t/${token} HTTP/1.1\r\n`;
     expect(await rawStatus(server.baseUrl, `${absolute}Host: runway.example\r\n\r\n`)).toBe(404);
@@ -96,6 +98,7 @@ describe('the process', () => {
     expect(lines.map((line) => line.msg)).toEqual([
       expect.stringMatching(/^GET \/t\/:token 404/),
       expect.stringMatching(/^GET \/t\/:token 404/),
+      expect.stringMatching(/^GET \/t\/:token 400/),
       expect.stringMatching(/^GET \/t\/:token 404/),
       expect.stringMatching(/^GET \/t\/:token 400/),
     ]);

@@ -1,0 +1,26 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import helmet from 'helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { REQUEST_ID_HEADER } from './request.js';
+
+/**
+ * Security headers from helmet, worked out once: they are the same on every response. Nothing is stored by a browser
+ * or proxy (the API's answers hold users' data), unless a route says otherwise (the back office's files).
+ */
+const COMMON_HEADERS = { ...securityHeaders(), 'cache-control': 'no-store' };
+
+/** The headers every answer carries: the common ones and the request's id. */
+export function setCommonHeaders(request: FastifyRequest, reply: FastifyReply): void {
+  void reply.headers(COMMON_HEADERS).header(REQUEST_ID_HEADER, request.id);
+}
+
+/** The headers helmet's defaults set, read off a response it is given once. */
+function securityHeaders(): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader: (name: string, value: string) => void (headers[name.toLowerCase()] = String(value)),
+    removeHeader: () => undefined,
+  };
+  helmet()({} as IncomingMessage, response as unknown as ServerResponse, () => undefined);
+  return headers;
+}
