@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { ProblemException } from './problem.js';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:/=+-]{1,128}$/;
@@ -28,7 +29,9 @@ const SCHEME_AND_HOST = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
 export function unsupportedCoding(request: IncomingMessage): Error | undefined {
   const coding = request.headers['content-encoding']?.trim().toLowerCase();
   if (!coding || coding === 'identity') return undefined;
-  return Object.assign(new Error(`Content-Encoding ${coding} is not supported: send the body as it is.`), {
-    statusCode: 415,
+  return new ProblemException(415, {
+    detail: `Content-Encoding ${coding} is not supported: send the body as it is.`,
+    // What the request may use instead (RFC 9110 §15.5.16).
+    headers: { 'accept-encoding': 'identity' },
   });
 }

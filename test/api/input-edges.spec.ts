@@ -87,6 +87,7 @@ describe('input at the edges', () => {
     for (const response of refused)
       expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(refused[0]!.body.errors).toEqual([{ pointer: '', detail: 'The body is not valid UTF-8.' }]);
+    expect(refused[5]!.headers['accept-encoding']).toBe('identity');
     const utf8 = await send('application/json; charset=UTF-8', Buffer.from('{"name": "caf\u00e9 utf-8"}'));
     expect(utf8.status).toBe(201);
     expect(utf8.body.name).toBe('caf\u00e9 utf-8');
