@@ -1,6 +1,7 @@
 import { Inject, Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { normalizeIP } from '@fastify/rate-limit';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { ProblemException } from '../http/problem.js';
 import type { RequestWithPrincipal } from './access-policy.js';
@@ -93,6 +94,7 @@ export class RateLimitGuard implements CanActivate {
 
 function callerKey(request: RequestWithPrincipal): string {
   const caller = request.principal;
-  if (!caller) return `ip:${request.ip}`;
+  // An IPv6 client holds a whole /64: counted as one, as @fastify/rate-limit's own key does.
+  if (!caller) return `ip:${normalizeIP(request.ip)}`;
   return caller.kind === 'user' ? `user:${caller.sub}` : `client:${caller.clientId || caller.sub}`;
 }

@@ -66,5 +66,12 @@ describe('rate limits', () => {
       expect((await echo('198.51.100.2, 203.0.113.7')).status).toBe(429);
       expect((await echo('203.0.113.8')).status).toBe(201);
     });
+
+    it('counts the addresses of one IPv6 /64 as one client', async () => {
+      expect((await echo('2001:db8:1:2::1')).status).toBe(201);
+      expect((await echo('2001:db8:1:2::ffff')).status).toBe(201);
+      expect((await echo('2001:db8:1:2:abcd::7')).status).toBe(429);
+      expect((await echo('2001:db8:1:3::1')).status).toBe(201);
+    });
   });
 });
