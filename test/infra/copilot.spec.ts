@@ -194,6 +194,26 @@ describe('Copilot manifests agree with the app and the addons', () => {
     expect(commands).toMatch(/--follow/);
   });
 
+  it.each(['test', 'prod'])(
+    '%s: the migration task connects as the service does, and the container checks the port it serves',
+    (env) => {
+      const service = serviceFor(env);
+      const migrate = read('copilot/pipelines/runway-main/buildspecs/migrate.yml');
+      const variables = Object.fromEntries(
+        /--env-vars (\S+)/
+          .exec(migrate)![1]!
+          .split(',')
+          .map((pair) => pair.split('=')),
+      );
+      for (const name of ['NODE_ENV', 'DB_SSL_MODE'])
+        expect(variables[name], name).toBe(service.variables[name]);
+      const image = (yaml(API_MANIFEST) as { image: { port: number; healthcheck: { command: string[] } } })
+        .image;
+      expect(image.healthcheck.command.join(' ')).toContain(`127.0.0.1:${image.port}/health/live`);
+      expect(service.variables.PORT ?? String(image.port)).toBe(String(image.port));
+    },
+  );
+
   it('the exports the buildspecs read are created by the addons', () => {
     const commands = ['migrate', 'synthetics']
       .map((name) => read(`copilot/pipelines/runway-main/buildspecs/${name}.yml`))
