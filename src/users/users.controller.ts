@@ -25,7 +25,7 @@ export class MeController {
   @Get()
   @ApiOperation({ summary: 'The signed-in user (created on their first request)' })
   @ApiOkResponse({ type: MeDto })
-  @ApiProblems(404)
+  @ApiProblems(409)
   me(@CurrentUser() caller: AuthenticatedUser) {
     return this.users.me(caller);
   }

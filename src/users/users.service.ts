@@ -16,7 +16,7 @@ import { TasksService } from '../tasks/tasks.service.js';
 import { BusinessMetrics } from '../telemetry/business-metrics.js';
 import { toJson } from '../utils/json.js';
 import type { AdminUserDto, ListUsersQuery, MeDto, UpdateMeDto } from './users.dto.js';
-import { UsersRepository } from './users.repository.js';
+import { UsersRepository, type UserRow } from './users.repository.js';
 
 @Injectable()
 export class UsersService implements UserProvisioning {
@@ -75,13 +75,24 @@ export class UsersService implements UserProvisioning {
     this.provisioned.delete(sub);
   }
 
-  async me(caller: AuthenticatedUser): Promise<MeDto> {
-    const user = await this.users.find(caller.userId);
+  /**
+   * A user deleted (through another instance) since this one cached their id: created again, as a first request
+   * creates them, and read back; 409 if they are being deleted once more meanwhile.
+   */
+  private async provisionedAgain(caller: AuthenticatedUser): Promise<UserRow> {
+    this.forget(caller.sub);
+    const user = await this.users.find(await this.userIdFor(caller));
     if (!user) {
-      // Deleted (perhaps through another instance) since this instance provisioned it.
-      this.provisioned.delete(caller.sub);
-      throw new ProblemException(404, { detail: 'The user no longer exists.' });
+      throw new ProblemException(409, {
+        detail: 'The user is being changed; retry.',
+        headers: retryAfter('userChanging'),
+      });
     }
+    return user;
+  }
+
+  async me(caller: AuthenticatedUser): Promise<MeDto> {
+    const user = (await this.users.find(caller.userId)) ?? (await this.provisionedAgain(caller));
     return {
       id: user.id,
       username: user.username,

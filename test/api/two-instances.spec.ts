@@ -47,6 +47,16 @@ describe('two instances', () => {
     expect(listed.body.items.map(({ name }: { name: string }) => name)).toEqual(['fresh start']);
   });
 
+  it('a user deleted on one instance is created again by their next GET /v1/me on the other', async () => {
+    const dana = user();
+    const first = await b!.http().get('/v1/me').set('authorization', dana.authorization);
+    expect(first.status).toBe(200);
+    expect((await a!.http().delete('/v1/me').set('authorization', dana.authorization)).status).toBe(204);
+    const again = await b!.http().get('/v1/me').set('authorization', dana.authorization);
+    expect(again.status).toBe(200);
+    expect(again.body.id).not.toBe(first.body.id);
+  });
+
   it('a user deleted and provisioned again on one instance is deleted for good through the other', async () => {
     const carol = user();
     for (const instance of [a!, b!]) {
