@@ -44,9 +44,10 @@ export class ProblemFilter implements ExceptionFilter {
     const traceId = activeTraceId();
     if (traceId) problem.traceId = traceId;
 
-    // Deliberate 5xx answers (HttpException) are expected; anything else reaching 5xx is a bug or an outage.
+    // Deliberate 5xx answers (HttpException) are expected; anything else reaching 5xx is a bug or an outage. An
+    // outage's 503 (the database down or too slow) is a warning, as every 503 is: errors stay the bugs' own.
     if (problem.status >= 500 && !(exception instanceof HttpException)) {
-      this.logger.error(
+      this.logger[problem.status === 503 ? 'warn' : 'error'](
         {
           err: exception,
           problem,

@@ -105,6 +105,20 @@ describe('the process', () => {
     expect(server.stdout()).not.toContain('SecretLinkToken');
   });
 
+  it('logs a database that does not answer in time as a warning with its cause, not as an error', async () => {
+    const server = await startProcess({ ...baseEnv(), DATABASE_URL: db.url }, PROBE_SERVER);
+    expect(await server.waitFor('/health/ready', 200)).toBe(200);
+    expect((await fetch(`${server.baseUrl}/test-database-timeout`)).status).toBe(503);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    const lines = jsonLines(server.stdout());
+    expect(lines.filter((line) => Number(line.level) >= 50)).toEqual([]);
+    expect(lines.find((line) => line.err !== undefined)).toMatchObject({
+      level: 40,
+      err: { message: expect.stringContaining('statement timeout') },
+    });
+  });
+
   it('logs a request whose body stopped arriving with the 408 it was answered', async () => {
     const server = await startProcess({
       ...baseEnv(),
