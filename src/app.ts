@@ -19,7 +19,7 @@ import {
   hostProblem,
   refuseUnsupported,
 } from './http/low-level-errors.js';
-import { requestIdFor } from './http/request.js';
+import { REQUEST_ID_HEADER, requestIdFor } from './http/request.js';
 import { setCommonHeaders } from './http/common-headers.js';
 import { createValidationPipe } from './http/validation.js';
 import { logRequests, type RequestWatcher } from './http/logging.js';
@@ -43,9 +43,9 @@ export async function createApp(
   config: AppConfig,
   extraModules: NonNullable<ModuleMetadata['imports']> = [],
 ): Promise<NestFastifyApplication> {
-  // Fastify answers a URL it cannot route before any hook runs: that answer gets the headers every answer has and,
-  // once the request log exists, its line.
-  let logFrameworkAnswer: RequestWatcher = () => undefined;
+  // Answers made before the app's onRequest hooks run (a URL Fastify cannot route, a CORS preflight) get the
+  // headers every answer has and, once the request log exists, its line.
+  let logEarlyAnswer: RequestWatcher = () => undefined;
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimitBytes,
     keepAliveTimeout: config.http.keepAliveTimeoutMs,
@@ -64,7 +64,7 @@ export async function createApp(
     genReqId: requestIdFor,
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       setCommonHeaders(request, reply);
-      logFrameworkAnswer(request, reply);
+      logEarlyAnswer(request, reply);
       answerFrameworkError(error, request, reply);
     },
     clientErrorHandler: answerClientError,
@@ -95,7 +95,7 @@ export async function createApp(
   // A JSON API: any other body type is answered 415 by Fastify (and turned into problem+json by the filter).
   fastify.removeContentTypeParser(['text/plain', 'application/json']);
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, checkedJsonParser(fastify));
-  logFrameworkAnswer = logRequests(fastify, PinoLogger.root);
+  logEarlyAnswer = logRequests(fastify, PinoLogger.root);
   fastify.addHook('onRequest', (request, reply, done) => {
     setCommonHeaders(request, reply);
     const badHost = hostProblem(request);
@@ -103,7 +103,12 @@ export async function createApp(
     done();
   });
   const drain = app.get(DrainState);
-  fastify.addHook('onSend', async (_request, reply) => {
+  fastify.addHook('onSend', async (request, reply) => {
+    // A CORS preflight is answered from @fastify/cors's own hook, which runs before the app's.
+    if (!reply.hasHeader(REQUEST_ID_HEADER)) {
+      setCommonHeaders(request, reply);
+      logEarlyAnswer(request, reply);
+    }
     // While draining, close each keep-alive connection after its response so the server can stop.
     if (drain.draining) reply.header('connection', 'close');
   });

@@ -232,6 +232,10 @@ describe('HTTP baseline: every error is problem+json', () => {
         .set('access-control-request-headers', 'authorization, content-type, if-match');
       expect(preflight.status).toBe(204);
       expect(preflight.headers['access-control-allow-methods']?.split(/,\s*/)).toContain(method);
+      // Answered by the CORS plugin's own hook, it still carries what every answer does.
+      expect(preflight.headers['x-request-id']).toBeDefined();
+      expect(preflight.headers['x-content-type-options']).toBe('nosniff');
+      expect(preflight.headers['cache-control']).toBe('no-store');
     }
   });
 });
