@@ -72,11 +72,12 @@ describe('the first hour', { timeout: 300_000 }, () => {
         DATABASE_URL: db.url,
         MIGRATE_ON_START: 'true',
       });
-      // Its migrator tries the lock again and again: its session's last statement says it got that far.
+      // Its migrator tries the lock again and again: its session's last statement says it got that far (in this
+      // database: other tests' processes take advisory locks in theirs).
       const waitingForTheLock = async () =>
         (
           await holder.query(
-            "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_try_advisory_lock%' AND pid <> pg_backend_pid()",
+            "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_try_advisory_lock%' AND pid <> pg_backend_pid()",
           )
         ).rowCount === 1;
       expect(await until(waitingForTheLock)).toBe(true);
