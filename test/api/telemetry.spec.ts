@@ -13,7 +13,9 @@ import { BusinessMetrics } from '../../src/telemetry/business-metrics.js';
 import { useTestApp } from '../support/app.js';
 import { resourceFactory, uniqueName } from '../support/factories.js';
 import { ProbeModule } from '../support/probe.module.js';
+import { admin, createTask } from '../support/tasks.js';
 import { user } from '../support/tokens.js';
+import { until } from '../support/until.js';
 
 const createProject = resourceFactory('/v1/projects', () => ({ name: uniqueName('project') }));
 
@@ -234,6 +236,44 @@ describe('metrics', () => {
       (metrics.get(name) ?? []).reduce((sum, point) => sum + (point.value as number), 0);
     expect(total('runway.users.provisioned')).toBeGreaterThanOrEqual(1);
     expect(total('runway.projects.created')).toBeGreaterThanOrEqual(1);
+  });
+
+  it("records the manual tasks' metrics: created and decided by type, open and overdue gauges", async () => {
+    const db = t.app.get(Database);
+    const task = await createTask(t);
+    const late = await createTask(t);
+    await db.affected(sql`UPDATE tasks SET due_at = now() - interval '1 minute' WHERE id = ${late.id}`);
+    await t
+      .http()
+      .post(`/v1/admin/tasks/${task.id}/decision`)
+      .set('authorization', admin().authorization)
+      .send({ outcome: 'approved' })
+      .expect(200);
+    const expected = await db.row<{ open: number; overdue: number }>(sql`
+      SELECT count(*)::int AS open, (count(*) FILTER (WHERE due_at < now()))::int AS overdue
+      FROM tasks WHERE status = 'open' AND type = 'approval'`);
+
+    // The gauges share one reading of the database for a few seconds.
+    let metrics = await collectMetrics();
+    const approvals = (name: string) =>
+      (metrics.get(name) ?? []).filter((point) => point.attributes.type === 'approval');
+    const gauges = () => [
+      approvals('runway.tasks.open').map((point) => point.value),
+      (metrics.get('runway.tasks.overdue') ?? []).map((point) => point.value),
+    ];
+    const current = [[expected?.open], [expected?.overdue]];
+    await until(async () => {
+      metrics = await collectMetrics();
+      return JSON.stringify(gauges()) === JSON.stringify(current);
+    });
+    expect(gauges()).toEqual(current);
+    expect(expected?.overdue).toBeGreaterThanOrEqual(1);
+    expect(approvals('runway.tasks.created').reduce((sum, point) => sum + (point.value as number), 0)).toBe(
+      2,
+    );
+    expect(
+      approvals('runway.tasks.time_to_decision').map((point) => (point.value as Histogram).count),
+    ).toEqual([1]);
   });
 
   it('records a business metric in a transaction once it commits, never when it rolls back', async () => {
