@@ -15,6 +15,8 @@ export class ShardAnalyticsCounters1796024000000 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
     for (const { from, to, key, counts } of COUNTERS) {
       const all = [...key, ...counts].map((column) => `"${column}"`).join(', ');
+      // Until the trigger exists, the running release's writes wait here rather than slip between copy and trigger.
+      await queryRunner.query(`LOCK TABLE "${from}" IN SHARE ROW EXCLUSIVE MODE`);
       await queryRunner.query(`
         CREATE TABLE "${to}" (${key.map((column) => `"${column}" ${TYPES[column]} NOT NULL`).join(', ')},
           "shard" smallint NOT NULL, ${counts.map((count) => `"${count}" integer NOT NULL DEFAULT 0`).join(', ')},

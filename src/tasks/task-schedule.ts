@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Database } from '../database/database.js';
+import { ProblemException } from '../http/problem.js';
 import { JobRunner } from '../jobs/job-runner.js';
 import { SYSTEM_ACTOR, TaskDecisions } from './task-decisions.js';
 import { TaskNotifications } from './task-notifications.js';
@@ -70,17 +71,18 @@ export class TaskSchedule implements OnModuleInit {
   private async automate(taskId: string): Promise<void> {
     const task = await this.tasks.find(taskId);
     if (!task || task.status !== 'open') return;
-    // Automation that cannot decide, or fails, leaves the task to people.
-    const decision = await Promise.resolve(this.types.get(task.type)?.decide?.(task)).catch(
-      (error: unknown) => {
-        this.logger.error(
-          { err: error, task: taskId, type: task.type },
-          'automation failed; people are asked',
-        );
-        return undefined;
-      },
-    );
-    if (!decision) return this.db.transaction(() => this.notifications.enqueue(taskId, 'created'));
-    await this.decisions.decide(taskId, decision, { ...SYSTEM_ACTOR, id: `automation:${task.type}` });
+    // Automation that cannot decide, or whose decision cannot be saved (its type's onDecided throws, say), leaves the
+    // task to people. A task decided or expired meanwhile (a problem from decide) needs nothing more.
+    try {
+      const decision = await this.types.get(task.type)?.decide?.(task);
+      if (decision) {
+        await this.decisions.decide(taskId, decision, { ...SYSTEM_ACTOR, id: `automation:${task.type}` });
+        return;
+      }
+    } catch (error) {
+      if (error instanceof ProblemException) return;
+      this.logger.error({ err: error, task: taskId, type: task.type }, 'automation failed; people are asked');
+    }
+    await this.db.transaction(() => this.notifications.enqueue(taskId, 'created'));
   }
 }

@@ -1,6 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { DataSource } from 'typeorm';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ShardAnalyticsCounters1796024000000 } from '../../migrations/1796024000000-ShardAnalyticsCounters.js';
 import { loadDatabaseConfig } from '../../src/config/config.js';
 import { dataSourceOptions } from '../../src/database/data-source.js';
 import { pendingMigrations, runMigrations } from '../../src/database/migrator.js';
@@ -80,6 +82,51 @@ describe('runMigrations', () => {
       await source.destroy();
     } finally {
       await empty.drop();
+    }
+  });
+});
+
+describe('ShardAnalyticsCounters', () => {
+  it("loses none of the running release's writes that are in flight while it copies the counters", async () => {
+    const db = await createTestDatabase();
+    const source = new DataSource(
+      dataSourceOptions(loadDatabaseConfig({ NODE_ENV: 'test', DATABASE_URL: db.url })),
+    );
+    const oldRelease = new pg.Client({ connectionString: db.url });
+    try {
+      await source.initialize();
+      await oldRelease.connect();
+      const migration = new ShardAnalyticsCounters1796024000000();
+      const runner = source.createQueryRunner();
+      await migration.down(runner);
+      // A write of the release before, not yet committed when the migration starts.
+      await oldRelease.query('BEGIN');
+      await oldRelease.query(
+        `INSERT INTO analytics_daily (day, dau, wau, mau) VALUES ('2001-02-03', 1, 2, 3)`,
+      );
+      await runner.startTransaction();
+      const migrating = migration.up(runner);
+      // The migration waits for that write's transaction (before its copy, or before its trigger without the lock).
+      for (let waited = 0; waited < 10_000; waited += 50) {
+        const [waiting] = await source.query(
+          `SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+        );
+        if (waiting.n > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await oldRelease.query('COMMIT');
+      await migrating;
+      await runner.commitTransaction();
+      await runner.release();
+      const [counts] = await source.query(
+        `SELECT sum(dau)::int AS dau, sum(wau)::int AS wau, sum(mau)::int AS mau
+         FROM analytics_daily_counts WHERE day = '2001-02-03'`,
+      );
+      expect(counts).toEqual({ dau: 1, wau: 2, mau: 3 });
+    } finally {
+      await oldRelease.end();
+      if (source.isInitialized) await source.destroy();
+      await db.drop();
     }
   });
 });

@@ -194,10 +194,18 @@ describe('task delivery', () => {
         payload: z.object({}),
         decide: () => Promise.reject(new Error('the rules engine is down')),
       });
-      const title = `Automation ${Math.random().toString(36).slice(2, 8)}`;
-      const created = await createTask(t, { type: 'test.failing-automation', title, payload: {} });
-      expect(await emailsAbout(title)).toHaveLength(OPERATORS.length);
-      expect((await task(created.id)).status).toBe('open');
+      t.app.get(TaskTypes).define({
+        name: 'test.unsaved-automation',
+        payload: z.object({}),
+        decide: () => Promise.resolve({ outcome: 'approved' as const }),
+        onDecided: () => Promise.reject(new Error('the ledger refuses it')),
+      });
+      for (const type of ['test.failing-automation', 'test.unsaved-automation']) {
+        const title = `Automation ${Math.random().toString(36).slice(2, 8)}`;
+        const created = await createTask(t, { type, title, payload: {} });
+        expect(await emailsAbout(title)).toHaveLength(OPERATORS.length);
+        expect((await task(created.id)).status).toBe('open');
+      }
     });
 
     it("goes by the database's clock when a task expires as it is decided", async () => {
