@@ -30,7 +30,8 @@ export class TaskLinksController {
   }
 
   @Post(':token')
-  @RouteSettings({ secretPath: true, acceptsForms: true, bodyLimit: 16 * 1024 })
+  // The form's comment is at most 2,000 characters, up to 9 bytes each once percent-encoded (CJK, say).
+  @RouteSettings({ secretPath: true, acceptsForms: true, bodyLimit: 32 * 1024 })
   @ApiOperation({ summary: 'Decide the task: form fields outcome (approved | rejected) and comment' })
   @ApiConsumes('application/x-www-form-urlencoded')
   @ApiResponse({ status: 200, description: 'An HTML confirmation page' })

@@ -54,13 +54,13 @@ export class TaskLinks {
           { kind: 'email', id: claims.recipient, name: claims.recipient, via: 'email' },
         );
       });
-      return decided ? confirmationPage(decided) : LINK_PAGES.used();
+      return decided ? confirmationPage(decided) : LINK_PAGES.used((await this.tasks.find(claims.taskId))!);
     } catch (error) {
       // Decided by someone else in the meantime (the API, another link), or expired: nothing was written.
       if (error instanceof ProblemException && error.getStatus() === 409) {
         const task = (await this.tasks.find(claims.taskId))!;
         if (task.status !== 'open') return LINK_PAGES.decided(task);
-        if (await this.tasks.hasExpired(task.id)) return LINK_PAGES.expired();
+        if (await this.tasks.hasExpired(task.id)) return LINK_PAGES.taskExpired(task);
       }
       throw error;
     }
@@ -76,9 +76,10 @@ export class TaskLinks {
     if (claims.expiresAt.getTime() <= Date.now()) return { page: LINK_PAGES.expired() };
     const task = await this.tasks.find(claims.taskId);
     if (!task) return { page: LINK_PAGES.invalid() };
-    if (link.usedAt) return { page: LINK_PAGES.used() };
+    if (link.usedAt) return { page: LINK_PAGES.used(task) };
     if (task.status !== 'open') return { page: LINK_PAGES.decided(task) };
-    if (task.expiresAt && task.expiresAt.getTime() <= Date.now()) return { page: LINK_PAGES.expired() };
+    if (task.expiresAt && task.expiresAt.getTime() <= Date.now())
+      return { page: LINK_PAGES.taskExpired(task) };
     return { claims, task };
   }
 }

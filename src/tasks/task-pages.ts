@@ -81,15 +81,24 @@ export const LINK_PAGES = {
     layout(404, 'Link not valid', '<h1>This link is not valid</h1><p>Check that it was copied whole.</p>'),
   expired: () =>
     layout(410, 'Link expired', '<h1>This link has expired</h1><p>Decide the task in the back office.</p>'),
-  used: () =>
-    layout(410, 'Link already used', '<h1>This link was already used</h1><p>Each link decides once.</p>'),
+  taskExpired: (task: TaskRow) =>
+    layout(
+      410,
+      'Task expired',
+      `<h1>This task has expired</h1><p>${standing(task)}: it can no longer be decided.</p>`,
+    ),
+  // Shows where the task stands: after a double click or a reload, the person sees that their decision was saved.
+  used: (task: TaskRow) =>
+    layout(
+      410,
+      'Link already used',
+      `<h1>This link was already used</h1><p>Each link decides once. ${standing(task)}.</p>`,
+    ),
   decided: (task: TaskRow) =>
     layout(
       409,
       'Already decided',
-      `<h1>This task was already decided</h1><p>“${escapeHtml(task.title)}” is ${escapeHtml(task.status)}${
-        task.decidedBy ? ` (by ${escapeHtml(task.decidedBy)})` : ''
-      }. Nothing was changed.</p>`,
+      `<h1>This task was already decided</h1><p>${standing(task)}. Nothing was changed.</p>`,
     ),
   badChoice: () =>
     layout(
@@ -98,3 +107,8 @@ export const LINK_PAGES = {
       '<h1>Choose Approve or Reject</h1><p>Go back and press one of the buttons.</p>',
     ),
 };
+
+function standing(task: TaskRow): string {
+  const by = task.decidedBy ? ` (by ${escapeHtml(task.decidedBy)})` : '';
+  return `“${escapeHtml(task.title)}” is ${escapeHtml(task.status)}${by}`;
+}

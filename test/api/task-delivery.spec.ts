@@ -76,6 +76,8 @@ describe('task delivery', () => {
       const replay = await t.http().post(first!.path).type('form').send({ outcome: 'rejected' });
       expect(replay.status).toBe(410);
       expect(replay.text).toContain('already used');
+      // A double click or a reload shows that the decision was saved.
+      expect(replay.text).toContain(`is approved (by ${recipient})`);
       expect((await t.http().get(first!.path)).status).toBe(410);
       const otherLink = await t.http().post(second!.path).type('form').send({ outcome: 'rejected' });
       expect(otherLink.status).toBe(409);
@@ -90,6 +92,21 @@ describe('task delivery', () => {
         via: 'email',
         target: { id: created.id },
       });
+    });
+
+    it('takes the longest comment the form allows, in any script', async () => {
+      const title = `Long ${Math.random().toString(36).slice(2, 8)}`;
+      const created = await createTask(t, { title });
+      const { path } = linkOf((await emailsAbout(title))[0]!);
+      // 2,000 characters of 3 bytes each, 9 once percent-encoded, as a browser sends the form.
+      const comment = '承認'.repeat(1000);
+      const decided = await t
+        .http()
+        .post(path)
+        .type('form')
+        .send(`outcome=approved&comment=${encodeURIComponent(comment)}`);
+      expect(decided.status).toBe(200);
+      expect((await task(created.id)).decision.comment).toBe(comment);
     });
 
     it('writes each email as an .eml file with MAIL_TRANSPORT=file (npm run dev)', async () => {
@@ -221,7 +238,7 @@ describe('task delivery', () => {
       const behind = vi.spyOn(Date, 'now').mockImplementation(() => now() - 3_600_000);
       try {
         const page = await t.http().post(`/t/${token}`).type('form').send({ outcome: 'approved' });
-        expect([page.status, page.text]).toEqual([410, expect.stringContaining('This link has expired')]);
+        expect([page.status, page.text]).toEqual([410, expect.stringContaining('This task has expired')]);
         const refused = await t.app
           .get(TaskDecisions)
           .decide(
