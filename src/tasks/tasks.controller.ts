@@ -93,7 +93,11 @@ export class AdminTasksController {
   @Post(':id/claim')
   @HttpCode(200)
   @ApiIfMatch('task')
-  @ApiOperation({ summary: 'Assign an open task to yourself' })
+  @ApiOperation({
+    summary: 'Assign an open task to yourself',
+    description:
+      "Without If-Match, a task someone else claimed is 409 (naming its `assignee`); with the task's ETag, you take it over.",
+  })
   @ApiOkResponse({ type: TaskDto })
   @ApiProblems(404, 409, 412)
   claim(

@@ -114,8 +114,21 @@ export class TasksService {
 
   async claim(id: string, operator: AuthenticatedUser, expected: ExpectedVersion): Promise<TaskDto> {
     const row = await this.db.transaction(async () => {
-      const claimed = await versionedWrite({ name: 'task', find: () => this.openTask(id) }, () =>
-        this.tasks.claim(id, operator.userId, expected),
+      const claimed = await versionedWrite(
+        {
+          name: 'task',
+          find: async () => {
+            const current = await this.openTask(id);
+            if (expected === 'any' && current?.assigneeId && current.assigneeId !== operator.userId) {
+              throw new ProblemException(409, {
+                detail: `The task is claimed by ${current.assigneeId}; to take it over, claim with If-Match: "${current.version}".`,
+                extensions: { assignee: current.assigneeId },
+              });
+            }
+            return current;
+          },
+        },
+        () => this.tasks.claim(id, operator.userId, expected),
       );
       const actor = actorOf(operator);
       await this.audit.record({

@@ -275,6 +275,26 @@ describe('tasks', () => {
       );
     });
 
+    it("leaves a task claimed by someone else theirs, unless the claim names the task's version", async () => {
+      const task = await createTask(t);
+      const first = await as(operator).post(`/v1/admin/tasks/${task.id}/claim`);
+      expect(first.status).toBe(200);
+      expect((await as(operator).post(`/v1/admin/tasks/${task.id}/claim`)).status).toBe(200);
+      const blind = await as(admin()).post(`/v1/admin/tasks/${task.id}/claim`);
+      expect(blind.status).toBe(409);
+      expect(blind.body).toMatchObject({
+        assignee: first.body.assignee,
+        detail: expect.stringContaining('If-Match'),
+      });
+      expect((await as(operator).get(`/v1/tasks/${task.id}`)).body.assignee).toBe(first.body.assignee);
+      const current = await as(operator).get(`/v1/tasks/${task.id}`);
+      const takeOver = await as(admin()).post(`/v1/admin/tasks/${task.id}/claim`, undefined, {
+        'if-match': current.headers.etag as string,
+      });
+      expect(takeOver.status).toBe(200);
+      expect(takeOver.body.assignee).not.toBe(first.body.assignee);
+    });
+
     it.each([
       [{}, 400],
       [{ outcome: 'maybe' }, 400],

@@ -371,7 +371,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Assign an open task to yourself */
+        /**
+         * Assign an open task to yourself
+         * @description Without If-Match, a task someone else claimed is 409 (naming its `assignee`); with the task's ETag, you take it over.
+         */
         post: operations["AdminTasksController_claim"];
         delete?: never;
         options?: never;
