@@ -1,7 +1,7 @@
 import {
   createParamDecorator,
-  ParseUUIDPipe,
   type ExecutionContext,
+  type PipeTransform,
   ValidationPipe,
   type ArgumentMetadata,
   type Type,
@@ -163,15 +163,17 @@ export const Optional = () => ValidateIf((_object, value) => value !== undefined
 export const StrictPartialType = <T>(base: Type<T>) => PartialType(base, { skipNullProperties: false });
 
 /**
- * Path ids are UUIDs; anything else is a 400 (never a 404 or a database error). Taken in either case, passed on in
- * lowercase, as PostgreSQL writes a `uuid`: an id the app stores as text (audit targets) is then spelled one way.
+ * Path ids are UUIDs; anything else is a 400 naming `/id` (never a 404 or a database error). Taken in either case,
+ * passed on in lowercase, as PostgreSQL writes a `uuid`: an id the app stores as text (audit targets) is then spelled
+ * one way.
  */
-class ParseIdPipe extends ParseUUIDPipe {
-  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<string | undefined | null> {
-    return (await super.transform(value, metadata))?.toLowerCase();
-  }
-}
-const ParseId = new ParseIdPipe({ errorHttpStatusCode: 400 });
+const ParseId: PipeTransform<unknown, string> = {
+  transform: (value) => {
+    const id = typeof value === 'string' ? value.toLowerCase() : '';
+    if (!isUuid(id)) throw invalid([{ pointer: '/id', detail: 'id must be a UUID' }]);
+    return id;
+  },
+};
 
 const IdParam = createParamDecorator(
   (_data: unknown, context: ExecutionContext) =>

@@ -77,7 +77,12 @@ describe('projects', () => {
     it.each(['not-a-uuid', '123', '0190e0b4-8f5c-7c3e-9d1a-2b3c4d5e6f7', "x' OR '1'='1"])(
       'answers 400 (not 404 or 500) for the malformed id %j',
       async (id) => {
-        expect((await as(owner).get(`/v1/projects/${encodeURIComponent(id)}`)).status).toBe(400);
+        const answer = await as(owner).get(`/v1/projects/${encodeURIComponent(id)}`);
+        expect(answer.status).toBe(400);
+        expect(answer.body).toMatchObject({
+          type: 'urn:runway:problem:validation',
+          errors: [{ pointer: '/id', detail: expect.any(String) }],
+        });
       },
     );
 
