@@ -37,6 +37,12 @@ export class ProjectReviews implements OnModuleInit {
           outcome === 'approved' || outcome === 'rejected' ? outcome : 'withdrawn',
         ),
     });
+    // Nobody should review a project that is gone: its open task is cancelled with it.
+    this.projects.onRemove(async (projectId) => {
+      const review = await this.reviews.find(projectId);
+      if (review?.status === 'requested')
+        await this.tasks.cancelBySystem(review.taskId, 'The project was deleted.');
+    });
   }
 
   async request(ownerId: string, projectId: string): Promise<ProjectReviewDto> {

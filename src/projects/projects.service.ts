@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Counter } from '@opentelemetry/api';
 import { v7 as uuidv7 } from 'uuid';
 import { AnalyticsService } from '../analytics/analytics.service.js';
+import { Database } from '../database/database.js';
 import type { ExpectedVersion } from '../database/versioning.js';
 import { decodeCursor, toPage, type Page } from '../http/pagination.js';
 import { unchangedIfMatches, versionedWrite, type VersionedResource } from '../http/preconditions.js';
@@ -18,8 +19,10 @@ const DUPLICATES = { uq_projects_owner_name: 'You already have a project with th
 @Injectable()
 export class ProjectsService {
   private readonly created: Counter;
+  private readonly removalListeners: ((projectId: string) => Promise<void>)[] = [];
 
   constructor(
+    private readonly db: Database,
     private readonly projects: ProjectsRepository,
     private readonly analytics: AnalyticsService,
     metrics: BusinessMetrics,
@@ -80,10 +83,24 @@ export class ProjectsService {
     return toJson(row);
   }
 
+  /**
+   * Lets a feature built on projects act in the transaction that deletes one (src/project-reviews cancels the review's
+   * open task), before the row goes, and the feature's rows about it with it, through foreign keys.
+   */
+  onRemove(listener: (projectId: string) => Promise<void>): void {
+    this.removalListeners.push(listener);
+  }
+
   async remove(ownerId: string, id: string, expected: ExpectedVersion): Promise<void> {
-    await versionedWrite(this.resource(ownerId, id), async () =>
-      (await this.projects.delete(ownerId, id, expected)) ? true : undefined,
-    );
+    await this.db.transaction(async () => {
+      if (this.removalListeners.length > 0) {
+        if (!(await this.projects.findAndHold(ownerId, id))) throw notFound('project');
+        for (const listener of this.removalListeners) await listener(id);
+      }
+      await versionedWrite(this.resource(ownerId, id), async () =>
+        (await this.projects.delete(ownerId, id, expected)) ? true : undefined,
+      );
+    });
   }
 
   private resource(ownerId: string, id: string): VersionedResource<ProjectRow> {

@@ -91,6 +91,13 @@ export class TasksRepository {
     return rows.map((row) => row.id);
   }
 
+  /** Locks the task when it is open (a decision under way is waited for); false when it is not open. */
+  async lockIfOpen(id: string): Promise<boolean> {
+    return (
+      (await this.db.rows(sql`SELECT FROM tasks WHERE id = ${id} AND status = 'open' FOR UPDATE`)).length > 0
+    );
+  }
+
   /** Replaces what the tasks about a user say (title, description, payload); their decisions and times stay. */
   async redactAbout(userId: string, title: string): Promise<void> {
     await this.db.affected(sql`

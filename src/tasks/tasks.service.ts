@@ -165,6 +165,12 @@ export class TasksService {
     );
   }
 
+  /** Cancels an open task for the system (a task already decided stays as it is). */
+  async cancelBySystem(id: string, reason: string): Promise<void> {
+    if (await this.tasks.lockIfOpen(id))
+      await this.decisions.decide(id, { outcome: 'cancelled', comment: reason }, SYSTEM_ACTOR);
+  }
+
   /**
    * In the transaction that deletes a user: open tasks about them are cancelled (a workflow waiting on one resumes with
    * `Runway.Cancelled`), and every task about them loses its title, description and payload, which may hold what they
@@ -172,11 +178,7 @@ export class TasksService {
    */
   async forgetSubject(userId: string): Promise<void> {
     for (const id of await this.tasks.openAbout(userId)) {
-      await this.decisions.decide(
-        id,
-        { outcome: 'cancelled', comment: 'The user the task was about was deleted.' },
-        SYSTEM_ACTOR,
-      );
+      await this.cancelBySystem(id, 'The user the task was about was deleted.');
     }
     await this.tasks.redactAbout(userId, 'About a deleted user');
   }

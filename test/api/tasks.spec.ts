@@ -28,6 +28,7 @@ describe('tasks', () => {
     get: (path: string) => t.http().get(path).set('authorization', caller.authorization),
     post: (path: string, body?: object, headers: Record<string, string> = {}) =>
       t.http().post(path).set('authorization', caller.authorization).set(headers).send(body),
+    delete: (path: string) => t.http().delete(path).set('authorization', caller.authorization),
   });
 
   describe('POST /v1/tasks', () => {
@@ -547,6 +548,26 @@ describe('tasks', () => {
       const { taskId } = (await as(owner).post(`/v1/projects/${project.id}/review-requests`)).body;
       await as(operator).post(`/v1/admin/tasks/${taskId}/cancel`, { reason: 'duplicate' });
       expect((await as(owner).get(`/v1/projects/${project.id}/review`)).body.status).toBe('withdrawn');
+    });
+
+    it('cancels the open review of a project its owner deletes, and leaves a decided one as it is', async () => {
+      const owner = user();
+      const [open, decided] = [await createProject(t, owner), await createProject(t, owner)];
+      const review = async (projectId: string) =>
+        (await as(owner).post(`/v1/projects/${projectId}/review-requests`)).body.taskId as string;
+      const [openTask, decidedTask] = [await review(open.id), await review(decided.id)];
+      await as(operator).post(`/v1/admin/tasks/${decidedTask}/decision`, { outcome: 'approved' });
+      // A stranger's attempt changes nothing.
+      expect((await as(user()).delete(`/v1/projects/${open.id}`)).status).toBe(404);
+      expect((await as(operator).get(`/v1/tasks/${openTask}`)).body.status).toBe('open');
+      for (const project of [open, decided]) {
+        expect((await as(owner).delete(`/v1/projects/${project.id}`)).status).toBe(204);
+      }
+      expect((await as(operator).get(`/v1/tasks/${openTask}`)).body).toMatchObject({
+        status: 'cancelled',
+        decision: { comment: 'The project was deleted.', via: 'system' },
+      });
+      expect((await as(operator).get(`/v1/tasks/${decidedTask}`)).body.status).toBe('approved');
     });
   });
 
