@@ -128,8 +128,8 @@ describe('the estimate follows the templates per environment', () => {
       kmsKeys: 0,
       // Database, canary, task link and task token.
       secrets: 4,
-      // The service's three, the canary's, two per target-tracking policy (CPU, requests).
-      alarms: 8,
+      // The service's three and its failed task callbacks', the canary's, two per target-tracking policy (CPU, requests).
+      alarms: 9,
       wafRules: undefined,
       idleSleepSeconds: 30,
     });
@@ -141,7 +141,7 @@ describe('the estimate follows the templates per environment', () => {
       dashboards: 1,
       kmsKeys: 1,
       secrets: 4,
-      alarms: 8,
+      alarms: 9,
       wafRules: 2,
       idleSleepSeconds: 0,
     });

@@ -332,6 +332,7 @@ const METRICS: Record<string, Record<string, string[][]>> = {
     'db.client.connection.pending_requests': [[]],
     'runway.users.provisioned': [[]],
     'runway.projects.created': [[]],
+    'runway.tasks.callbacks_failed': [[]],
     'process.memory.usage': [[]],
     'nodejs.eventloop.delay.p99': [[]],
   },
