@@ -13,9 +13,9 @@ import { BusinessMetrics } from '../../src/telemetry/business-metrics.js';
 import { useTestApp } from '../support/app.js';
 import { resourceFactory, uniqueName } from '../support/factories.js';
 import { ProbeModule } from '../support/probe.module.js';
-import { admin, createTask } from '../support/tasks.js';
+import { admin, createTask, useAwsEndpoint } from '../support/tasks.js';
 import { user } from '../support/tokens.js';
-import { until } from '../support/until.js';
+import { eventually, until } from '../support/until.js';
 
 const createProject = resourceFactory('/v1/projects', () => ({ name: uniqueName('project') }));
 
@@ -311,6 +311,34 @@ describe('metrics', () => {
     expect(recorded.sort()).toEqual([
       ['committed', 2],
       ['outside', 2],
+    ]);
+  });
+});
+
+// Last in the file: the local AWS endpoint it starts is where the SDK clients of every app created after it call.
+describe('Step Functions callbacks', () => {
+  const endpoint = useAwsEndpoint();
+  const withCallbacks = useTestApp();
+
+  it('counts a callback that failed for good in runway.tasks.callbacks_failed, by type and error', async () => {
+    endpoint.aws.failNext('SendTaskSuccess', {
+      status: 400,
+      type: 'TaskTimedOut',
+      message: 'Task Timed Out',
+    });
+    const task = await createTask(withCallbacks, { taskToken: 'token-counted' });
+    await withCallbacks
+      .http()
+      .post(`/v1/admin/tasks/${task.id}/decision`)
+      .set('authorization', admin().authorization)
+      .send({ outcome: 'approved' })
+      .expect(200);
+    const failed = await eventually(async () => {
+      const points = (await collectMetrics()).get('runway.tasks.callbacks_failed');
+      return points?.length ? points : undefined;
+    });
+    expect(failed.map((point) => [point.attributes, point.value])).toEqual([
+      [{ type: 'approval', error: 'TaskTimedOut' }, 1],
     ]);
   });
 });
