@@ -14,10 +14,12 @@ export interface TaskLinkRow {
 export class TaskLinksRepository {
   constructor(private readonly db: Database) {}
 
+  /** Stores the link; storing it again (the same id) keeps the first row, used or not. */
   async insert(link: Omit<TaskLinkRow, 'usedAt'>): Promise<void> {
     await this.db.affected(sql`
       INSERT INTO task_links (id, task_id, recipient, expires_at)
-      VALUES (${link.id}, ${link.taskId}, ${link.recipient}, ${link.expiresAt})`);
+      VALUES (${link.id}, ${link.taskId}, ${link.recipient}, ${link.expiresAt})
+      ON CONFLICT (id) DO NOTHING`);
   }
 
   find(id: string): Promise<TaskLinkRow | undefined> {

@@ -10,6 +10,8 @@ import { TaskSecrets } from './task-secrets.js';
 import { TasksRepository, type TaskRow } from './tasks.repository.js';
 
 export type NotificationKind = 'created' | 'reminder' | 'escalation';
+/** `linkId` is absent from the jobs of earlier releases. */
+type EmailJob = { taskId: string; recipient: string; kind: NotificationKind; linkId?: string };
 
 const EMAIL_JOB = 'tasks.email';
 /** A link outlives the due date by this much (unless the task expires sooner). */
@@ -38,9 +40,9 @@ export class TaskNotifications implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.jobs.define<{ taskId: string; recipient: string; kind: NotificationKind }>({
+    this.jobs.define<EmailJob>({
       queue: EMAIL_JOB,
-      handle: ({ taskId, recipient, kind }) => this.email(taskId, recipient, kind),
+      handle: (job) => this.email(job),
       retryLimit: 5,
       retryDelaySeconds: 30,
     });
@@ -48,18 +50,19 @@ export class TaskNotifications implements OnModuleInit {
 
   async enqueue(taskId: string, kind: NotificationKind): Promise<void> {
     for (const recipient of this.config.tasks.notifyEmails) {
-      await this.jobs.enqueue(EMAIL_JOB, { taskId, recipient, kind });
+      await this.jobs.enqueue(EMAIL_JOB, { taskId, recipient, kind, linkId: uuidv7() } satisfies EmailJob);
     }
   }
 
-  private async email(taskId: string, recipient: string, kind: NotificationKind): Promise<void> {
+  // The link's id comes with the job: a job run again (after the email left, before the job was marked done) sends
+  // the same link again, not a second one.
+  private async email({ taskId, recipient, kind, linkId = uuidv7() }: EmailJob): Promise<void> {
     const task = await this.tasks.find(taskId);
     if (!task || task.status !== 'open') return;
     const expiresAt = new Date(
       Math.min(task.dueAt.getTime() + LINK_GRACE_MS, task.expiresAt?.getTime() ?? Infinity),
     );
     if (expiresAt.getTime() <= Date.now()) return;
-    const linkId = uuidv7();
     await this.links.insert({ id: linkId, taskId, recipient, expiresAt });
     const link = `${this.config.publicBaseUrl}/t/${this.secrets.signLink({ linkId, taskId, recipient, expiresAt })}`;
     await this.mailer.send(render(task, kind, recipient, link));

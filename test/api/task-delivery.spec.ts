@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,7 @@ import pg from 'pg';
 import { z } from 'zod';
 import { describe, expect, it, vi } from 'vitest';
 import type { ProblemException } from '../../src/http/problem.js';
+import { JobRunner } from '../../src/jobs/job-runner.js';
 import { TaskCallbacks } from '../../src/tasks/task-callbacks.js';
 import { TaskDecisions } from '../../src/tasks/task-decisions.js';
 import { TaskLinksRepository } from '../../src/tasks/task-links.repository.js';
@@ -92,6 +94,21 @@ describe('task delivery', () => {
         via: 'email',
         target: { id: created.id },
       });
+    });
+
+    it('sends the same link again when an email job runs again', async () => {
+      const title = `Again ${Math.random().toString(36).slice(2, 8)}`;
+      const created = await createTask(t, { title });
+      await emailsAbout(title);
+      // A job run twice: its email left, but the job was not marked done (the instance stopped).
+      const job = { taskId: created.id, recipient: OPERATORS[0], kind: 'reminder', linkId: randomUUID() };
+      for (let run = 0; run < 2; run++) await t.app.get(JobRunner).enqueue('tasks.email', job);
+      const reminders = (await emailsAbout(title, OPERATORS.length + 2)).filter((email) =>
+        email.subject.startsWith('[Runway] Due soon'),
+      );
+      const [first, second] = reminders.map(linkOf);
+      expect(first!.path).toBe(second!.path);
+      expect((await t.http().get(first!.path)).status).toBe(200);
     });
 
     it('takes the longest comment the form allows, in any script', async () => {
