@@ -9,6 +9,7 @@ import {
   API_ADDONS,
   APP,
   apiEvaluator,
+  appNamespace,
   ENVIRONMENTS,
   interpolate,
   loadApiAddons,
@@ -52,7 +53,11 @@ function alarmProblems(template: Template, env: Env): string[] {
       );
     }
     const dimensions = ((p.Dimensions ?? []) as { Name: string; Value: unknown }[]).map((d) => d.Name);
-    problems.push(...metricProblems(id, String(p.Namespace), String(p.MetricName), dimensions));
+    const namespace = String(evaluator.resolve(p.Namespace));
+    if (namespace.startsWith('Runway') && namespace !== appNamespace(env)) {
+      problems.push(`${id}: the app's metrics of ${env} are in ${appNamespace(env)}, not ${namespace}`);
+    }
+    problems.push(...metricProblems(id, namespace, String(p.MetricName), dimensions));
     if ('Statistic' in p === 'ExtendedStatistic' in p) {
       problems.push(`${id}: exactly one of Statistic and ExtendedStatistic is allowed`);
     } else if ('Statistic' in p && !STATISTICS.includes(String(p.Statistic))) {
@@ -195,6 +200,11 @@ describe('api alarms', () => {
       delete silent.Resources.UnhealthyHostsAlarm!.Properties!.AlarmActions;
       expect(alarmProblems(silent, 'test')).toContain(
         'UnhealthyHostsAlarm: AlarmActions must notify AlarmTopic',
+      );
+      const otherEnv = structuredClone(merged);
+      otherEnv.Resources.TaskCallbackFailedAlarm!.Properties!.Namespace = 'Runway/prod';
+      expect(alarmProblems(otherEnv, 'test')).toContain(
+        "TaskCallbackFailedAlarm: the app's metrics of test are in Runway/test, not Runway/prod",
       );
       const dimension = structuredClone(merged);
       (dimension.Resources.UnhealthyHostsAlarm!.Properties!.Dimensions as unknown[]).pop();

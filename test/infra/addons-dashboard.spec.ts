@@ -9,6 +9,7 @@ import type { Template } from '../../tools/deploy/addons.js';
 import {
   APP,
   apiEvaluator,
+  appNamespace,
   ENVIRONMENTS,
   interpolate,
   loadApiAddons,
@@ -41,7 +42,7 @@ const APP_METRICS = [
 function statisticProblems(where: string, namespace: string, name: string, stat: unknown): string[] {
   if (typeof stat !== 'string') return [`${where}: no statistic`];
   if (!STATISTICS.includes(stat) && !PERCENTILE.test(stat)) return [`${where}: unknown statistic ${stat}`];
-  if (namespace === 'Runway' && HISTOGRAMS.has(name) && PERCENTILE.test(stat)) {
+  if (namespace.startsWith('Runway/') && HISTOGRAMS.has(name) && PERCENTILE.test(stat)) {
     return [`${where}: ${name} reaches CloudWatch as a statistic set, ${stat} does not exist`];
   }
   return [];
@@ -160,7 +161,14 @@ function dashboardProblems(template: Template, env: Env): string[] {
     problems.push(...metricProblems(metric.where, metric.namespace, metric.name, metric.dimensions));
     problems.push(...statisticProblems(metric.where, metric.namespace, metric.name, metric.stat));
   }
-  const shown = new Set(found.metrics.filter((m) => m.namespace === 'Runway').map((m) => m.name));
+  for (const metric of found.metrics) {
+    if (metric.namespace.startsWith('Runway') && metric.namespace !== appNamespace(env)) {
+      problems.push(
+        `${metric.where}: the app's metrics of ${env} are in ${appNamespace(env)}, not ${metric.namespace}`,
+      );
+    }
+  }
+  const shown = new Set(found.metrics.filter((m) => m.namespace === appNamespace(env)).map((m) => m.name));
   for (const name of APP_METRICS.filter((metric) => !shown.has(metric))) {
     problems.push(`the dashboard does not show the app metric ${name}`);
   }
@@ -215,10 +223,12 @@ describe('api dashboard', () => {
 
     it("shows the app's metrics as the manifest's collector writes them (namespace, dimensions)", () => {
       const exporter = emfExporter(manifest, env);
-      expect(exporter.namespace).toBe('Runway');
+      expect(exporter.namespace).toBe(appNamespace(env));
       expect(exporter.log_group_name).toBe(metricsLogGroup(merged, env));
       const { body } = dashboardBody(merged, env);
-      const appMetrics = dashboardMetrics(body!).metrics.filter((metric) => metric.namespace === 'Runway');
+      const appMetrics = dashboardMetrics(body!).metrics.filter(
+        (metric) => metric.namespace === appNamespace(env),
+      );
       const unpublished = appMetrics.filter((m) => !emfPublishes(exporter, m.name, m.dimensions));
       expect(unpublished.map((m) => `${m.name} [${m.dimensions.join(', ')}]`)).toEqual([]);
     });

@@ -343,13 +343,16 @@ export const PERCENTILE = /^p(\d{1,2}(\.\d+)?|100)$/;
 export const sameSet = (a: string[], b: string[]) =>
   a.length === b.length && a.every((item) => b.includes(item));
 
+/** The app's metrics (the collector's awsemf exporter): one namespace per environment. */
+export const appNamespace = (env: Env): string => `Runway/${env}`;
+
 export function metricProblems(
   where: string,
   namespace: string,
   name: string,
   dimensions: string[],
 ): string[] {
-  const metrics = METRICS[namespace];
+  const metrics = METRICS[namespace.startsWith('Runway/') ? 'Runway' : namespace];
   if (!metrics) return [`${where}: unknown namespace ${namespace}`];
   const sets = metrics[name];
   if (!sets) return [`${where}: ${namespace} has no metric ${name}`];
