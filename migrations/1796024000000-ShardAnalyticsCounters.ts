@@ -13,10 +13,13 @@ export class ShardAnalyticsCounters1796024000000 implements MigrationInterface {
   name = 'ShardAnalyticsCounters1796024000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
+    // Until the migration commits, the running release's writes wait rather than slip between copy and trigger. Both
+    // tables at once, in the order in which that release writes them: locking one, then the other, could deadlock.
+    await queryRunner.query(
+      `LOCK TABLE "analytics_event_days", "analytics_daily" IN SHARE ROW EXCLUSIVE MODE`,
+    );
     for (const { from, to, key, counts } of COUNTERS) {
       const all = [...key, ...counts].map((column) => `"${column}"`).join(', ');
-      // Until the trigger exists, the running release's writes wait here rather than slip between copy and trigger.
-      await queryRunner.query(`LOCK TABLE "${from}" IN SHARE ROW EXCLUSIVE MODE`);
       await queryRunner.query(`
         CREATE TABLE "${to}" (${key.map((column) => `"${column}" ${TYPES[column]} NOT NULL`).join(', ')},
           "shard" smallint NOT NULL, ${counts.map((count) => `"${count}" integer NOT NULL DEFAULT 0`).join(', ')},

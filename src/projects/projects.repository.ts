@@ -43,6 +43,18 @@ export class ProjectsRepository {
     );
   }
 
+  /**
+   * Locks the project for its deletion (the owner first, as `findAndHold` does): a transaction holding it waits, and
+   * what it wrote is seen; one coming after waits, then finds no project.
+   */
+  async lockForDeletion(ownerId: string, id: string): Promise<boolean> {
+    await this.db.rows(sql`SELECT FROM users WHERE id = ${ownerId} FOR KEY SHARE`);
+    return (
+      (await this.db.rows(sql`SELECT FROM projects WHERE id = ${id} AND owner_id = ${ownerId} FOR UPDATE`))
+        .length > 0
+    );
+  }
+
   /** Newest first (ids are UUIDv7), after the cursor's id. */
   list(
     ownerId: string,

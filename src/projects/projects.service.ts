@@ -84,8 +84,9 @@ export class ProjectsService {
   }
 
   /**
-   * Lets a feature built on projects act in the transaction that deletes one (src/project-reviews cancels the review's
-   * open task), before the row goes, and the feature's rows about it with it, through foreign keys.
+   * Lets a feature built on projects act in the transaction that deletes one, before the row goes (and the
+   * feature's rows about it with it, through foreign keys). The project is locked first: a transaction that holds it
+   * (`getAndHold`) has committed, and none can take it until the deletion ends.
    */
   onRemove(listener: (projectId: string) => Promise<void>): void {
     this.removalListeners.push(listener);
@@ -94,7 +95,7 @@ export class ProjectsService {
   async remove(ownerId: string, id: string, expected: ExpectedVersion): Promise<void> {
     await this.db.transaction(async () => {
       if (this.removalListeners.length > 0) {
-        if (!(await this.projects.findAndHold(ownerId, id))) throw notFound('project');
+        if (!(await this.projects.lockForDeletion(ownerId, id))) throw notFound('project');
         for (const listener of this.removalListeners) await listener(id);
       }
       await versionedWrite(this.resource(ownerId, id), async () =>

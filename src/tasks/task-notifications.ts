@@ -4,7 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { JobRunner } from '../jobs/job-runner.js';
 import { Mailer, type Email } from '../mail/mailer.js';
-import { escapeHtml } from './task-pages.js';
+import { escapeHtml, utc } from './task-pages.js';
 import { TaskLinksRepository } from './task-links.repository.js';
 import { TaskSecrets } from './task-secrets.js';
 import { TasksRepository, type TaskRow } from './tasks.repository.js';
@@ -74,7 +74,7 @@ export class TaskNotifications implements OnModuleInit {
 }
 
 function render(task: TaskRow, kind: NotificationKind, to: string, link: string): Email {
-  const due = `Due ${task.dueAt.toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+  const due = `Due ${utc(task.dueAt)}`;
   const summary = task.description
     ? task.description.slice(0, 280)
     : `A ${task.type} task needs a yes or no.`;

@@ -30,6 +30,11 @@ export const PAGE_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
+/** `2026-12-01 14:05 UTC`: a time as emails and pages show it. */
+export function utc(time: Date): string {
+  return `${time.toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+}
+
 export function escapeHtml(text: string): string {
   return text.replace(
     /[&<>"']/g,
@@ -85,7 +90,7 @@ export const LINK_PAGES = {
     layout(
       410,
       'Task expired',
-      `<h1>This task has expired</h1><p>${standing(task)}: it can no longer be decided.</p>`,
+      `<h1>This task has expired</h1><p>“${escapeHtml(task.title)}” expired at ${utc(task.expiresAt!)}; it can no longer be decided.</p>`,
     ),
   // Shows where the task stands: after a double click or a reload, the person sees that their decision was saved.
   used: (task: TaskRow) =>

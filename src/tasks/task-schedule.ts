@@ -1,7 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Database } from '../database/database.js';
-import { ProblemException } from '../http/problem.js';
 import { JobRunner } from '../jobs/job-runner.js';
 import { SYSTEM_ACTOR, TaskDecisions } from './task-decisions.js';
 import { TaskNotifications } from './task-notifications.js';
@@ -72,7 +71,7 @@ export class TaskSchedule implements OnModuleInit {
     const task = await this.tasks.find(taskId);
     if (!task || task.status !== 'open') return;
     // Automation that cannot decide, or whose decision cannot be saved (its type's onDecided throws, say), leaves the
-    // task to people. A task decided or expired meanwhile (a problem from decide) needs nothing more.
+    // task to people, unless it was decided or expired meanwhile.
     try {
       const decision = await this.types.get(task.type)?.decide?.(task);
       if (decision) {
@@ -80,7 +79,8 @@ export class TaskSchedule implements OnModuleInit {
         return;
       }
     } catch (error) {
-      if (error instanceof ProblemException) return;
+      const current = await this.tasks.find(taskId);
+      if (current?.status !== 'open' || (await this.tasks.hasExpired(taskId))) return;
       this.logger.error({ err: error, task: taskId, type: task.type }, 'automation failed; people are asked');
     }
     await this.db.transaction(() => this.notifications.enqueue(taskId, 'created'));

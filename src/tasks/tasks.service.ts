@@ -119,13 +119,18 @@ export class TasksService {
           name: 'task',
           find: async () => {
             const current = await this.openTask(id);
-            if (expected === 'any' && current?.assigneeId && current.assigneeId !== operator.userId) {
-              throw new ProblemException(409, {
-                detail: `The task is claimed by ${current.assigneeId}; to take it over, claim with If-Match: "${current.version}".`,
-                extensions: { assignee: current.assigneeId },
-              });
-            }
-            return current;
+            if (expected !== 'any' || !current) return current;
+            // Without If-Match no version can be stale: the claim met someone else's, or a change under way.
+            const holder = current.assigneeId !== operator.userId ? current.assigneeId : null;
+            throw new ProblemException(
+              409,
+              holder
+                ? {
+                    detail: `The task is claimed by ${holder}; to take it over, claim with If-Match: "${current.version}".`,
+                    extensions: { assignee: holder },
+                  }
+                : { detail: 'The task changed while it was claimed; try again.' },
+            );
           },
         },
         () => this.tasks.claim(id, operator.userId, expected),

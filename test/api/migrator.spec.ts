@@ -7,6 +7,7 @@ import { loadDatabaseConfig } from '../../src/config/config.js';
 import { dataSourceOptions } from '../../src/database/data-source.js';
 import { pendingMigrations, runMigrations } from '../../src/database/migrator.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { until } from '../support/until.js';
 
 class CreateWidgets1700000000000 implements MigrationInterface {
   async up(runner: QueryRunner) {
@@ -107,13 +108,16 @@ describe('ShardAnalyticsCounters', () => {
       await runner.startTransaction();
       const migrating = migration.up(runner);
       // The migration waits for that write's transaction (before its copy, or before its trigger without the lock).
-      for (let waited = 0; waited < 10_000; waited += 50) {
-        const [waiting] = await source.query(
-          `SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
-        );
-        if (waiting.n > 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      expect(
+        await until(
+          async () =>
+            (
+              await source.query(
+                `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
+              )
+            ).length > 0,
+        ),
+      ).toBe(true);
       await oldRelease.query('COMMIT');
       await migrating;
       await runner.commitTransaction();

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { useTestApp } from '../support/app.js';
 import { resourceFactory, uniqueName } from '../support/factories.js';
 import { admin, createTask, workflow } from '../support/tasks.js';
-import { eventually } from '../support/until.js';
+import { eventually, until } from '../support/until.js';
 import { machine, TEST_CLIENT_ID, token, user } from '../support/tokens.js';
 
 /** Manual tasks through the API: creating, the inbox, claims, decisions, cancellations, the audit log. */
@@ -568,6 +568,42 @@ describe('tasks', () => {
         decision: { comment: 'The project was deleted.', via: 'system' },
       });
       expect((await as(operator).get(`/v1/tasks/${decidedTask}`)).body.status).toBe('approved');
+    });
+
+    it('cancels the task of a review requested while the project is being deleted', async () => {
+      const owner = user();
+      const project = await createProject(t, owner);
+      const task = await createTask(t);
+      // A review request in flight on another connection: it holds the project, its review is not committed yet.
+      const requester = new pg.Client({ connectionString: t.db.url });
+      await requester.connect();
+      try {
+        await requester.query('BEGIN');
+        await requester.query('SELECT FROM projects WHERE id = $1 FOR KEY SHARE', [project.id]);
+        await requester.query(
+          `INSERT INTO project_reviews (project_id, status, task_id) VALUES ($1, 'requested', $2)`,
+          [project.id, task.id],
+        );
+        const deletion = as(owner)
+          .delete(`/v1/projects/${project.id}`)
+          .then((response) => response);
+        // The deletion waits for the request's transaction.
+        expect(
+          await until(
+            async () =>
+              (
+                await sql.query(
+                  `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
+                )
+              ).rowCount! > 0,
+          ),
+        ).toBe(true);
+        await requester.query('COMMIT');
+        expect((await deletion).status).toBe(204);
+      } finally {
+        await requester.end();
+      }
+      expect((await as(operator).get(`/v1/tasks/${task.id}`)).body.status).toBe('cancelled');
     });
   });
 
