@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { z } from 'zod';
 import { describe, expect, it, vi } from 'vitest';
-import type { ProblemException } from '../../src/http/problem.js';
+import { ProblemException } from '../../src/http/problem.js';
 import { JobRunner } from '../../src/jobs/job-runner.js';
 import { TaskCallbacks } from '../../src/tasks/task-callbacks.js';
 import { TaskDecisions } from '../../src/tasks/task-decisions.js';
@@ -234,7 +234,13 @@ describe('task delivery', () => {
         decide: () => Promise.resolve({ outcome: 'approved' as const }),
         onDecided: () => Promise.reject(new Error('the ledger refuses it')),
       });
-      for (const type of ['test.failing-automation', 'test.unsaved-automation']) {
+      // A problem (as the API would answer it) from the automation's own code, not about the task.
+      t.app.get(TaskTypes).define({
+        name: 'test.refusing-automation',
+        payload: z.object({}),
+        decide: () => Promise.reject(new ProblemException(409, { detail: 'The ledger is busy.' })),
+      });
+      for (const type of ['test.failing-automation', 'test.unsaved-automation', 'test.refusing-automation']) {
         const title = `Automation ${Math.random().toString(36).slice(2, 8)}`;
         const created = await createTask(t, { type, title, payload: {} });
         expect(await emailsAbout(title)).toHaveLength(OPERATORS.length);
