@@ -154,9 +154,15 @@ function apiProblems(template: Template, env: Env, sesIdentity: string): string[
   );
   check(
     sameJson(grants('ses:'), [
+      `Allow ses:SendEmail arn:aws:ses:${REGION}:${ACCOUNT}:identity/* (conditional)`,
       `Allow ses:SendEmail arn:aws:ses:${REGION}:${ACCOUNT}:identity/${sesIdentity}`,
-    ]),
-    'the task role may ses:SendEmail from the SES identity only',
+    ]) &&
+      statements
+        .filter((s: Loose) => s.Condition && [s.Action].flat().includes('ses:SendEmail'))
+        .every((s: Loose) =>
+          sameJson(s.Condition, { StringLike: { 'ses:FromAddress': [sesIdentity, `*@${sesIdentity}`] } }),
+        ),
+    'the task role may ses:SendEmail from the SES identity only (to any verified identity, for the sandbox)',
   );
 
   const variables = manifestVariables(env);
@@ -551,6 +557,11 @@ describe('manual tasks: the api workload', () => {
       [
         'sending from any identity',
         (t) => (statement(t, 'SendEmailFromIdentity').Resource = '*'),
+        /SES identity only/,
+      ],
+      [
+        'sending to other identities from any address',
+        (t) => delete statement(t, 'SendEmailToVerifiedRecipients').Condition,
         /SES identity only/,
       ],
       ['the policy not attached', (t) => delete t.Outputs!.TasksPolicy, /SendTaskSuccess[\s\S]*SES identity/],
