@@ -143,14 +143,17 @@ export class TasksRepository {
       RETURNING ${COLUMNS}`);
   }
 
-  /** The one transition out of `open`: of two concurrent deciders, one updates the row, the other gets undefined. */
+  /**
+   * The one transition out of `open`: of two concurrent deciders, one updates the row, the other gets undefined. Past
+   * `expiresAt`, the task only expires, or is cancelled by the system (a deleted user's, say).
+   */
   decide(id: string, decision: Decision, expected: ExpectedVersion): Promise<TaskRow | undefined> {
     return this.db.row<TaskRow>(sql`
       UPDATE tasks SET status = ${decision.outcome}, decision_outcome = ${decision.outcome},
         decision_comment = ${decision.comment}, decided_by = ${decision.decidedBy}, decided_at = now(),
         decided_via = ${decision.via}, version = version + 1, updated_at = now()
       WHERE id = ${id} AND status = 'open' ${versionIs(expected)}
-        ${decision.outcome === 'approved' || decision.outcome === 'rejected' ? sql`AND (expires_at IS NULL OR expires_at > now())` : empty}
+        ${decision.outcome === 'expired' || (decision.outcome === 'cancelled' && decision.via === 'system') ? empty : sql`AND (expires_at IS NULL OR expires_at > now())`}
       RETURNING ${COLUMNS}`);
   }
 

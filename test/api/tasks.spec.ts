@@ -355,12 +355,16 @@ describe('tasks', () => {
   });
 
   describe('expiry', () => {
-    it('refuses a decision once expiresAt has passed, even before the sweep', async () => {
+    it('refuses a decision or a cancellation once expiresAt has passed, even before the sweep', async () => {
       const task = await createTask(t, { expiresAt: new Date(Date.now() + 60_000).toISOString() });
       await sql.query(`UPDATE tasks SET expires_at = now() - interval '1 second' WHERE id = $1`, [task.id]);
       const late = await as(operator).post(`/v1/admin/tasks/${task.id}/decision`, { outcome: 'approved' });
       expect(late.status).toBe(409);
       expect(late.body.detail).toContain('expired');
+      const cancel = await as(operator).post(`/v1/admin/tasks/${task.id}/cancel`, { reason: 'late' });
+      expect([cancel.status, cancel.body.detail]).toEqual([409, expect.stringContaining('expired')]);
+      await t.app.get(TaskSchedule).sweep();
+      expect((await as(operator).get(`/v1/tasks/${task.id}`)).body.status).toBe('expired');
     });
 
     it('skips a task whose expiry fails, and expires the others', async () => {
