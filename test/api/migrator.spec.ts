@@ -6,8 +6,7 @@ import { ShardAnalyticsCounters1796024000000 } from '../../migrations/1796024000
 import { loadDatabaseConfig } from '../../src/config/config.js';
 import { dataSourceOptions } from '../../src/database/data-source.js';
 import { pendingMigrations, runMigrations } from '../../src/database/migrator.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { until } from '../support/until.js';
+import { createTestDatabase, someoneWaitsForLock, type TestDatabase } from '../support/database.js';
 
 class CreateWidgets1700000000000 implements MigrationInterface {
   async up(runner: QueryRunner) {
@@ -108,16 +107,7 @@ describe('ShardAnalyticsCounters', () => {
       await runner.startTransaction();
       const migrating = migration.up(runner);
       // The migration waits for that write's transaction (before its copy, or before its trigger without the lock).
-      expect(
-        await until(
-          async () =>
-            (
-              await source.query(
-                `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
-              )
-            ).length > 0,
-        ),
-      ).toBe(true);
+      expect(await someoneWaitsForLock(db.url)).toBe(true);
       await oldRelease.query('COMMIT');
       await migrating;
       await runner.commitTransaction();

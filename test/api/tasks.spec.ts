@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { useTestApp } from '../support/app.js';
 import { resourceFactory, uniqueName } from '../support/factories.js';
 import { admin, createTask, workflow } from '../support/tasks.js';
-import { eventually, until } from '../support/until.js';
+import { someoneWaitsForLock } from '../support/database.js';
+import { eventually } from '../support/until.js';
 import { machine, TEST_CLIENT_ID, token, user } from '../support/tokens.js';
 
 /** Manual tasks through the API: creating, the inbox, claims, decisions, cancellations, the audit log. */
@@ -592,16 +593,7 @@ describe('tasks', () => {
           .delete(`/v1/projects/${project.id}`)
           .then((response) => response);
         // The deletion waits for the request's transaction.
-        expect(
-          await until(
-            async () =>
-              (
-                await sql.query(
-                  `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
-                )
-              ).rowCount! > 0,
-          ),
-        ).toBe(true);
+        expect(await someoneWaitsForLock(t.db.url)).toBe(true);
         await requester.query('COMMIT');
         expect((await deletion).status).toBe(204);
       } finally {

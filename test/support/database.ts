@@ -1,11 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { until } from './until.js';
 
 export interface TestDatabase {
   readonly name: string;
   readonly url: string;
   drop(): Promise<void>;
+}
+
+/** True once a session of the database waits for a lock another transaction holds (false after `until`'s limit). */
+export async function someoneWaitsForLock(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await until(
+      async () =>
+        (
+          await client.query(
+            `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
+          )
+        ).rowCount! > 0,
+    );
+  } finally {
+    await client.end();
+  }
 }
 
 export function databaseUrl(serverUrl: string, database: string): string {
