@@ -12,12 +12,18 @@ export class UsersRepository {
   constructor(private readonly db: Database) {}
 
   /** Creates the user unless one with this Cognito sub exists; true when this call created it. */
-  async insertIfAbsent(user: NewUser): Promise<boolean> {
-    const inserted = await this.db.affected(sql`
+  /**
+   * Creates the user's row, or brings a known user's email up to date with their token (an address changed in Cognito,
+   * or a row made before tokens carried one). The id of the row inserted or changed; undefined when it was as given.
+   */
+  async insertOrRefresh(user: NewUser): Promise<string | undefined> {
+    const row = await this.db.row<{ id: string }>(sql`
       INSERT INTO users (id, cognito_sub, username, email)
       VALUES (${user.id}, ${user.cognitoSub}, ${user.username}, ${user.email})
-      ON CONFLICT (cognito_sub) DO NOTHING`);
-    return inserted === 1;
+      ON CONFLICT (cognito_sub) DO UPDATE SET email = EXCLUDED.email, updated_at = now()
+        WHERE EXCLUDED.email IS NOT NULL AND users.email IS DISTINCT FROM EXCLUDED.email
+      RETURNING id`);
+    return row?.id;
   }
 
   async idOf(cognitoSub: string): Promise<string | undefined> {

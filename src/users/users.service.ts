@@ -44,22 +44,25 @@ export class UsersService implements UserProvisioning {
     );
   }
 
-  /** Just-in-time provisioning: the user's row, created on their first request. Safe under concurrency. */
+  /**
+   * Just-in-time provisioning: the user's row, created on their first request, its email following the token's once
+   * the remembered id expires. Safe under concurrency.
+   */
   async userIdFor(principal: Principal): Promise<string> {
     const known = this.provisioned.get(principal.sub);
     if (known) return known;
     const id = uuidv7();
-    const created = await this.users.insertIfAbsent({
+    const stored = await this.users.insertOrRefresh({
       id,
       cognitoSub: principal.sub,
       username: principal.username ?? principal.sub,
       email: principal.email ?? null,
     });
-    if (created) {
+    if (stored === id) {
       this.provisionedCount.add(1);
       await this.analytics.track(id, 'user.signed_up');
     }
-    const userId = created ? id : await this.users.idOf(principal.sub);
+    const userId = stored ?? (await this.users.idOf(principal.sub));
     if (!userId) {
       // Deleted between the insert attempt and this read (DELETE /v1/me racing a first request).
       throw new ProblemException(409, {

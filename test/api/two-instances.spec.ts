@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { user } from '../support/tokens.js';
+import { token, user } from '../support/tokens.js';
 
 /** Two instances on one database behave as one. */
 describe('two instances', () => {
@@ -94,5 +95,35 @@ describe('two instances', () => {
     const sent = await b!.http().post('/v1/events').set('authorization', bob.authorization).send({ events });
     expect(sent.status).toBe(202);
     expect(sent.body).toEqual({ accepted: 3, duplicates: 0 });
+  });
+
+  it("a known user's email follows their token on an instance that has not seen them yet", async () => {
+    // As Cognito issues them: the username is the sub; the email comes from the pool's trigger, or not at all.
+    const sub = randomUUID();
+    const tokenOf = (email?: string) =>
+      `Bearer ${token({ sub, username: sub, ...(email ? { email } : {}) })}`;
+    const operator = user({ groups: ['admin'] });
+    const search = async (q: string) =>
+      (await a!.http().get('/v1/admin/users').query({ q }).set('authorization', operator.authorization)).body
+        .items as { username: string; email: string | null }[];
+
+    expect((await a!.http().get('/v1/me').set('authorization', tokenOf())).status).toBe(200);
+    expect(await search('erin.first@')).toEqual([]);
+
+    expect(
+      (await b!.http().get('/v1/me').set('authorization', tokenOf('erin.first@example.com'))).status,
+    ).toBe(200);
+    expect(await search('erin.first@')).toEqual([
+      expect.objectContaining({ email: 'erin.first@example.com' }),
+    ]);
+
+    // A token without an email (a pool without the trigger) does not erase the one known.
+    const c = await createTestApp({ databaseUrl: db.url });
+    try {
+      expect((await c.http().get('/v1/me').set('authorization', tokenOf())).status).toBe(200);
+      expect(await search('erin.first@')).toEqual([expect.objectContaining({ username: sub })]);
+    } finally {
+      await c.close();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { environmentAddons, environmentResources, type Json } from '../support/cloudformation.js';
 
@@ -69,5 +70,53 @@ describe('Cognito sign-in for front ends', () => {
       SourceArn: SES_IDENTITY,
       From: 'Runway <no-reply@example.com>',
     });
+  });
+});
+
+describe("the user's email in access tokens", () => {
+  const stack = resources();
+  const code = (stack.AccessTokenClaimsFunction!.Properties.Code as { ZipFile: string }).ZipFile;
+  const handler = (() => {
+    const module = { exports: {} as { handler?: (event: Json) => Promise<Json> } };
+    runInNewContext(code, { exports: module.exports, module });
+    return module.exports.handler!;
+  })();
+  /** A pre token generation event (version 2) as Cognito sends it for a user signing in. */
+  const event = (userAttributes: Record<string, string>): Json => ({
+    version: '2',
+    triggerSource: 'TokenGeneration_Authentication',
+    userName: '3f0c5a5e-0d7b-4a7e-9d4b-1d2c3e4f5a6b',
+    request: { userAttributes, groupConfiguration: { groupsToOverride: [] }, scopes: [] },
+    response: { claimsAndScopeOverrideDetails: null },
+  });
+
+  it('runs the trigger (event version 2, which reaches access tokens) on the Essentials plan', () => {
+    expect(stack.UserPool!.Properties).toMatchObject({
+      UserPoolTier: 'ESSENTIALS',
+      LambdaConfig: {
+        PreTokenGenerationConfig: {
+          LambdaArn: { 'Fn::GetAtt': ['AccessTokenClaimsFunction', 'Arn'] },
+          LambdaVersion: 'V2_0',
+        },
+      },
+    });
+    expect(stack.AccessTokenClaimsPermission!.Properties).toMatchObject({
+      Action: 'lambda:InvokeFunction',
+      Principal: 'cognito-idp.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': ['UserPool', 'Arn'] },
+    });
+  });
+
+  it("adds the email attribute to the access token's claims, and nothing else", async () => {
+    const signedIn = await handler(event({ sub: 'abc', email: 'alice@example.com', email_verified: 'true' }));
+    expect(signedIn.response).toEqual({
+      claimsAndScopeOverrideDetails: {
+        accessTokenGeneration: { claimsToAddOrOverride: { email: 'alice@example.com' } },
+      },
+    });
+  });
+
+  it('leaves the tokens as they are for a user without an email', async () => {
+    expect((await handler(event({ sub: 'abc' }))).response).toEqual({ claimsAndScopeOverrideDetails: null });
   });
 });

@@ -690,8 +690,8 @@ const LINES: [string, string, string, boolean, Compute][] = [
   ],
   [
     'cognito',
-    'Cognito',
-    '10,000 monthly active users free; `MachineClient` in use: about 6.00 + 2.25 per 1,000 tokens',
+    'Cognito (Essentials plan) and its token trigger (Lambda)',
+    '10,000 monthly active users free, then 0.015 each; `MachineClient` in use: about 6.00 + 2.25 per 1,000 tokens',
     false,
     () => [0, ''],
   ],
