@@ -161,6 +161,53 @@ describeWithBrowser('the back office in a browser', () => {
     await expectNothingStoredOrRefused(page);
   });
 
+  it("leaves another operator's claim alone until the admin chooses to take the task over", async () => {
+    const { body: task } = await request(origin)
+      .post('/v1/tasks')
+      .set('authorization', bearer('admin', ['admin']))
+      .send({ type: 'approval', title: 'Refund order 1003' })
+      .expect(201);
+    const { body: claimed } = await request(origin)
+      .post(`/v1/admin/tasks/${task.id}/claim`)
+      .set('authorization', bearer('bob', ['admin']))
+      .expect(200);
+    const page = await browser.page({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, 'admin');
+    await page.goto(`${origin}/admin/#/tasks/${task.id}`);
+    await page.getByRole('button', { name: 'Claim' }).click();
+    await page.locator(`[data-holder="${claimed.assignee}"]`).waitFor();
+    await saveScreenshot(page, 'back-office-task-claimed-by-another');
+    await expect(api(`/v1/tasks/${task.id}`).then(({ body }) => body.assignee)).resolves.toBe(
+      claimed.assignee,
+    );
+
+    await page.getByRole('button', { name: 'Take over' }).click();
+    await page.getByText('You claimed this task.').waitFor();
+    const { body: now } = await api(`/v1/tasks/${task.id}`).expect(200);
+    expect(now.assignee).not.toBe(claimed.assignee);
+    expect(now.version).toBe(claimed.version + 1);
+    await expectNothingStoredOrRefused(page);
+  });
+
+  it('lists what to fix when the API refuses a request as invalid', async () => {
+    const page = await browser.page({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, 'admin');
+    await page.goto(`${origin}/admin/#/active-users`);
+    await page.getByLabel('From').fill('2020-01-01');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    const alert = page.getByRole('alert');
+    await alert.locator('li').first().waitFor();
+    const to = await page.getByLabel('To').inputValue();
+    const { body: problem } = await api(`/v1/admin/analytics/active-users?from=2020-01-01&to=${to}`).expect(
+      400,
+    );
+    await expect(alert.locator('li').allTextContents()).resolves.toEqual(
+      problem.errors.map(({ detail }: { detail: string }) => detail),
+    );
+    await saveScreenshot(page, 'back-office-invalid-range');
+    await expectNothingStoredOrRefused(page);
+  });
+
   it('refuses a signed-in user outside the admin group', async () => {
     const page = await browser.page({ viewport: { width: 1280, height: 900 } });
     await signIn(page, 'alice');

@@ -1,13 +1,28 @@
 import { accessToken, refreshTokens } from './auth';
 
+/** One of a 400 problem's `errors`: what is wrong, and where in the request (a JSON Pointer). */
+export interface FieldError {
+  pointer: string;
+  detail: string;
+}
+
 /** An RFC 9457 problem answer (or a failure shaped like one); `message` is its `detail`. */
 export class ProblemError extends Error {
   constructor(
     readonly status: number,
     readonly detail: string,
+    /** The problem's other members, such as `errors` or a claimed task's `assignee`. */
+    readonly members: Record<string, unknown> = {},
   ) {
     super(detail);
     this.name = 'ProblemError';
+  }
+
+  get errors(): FieldError[] {
+    const { errors } = this.members;
+    return Array.isArray(errors)
+      ? errors.filter((error): error is FieldError => typeof (error as FieldError)?.detail === 'string')
+      : [];
   }
 }
 
@@ -65,9 +80,14 @@ export async function api<T>(path: string, options?: RequestOptions): Promise<T>
 
 async function problemOf(response: Response, path: string): Promise<ProblemError> {
   if (response.status === 403 && path.startsWith('/v1/admin/')) forbidden();
-  const problem = (await response.json().catch(() => ({}))) as { detail?: string; title?: string };
+  const body: unknown = await response.json().catch(() => ({}));
+  const problem = (body !== null && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
   return new ProblemError(
     response.status,
-    problem.detail ?? problem.title ?? `The server answered ${response.status} ${response.statusText}`.trim(),
+    text(problem.detail) ??
+      text(problem.title) ??
+      `The server answered ${response.status} ${response.statusText}`.trim(),
+    problem,
   );
 }

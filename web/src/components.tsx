@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { ProblemError } from './api';
 import { addDays, today } from './format';
 import type { Page as ApiPage } from './types';
 
@@ -118,12 +119,21 @@ export function Page({ title, children }: { title: string; children: ComponentCh
   );
 }
 
+/** The error, with what to fix when the API refused the request as invalid. */
 export function ErrorMessage({ error }: { error?: Error | string | null }) {
   if (!error) return null;
+  const errors = error instanceof ProblemError ? error.errors : [];
   return (
-    <p class="error" role="alert">
-      {typeof error === 'string' ? error : error.message}
-    </p>
+    <div class="error" role="alert">
+      <p>{typeof error === 'string' ? error : error.message}</p>
+      {errors.length > 0 && (
+        <ul>
+          {errors.map(({ pointer, detail }) => (
+            <li key={`${pointer} ${detail}`}>{detail}</li>
+          ))}
+        </ul>
+      )}
+    </div>
   );
 }
 

@@ -165,21 +165,25 @@ export function TaskPage({ id }: { id: string }) {
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState('');
   const [error, setError] = useState<Error | null>(null);
+  /** Who holds the claim this operator's claim met: taking it over is a second, deliberate click. */
+  const [holder, setHolder] = useState<string | null>(null);
   const current = task.data?.body;
+  const shownVersion = task.data?.etag ?? undefined;
 
   const decide = (outcome: 'approved' | 'rejected') =>
-    void act('decision', comment.trim() ? { outcome, comment: comment.trim() } : { outcome });
+    void act('decision', comment.trim() ? { outcome, comment: comment.trim() } : { outcome }, shownVersion);
 
-  const act = async (action: 'claim' | 'decision' | 'cancel', body?: unknown) => {
+  /**
+   * Decisions and cancellations apply to the task as shown (If-Match: a change since is a 412); a claim without
+   * If-Match leaves someone else's claim alone (409 naming them), with it takes it over.
+   */
+  const act = async (action: 'claim' | 'decision' | 'cancel', body?: unknown, ifMatch?: string) => {
     setBusy(true);
     setMessage('');
     setError(null);
+    setHolder(null);
     try {
-      const answer = await request<Task>(adminTaskPath(id, action), {
-        method: 'POST',
-        body,
-        ifMatch: task.data?.etag ?? undefined,
-      });
+      const answer = await request<Task>(adminTaskPath(id, action), { method: 'POST', body, ifMatch });
       if (action === 'claim') {
         task.set(answer);
         setMessage('You claimed this task.');
@@ -188,7 +192,9 @@ export function TaskPage({ id }: { id: string }) {
         navigate('tasks');
       }
     } catch (failure) {
-      setError(failure as Error);
+      const assignee = failure instanceof ProblemError ? failure.members.assignee : undefined;
+      if (action === 'claim' && typeof assignee === 'string') setHolder(assignee);
+      else setError(failure as Error);
       // Someone else changed or decided it: show its state now.
       if (failure instanceof ProblemError && (failure.status === 409 || failure.status === 412)) {
         task.reload();
@@ -219,6 +225,19 @@ export function TaskPage({ id }: { id: string }) {
               <button type="button" class="secondary" disabled={busy} onClick={() => void act('claim')}>
                 Claim
               </button>
+              {holder && (
+                <p class="takeover" data-holder={holder}>
+                  <a href={href('users', holder)}>Another operator</a> claimed this task.{' '}
+                  <button
+                    type="button"
+                    class="secondary"
+                    disabled={busy || task.loading}
+                    onClick={() => void act('claim', undefined, shownVersion)}
+                  >
+                    Take over
+                  </button>
+                </p>
+              )}
               <form class="stack" onSubmit={(event) => event.preventDefault()}>
                 <label class="field">
                   <span>Comment</span>
@@ -242,7 +261,8 @@ export function TaskPage({ id }: { id: string }) {
                 class="stack"
                 onSubmit={(event) => {
                   event.preventDefault();
-                  void act('cancel', { reason: reason.trim() });
+                  if (reason.trim()) void act('cancel', { reason: reason.trim() }, shownVersion);
+                  else setError(new Error('Give a reason for cancelling.'));
                 }}
               >
                 <label class="field">
