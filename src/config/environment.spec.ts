@@ -189,4 +189,28 @@ describe('Cognito', () => {
       loadConfig({ ...production, COGNITO_JWKS_URL: 'https://keys.example.com/jwks.json' }).auth.jwksUrl,
     ).toBe('https://keys.example.com/jwks.json');
   });
+
+  it('reads a URL whatever the case of its scheme', () => {
+    const production = { ...PRODUCTION, DB_SSL_MODE: 'require' };
+    expect(problems({ ...production, COGNITO_JWKS_URL: 'HTTP://127.0.0.1:4000/jwks.json' })).toHaveProperty(
+      'COGNITO_JWKS_URL',
+    );
+    expect(
+      problems({ ...production, COGNITO_DOMAIN: 'Http://127.0.0.1:4100', COGNITO_WEB_CLIENT_ID: 'client-a' }),
+    ).toHaveProperty('COGNITO_DOMAIN');
+    const config = loadConfig({
+      ...production,
+      PUBLIC_BASE_URL: 'HTTPS://api.example.com',
+      COGNITO_JWKS_URL: 'HTTPS://keys.example.com/jwks.json',
+    });
+    expect(config.publicBaseUrl).toBe('https://api.example.com');
+    expect(config.auth.jwksUrl).toBe('https://keys.example.com/jwks.json');
+  });
+
+  it.each(['0x10', '1e3', '0b11', '0o7', '12abc', 'Infinity'])(
+    'takes integers in decimal digits only: %s',
+    (port) => {
+      expect(problems({ ...MINIMAL, PORT: port })).toHaveProperty('PORT');
+    },
+  );
 });

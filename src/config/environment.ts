@@ -15,12 +15,22 @@ const integer = (min: number, max = Number.MAX_SAFE_INTEGER, problem?: string) =
     (max === Number.MAX_SAFE_INTEGER
       ? `must be an integer ≥ ${min}`
       : `must be an integer from ${min} to ${max}`);
-  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+  // Decimal digits only: Number() would also take 0x10, 1e3 or 0b1.
+  return z
+    .string({ error })
+    .trim()
+    .regex(/^-?\d+$/, { error })
+    .transform(Number)
+    .pipe(z.number().int({ error }).min(min, { error }).max(max, { error }));
 };
 
 const flag = () => z.stringbool({ error: 'must be true or false' });
 
-const url = (protocols: string, error: string) => z.url({ protocol: new RegExp(`^(${protocols})$`), error });
+/** A URL with its scheme in lower case (URLs may spell it either way), so that the rules can read it as text. */
+const url = (protocols: string, error: string) =>
+  z
+    .url({ protocol: new RegExp(`^(${protocols})$`), error })
+    .transform((value) => value.replace(/^[a-z][\w+.-]*:/i, (scheme) => scheme.toLowerCase()));
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 /** http:// is for emulators and the dev issuer on this machine only. */
@@ -161,7 +171,7 @@ export const ENVIRONMENT = {
   /** The back office's sign-in: the user pool's domain (managed login) and the web app client. */
   COGNITO_DOMAIN: z
     .string()
-    .transform((value) => (/^https?:\/\//.test(value) ? value : `https://${value}`).replace(/\/$/, ''))
+    .transform((value) => (/^https?:\/\//i.test(value) ? value : `https://${value}`).replace(/\/$/, ''))
     .pipe(localOrHttps('must be a host name such as auth.example.com, or an http(s) URL'))
     .refine((value) => new URL(value).origin === value, 'must be a host name or an origin, with no path')
     .optional(),
