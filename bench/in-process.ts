@@ -4,7 +4,7 @@
  * loop in this process, on the real objects of a running app, and its CPU per call is set against the CPU of a whole
  * request to the same app (injected, no network): its share of a request.
  */
-import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { HttpAdapterHost } from '@nestjs/core';
 import { fork } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
@@ -97,7 +97,7 @@ async function requestCpu(
 /** CPU of one rate-limit check of a signed-in caller on a read route, as the guard makes it for every request. */
 async function rateLimiterCpu(app: NestFastifyApplication, sub: string): Promise<number> {
   // The guard of the app, made the way Nest makes it (it is registered as a global guard, not as a provider).
-  const guard = new RateLimitGuard(app.get(APP_CONFIG), app.get(Reflector), app.get(HttpAdapterHost));
+  const guard = new RateLimitGuard(app.get(APP_CONFIG), app.get(HttpAdapterHost));
   const request = {
     method: 'GET',
     ip: '127.0.0.1',

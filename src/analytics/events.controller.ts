@@ -11,7 +11,7 @@ import { EventBatchDto, EventsAcceptedDto, MAX_BATCH_BYTES, parseEventBatch } fr
 
 @ApiTags('analytics')
 @ApiBearerAuth()
-@ApiProblems(401, 403, 503)
+@ApiProblems(401, 403, 429, 503)
 @SignedIn()
 @Controller('v1/events')
 export class EventsController {
@@ -29,7 +29,7 @@ export class EventsController {
   })
   @ApiBody({ type: EventBatchDto })
   @ApiAcceptedResponse({ type: EventsAcceptedDto })
-  @ApiProblems(400, 413, 415, 429)
+  @ApiProblems(400, 413, 415)
   record(@CurrentUser() caller: AuthenticatedUser, @Body() body: unknown) {
     return this.analytics.record(caller.userId, parseEventBatch(body, this.clock.now()));
   }

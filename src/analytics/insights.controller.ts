@@ -20,7 +20,7 @@ import { InsightsService } from './insights.service.js';
 
 @ApiTags('admin')
 @ApiBearerAuth()
-@ApiProblems(401, 403, 503)
+@ApiProblems(401, 403, 429, 503)
 @Roles(ADMIN_ROLE)
 @Controller('v1/admin/analytics')
 export class InsightsController {

@@ -10,7 +10,7 @@ import { UserActivityService } from './user-activity.service.js';
 /** Under /v1/admin/users with the users feature's routes; here because this feature owns events and active days. */
 @ApiTags('admin')
 @ApiBearerAuth()
-@ApiProblems(400, 401, 403, 503)
+@ApiProblems(400, 401, 403, 429, 503)
 @Roles(ADMIN_ROLE)
 @Controller('v1/admin/users')
 export class UserActivityController {

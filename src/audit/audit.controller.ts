@@ -10,7 +10,7 @@ import { AuditService } from './audit.service.js';
 @ApiTags('admin')
 @ApiBearerAuth()
 @ApiExtraModels(AuditEntryDto)
-@ApiProblems(400, 401, 403, 503)
+@ApiProblems(400, 401, 403, 429, 503)
 @Roles(ADMIN_ROLE)
 @Controller('v1/admin/audit')
 export class AuditController {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { normalizeIP } from '@fastify/rate-limit';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
@@ -17,6 +17,14 @@ export const QUOTA_EXCEEDED = 'https://iana.org/assignments/http-problem-types#q
 /** The budget a route draws from (by default `read` for GET and HEAD, `write` otherwise); `false`: not limited. */
 export const RateLimit = (budget: Budget | false) => SetMetadata(RATE_LIMIT, budget);
 
+/** The budget of a route (its handler, its controller class and its HTTP method), from its `@RateLimit` or its method. */
+export function routeBudget(handler: object, controller: object, method: string): Budget | false {
+  const declared = [handler, controller]
+    .map((target) => Reflect.getMetadata(RATE_LIMIT, target) as Budget | false | undefined)
+    .find((budget) => budget !== undefined);
+  return declared ?? (method === 'GET' || method === 'HEAD' ? 'read' : 'write');
+}
+
 /**
  * Per-caller rate limits, after authentication: a user by their `sub`, a machine client by its client id, anyone
  * else by IP. Each budget is a fixed one-minute window counted in this process by @fastify/rate-limit's store.
@@ -30,7 +38,6 @@ export class RateLimitGuard implements CanActivate {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly reflector: Reflector,
     private readonly adapterHost: HttpAdapterHost,
   ) {}
 
@@ -61,11 +68,7 @@ export class RateLimitGuard implements CanActivate {
     const handler = context.getHandler();
     let budget = this.budgets.get(handler);
     if (budget === undefined) {
-      budget =
-        this.reflector.getAllAndOverride<Budget | false | undefined>(RATE_LIMIT, [
-          handler,
-          context.getClass(),
-        ]) ?? (method === 'GET' || method === 'HEAD' ? 'read' : 'write');
+      budget = routeBudget(handler, context.getClass(), method);
       this.budgets.set(handler, budget);
     }
     return budget;

@@ -8,7 +8,7 @@ import { JobsService } from './jobs.service.js';
 
 @ApiTags('admin')
 @ApiBearerAuth()
-@ApiProblems(401, 403, 503)
+@ApiProblems(401, 403, 429, 503)
 @Roles(ADMIN_ROLE)
 @Controller('v1/admin/jobs')
 export class JobsController {

@@ -17,7 +17,7 @@ import { ProjectReviews } from './project-reviews.service.js';
 
 @ApiTags('projects')
 @ApiBearerAuth()
-@ApiProblems(400, 401, 403, 404, 503)
+@ApiProblems(400, 401, 403, 404, 429, 503)
 @SignedIn()
 @Controller('v1/projects/:id')
 export class ProjectReviewsController {

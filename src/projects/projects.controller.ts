@@ -24,7 +24,7 @@ import { ProjectsService } from './projects.service.js';
 @ApiTags('projects')
 @ApiBearerAuth()
 @ApiExtraModels(ProjectDto)
-@ApiProblems(401, 403, 503)
+@ApiProblems(401, 403, 429, 503)
 @SignedIn()
 @ResourceHeaders()
 @Controller('v1/projects')

@@ -2,6 +2,7 @@ import { Body, Controller, Get, Param, Post, Res } from '@nestjs/common';
 import { ApiConsumes, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/access-policy.js';
+import { ApiProblems } from '../http/problem.dto.js';
 import { RouteSettings } from '../http/route-settings.js';
 import { PAGE_HEADERS, type Page } from './task-pages.js';
 import { TaskLinks } from './task-links.service.js';
@@ -16,6 +17,7 @@ import { TaskLinks } from './task-links.service.js';
 @ApiResponse({ status: 404, description: 'An HTML page: the link is not valid' })
 @ApiResponse({ status: 409, description: 'An HTML page: the task was already decided' })
 @ApiResponse({ status: 410, description: 'An HTML page: the link expired or was used' })
+@ApiProblems(429)
 @Public()
 @Controller('t')
 export class TaskLinksController {

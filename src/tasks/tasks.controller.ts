@@ -25,7 +25,7 @@ import { TasksService } from './tasks.service.js';
 @ApiTags('tasks')
 @ApiBearerAuth()
 @ApiExtraModels(TaskDto)
-@ApiProblems(400, 401, 403, 503)
+@ApiProblems(400, 401, 403, 429, 503)
 @ResourceHeaders()
 @Controller('v1/tasks')
 export class TasksController {
@@ -76,7 +76,7 @@ export class TasksController {
 @ApiTags('admin')
 @ApiBearerAuth()
 @ApiExtraModels(TaskDto)
-@ApiProblems(400, 401, 403, 503)
+@ApiProblems(400, 401, 403, 429, 503)
 @Roles(ADMIN_ROLE)
 @ResourceHeaders()
 @Controller('v1/admin/tasks')

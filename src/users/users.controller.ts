@@ -16,7 +16,7 @@ import { UsersService } from './users.service.js';
 
 @ApiTags('users')
 @ApiBearerAuth()
-@ApiProblems(401, 403, 503)
+@ApiProblems(401, 403, 429, 503)
 @SignedIn()
 @Controller('v1/me')
 export class MeController {
@@ -53,7 +53,7 @@ export class MeController {
 @ApiTags('admin')
 @ApiBearerAuth()
 @ApiExtraModels(AdminUserDto)
-@ApiProblems(400, 401, 403, 503)
+@ApiProblems(400, 401, 403, 429, 503)
 @Roles(ADMIN_ROLE)
 @Controller('v1/admin/users')
 export class AdminUsersController {

@@ -3,6 +3,7 @@ import { INTERCEPTORS_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/const
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { getMetadataStorage } from 'class-validator';
 import { EVENT_NAME } from '../../src/analytics/event-batch.js';
+import { routeBudget } from '../../src/auth/rate-limit.guard.js';
 import { IdempotencyInterceptor } from '../../src/http/idempotency/idempotency.interceptor.js';
 import { ifMatchOf } from '../../src/http/preconditions.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +65,16 @@ describe('OpenAPI', () => {
         document.paths[path]?.[method.toLowerCase()],
         `${method} ${path} is not documented`,
       ).toBeDefined();
+    }
+  });
+
+  it('documents 429 on every rate-limited route, and only there', async () => {
+    const document = (await t.http().get('/openapi.json')).body as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    for (const { method, path, handler, controller } of listRoutes(t.app)) {
+      const documented = '429' in document.paths[path]![method.toLowerCase()]!.responses;
+      expect(documented, `${method} ${path}`).toBe(routeBudget(handler, controller, method) !== false);
     }
   });
 
