@@ -35,10 +35,10 @@ export class UsersRepository {
     return this.db.row<UserRow>(sql`SELECT ${COLUMNS} FROM users WHERE id = ${id}`);
   }
 
-  async setDisplayName(id: string, displayName: string | null): Promise<void> {
-    await this.db.affected(
-      sql`UPDATE users SET display_name = ${displayName}, updated_at = now() WHERE id = ${id}`,
-    );
+  /** The row as changed; undefined when there is no such user (any more). */
+  setDisplayName(id: string, displayName: string | null): Promise<UserRow | undefined> {
+    return this.db.row<UserRow>(sql`
+      UPDATE users SET display_name = ${displayName}, updated_at = now() WHERE id = ${id} RETURNING ${COLUMNS}`);
   }
 
   /** The current row of a Cognito user, locked until the transaction ends; undefined when there is none. */

@@ -65,10 +65,7 @@ export class UsersService implements UserProvisioning {
     const userId = stored ?? (await this.users.idOf(principal.sub));
     if (!userId) {
       // Deleted between the insert attempt and this read (DELETE /v1/me racing a first request).
-      throw new ProblemException(409, {
-        detail: 'The user is being changed; retry.',
-        headers: retryAfter('userChanging'),
-      });
+      throw userChanging();
     }
     this.provisioned.set(principal.sub, userId);
     return userId;
@@ -85,31 +82,23 @@ export class UsersService implements UserProvisioning {
   private async provisionedAgain(caller: AuthenticatedUser): Promise<UserRow> {
     this.forget(caller.sub);
     const user = await this.users.find(await this.userIdFor(caller));
-    if (!user) {
-      throw new ProblemException(409, {
-        detail: 'The user is being changed; retry.',
-        headers: retryAfter('userChanging'),
-      });
-    }
+    if (!user) throw userChanging();
     return user;
   }
 
   async me(caller: AuthenticatedUser): Promise<MeDto> {
-    const user = (await this.users.find(caller.userId)) ?? (await this.provisionedAgain(caller));
-    return {
-      id: user.id,
-      username: user.username,
-      ...(caller.email ? { email: caller.email } : {}),
-      displayName: user.displayName,
-      groups: [...caller.groups],
-      createdAt: user.createdAt.toISOString(),
-    };
+    return profileOf((await this.users.find(caller.userId)) ?? (await this.provisionedAgain(caller)), caller);
   }
 
+  /** A user deleted through another instance meanwhile is provisioned again, and the change applies to them. */
   async updateMe(caller: AuthenticatedUser, changes: UpdateMeDto): Promise<MeDto> {
-    if (changes.displayName !== undefined)
-      await this.users.setDisplayName(caller.userId, changes.displayName);
-    return this.me(caller);
+    const { displayName } = changes;
+    if (displayName === undefined) return this.me(caller);
+    const user =
+      (await this.users.setDisplayName(caller.userId, displayName)) ??
+      (await this.users.setDisplayName((await this.provisionedAgain(caller)).id, displayName));
+    if (!user) throw userChanging();
+    return profileOf(user, caller);
   }
 
   /**
@@ -147,4 +136,23 @@ export class UsersService implements UserProvisioning {
     });
     return toPage(rows, query.limit, toJson, (user) => user.id);
   }
+}
+
+function profileOf(user: UserRow, caller: AuthenticatedUser): MeDto {
+  return {
+    id: user.id,
+    username: user.username,
+    ...(caller.email ? { email: caller.email } : {}),
+    displayName: user.displayName,
+    groups: [...caller.groups],
+    createdAt: user.createdAt.toISOString(),
+  };
+}
+
+/** Deleted (DELETE /v1/me, perhaps through another instance) while this request was being answered. */
+function userChanging(): ProblemException {
+  return new ProblemException(409, {
+    detail: 'The user is being changed; retry.',
+    headers: retryAfter('userChanging'),
+  });
 }

@@ -58,6 +58,25 @@ describe('two instances', () => {
     expect(again.body.id).not.toBe(first.body.id);
   });
 
+  it('a user deleted on one instance keeps the display name they then set on the other', async () => {
+    const frank = user();
+    for (const instance of [a!, b!]) {
+      expect((await instance.http().get('/v1/me').set('authorization', frank.authorization)).status).toBe(
+        200,
+      );
+    }
+    expect((await a!.http().delete('/v1/me').set('authorization', frank.authorization)).status).toBe(204);
+    const changed = await b!
+      .http()
+      .patch('/v1/me')
+      .set('authorization', frank.authorization)
+      .send({ displayName: 'Frank' });
+    expect(changed.status).toBe(200);
+    expect(changed.body.displayName).toBe('Frank');
+    const read = await a!.http().get('/v1/me').set('authorization', frank.authorization);
+    expect(read.body).toMatchObject({ id: changed.body.id, displayName: 'Frank' });
+  });
+
   it('a user deleted and provisioned again on one instance is deleted for good through the other', async () => {
     const carol = user();
     for (const instance of [a!, b!]) {
