@@ -1,8 +1,7 @@
 /**
  * `npm run build` when dist/ is missing or older than a source file (src, migrations, tools, bench, the back
  * office in web/, .swcrc, package.json), so `npm run token`, `npm run dev` and the other scripts never run stale
- * code after a pull. Each compiled file is compared with its own source: `npm run dev` recompiles only what changed,
- * and a full build (which starts by deleting dist/) under its feet would stop its restarts.
+ * code after a pull. Each compiled file is compared with its own source: `npm run dev` recompiles only what changed.
  * Plain JavaScript: it runs before anything is compiled.
  */
 import { execFileSync } from 'node:child_process';
@@ -35,4 +34,5 @@ function isStale() {
   );
 }
 
-if (isStale()) execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
+// The build's output goes to stderr: what the script itself prints (`npm run token`'s token) may be captured.
+if (isStale()) execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: ['ignore', 2, 2] });

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devDatabase } from '../../tools/dev/dev-database.js';
-import { reachableDataDir } from '../../tools/dev/embedded-postgres.js';
+import { reachableDataDir, runningPort } from '../../tools/dev/embedded-postgres.js';
 import { freePort } from '../../tools/dev/ports.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { ROOT, startProcess } from '../support/process.js';
@@ -157,6 +157,12 @@ describe('the first hour', { timeout: 300_000 }, () => {
     expect(statSync(built).mtimeMs).toBe(rebuilt);
   });
 
+  const reach = async (url: string) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.end();
+  };
+
   it('the dev database takes a free port when its own is held by something else, and is found again', async () => {
     const squatter = createServer();
     const taken = await freePort();
@@ -171,40 +177,48 @@ describe('the first hour', { timeout: 300_000 }, () => {
       expect(lines).toContain(
         `Port ${taken} is in use by something else: the development database takes ${new URL(first.url).port}.`,
       );
-      // A second `npm run dev` of the same checkout reuses the running server.
+      // A second `npm run dev` of the same checkout shares the running server; the last one out stops it.
       const second = await devDatabase(() => undefined, { dataDir, env });
       expect(second.url).toBe(first.url);
       await second.release();
-      const client = new pg.Client({ connectionString: first.url });
-      await client.connect();
-      await client.end();
+      await reach(first.url);
+      const third = await devDatabase(() => undefined, { dataDir, env });
+      await first.release();
+      expect(lines.at(-1)).toMatch(
+        /^The development database keeps running for the other processes using it/,
+      );
+      await reach(third.url);
+      await third.release();
+      expect(runningPort(dataDir)).toBeUndefined();
     } finally {
       await first.release();
       squatter.close();
     }
   });
 
-  it('npm run dev restarts the API when a source changes, keeps the database running, and stops it last', async () => {
+  it('npm run dev restarts the API when a source changes, shares the database, and the last one out stops it', async () => {
     const dir = scratchCopy();
     scratches.push(dir);
     await run('npm', ['run', '-s', 'build'], { cwd: dir });
-    const port = await freePort();
-    const dev = spawn(process.execPath, [join(dir, 'dist', 'tools', 'dev', 'dev.js')], {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH,
-        PORT: String(port),
-        DEV_DB_PORT: String(await freePort()),
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true, // a process group, as a terminal gives it
-    });
+    const databasePort = String(await freePort());
     let output = '';
-    for (const stream of [dev.stdout, dev.stderr])
-      stream.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const title = () =>
-      fetch(`http://127.0.0.1:${port}/openapi.json`)
+    const startDev = (port: number) => {
+      const dev = spawn(process.execPath, [join(dir, 'dist', 'tools', 'dev', 'dev.js')], {
+        cwd: dir,
+        env: { PATH: process.env.PATH, PORT: String(port), DEV_DB_PORT: databasePort, LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true, // a process group, as a terminal gives it
+      });
+      for (const stream of [dev.stdout, dev.stderr])
+        stream.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      return dev;
+    };
+    const exitOf = (child: ChildProcess) => new Promise((resolve) => child.once('exit', resolve));
+    const port = await freePort();
+    const dev = startDev(port);
+    let second: ChildProcess | undefined;
+    const title = (at = port) =>
+      fetch(`http://127.0.0.1:${at}/openapi.json`)
         .then((response) => response.json() as Promise<{ info: { title: string } }>)
         .then(
           ({ info }) => info.title,
@@ -226,16 +240,44 @@ describe('the first hour', { timeout: 300_000 }, () => {
       expect(await titled('Runway API, edited')).toBe('Runway API, edited');
       expect(postmaster()).toBe(database);
 
-      // Ctrl-C reaches the whole group: the API drains while the database still runs.
-      const exited = new Promise((resolve) => dev.once('exit', resolve));
-      process.kill(-dev.pid!, 'SIGINT');
+      // A full build meanwhile (npm test runs one) leaves the restarts working, and removes what has no source.
+      const orphan = join(dir, 'dist', 'src', 'deleted-feature.js');
+      writeFileSync(orphan, '');
+      await run('npm', ['run', '-s', 'build'], { cwd: dir });
+      expect(existsSync(orphan)).toBe(false);
+      writeFileSync(
+        openapi,
+        readFileSync(openapi, 'utf8').replace(
+          "setTitle('Runway API, edited')",
+          "setTitle('Runway API, again')",
+        ),
+      );
+      expect(await titled('Runway API, again')).toBe('Runway API, again');
+
+      // A second `npm run dev` of the checkout shares the database: closing the first one's terminal (SIGHUP to its
+      // group) leaves the database running for the second.
+      const secondPort = await freePort();
+      second = startDev(secondPort);
+      expect(await until(async () => (await title(secondPort)) === 'Runway API, again')).toBe(true);
+      const hungUp = exitOf(dev);
+      process.kill(-dev.pid!, 'SIGHUP');
+      await hungUp;
+      expect(postmaster()).toBe(database);
+      expect(await title(secondPort)).toBe('Runway API, again');
+
+      // Ctrl-C reaches the whole group: the API drains while the database still runs; the last one out stops it.
+      const exited = exitOf(second);
+      process.kill(-second.pid!, 'SIGINT');
       expect(await exited).toBe(0);
       expect(output).not.toMatch(/administrator command|shutting down|ECONNREFUSED/);
       expect(existsSync(join(dataDir, 'postmaster.pid'))).toBe(false);
     } finally {
-      if (dev.exitCode === null) {
-        process.kill(-dev.pid!, 'SIGTERM');
-        await new Promise((resolve) => dev.once('exit', resolve));
+      for (const child of [dev, second]) {
+        if (child && child.exitCode === null && child.signalCode === null) {
+          const exited = exitOf(child);
+          process.kill(-child.pid!, 'SIGTERM');
+          await exited;
+        }
       }
     }
   });

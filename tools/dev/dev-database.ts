@@ -1,6 +1,14 @@
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../root.js';
-import { reachableDataDir, runningPort, startEmbeddedPostgres } from './embedded-postgres.js';
+import {
+  isAlive,
+  reachableDataDir,
+  runningPort,
+  startEmbeddedPostgres,
+  stopRunning,
+  type EmbeddedServer,
+} from './embedded-postgres.js';
 import { freePort, isFree } from './ports.js';
 
 /** This checkout's development database (`.data/postgres`, or its staged place when run as root; see there). */
@@ -10,23 +18,26 @@ const DEV_DATABASE = 'runway';
 
 export interface DevDatabase {
   url: string;
-  /** Stops the embedded server if this call started it. */
+  /** Stops the embedded server, unless another process of this checkout (`npm run dev`, `db:*`) still uses it. */
   release(): Promise<void>;
 }
 
 const urlFor = (port: number) => `postgres://postgres:postgres@127.0.0.1:${port}/${DEV_DATABASE}`;
 
 /**
- * DATABASE_URL when set; otherwise this checkout's embedded server, reused when it runs already (under another
- * `npm run dev`, say), else started on DEV_DB_PORT — or on a free port when something else holds that one.
+ * DATABASE_URL when set; otherwise this checkout's embedded server, shared with whoever runs it already (another
+ * `npm run dev`, say), else started on DEV_DB_PORT — or on a free port when something else holds that one. The last
+ * process to release it stops it, whichever started it.
  */
 export async function devDatabase(
   log: (line: string) => void = () => undefined,
   { dataDir = DEV_DATA_DIR, env = process.env } = {},
 ): Promise<DevDatabase> {
   if (env.DATABASE_URL) return { url: env.DATABASE_URL, release: () => Promise.resolve() };
+  const users = usersOf(dataDir);
+  users.join();
   const running = runningPort(dataDir);
-  if (running !== undefined) return { url: urlFor(running), release: () => Promise.resolve() };
+  if (running !== undefined) return { url: urlFor(running), release: () => users.leave(undefined, log) };
 
   const wanted = Number(env.DEV_DB_PORT ?? DEFAULT_PORT);
   const port = (await isFree(wanted)) ? wanted : await freePort();
@@ -35,5 +46,38 @@ export async function devDatabase(
   log(`Starting embedded PostgreSQL (${dataDir}, port ${port})…`);
   const server = await startEmbeddedPostgres({ dataDir, port, persistent: true });
   await server.createDatabase(DEV_DATABASE);
-  return { url: server.url(DEV_DATABASE), release: () => server.stop() };
+  return { url: server.url(DEV_DATABASE), release: () => users.leave(server, log) };
+}
+
+let registrations = 0;
+
+/** Who uses the server on `dataDir`: a file each, named by its process id (`<pid>.<n>`), in a folder beside it. */
+function usersOf(dataDir: string) {
+  const folder = `${dataDir}-users`;
+  const mine = join(folder, `${process.pid}.${++registrations}`);
+  return {
+    join() {
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(mine, '');
+    },
+    /** Stops the server when no other live process uses it (one that died without leaving counts no more). */
+    async leave(started: EmbeddedServer | undefined, log: (line: string) => void) {
+      rmSync(mine, { force: true });
+      const others = readdirSync(folder).filter((name) => {
+        const alive = isAlive(Number.parseInt(name, 10));
+        if (!alive) rmSync(join(folder, name), { force: true });
+        return alive;
+      });
+      if (others.length > 0) {
+        started?.leaveRunning();
+        log(
+          `The development database keeps running for the other processes using it (${others.join(', ')}).`,
+        );
+      } else if (started) {
+        await started.stop();
+      } else {
+        await stopRunning(dataDir);
+      }
+    },
+  };
 }

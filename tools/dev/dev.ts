@@ -63,10 +63,13 @@ async function main(): Promise<number> {
       `  Emails     .data/mail (to ${DEV_OPERATOR_EMAIL}; each task link is also printed below)\n`,
   );
 
-  // Ctrl-C reaches every process of the group; a SIGTERM is passed on. The API drains and exits, then the rest stop.
-  const forward = (signal: NodeJS.Signals) => [api, compiler].forEach((child) => child.kill(signal));
+  // Ctrl-C reaches every process of the group; a SIGTERM is passed on, and so is a closed terminal (SIGHUP), as a
+  // SIGTERM. The API drains and exits, then the rest stop; with no terminal left to write to, quietly.
+  const forward = () => [api, compiler].forEach((child) => child.kill('SIGTERM'));
   process.on('SIGINT', () => undefined);
   process.on('SIGTERM', forward);
+  process.on('SIGHUP', forward);
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   const code = await exitOf(api);
   compiler.kill('SIGTERM');
   await exitOf(compiler);

@@ -21,6 +21,7 @@ import {
 } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { setTimeout } from 'node:timers/promises';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import { freePort } from './ports.js';
@@ -33,6 +34,8 @@ export interface EmbeddedServer {
   url(database: string): string;
   createDatabase(name: string): Promise<void>;
   stop(): Promise<void>;
+  /** Lets the server outlive this process (another one still uses it; see `stopRunning`). */
+  leaveRunning(): void;
 }
 
 export interface EmbeddedServerOptions {
@@ -112,6 +115,11 @@ async function launch(
         await exited;
       }
       if (!options.persistent) rmSync(dataDir, { recursive: true, force: true });
+    },
+    leaveRunning() {
+      process.removeListener('exit', stopOnExit);
+      server.stderr.destroy();
+      server.unref();
     },
   };
 }
@@ -230,11 +238,32 @@ async function createDatabase(adminUrl: string, name: string): Promise<void> {
 
 /** The port of the server running on `dataDir`, if one is (its postmaster.pid names a live process). */
 export function runningPort(dataDir: string): number | undefined {
+  const server = runningServer(dataDir);
+  return server && server.port;
+}
+
+/** Stops the server running on `dataDir`, whoever started it (fast shutdown), and waits until it has. */
+export async function stopRunning(dataDir: string): Promise<void> {
+  const server = runningServer(dataDir);
+  if (!server) return;
+  process.kill(server.pid, 'SIGINT');
+  for (let waited = 0; isAlive(server.pid) && waited < 30_000; waited += 100) await setTimeout(100);
+}
+
+function runningServer(dataDir: string): { pid: number; port: number } | undefined {
   try {
     const [pid, , , port] = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
-    process.kill(Number(pid), 0);
-    return Number(port);
+    return isAlive(Number(pid)) ? { pid: Number(pid), port: Number(port) } : undefined;
   } catch {
     return undefined;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
