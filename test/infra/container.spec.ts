@@ -95,6 +95,15 @@ describe('docker-compose.yml', () => {
     expect(api!.environment!.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://jaeger:4318');
   });
 
+  it('runs the Cognito emulator at the version the tests run', () => {
+    const { devDependencies } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      devDependencies: Record<string, string>;
+    };
+    expect(compose.services.cognito!.image).toBe(
+      `jagregory/cognito-local:${devDependencies['cognito-local']}`,
+    );
+  });
+
   it('configures the API only with variables the config schema knows, and valid ones', () => {
     const unknown = Object.keys(api!.environment ?? {}).filter((name) => !KNOWN_VARIABLES.has(name));
     expect(unknown).toEqual([]);
