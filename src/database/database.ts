@@ -183,7 +183,11 @@ function traced<T>(text: string, query: () => Promise<T>): Promise<T> {
       try {
         return await query();
       } catch (error) {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+        // PostgreSQL's code (SQLSTATE), not its message, which may quote a value sent (`invalid input syntax …`).
+        const code = (error as { code?: unknown }).code;
+        span.setAttribute('error.type', typeof code === 'string' ? code : (error as Error).name);
+        if (typeof code === 'string') span.setAttribute('db.response.status_code', code);
+        span.setStatus({ code: SpanStatusCode.ERROR });
         throw error;
       } finally {
         span.end();

@@ -62,6 +62,21 @@ describe('tracing', () => {
     }
   });
 
+  it("marks a failed statement's span with PostgreSQL's error code, never its message (which may quote values)", async () => {
+    const response = await t.http().get('/test-probe/bad-uuid');
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    const server = await serverSpan('/test-probe/bad-uuid');
+    const [statement] = childrenOf(server).filter((span) => span.attributes['db.query.text'] !== undefined);
+    expect(statement!.status.code).toBe(SpanStatusCode.ERROR);
+    expect(statement!.attributes).toMatchObject({
+      'db.response.status_code': '22P02',
+      'error.type': '22P02',
+    });
+    expect(JSON.stringify([statement!.status, statement!.attributes, statement!.events])).not.toContain(
+      'secret-value',
+    );
+  });
+
   it('uses X-Ray-compatible trace ids (epoch seconds first) and records the service resource', async () => {
     await t.http().get('/v1/me').set('authorization', alice.authorization).expect(200);
     const server = await serverSpan('/v1/me');

@@ -83,6 +83,12 @@ class ProbeController {
     });
   }
 
+  /** A value PostgreSQL refuses, and quotes in its message: `invalid input syntax for type uuid: "…"`. */
+  @Get('bad-uuid')
+  async badUuid(): Promise<void> {
+    await this.db.rows(sql`SELECT ${'not-a-uuid: secret-value'}::uuid`);
+  }
+
   @Get('boom')
   boom(): never {
     throw new Error('secret detail: password=hunter2 at /srv/app/internal.ts');
