@@ -38,6 +38,7 @@ export class TaskLinksController {
   @ApiConsumes('application/x-www-form-urlencoded')
   @ApiResponse({ status: 200, description: 'An HTML confirmation page' })
   @ApiResponse({ status: 400, description: 'An HTML page: no outcome was chosen' })
+  @ApiProblems(413, 415)
   async decide(
     @Param('token') token: string,
     @Body() form: unknown,
