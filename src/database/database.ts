@@ -6,7 +6,7 @@ import type { Pool, PoolClient } from 'pg';
 import sql, { empty, join, raw, type Sql } from 'sql-template-tag';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
-import { classifyPostgresError } from './postgres-errors.js';
+import { classifyPostgresError, sqlState } from './postgres-errors.js';
 
 export { empty, join, raw, sql, type Sql };
 
@@ -184,9 +184,9 @@ function traced<T>(text: string, query: () => Promise<T>): Promise<T> {
         return await query();
       } catch (error) {
         // PostgreSQL's code (SQLSTATE), not its message, which may quote a value sent (`invalid input syntax …`).
-        const code = (error as { code?: unknown }).code;
-        span.setAttribute('error.type', typeof code === 'string' ? code : (error as Error).name);
-        if (typeof code === 'string') span.setAttribute('db.response.status_code', code);
+        const code = sqlState(error);
+        span.setAttribute('error.type', code ?? (error as Error).name);
+        if (code) span.setAttribute('db.response.status_code', code);
         span.setStatus({ code: SpanStatusCode.ERROR });
         throw error;
       } finally {

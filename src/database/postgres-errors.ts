@@ -65,6 +65,12 @@ export function violatedUniqueConstraint(error: unknown): string | undefined {
 }
 
 /** The driver error's SQLSTATE (`23505`) or system code (`ECONNREFUSED`), through TypeORM's wrapper if any. */
+/** PostgreSQL's code for the error (its SQLSTATE, `22P02`), if PostgreSQL raised it. */
+export function sqlState(error: unknown): string | undefined {
+  const code = codeOf(error);
+  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
 function codeOf(error: unknown): string | undefined {
   const code = detailOf(error).code;
   return typeof code === 'string' ? code : undefined;

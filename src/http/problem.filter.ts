@@ -7,10 +7,10 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { trace } from '@opentelemetry/api';
+import { trace, type Exception } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { classifyPostgresError } from '../database/postgres-errors.js';
+import { classifyPostgresError, sqlState } from '../database/postgres-errors.js';
 import { activeTraceId } from '../telemetry/trace-context.js';
 import { PROBLEM_TYPES, ProblemException, statusTitle, type ProblemDetails } from './problem.js';
 import { pathOf } from './request.js';
@@ -58,7 +58,7 @@ export class ProblemFilter implements ExceptionFilter {
         'request failed: %s',
         problem.title,
       );
-      trace.getActiveSpan()?.recordException(exception instanceof Error ? exception : String(exception));
+      trace.getActiveSpan()?.recordException(traceable(exception));
     }
     void reply.status(problem.status).headers(headers).type('application/problem+json').send(problem);
   }
@@ -149,4 +149,11 @@ function plainProblem(status: number, detail?: string): ProblemDetails {
 function clientErrorStatusOf(exception: unknown): number | undefined {
   const status = (exception as { statusCode?: unknown } | null)?.statusCode;
   return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
+/** What a span records of an unexpected error: a PostgreSQL error by its code alone, its message may quote a value. */
+function traceable(exception: unknown): Exception {
+  const code = sqlState(exception);
+  if (code) return { name: 'DatabaseError', code, message: `PostgreSQL error ${code}` };
+  return exception instanceof Error ? exception : String(exception);
 }
