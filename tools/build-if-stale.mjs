@@ -7,8 +7,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const root = dirname(dirname(new URL(import.meta.url).pathname));
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
 /** Every full build writes them anew. */
 const built = join(root, 'dist', 'src', 'main.js');
 const builtWeb = join(root, 'dist', 'web', 'index.html');

@@ -6,14 +6,16 @@
  */
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const root = dirname(dirname(new URL(import.meta.url).pathname));
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const dist = join(root, 'dist');
 /** Folders compiled file by file into dist/<folder>; dist/web is the back office's bundle, which its build tidies. */
 const compiled = new Set(['src', 'migrations', 'tools', 'bench']);
 
-/** The source of a compiled file: dist/src/a/b.js (or its .js.map) comes from src/a/b.ts. */
-const sourceOf = (path) => join(root, path.replace(/\.js(\.map)?$/, '.ts'));
+/** Whether a compiled file has its source: dist/src/a/b.js (or its .js.map) comes from src/a/b.ts (or .mjs). */
+const hasSource = (path) =>
+  ['.ts', '.mjs'].some((extension) => existsSync(join(root, path.replace(/\.js(\.map)?$/, extension))));
 
 if (existsSync(dist)) {
   for (const entry of readdirSync(dist)) {
@@ -24,7 +26,7 @@ if (existsSync(dist)) {
     for (const file of readdirSync(join(dist, folder), { recursive: true, withFileTypes: true })) {
       if (!file.isFile()) continue;
       const path = join(file.parentPath, file.name).slice(dist.length + 1);
-      if (!existsSync(sourceOf(path))) rmSync(join(dist, path), { force: true });
+      if (!hasSource(path)) rmSync(join(dist, path), { force: true });
     }
   }
 }

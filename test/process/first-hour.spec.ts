@@ -255,13 +255,18 @@ describe('the first hour', { timeout: 300_000 }, () => {
       expect(await titled('Runway API, again')).toBe('Runway API, again');
 
       // A second `npm run dev` of the checkout shares the database: closing the first one's terminal (SIGHUP to its
-      // group) leaves the database running for the second.
+      // group) stops its API as Ctrl-C would, and leaves the database running for the second.
+      const restarts = () => output.split('Gracefully restarted').length;
+      const restartedBefore = restarts();
       const secondPort = await freePort();
       second = startDev(secondPort);
       expect(await until(async () => (await title(secondPort)) === 'Runway API, again')).toBe(true);
+      // The second one's compiler rewrote dist/ as it started: the first one's API restarted once more.
+      expect(await until(() => restarts() > restartedBefore)).toBe(true);
+      expect(await titled('Runway API, again')).toBe('Runway API, again');
       const hungUp = exitOf(dev);
       process.kill(-dev.pid!, 'SIGHUP');
-      await hungUp;
+      expect(await hungUp).toBe(0); // the API drained, as on Ctrl-C
       expect(postmaster()).toBe(database);
       expect(await title(secondPort)).toBe('Runway API, again');
 

@@ -23,60 +23,72 @@ const DEV_OPERATOR_EMAIL = 'operator@example.com';
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<number> {
-  const database = await devDatabase(say);
-  // The dev issuer: `npm run token` signs with this key; the API fetches its JWKS over loopback, and the back office
-  // signs in through it as it would through Cognito's managed login.
-  const issuer = await serveDevIssuer(loadOrCreateSigningKey(DEV_ISSUER_DIR));
-  const port = await apiPort();
-  const compiler = await startCompiler();
-  const web = await buildWeb({ watch: true });
-  const api = spawn(
-    process.execPath,
-    ['--watch', '--watch-preserve-output', '--enable-source-maps', join(ROOT, 'dist', 'src', 'main.js')],
-    {
-      stdio: 'inherit',
-      env: {
-        NODE_ENV: 'development',
-        MIGRATE_ON_START: 'true',
-        COGNITO_USER_POOL_ID: DEV_USER_POOL_ID,
-        COGNITO_CLIENT_ID: DEV_CLIENT_ID,
-        COGNITO_JWKS_URL: issuer.jwksUrl,
-        COGNITO_DOMAIN: issuer.url,
-        COGNITO_WEB_CLIENT_ID: DEV_CLIENT_ID,
-        // Manual tasks email this operator; the emails land in .data/mail and their links are printed in the log.
-        TASKS_NOTIFY_EMAILS: DEV_OPERATOR_EMAIL,
-        PUBLIC_BASE_URL: `http://localhost:${port}`,
-        ...process.env,
-        PORT: String(port),
-        DATABASE_URL: database.url,
-      },
-    },
-  );
-  say(
-    `\nRunway (development; restarts when src/ or migrations/ change, rebuilds the back office when web/ does)\n` +
-      `  API        http://localhost:${port}\n` +
-      `  Readiness  http://localhost:${port}/health/ready\n` +
-      `  API docs   http://localhost:${port}/docs (the document: /openapi.json)\n` +
-      `  Admin      http://localhost:${port}/admin/ (the back office: sign in as admin)\n` +
-      `  Database   ${database.url}\n` +
-      `  Token      npm run token -- --username alice [--groups admin]\n` +
-      `  Emails     .data/mail (to ${DEV_OPERATOR_EMAIL}; each task link is also printed below)\n`,
-  );
-
-  // Ctrl-C reaches every process of the group; a SIGTERM is passed on, and so is a closed terminal (SIGHUP), as a
-  // SIGTERM. The API drains and exits, then the rest stop; with no terminal left to write to, quietly.
-  const forward = () => [api, compiler].forEach((child) => child.kill('SIGTERM'));
-  process.on('SIGINT', () => undefined);
-  process.on('SIGTERM', forward);
-  process.on('SIGHUP', forward);
+  // The API and the compiler have process groups of their own, so that the terminal's signals (Ctrl-C, SIGHUP when it
+  // closes) reach this process only: each is passed on as a SIGTERM, the API drains and exits, then the rest stop.
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+    children.forEach((child) => child.kill('SIGTERM'));
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
+  // With the terminal gone, say nothing rather than fail.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
-  const code = await exitOf(api);
-  compiler.kill('SIGTERM');
-  await exitOf(compiler);
-  await web.stop();
-  await issuer.close();
-  await database.release();
-  return code;
+
+  const database = await devDatabase(say);
+  /** What to stop when the API has exited (or start-up failed), last started first; the database after them all. */
+  const started: (() => Promise<unknown>)[] = [];
+  try {
+    // The dev issuer: `npm run token` signs with this key; the API fetches its JWKS over loopback, and the back office
+    // signs in through it as it would through Cognito's managed login.
+    const issuer = await serveDevIssuer(loadOrCreateSigningKey(DEV_ISSUER_DIR));
+    started.push(() => issuer.close());
+    const port = await apiPort();
+    const compiler = await startCompiler();
+    children.push(compiler);
+    started.push(() => stopChild(compiler));
+    const web = await buildWeb({ watch: true });
+    started.push(() => web.stop());
+    if (stopping) return 0;
+    const api = spawn(
+      process.execPath,
+      ['--watch', '--watch-preserve-output', '--enable-source-maps', join(ROOT, 'dist', 'src', 'main.js')],
+      {
+        stdio: 'inherit',
+        detached: true, // see above
+        env: {
+          NODE_ENV: 'development',
+          MIGRATE_ON_START: 'true',
+          COGNITO_USER_POOL_ID: DEV_USER_POOL_ID,
+          COGNITO_CLIENT_ID: DEV_CLIENT_ID,
+          COGNITO_JWKS_URL: issuer.jwksUrl,
+          COGNITO_DOMAIN: issuer.url,
+          COGNITO_WEB_CLIENT_ID: DEV_CLIENT_ID,
+          // Manual tasks email this operator; the emails land in .data/mail and their links are printed in the log.
+          TASKS_NOTIFY_EMAILS: DEV_OPERATOR_EMAIL,
+          PUBLIC_BASE_URL: `http://localhost:${port}`,
+          ...process.env,
+          PORT: String(port),
+          DATABASE_URL: database.url,
+        },
+      },
+    );
+    say(
+      `\nRunway (development; restarts when src/ or migrations/ change, rebuilds the back office when web/ does)\n` +
+        `  API        http://localhost:${port}\n` +
+        `  Readiness  http://localhost:${port}/health/ready\n` +
+        `  API docs   http://localhost:${port}/docs (the document: /openapi.json)\n` +
+        `  Admin      http://localhost:${port}/admin/ (the back office: sign in as admin)\n` +
+        `  Database   ${database.url}\n` +
+        `  Token      npm run token -- --username alice [--groups admin]\n` +
+        `  Emails     .data/mail (to ${DEV_OPERATOR_EMAIL}; each task link is also printed below)\n`,
+    );
+    children.push(api);
+    return await exitOf(api);
+  } finally {
+    for (const stopIt of started.reverse()) await stopIt();
+    await database.release();
+  }
 }
 
 /** PORT when set; else 3000, or a free port when 3000 is taken (another `npm run dev`, say). */
@@ -97,7 +109,7 @@ function startCompiler(): Promise<ChildProcess> {
   const compiler = spawn(
     process.execPath,
     [swc, 'src', 'migrations', '-d', 'dist', '--config-file', '.swcrc', '--watch'],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], detached: true },
   );
   return new Promise((ready, fail) => {
     compiler.once('exit', (code) => fail(new Error(`SWC stopped (exit code ${code})`)));
@@ -105,6 +117,12 @@ function startCompiler(): Promise<ChildProcess> {
       if (chunk.toString().includes('Watching for file changes')) ready(compiler);
     });
   });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  const exited = exitOf(child);
+  child.kill('SIGTERM');
+  await exited;
 }
 
 function exitOf(child: ChildProcess): Promise<number> {
