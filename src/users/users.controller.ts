@@ -33,7 +33,7 @@ export class MeController {
   @Patch()
   @ApiOperation({ summary: 'Change the display name; any other field is a 400' })
   @ApiOkResponse({ type: MeDto })
-  @ApiProblems(400, 404, 413, 415)
+  @ApiProblems(400, 409, 413, 415)
   update(@CurrentUser() caller: AuthenticatedUser, @Body() changes: UpdateMeDto) {
     return this.users.updateMe(caller, changes);
   }

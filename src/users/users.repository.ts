@@ -11,7 +11,6 @@ const COLUMNS = sql`id, username, email, display_name AS "displayName", created_
 export class UsersRepository {
   constructor(private readonly db: Database) {}
 
-  /** Creates the user unless one with this Cognito sub exists; true when this call created it. */
   /**
    * Creates the user's row, or brings a known user's email up to date with their token (an address changed in Cognito,
    * or a row made before tokens carried one). The id of the row inserted or changed; undefined when it was as given.
