@@ -193,11 +193,11 @@ describeWithBrowser('the back office in a browser', () => {
     const page = await browser.page({ viewport: { width: 1280, height: 900 } });
     await signIn(page, 'admin');
     await page.goto(`${origin}/admin/#/active-users`);
-    await page.getByLabel('From').fill('2020-01-01');
+    await page.getByLabel('From', { exact: true }).fill('2020-01-01');
     await page.getByRole('button', { name: 'Apply' }).click();
     const alert = page.getByRole('alert');
     await alert.locator('li').first().waitFor();
-    const to = await page.getByLabel('To').inputValue();
+    const to = await page.getByLabel('To', { exact: true }).inputValue();
     const { body: problem } = await api(`/v1/admin/analytics/active-users?from=2020-01-01&to=${to}`).expect(
       400,
     );
