@@ -24,12 +24,13 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<number> {
   // The API and the compiler have process groups of their own, so that the terminal's signals (Ctrl-C, SIGHUP when it
-  // closes) reach this process only: each is passed on as a SIGTERM, the API drains and exits, then the rest stop.
+  // closes) reach this process only: each is passed on (a SIGHUP as a SIGTERM), the API drains and exits, then the
+  // rest stop.
   const children: ChildProcess[] = [];
   let stopping = false;
-  const stop = () => {
+  const stop = (signal: NodeJS.Signals) => {
     stopping = true;
-    children.forEach((child) => child.kill('SIGTERM'));
+    children.forEach((child) => child.kill(signal === 'SIGHUP' ? 'SIGTERM' : signal));
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
   // With the terminal gone, say nothing rather than fail.
