@@ -165,7 +165,10 @@ export function TaskPage({ id }: { id: string }) {
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState('');
   const [error, setError] = useState<Error | null>(null);
-  /** Who holds the claim this operator's claim met: taking it over is a second, deliberate click. */
+  /**
+   * Who holds the claim this operator's claim met: taking it over is a second, deliberate click, offered while the task
+   * as shown (read again after the 409) is still theirs.
+   */
   const [holder, setHolder] = useState<string | null>(null);
   const current = task.data?.body;
   const shownVersion = task.data?.etag ?? undefined;
@@ -225,7 +228,7 @@ export function TaskPage({ id }: { id: string }) {
               <button type="button" class="secondary" disabled={busy} onClick={() => void act('claim')}>
                 Claim
               </button>
-              {holder && (
+              {holder && current.assignee === holder && (
                 <p class="takeover" data-holder={holder}>
                   <a href={href('users', holder)}>Another operator</a> claimed this task.{' '}
                   <button
