@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { token, user } from '../support/tokens.js';
+import { token, user, type TestCaller } from '../support/tokens.js';
 
 /** Two instances on one database behave as one. */
 describe('two instances', () => {
@@ -21,6 +21,14 @@ describe('two instances', () => {
     await client.connect();
     return (await client.query(statement, values).finally(() => client.end())).rows;
   };
+  /** The user's first requests, one on each instance: both remember them. */
+  const knownToBoth = async (caller: TestCaller) => {
+    for (const instance of [a!, b!]) {
+      expect((await instance.http().get('/v1/me').set('authorization', caller.authorization)).status).toBe(
+        200,
+      );
+    }
+  };
   afterAll(async () => {
     await Promise.all([a?.close(), b?.close()]);
     await db?.drop();
@@ -28,11 +36,7 @@ describe('two instances', () => {
 
   it('a user deleted on one instance can create on the other at once: it is provisioned again', async () => {
     const alice = user();
-    for (const instance of [a!, b!]) {
-      expect((await instance.http().get('/v1/me').set('authorization', alice.authorization)).status).toBe(
-        200,
-      );
-    }
+    await knownToBoth(alice);
     expect((await a!.http().delete('/v1/me').set('authorization', alice.authorization)).status).toBe(204);
 
     const created = await b!
@@ -60,11 +64,7 @@ describe('two instances', () => {
 
   it('a user deleted on one instance keeps the display name they then set on the other', async () => {
     const frank = user();
-    for (const instance of [a!, b!]) {
-      expect((await instance.http().get('/v1/me').set('authorization', frank.authorization)).status).toBe(
-        200,
-      );
-    }
+    await knownToBoth(frank);
     expect((await a!.http().delete('/v1/me').set('authorization', frank.authorization)).status).toBe(204);
     const changed = await b!
       .http()
@@ -79,11 +79,7 @@ describe('two instances', () => {
 
   it('a user deleted and provisioned again on one instance is deleted for good through the other', async () => {
     const carol = user();
-    for (const instance of [a!, b!]) {
-      expect((await instance.http().get('/v1/me').set('authorization', carol.authorization)).status).toBe(
-        200,
-      );
-    }
+    await knownToBoth(carol);
     expect((await a!.http().delete('/v1/me').set('authorization', carol.authorization)).status).toBe(204);
     const kept = await a!
       .http()
@@ -105,9 +101,7 @@ describe('two instances', () => {
 
   it("a user deleted on one instance can send events to the other at once: none is lost as a 'duplicate'", async () => {
     const bob = user();
-    for (const instance of [a!, b!]) {
-      expect((await instance.http().get('/v1/me').set('authorization', bob.authorization)).status).toBe(200);
-    }
+    await knownToBoth(bob);
     expect((await a!.http().delete('/v1/me').set('authorization', bob.authorization)).status).toBe(204);
 
     const events = [{ name: 'app.opened' }, { name: 'app.opened' }, { name: 'report.viewed' }];

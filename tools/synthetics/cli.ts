@@ -1,5 +1,5 @@
 /**
- * `npm run -s synthetics -- --base-url https://api.example.com --token <access token>`
+ * `npm run synthetics --silent -- --base-url https://api.example.com --token <access token>`
  * or, instead of --token, Cognito credentials (USER_PASSWORD_AUTH):
  *   --client-id <app client> --username <user> --password <password> [--cognito-endpoint URL | --region eu-west-1]
  *   (or --credentials-env VAR: username and password from the JSON in that variable, e.g. an injected secret)
