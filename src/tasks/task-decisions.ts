@@ -98,18 +98,23 @@ export class TaskDecisions {
 
   /** 404 when missing; 409 naming who decided when no longer open; otherwise the version was stale (412). */
   private resource(id: string) {
-    return {
-      name: 'task',
-      find: async () => {
-        const current = await this.tasks.find(id);
-        if (current && current.status !== 'open') throw alreadyDecided(current);
-        if (current?.expiresAt && (await this.tasks.hasExpired(id))) {
-          throw new ProblemException(409, { detail: 'The task has expired; it can no longer be decided.' });
-        }
-        return current;
-      },
-    };
+    return { name: 'task', find: () => findActionable(this.tasks, id) };
   }
+}
+
+/**
+ * The task as it is when a write to it failed: undefined when missing; 409 when decided, or past `expiresAt` (before
+ * the sweep has marked it expired).
+ */
+export async function findActionable(tasks: TasksRepository, id: string): Promise<TaskRow | undefined> {
+  const current = await tasks.find(id);
+  if (current && current.status !== 'open') throw alreadyDecided(current);
+  if (current?.expiresAt && (await tasks.hasExpired(id))) {
+    throw new ProblemException(409, {
+      detail: 'The task has expired; it can no longer be claimed or decided.',
+    });
+  }
+  return current;
 }
 
 export function alreadyDecided(task: TaskRow): ProblemException {

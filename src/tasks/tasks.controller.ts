@@ -96,7 +96,7 @@ export class AdminTasksController {
   @ApiOperation({
     summary: 'Assign an open task to yourself',
     description:
-      "Without If-Match, a task someone else claimed is 409 (naming its `assignee`); with the task's ETag, you take it over.",
+      "Without If-Match, a task someone else claimed is 409 (naming its `assignee`); with the task's ETag, you take it over. A task decided or past its `expiresAt` is 409.",
   })
   @ApiOkResponse({ type: TaskDto })
   @ApiProblems(404, 409, 412)

@@ -132,13 +132,13 @@ export class TasksRepository {
   }
 
   /**
-   * Assigns an open task; undefined when it is not open or not at an expected version. Without an expected version, a
-   * task someone else claimed stays theirs (undefined too): taking it over takes its version.
+   * Assigns an open, unexpired task; undefined when it is not, or not at an expected version. Without an expected
+   * version, a task someone else claimed stays theirs (undefined too): taking it over takes its version.
    */
   claim(id: string, assigneeId: string, expected: ExpectedVersion): Promise<TaskRow | undefined> {
     return this.db.row<TaskRow>(sql`
       UPDATE tasks SET assignee_id = ${assigneeId}, version = version + 1, updated_at = now()
-      WHERE id = ${id} AND status = 'open' ${versionIs(expected)}
+      WHERE id = ${id} AND status = 'open' AND (expires_at IS NULL OR expires_at > now()) ${versionIs(expected)}
         ${expected === 'any' ? sql`AND (assignee_id IS NULL OR assignee_id = ${assigneeId})` : empty}
       RETURNING ${COLUMNS}`);
   }

@@ -10,7 +10,7 @@ import { versionedWrite } from '../http/preconditions.js';
 import { notFound, ProblemException } from '../http/problem.js';
 import { invalid, isUuid, type FieldError } from '../http/validation.js';
 import { BusinessMetrics } from '../telemetry/business-metrics.js';
-import { alreadyDecided, SYSTEM_ACTOR, TaskDecisions, type Actor } from './task-decisions.js';
+import { findActionable, SYSTEM_ACTOR, TaskDecisions, type Actor } from './task-decisions.js';
 import { TaskSchedule } from './task-schedule.js';
 import { TaskSecrets } from './task-secrets.js';
 import { payloadErrors, TaskTypes } from './task-types.js';
@@ -118,7 +118,7 @@ export class TasksService {
         {
           name: 'task',
           find: async () => {
-            const current = await this.openTask(id);
+            const current = await findActionable(this.tasks, id);
             if (expected !== 'any' || !current) return current;
             // Without If-Match no version can be stale: the claim met someone else's, or a change under way.
             const holder = current.assigneeId !== operator.userId ? current.assigneeId : null;
@@ -191,12 +191,6 @@ export class TasksService {
   private async found(id: string): Promise<TaskRow> {
     const row = await this.tasks.find(id);
     if (!row) throw notFound('task');
-    return row;
-  }
-
-  private async openTask(id: string): Promise<TaskRow | undefined> {
-    const row = await this.tasks.find(id);
-    if (row && row.status !== 'open') throw alreadyDecided(row);
     return row;
   }
 }

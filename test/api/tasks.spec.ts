@@ -356,9 +356,17 @@ describe('tasks', () => {
   });
 
   describe('expiry', () => {
-    it('refuses a decision or a cancellation once expiresAt has passed, even before the sweep', async () => {
+    it('refuses a claim, a decision or a cancellation once expiresAt has passed, even before the sweep', async () => {
       const task = await createTask(t, { expiresAt: new Date(Date.now() + 60_000).toISOString() });
       await sql.query(`UPDATE tasks SET expires_at = now() - interval '1 second' WHERE id = $1`, [task.id]);
+      for (const ifMatch of [undefined, `"${task.version}"`]) {
+        const claim = await as(operator).post(
+          `/v1/admin/tasks/${task.id}/claim`,
+          {},
+          ifMatch ? { 'If-Match': ifMatch } : {},
+        );
+        expect([claim.status, claim.body.detail]).toEqual([409, expect.stringContaining('expired')]);
+      }
       const late = await as(operator).post(`/v1/admin/tasks/${task.id}/decision`, { outcome: 'approved' });
       expect(late.status).toBe(409);
       expect(late.body.detail).toContain('expired');

@@ -373,7 +373,7 @@ export interface paths {
         put?: never;
         /**
          * Assign an open task to yourself
-         * @description Without If-Match, a task someone else claimed is 409 (naming its `assignee`); with the task's ETag, you take it over.
+         * @description Without If-Match, a task someone else claimed is 409 (naming its `assignee`); with the task's ETag, you take it over. A task decided or past its `expiresAt` is 409.
          */
         post: operations["AdminTasksController_claim"];
         delete?: never;
