@@ -7,6 +7,7 @@ import { CreateTasksAndAudit1795955937251 } from './1795955937251-CreateTasksAnd
 import { IndexAuditLogTarget1795975541010 } from './1795975541010-IndexAuditLogTarget.js';
 import { ShardAnalyticsCounters1796024000000 } from './1796024000000-ShardAnalyticsCounters.js';
 import { DropTaskTitlesFromAudit1796024100000 } from './1796024100000-DropTaskTitlesFromAudit.js';
+import { IndexProjectReviewsTask1796031000000 } from './1796031000000-IndexProjectReviewsTask.js';
 
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
   CreateUsers1795754701348,
@@ -16,4 +17,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   IndexAuditLogTarget1795975541010,
   ShardAnalyticsCounters1796024000000,
   DropTaskTitlesFromAudit1796024100000,
+  IndexProjectReviewsTask1796031000000,
 ];

@@ -3,7 +3,7 @@ import type { DataSource, QueryRunner } from 'typeorm';
 /** The data layer's own statements: health pings and the migration lock, on a connection of their own. */
 export const MIGRATIONS_TABLE = 'migrations';
 /** Arbitrary but fixed: every Runway process takes the same lock before migrating. */
-const MIGRATION_LOCK_KEY = 7_311_042_977;
+export const MIGRATION_LOCK_KEY = 7_311_042_977;
 
 export async function ping(dataSource: DataSource): Promise<void> {
   await dataSource.query('SELECT 1');
@@ -25,6 +25,19 @@ export async function tryLockForMigrations(session: QueryRunner): Promise<boolea
 export async function unlockMigrations(session: QueryRunner): Promise<void> {
   await session.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
   await session.query('RESET statement_timeout');
+}
+
+/** The name of the migration applied last; undefined when none was (or the table does not exist yet). */
+export async function lastAppliedMigration(session: QueryRunner): Promise<string | undefined> {
+  if (!(await session.hasTable(MIGRATIONS_TABLE))) return undefined;
+  const rows = (await session.query(
+    `SELECT name FROM "${MIGRATIONS_TABLE}" ORDER BY timestamp DESC, id DESC LIMIT 1`,
+  )) as { name: string }[];
+  return rows[0]?.name;
+}
+
+export async function deleteAppliedMigration(session: QueryRunner, name: string): Promise<void> {
+  await session.query(`DELETE FROM "${MIGRATIONS_TABLE}" WHERE name = $1`, [name]);
 }
 
 /** Names of the applied migrations; none when the table does not exist yet. */

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardAnalyticsCounters1796024000000 } from '../../migrations/1796024000000-ShardAnalyticsCounters.js';
 import { loadDatabaseConfig } from '../../src/config/config.js';
 import { dataSourceOptions } from '../../src/database/data-source.js';
-import { pendingMigrations, runMigrations } from '../../src/database/migrator.js';
+import { MIGRATION_LOCK_KEY } from '../../src/database/database.repository.js';
+import { pendingMigrations, revertLastMigration, runMigrations } from '../../src/database/migrator.js';
 import { createTestDatabase, someoneWaitsForLock, type TestDatabase } from '../support/database.js';
 
 class CreateWidgets1700000000000 implements MigrationInterface {
@@ -83,6 +84,134 @@ describe('runMigrations', () => {
     } finally {
       await empty.drop();
     }
+  });
+});
+
+class CreateGadgets1700000000000 implements MigrationInterface {
+  async up(runner: QueryRunner) {
+    await runner.query('CREATE TABLE gadgets (id int PRIMARY KEY, size int)');
+  }
+  async down(runner: QueryRunner) {
+    await runner.query('DROP TABLE gadgets');
+  }
+}
+
+class IndexGadgetSizes1700000000001 implements MigrationInterface {
+  transaction = false;
+  async up(runner: QueryRunner) {
+    await runner.query('CREATE INDEX CONCURRENTLY ix_gadgets_size ON gadgets (size)');
+  }
+  async down(runner: QueryRunner) {
+    await runner.query('DROP INDEX CONCURRENTLY ix_gadgets_size');
+  }
+}
+
+class AddGadgetColour1700000000002 implements MigrationInterface {
+  async up(runner: QueryRunner) {
+    await runner.query('ALTER TABLE gadgets ADD COLUMN colour text');
+  }
+  async down(runner: QueryRunner) {
+    await runner.query('ALTER TABLE gadgets DROP COLUMN colour');
+  }
+}
+
+describe('migrations and the locks of a running release', () => {
+  let db: TestDatabase;
+  let source: DataSource;
+  const quickly = { timeoutMs: 100, attempts: 100, retryDelayMs: 20 };
+  const applied = async () =>
+    (await source.query<{ name: string }[]>('SELECT name FROM migrations ORDER BY id')).map((r) => r.name);
+
+  beforeAll(async () => {
+    db = await createTestDatabase({ empty: true });
+    source = new DataSource({
+      ...dataSourceOptions(loadDatabaseConfig({ NODE_ENV: 'test', DATABASE_URL: db.url })),
+      migrations: [CreateGadgets1700000000000, IndexGadgetSizes1700000000001, AddGadgetColour1700000000002],
+    });
+    await source.initialize();
+    await runMigrations(source, undefined, quickly);
+  });
+  afterAll(async () => {
+    if (source?.isInitialized) await source.destroy();
+    await db?.drop();
+  });
+
+  it('runs a migration that says transaction = false outside a transaction (CREATE INDEX CONCURRENTLY)', async () => {
+    expect(await applied()).toEqual([
+      'CreateGadgets1700000000000',
+      'IndexGadgetSizes1700000000001',
+      'AddGadgetColour1700000000002',
+    ]);
+    const [index] = await source.query(
+      `SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_gadgets_size'::regclass`,
+    );
+    expect(index).toEqual({ indisvalid: true });
+  });
+
+  it('reverts the last migration, one at a time, whatever its transaction mode, then says there is none', async () => {
+    expect(await revertLastMigration(source, quickly)).toBe('AddGadgetColour1700000000002');
+    expect(await revertLastMigration(source, quickly)).toBe('IndexGadgetSizes1700000000001');
+    expect(await source.query(`SELECT to_regclass('ix_gadgets_size') AS index`)).toEqual([{ index: null }]);
+    expect(await revertLastMigration(source, quickly)).toBe('CreateGadgets1700000000000');
+    expect(await revertLastMigration(source, quickly)).toBeUndefined();
+    expect(await runMigrations(source, undefined, quickly)).toHaveLength(3);
+  });
+
+  it('reverts only once no one else migrates (the same advisory lock)', async () => {
+    const migrating = new pg.Client({ connectionString: db.url });
+    await migrating.connect();
+    try {
+      await migrating.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      const reverting = revertLastMigration(source, quickly);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await applied()).toContain('AddGadgetColour1700000000002');
+      await migrating.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      expect(await reverting).toBe('AddGadgetColour1700000000002');
+    } finally {
+      await migrating.end();
+    }
+    expect(await runMigrations(source, undefined, quickly)).toEqual(['AddGadgetColour1700000000002']);
+  });
+
+  it("does not queue the release's queries behind a DDL lock it waits for; it retries until the lock is free", async () => {
+    await revertLastMigration(source, quickly);
+    const longTransaction = new pg.Client({ connectionString: db.url });
+    const release = new pg.Client({ connectionString: db.url, statement_timeout: 10_000 });
+    await Promise.all([longTransaction.connect(), release.connect()]);
+    try {
+      await longTransaction.query('BEGIN');
+      await longTransaction.query('SELECT count(*) FROM gadgets');
+      const migrating = runMigrations(source, undefined, quickly);
+      expect(await someoneWaitsForLock(db.url)).toBe(true);
+      // Without a lock timeout, this read would wait behind the ALTER TABLE until the long transaction ends.
+      for (let read = 0; read < 5; read++) await release.query('SELECT * FROM gadgets WHERE id = 1');
+      expect(await applied()).not.toContain('AddGadgetColour1700000000002');
+      await longTransaction.query('COMMIT');
+      expect(await migrating).toEqual(['AddGadgetColour1700000000002']);
+    } finally {
+      await Promise.all([longTransaction.end(), release.end()]);
+    }
+  });
+
+  it('gives up, with nothing of the migration applied, when the lock stays taken', async () => {
+    await revertLastMigration(source, quickly);
+    const longTransaction = new pg.Client({ connectionString: db.url });
+    await longTransaction.connect();
+    try {
+      await longTransaction.query('BEGIN');
+      await longTransaction.query('SELECT count(*) FROM gadgets');
+      await expect(
+        runMigrations(source, undefined, { timeoutMs: 50, attempts: 3, retryDelayMs: 10 }),
+      ).rejects.toThrow(/AddGadgetColour1700000000002 waited 3 times for a table's lock/);
+    } finally {
+      await longTransaction.query('COMMIT');
+      await longTransaction.end();
+    }
+    expect(await applied()).not.toContain('AddGadgetColour1700000000002');
+    const columns = await source.query(
+      `SELECT column_name FROM information_schema.columns WHERE table_name = 'gadgets' ORDER BY column_name`,
+    );
+    expect(columns).toEqual([{ column_name: 'id' }, { column_name: 'size' }]);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * Database scripts (see docs/development.md):
  *   migrate            apply pending migrations (advisory lock) to DATABASE_URL or the dev database
- *   revert             undo the last applied migration
+ *   revert             undo the last applied migration (advisory lock)
  *   generate <Name>    write migrations/<epoch-ms>-<Name>.ts from the difference between entities and migrations
  *   check              exit 1 when entities and migrations have drifted apart
  *   reset              delete the dev database (the next `npm run dev` starts from an empty one)
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { getMetadataArgsStorage, type DataSource, type DataSourceOptions } from 'typeorm';
 import { loadDatabaseConfig } from '../../src/config/config.js';
 import { createMigrationDataSource } from '../../src/database/data-source.js';
-import { runMigrations } from '../../src/database/migrator.js';
+import { revertLastMigration, runMigrations } from '../../src/database/migrator.js';
 import { ROOT } from '../root.js';
 import { DEV_DATA_DIR, devDatabase } from './dev-database.js';
 import { runningPort, startEmbeddedPostgres } from './embedded-postgres.js';
@@ -32,8 +32,8 @@ async function main(command: string | undefined, name: string | undefined): Prom
       });
     case 'revert':
       return withDevDataSource(async (dataSource) => {
-        await dataSource.undoLastMigration({ transaction: 'each' });
-        say('Reverted the last migration.');
+        const reverted = await revertLastMigration(dataSource);
+        say(reverted ? `Reverted ${reverted}.` : 'Nothing to revert: no migration is applied.');
         return 0;
       });
     case 'generate':
@@ -79,7 +79,8 @@ async function main(command: string | undefined, name: string | undefined): Prom
 async function withDevDataSource(work: (dataSource: DataSource) => Promise<number>): Promise<number> {
   const database = await devDatabase(say);
   try {
-    return await withDataSource(database.url, [], work);
+    // A DATABASE_URL of elsewhere is held to the caller's NODE_ENV rules (production's TLS, say).
+    return await withDataSource(database.url, [], work, process.env.NODE_ENV ?? 'development');
   } finally {
     await database.release();
   }
@@ -111,8 +112,9 @@ async function withDataSource(
   url: string,
   entities: DataSourceOptions['entities'],
   work: (dataSource: DataSource) => Promise<number>,
+  nodeEnv = 'development',
 ): Promise<number> {
-  const database = loadDatabaseConfig({ ...process.env, DATABASE_URL: url, NODE_ENV: 'development' });
+  const database = loadDatabaseConfig({ ...process.env, DATABASE_URL: url, NODE_ENV: nodeEnv });
   const dataSource = await createMigrationDataSource(database, entities).initialize();
   try {
     return await work(dataSource);
