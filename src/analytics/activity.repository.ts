@@ -105,6 +105,9 @@ export class ActivityRepository {
         SELECT user_id, (occurred_at AT TIME ZONE ${timeZone})::date AS day, name, count(*)::int AS events
         FROM stored GROUP BY 1, 2, 3
       ),
+      -- The shared counters' rows are locked by the three write CTEs no other part reads (counted_events,
+      -- counted_users, summary), which PostgreSQL runs after the main query, last written first: the daily summary,
+      -- then users per name and day, then events per name and day. \`forget\` keeps to that order.
       counted_events AS (${addToEventDays(sql`name_days`)}),
       counted_user_events AS (
         INSERT INTO analytics_user_event_days AS t (user_id, name, day, events)
@@ -155,19 +158,20 @@ export class ActivityRepository {
    * outlive the raw events, and deletes their events; deleting the user's row then removes the rest (cascade).
    */
   async forget(userId: string): Promise<void> {
+    // One statement per counter, in the order `record` takes their rows in (see there): the other way round, erasing a
+    // user and recording another's events would each wait for a row the other holds.
     await this.db.rows(sql`
       WITH counted AS (
         SELECT DISTINCT user_id, size, day
         FROM (${windows(sql`(SELECT user_id, day FROM analytics_active_days WHERE user_id = ${userId})`)}) w
-      ),
-      summary AS (${addToSummary(sql`counted`, -1)}),
-      mine AS (
-        SELECT user_id, day, name, events, -1 AS users,
-               coalesce(lag(day) OVER (PARTITION BY name ORDER BY day), '-infinity') AS previous
-        FROM analytics_user_event_days WHERE user_id = ${userId}
-      ),
-      uncounted_events AS (${addToEventDays(sql`(SELECT user_id, day, name, -events AS events FROM mine)`)}),
-      deleted AS (DELETE FROM analytics_events WHERE user_id = ${userId})
-      ${addToNameDays(sql`mine`)}`);
+      )
+      ${addToSummary(sql`counted`, -1)}`);
+    const mine = sql`(
+      SELECT user_id, day, name, -events AS events, -1 AS users,
+             coalesce(lag(day) OVER (PARTITION BY name ORDER BY day), '-infinity') AS previous
+      FROM analytics_user_event_days WHERE user_id = ${userId})`;
+    await this.db.rows(addToNameDays(mine));
+    await this.db.rows(addToEventDays(mine));
+    await this.db.rows(sql`DELETE FROM analytics_events WHERE user_id = ${userId}`);
   }
 }

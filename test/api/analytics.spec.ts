@@ -10,6 +10,7 @@ import { Clock } from '../../src/utils/clock.js';
 import { useTestApp } from '../support/app.js';
 import { uniqueName } from '../support/factories.js';
 import { user, type TestCaller } from '../support/tokens.js';
+import { until } from '../support/until.js';
 
 const NOW = new Date('2026-11-20T12:00:00.000Z');
 const DAY_MS = 86_400_000;
@@ -586,6 +587,60 @@ describe('analytics', () => {
       const cohortSize = (body: { cohorts: { start: string; size: number }[] }) =>
         body.cohorts.find(({ start }) => start === '2026-10-14')!.size;
       expect(cohortSize(after[2].body)).toBe(cohortSize(cohorts.body) - 1);
+    });
+
+    it("never deadlocks with another user's events counted in the same rows", async () => {
+      const shardOf = (id: string) => Number.parseInt(id.slice(-2), 16) % 8;
+      const known = async (caller: TestCaller) => {
+        expect((await t.http().get('/v1/me').set('authorization', caller.authorization)).status).toBe(200);
+        return (await userIdOf(caller))!;
+      };
+      const leaving = user();
+      const shard = shardOf(await known(leaving));
+      let sender: TestCaller;
+      do sender = user();
+      while (shardOf(await known(sender)) !== shard);
+      const shared = { name: 'counted.together', occurredAt: at(-DAY_MS) };
+      expect((await send(leaving, { events: [shared] })).status).toBe(202);
+      const waiting = async () =>
+        (
+          await sql.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+             WHERE wait_event_type = 'Lock' AND datname = current_database()`,
+          )
+        ).rows[0]!.n;
+      const deadlocks = async () =>
+        (
+          await sql.query<{ n: number }>(
+            `SELECT deadlocks::int AS n FROM pg_stat_database WHERE datname = current_database()`,
+          )
+        ).rows[0]!.n;
+      const before = await deadlocks();
+
+      // A third transaction holds one counter row, so that the erasure stops half-way, holding the rows before it.
+      const holder = new pg.Client({ connectionString: t.db.url });
+      await holder.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query(
+          `SELECT FROM analytics_event_counts WHERE day = $1 AND name = $2 AND shard = $3 FOR UPDATE`,
+          [shared.occurredAt.slice(0, 10), shared.name, shard],
+        );
+        const erasing = t
+          .http()
+          .delete('/v1/me')
+          .set('authorization', leaving.authorization)
+          .then((response) => response.status);
+        expect(await until(async () => (await waiting()) === 1)).toBe(true);
+        const sending = send(sender, { events: [shared] }).then((response) => response.status);
+        expect(await until(async () => (await waiting()) === 2)).toBe(true);
+        await holder.query('COMMIT');
+        expect([await erasing, await sending]).toEqual([204, 202]);
+      } finally {
+        await holder.end();
+      }
+      await sql.query('SELECT pg_stat_force_next_flush()');
+      expect(await deadlocks()).toBe(before);
     });
   });
 
