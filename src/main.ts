@@ -1,4 +1,4 @@
-import { listenForShutdownSignals, receivedSignal, shutdownSignal } from './utils/shutdown.js';
+import { listenForShutdownSignals, receivedSignal, shutdownSignal, stopFault } from './utils/shutdown.js';
 
 // First: a SIGTERM during start-up or migrations must not kill the process half-way.
 listenForShutdownSignals();
@@ -19,6 +19,8 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n`);
+  } else if (stopFault()) {
+    process.stderr.write(`Runway did not start: ${stopFault()}\n`);
   } else if (error instanceof MigrationsInterrupted || shutdownSignal.aborted) {
     process.stderr.write(
       `Runway did not start: ${receivedSignal()} received during start-up; ${(error as Error).message}\n`,

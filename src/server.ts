@@ -6,7 +6,7 @@ import { createApp } from './app.js';
 import type { AppConfig } from './config/config.js';
 import { DrainState } from './health/drain-state.js';
 import { stopTelemetry } from './telemetry/telemetry.js';
-import { listenForShutdownSignals, receivedSignal, shutdownSignal } from './utils/shutdown.js';
+import { listenForShutdownSignals, receivedSignal, shutdownSignal, stopFault } from './utils/shutdown.js';
 
 /** The process: build the app, listen, and stop gracefully on SIGTERM/SIGINT. `extraModules`: test fixtures. */
 export async function serve(
@@ -36,7 +36,8 @@ function stopGracefullyOnSignals(app: NestFastifyApplication, timeoutMs: number)
   const logger = app.get(Logger);
   // Once only: a second signal (Ctrl-C reaches both a runner and its child) must not cut the drain short.
   const stop = async (signal: string) => {
-    logger.log(`${signal} received: finishing in-flight requests`, 'Shutdown');
+    const fault = stopFault();
+    logger.log(`${fault ?? `${signal} received`}: finishing in-flight requests`, 'Shutdown');
     app.get(DrainState).draining = true;
     setTimeout(() => {
       logger.error(`Shutdown took longer than ${timeoutMs} ms; exiting`, 'Shutdown');
@@ -51,7 +52,7 @@ function stopGracefullyOnSignals(app: NestFastifyApplication, timeoutMs: number)
       logger.log('Stopped', 'Shutdown');
       // Log lines may still sit in an asynchronous transport (pretty output in development).
       await new Promise<void>((resolve) => PinoLogger.root.flush(() => resolve()));
-      process.exit(0);
+      process.exit(fault ? 1 : 0);
     } catch (error) {
       logger.error(error, 'Shutdown');
       process.exit(1);

@@ -1,17 +1,21 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { APP_CONFIG, ConfigError, type AppConfig, type ConfigIssue } from '../config/config.js';
 import { retryWithBackoff } from '../utils/retry.js';
-import { shutdownSignal } from '../utils/shutdown.js';
+import { shutdownSignal, stopOnFault } from '../utils/shutdown.js';
 import { createMigrationDataSource } from './data-source.js';
 import { runMigrations } from './migrator.js';
+import { sqlState } from './postgres-errors.js';
 
 const MAX_RETRY_DELAY_MS = 5_000;
+/** PostgreSQL's answer to an unknown time zone. */
+const INVALID_PARAMETER_VALUE = '22023';
 
 /**
  * Opens the database connection at boot. With MIGRATE_ON_START the app migrates first and refuses to start if it
  * cannot; otherwise it starts at once and keeps connecting in the background (readiness stays 503 until it does).
+ * Either way, once connected, a setting PostgreSQL refuses (ANALYTICS_TIMEZONE) stops the process with exit 1.
  */
 @Injectable()
 export class DatabaseConnector implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -36,6 +40,8 @@ export class DatabaseConnector implements OnApplicationBootstrap, OnApplicationS
       await migrations.destroy();
     }
     await this.dataSource.initialize();
+    const refused = await this.refusedSetting();
+    if (refused) throw new ConfigError([refused]);
   }
 
   onApplicationShutdown(): void {
@@ -49,6 +55,27 @@ export class DatabaseConnector implements OnApplicationBootstrap, OnApplicationS
       onFailure: (error, attempt) =>
         this.logger.warn({ err: error, attempt }, 'database unreachable; retrying'),
     });
-    if (connected) this.logger.info('database connected');
+    if (!connected) return;
+    this.logger.info('database connected');
+    const refused = await this.refusedSetting().catch(() => undefined);
+    if (refused) {
+      this.logger.fatal(new ConfigError([refused]).message);
+      stopOnFault('invalid configuration');
+    }
+  }
+
+  /** Node accepted ANALYTICS_TIMEZONE at start; PostgreSQL, whose zone names can differ, has its own say. */
+  private async refusedSetting(): Promise<ConfigIssue | undefined> {
+    const zone = this.config.analytics.timeZone;
+    try {
+      await this.dataSource.query('SELECT now() AT TIME ZONE $1', [zone]);
+      return undefined;
+    } catch (error) {
+      if (sqlState(error) !== INVALID_PARAMETER_VALUE) throw error;
+      return {
+        variable: 'ANALYTICS_TIMEZONE',
+        problem: `PostgreSQL does not know the time zone ${zone} (see pg_timezone_names)`,
+      };
+    }
   }
 }

@@ -23,3 +23,19 @@ export function listenForShutdownSignals(): void {
 export function receivedSignal(): string {
   return String(shutdownSignal.reason);
 }
+
+let fault: string | undefined;
+
+/**
+ * Stops the process as SIGTERM does (in-flight requests finish), but to exit 1: for a fault found only once it runs,
+ * such as a setting the database refuses.
+ */
+export function stopOnFault(reason: string): void {
+  fault ??= reason;
+  if (!requested.signal.aborted) requested.abort(reason);
+}
+
+/** The fault the process stops for; undefined when it stops for a signal, or runs. */
+export function stopFault(): string | undefined {
+  return fault;
+}

@@ -44,6 +44,36 @@ describe('the process', () => {
       expect(server.stdout()).not.toContain('listening');
     });
 
+    // Node knows this old name of America/Los_Angeles; PostgreSQL's time zone database dropped it.
+    const zoneOnlyNodeKnows = { ANALYTICS_TIMEZONE: 'US/Pacific-New' };
+
+    it('exits 1 naming ANALYTICS_TIMEZONE when PostgreSQL does not know the zone (migrating at start)', async () => {
+      const server = await startProcess({
+        ...baseEnv(),
+        DATABASE_URL: db.url,
+        MIGRATE_ON_START: 'true',
+        ...zoneOnlyNodeKnows,
+      });
+      expect(await server.exited).toBe(1);
+      expect(server.stderr()).toContain(
+        'ANALYTICS_TIMEZONE: PostgreSQL does not know the time zone US/Pacific-New',
+      );
+      expect(server.stdout()).not.toContain('listening');
+    });
+
+    it('stops with exit 1, naming ANALYTICS_TIMEZONE, once connected in the background', async () => {
+      const server = await startProcess({ ...baseEnv(), DATABASE_URL: db.url, ...zoneOnlyNodeKnows });
+      expect(await server.exited).toBe(1);
+      expect(jsonLines(server.stdout())).toContainEqual(
+        expect.objectContaining({
+          level: 60,
+          msg: expect.stringContaining(
+            'ANALYTICS_TIMEZONE: PostgreSQL does not know the time zone US/Pacific-New',
+          ),
+        }),
+      );
+    });
+
     it('refuses NODE_ENV=production without TLS to the database', async () => {
       const server = await startProcess({ ...authEnv(), NODE_ENV: 'production', DATABASE_URL: db.url });
       expect(await server.exited).toBe(1);
