@@ -6,11 +6,9 @@ import { retryWithBackoff } from '../utils/retry.js';
 import { shutdownSignal, stopOnFault } from '../utils/shutdown.js';
 import { createMigrationDataSource } from './data-source.js';
 import { runMigrations } from './migrator.js';
-import { sqlState } from './postgres-errors.js';
+import { knowsTimeZone } from './database.repository.js';
 
 const MAX_RETRY_DELAY_MS = 5_000;
-/** PostgreSQL's answer to an unknown time zone. */
-const INVALID_PARAMETER_VALUE = '22023';
 
 /**
  * Opens the database connection at boot. With MIGRATE_ON_START the app migrates first and refuses to start if it
@@ -67,15 +65,10 @@ export class DatabaseConnector implements OnApplicationBootstrap, OnApplicationS
   /** Node accepted ANALYTICS_TIMEZONE at start; PostgreSQL, whose zone names can differ, has its own say. */
   private async refusedSetting(): Promise<ConfigIssue | undefined> {
     const zone = this.config.analytics.timeZone;
-    try {
-      await this.dataSource.query('SELECT now() AT TIME ZONE $1', [zone]);
-      return undefined;
-    } catch (error) {
-      if (sqlState(error) !== INVALID_PARAMETER_VALUE) throw error;
-      return {
-        variable: 'ANALYTICS_TIMEZONE',
-        problem: `PostgreSQL does not know the time zone ${zone} (see pg_timezone_names)`,
-      };
-    }
+    if (await knowsTimeZone(this.dataSource, zone)) return undefined;
+    return {
+      variable: 'ANALYTICS_TIMEZONE',
+      problem: `PostgreSQL does not know the time zone ${zone} (see pg_timezone_names)`,
+    };
   }
 }

@@ -1,9 +1,12 @@
 import type { DataSource, QueryRunner } from 'typeorm';
+import { sqlState } from './postgres-errors.js';
 
 /** The data layer's own statements: health pings and the migration lock, on a connection of their own. */
 export const MIGRATIONS_TABLE = 'migrations';
 /** Arbitrary but fixed: every Runway process takes the same lock before migrating. */
 export const MIGRATION_LOCK_KEY = 7_311_042_977;
+/** PostgreSQL's answer to an unknown time zone, among others. */
+const INVALID_PARAMETER_VALUE = '22023';
 
 export async function ping(dataSource: DataSource): Promise<void> {
   await dataSource.query('SELECT 1');
@@ -12,6 +15,22 @@ export async function ping(dataSource: DataSource): Promise<void> {
 /** A long migration (or waiting for another instance's) must not hit the API's statement timeout. */
 export async function setMigrationSession(session: QueryRunner): Promise<void> {
   await session.query('SET statement_timeout = 0');
+}
+
+/** For the rest of the session's transaction: a statement waits at most `ms` for a lock, then fails (55P03). */
+export async function limitLockWaits(session: QueryRunner, ms: number): Promise<void> {
+  await session.query(`SET LOCAL lock_timeout = ${Math.round(ms)}`);
+}
+
+/** Whether PostgreSQL knows the time zone name (a name Node knows may be unknown to it). */
+export async function knowsTimeZone(dataSource: DataSource, zone: string): Promise<boolean> {
+  try {
+    await dataSource.query('SELECT now() AT TIME ZONE $1', [zone]);
+    return true;
+  } catch (error) {
+    if (sqlState(error) === INVALID_PARAMETER_VALUE) return false;
+    throw error;
+  }
 }
 
 /** Session-level, held until released across the migrations' own transactions; false when another session has it. */

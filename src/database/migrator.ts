@@ -4,6 +4,7 @@ import {
   appliedMigrations,
   deleteAppliedMigration,
   lastAppliedMigration,
+  limitLockWaits,
   setMigrationSession,
   tryLockForMigrations,
   unlockMigrations,
@@ -135,7 +136,7 @@ async function inTransaction(
   for (let attempt = 1; ; attempt++) {
     await session.startTransaction();
     try {
-      await session.query(`SET LOCAL lock_timeout = ${Math.round(lockWaits.timeoutMs)}`);
+      await limitLockWaits(session, lockWaits.timeoutMs);
       await step();
       await session.commitTransaction();
       return;
