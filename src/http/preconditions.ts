@@ -9,17 +9,26 @@ export function etagOf(version: number): string {
   return `"${version}"`;
 }
 
+/** An entity tag (RFC 9110 §8.8.3): `"3"`, `W/"3"`; an empty list element is allowed and ignored. */
+const ENTITY_TAG = /^(?:(?:W\/)?"[\x21\x23-\x7e\x80-\xff]*")?$/;
+
 /**
  * The versions an `If-Match` header accepts: any when absent or `*`, else the ones it names. Weak tags never match
- * (RFC 9110 §13.1.1 compares strongly); a header naming no usable tag matches nothing.
+ * (RFC 9110 §13.1.1 compares strongly); a tag of another resource matches nothing (412). A header that is not a list
+ * of entity tags (`3` for `"3"`) is a client's mistake, answered 400 rather than 412, which would say "changed".
  */
 export function expectedVersion(header: string | undefined): ExpectedVersion {
   if (header === undefined || header.trim() === '*') return 'any';
+  const tags = header.split(',').map((tag) => tag.trim());
+  if (!tags.every((tag) => ENTITY_TAG.test(tag))) {
+    throw new ProblemException(400, {
+      detail: 'If-Match must be * or a list of entity tags, such as "3" (an ETag as sent, with its quotes).',
+    });
+  }
   return (
-    header
-      .split(',')
+    tags
       // The digits as etagOf writes them: "01" is another tag than "1".
-      .map((tag) => /^"(0|[1-9]\d{0,8})"$/.exec(tag.trim())?.[1])
+      .map((tag) => /^"(0|[1-9]\d{0,8})"$/.exec(tag)?.[1])
       .filter((version): version is string => version !== undefined)
       .map(Number)
   );

@@ -48,7 +48,10 @@ export class ProjectDto {
   @ApiProperty({ format: 'date-time' })
   updatedAt: string;
 
-  @ApiProperty({ description: 'Also the ETag; send it back in If-Match to update or delete safely' })
+  @ApiProperty({
+    description:
+      'The ETag is this number in double quotes ("3"); send it in If-Match to update or delete safely',
+  })
   version: number;
 }
 

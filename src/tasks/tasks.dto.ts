@@ -195,6 +195,6 @@ export class TaskDto {
   @ApiProperty({ format: 'date-time' })
   updatedAt: string;
 
-  @ApiProperty({ description: 'Also the ETag; send it back in If-Match' })
+  @ApiProperty({ description: 'The ETag is this number in double quotes ("3"); send it in If-Match' })
   version: number;
 }

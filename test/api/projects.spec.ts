@@ -289,7 +289,20 @@ describe('projects', () => {
       expect(response.headers.etag).toBe('"2"');
     });
 
-    it.each([['"7"'], ['W/"1"'], ['"01"'], ['garbage']])(
+    it.each([['1'], ['garbage'], ['"1", 2'], ['"1']])(
+      'answers 400 for If-Match %s, which is no list of entity tags, and changes nothing',
+      async (ifMatch) => {
+        const project = await createProject(t, owner);
+        const response = await as(owner)
+          .patch(`/v1/projects/${project.id}`, { name: 'changed' })
+          .set('if-match', ifMatch);
+        expect(response.status).toBe(400);
+        expect(response.body.detail).toContain('If-Match must be * or a list of entity tags');
+        expect((await as(owner).get(`/v1/projects/${project.id}`)).body).toMatchObject({ version: 1 });
+      },
+    );
+
+    it.each([['"7"'], ['W/"1"'], ['"01"'], ['"abc", W/"2"']])(
       'answers 412 for If-Match %s and changes nothing',
       async (ifMatch) => {
         const project = await createProject(t, owner);

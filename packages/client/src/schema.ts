@@ -538,7 +538,7 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
-            /** @description Also the ETag; send it back in If-Match to update or delete safely */
+            /** @description The ETag is this number in double quotes ("3"); send it in If-Match to update or delete safely */
             version: number;
         };
         CreateProjectDto: {
@@ -813,7 +813,7 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
-            /** @description Also the ETag; send it back in If-Match */
+            /** @description The ETag is this number in double quotes ("3"); send it in If-Match */
             version: number;
         };
         CreateTaskDto: {
