@@ -51,6 +51,20 @@ describe('the published contract', () => {
     expect(result).toBe('');
   });
 
+  it('packs into a package with its code and declarations (npm pack builds it first)', async () => {
+    const { stdout } = await promisify(execFile)(
+      'npm',
+      ['pack', '--dry-run', '--json', '--ignore-scripts=false'],
+      {
+        cwd: join(ROOT, 'packages', 'client'),
+      },
+    );
+    const [packed] = JSON.parse(stdout.slice(stdout.indexOf('['))) as [{ files: { path: string }[] }];
+    expect(packed.files.map(({ path }) => path)).toEqual(
+      expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/schema.d.ts', 'package.json']),
+    );
+  });
+
   describe('breaking changes', () => {
     const base = (): OpenAPIObject => ({
       openapi: '3.1.0',
