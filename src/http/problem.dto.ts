@@ -35,6 +35,29 @@ export class ProblemDto {
 
   @ApiPropertyOptional({ type: [FieldErrorDto], description: 'Validation failures (400)' })
   errors?: FieldErrorDto[];
+
+  @ApiPropertyOptional({ description: 'The user id of the operator who holds the task (409 to a claim)' })
+  assignee?: string;
+
+  @ApiPropertyOptional({ description: 'The status of a task no longer open (409)' })
+  taskStatus?: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: "The task's decision, as in the task (409 to a decision on a task no longer open)",
+  })
+  decision?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ type: [String], description: 'The rate limits the request went over (429)' })
+  'violated-policies'?: string[];
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'Each readiness check and its state (503 from /health/ready)',
+  })
+  checks?: Record<string, unknown>;
 }
 
 /** Documents the problem+json error responses of a route: `@ApiProblems(400, 404)`. */

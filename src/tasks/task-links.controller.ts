@@ -1,23 +1,22 @@
 import { Body, Controller, Get, Param, Post, Res } from '@nestjs/common';
-import { ApiConsumes, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/access-policy.js';
 import { ApiProblems } from '../http/problem.dto.js';
 import { RouteSettings } from '../http/route-settings.js';
 import { PAGE_HEADERS, type Page } from './task-pages.js';
-import { TaskLinks } from './task-links.service.js';
+import { MAX_LINK_COMMENT, TaskLinks } from './task-links.service.js';
 
 /**
  * `/t/<link-token>`: the HTML pages of emailed links (see TaskLinks). The path is the secret: logs and traces show
  * `/t/:token`.
  */
 @ApiTags('task links')
-@ApiProduces('text/html')
 @ApiParam({ name: 'token', description: 'The link token from the email', schema: { type: 'string' } })
-@ApiResponse({ status: 404, description: 'An HTML page: the link is not valid' })
-@ApiResponse({ status: 409, description: 'An HTML page: the task was already decided' })
-@ApiResponse({ status: 410, description: 'An HTML page: the link expired or was used' })
-@ApiProblems(429)
+@ApiHtmlPage(404, 'the link is not valid')
+@ApiHtmlPage(409, 'the task was already decided')
+@ApiHtmlPage(410, 'the link expired or was used')
+@ApiProblems(429, 503)
 @Public()
 @Controller('t')
 export class TaskLinksController {
@@ -26,7 +25,7 @@ export class TaskLinksController {
   @Get(':token')
   @RouteSettings({ secretPath: true })
   @ApiOperation({ summary: 'The task and its Approve and Reject buttons (never decides)' })
-  @ApiResponse({ status: 200, description: 'An HTML page' })
+  @ApiHtmlPage(200, 'the task, with a form to decide it')
   async show(@Param('token') token: string, @Res({ passthrough: true }) reply: FastifyReply) {
     return answer(reply, await this.links.show(token));
   }
@@ -36,8 +35,18 @@ export class TaskLinksController {
   @RouteSettings({ secretPath: true, acceptsForms: true, bodyLimit: 32 * 1024 })
   @ApiOperation({ summary: 'Decide the task: form fields outcome (approved | rejected) and comment' })
   @ApiConsumes('application/x-www-form-urlencoded')
-  @ApiResponse({ status: 200, description: 'An HTML confirmation page' })
-  @ApiResponse({ status: 400, description: 'An HTML page: no outcome was chosen' })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['outcome'],
+      properties: {
+        outcome: { type: 'string', enum: ['approved', 'rejected'] },
+        comment: { type: 'string', description: `Cut to ${MAX_LINK_COMMENT} characters` },
+      },
+    },
+  })
+  @ApiHtmlPage(200, 'the decision, confirmed')
+  @ApiHtmlPage(400, 'no outcome was chosen')
   @ApiProblems(413, 415)
   async decide(
     @Param('token') token: string,
@@ -46,6 +55,15 @@ export class TaskLinksController {
   ) {
     return answer(reply, await this.links.decide(token, form));
   }
+}
+
+/** A response that is an HTML page for a person, not JSON. */
+function ApiHtmlPage(status: number, what: string) {
+  return ApiResponse({
+    status,
+    description: `An HTML page: ${what}`,
+    content: { 'text/html': { schema: { type: 'string' } } },
+  });
 }
 
 function answer(reply: FastifyReply, page: Page): string {

@@ -8,7 +8,8 @@ import { TaskLinksRepository } from './task-links.repository.js';
 import { TaskSecrets, type LinkClaims } from './task-secrets.js';
 import { TasksRepository, type TaskRow } from './tasks.repository.js';
 
-const MAX_COMMENT = 2000;
+/** Longer comments are cut to this many characters (a form cannot be told why it failed as an API client can). */
+export const MAX_LINK_COMMENT = 2000;
 
 /**
  * Emailed links, a capability each: signed, bound to one task and one recipient, expiring, usable once. GET shows the
@@ -49,7 +50,7 @@ export class TaskLinks {
             outcome,
             // Control characters, which the API refuses in a comment (and the database cannot store U+0000), are
             // dropped rather than an error: the person deciding could not correct them.
-            comment: [...withoutControls(comment ?? '').trim()].slice(0, MAX_COMMENT).join('') || null,
+            comment: [...withoutControls(comment ?? '').trim()].slice(0, MAX_LINK_COMMENT).join('') || null,
           },
           { kind: 'email', id: claims.recipient, name: claims.recipient, via: 'email' },
         );

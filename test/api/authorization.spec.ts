@@ -1,14 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_POLICY } from '../../src/auth/access-policy.js';
 import { useTestApp } from '../support/app.js';
+import { responseContract, type OpenApiDocument } from '../support/openapi-responses.js';
 import { listRoutes } from '../support/routes.js';
 import { callerTokens, MATRIX, pathOf, type Caller } from '../support/route-matrix.js';
 
 describe('authorization', () => {
   const t = useTestApp();
   let callers: Record<Caller, string | undefined>;
-  beforeAll(() => {
+  let contract: ReturnType<typeof responseContract>;
+  beforeAll(async () => {
     callers = callerTokens();
+    contract = responseContract((await t.http().get('/openapi.json')).body as OpenApiDocument);
   });
 
   it('every route declares an access policy (public, signed-in user, role or scope)', () => {
@@ -45,5 +48,6 @@ describe('authorization', () => {
     const body = row.body?.();
     const response = await (body ? request.send(body) : request);
     expect(response.status).toBe(status);
+    expect(contract(method, template, response)).toEqual([]);
   });
 });

@@ -895,6 +895,20 @@ export interface components {
             traceId?: string;
             /** @description Validation failures (400) */
             errors?: components["schemas"]["FieldErrorDto"][];
+            /** @description The user id of the operator who holds the task (409 to a claim) */
+            assignee?: string;
+            /** @description The status of a task no longer open (409) */
+            taskStatus?: string;
+            /** @description The task's decision, as in the task (409 to a decision on a task no longer open) */
+            decision?: {
+                [key: string]: unknown;
+            };
+            /** @description The rate limits the request went over (429) */
+            "violated-policies"?: string[];
+            /** @description Each readiness check and its state (503 from /health/ready) */
+            checks?: {
+                [key: string]: unknown;
+            };
         };
     };
     responses: never;
@@ -3197,36 +3211,53 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description An HTML page */
+            /** @description An HTML page: the task, with a form to decide it */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/html": string;
+                };
             };
             /** @description An HTML page: the link is not valid */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/html": string;
+                };
             };
             /** @description An HTML page: the task was already decided */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/html": string;
+                };
             };
             /** @description An HTML page: the link expired or was used */
             410: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/html": string;
+                };
             };
             /** @description Too Many Requests */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3246,42 +3277,61 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @enum {string} */
+                    outcome: "approved" | "rejected";
+                    /** @description Cut to 2000 characters */
+                    comment?: string;
+                };
+            };
+        };
         responses: {
-            /** @description An HTML confirmation page */
+            /** @description An HTML page: the decision, confirmed */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/html": string;
+                };
             };
             /** @description An HTML page: no outcome was chosen */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/html": string;
+                };
             };
             /** @description An HTML page: the link is not valid */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/html": string;
+                };
             };
             /** @description An HTML page: the task was already decided */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/html": string;
+                };
             };
             /** @description An HTML page: the link expired or was used */
             410: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/html": string;
+                };
             };
             /** @description Payload Too Large */
             413: {
@@ -3303,6 +3353,15 @@ export interface operations {
             };
             /** @description Too Many Requests */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
