@@ -98,8 +98,7 @@ interface StoredEvent {
 
 /**
  * An id is a duplicate while an event of the same user with that id occurred at most this long before now
- * (docs/analytics.md: "up to 8 days earlier"; issue 13 sets no limit). Enough for any retry of a batch, whose events
- * are at most 7 days old.
+ * (docs/analytics.md: "up to 8 days earlier"). Enough for any retry of a batch, whose events are at most 7 days old.
  */
 const DUPLICATES_WINDOW_MS = 8 * DAY_MS;
 
