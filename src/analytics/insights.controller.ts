@@ -12,6 +12,7 @@ import {
   FunnelQuery,
   LifecycleDto,
   PeriodQuery,
+  EventsQuery,
   RangeQuery,
   RetentionDto,
   SummaryDto,
@@ -38,7 +39,7 @@ export class InsightsController {
   @ApiOperation({ summary: 'Every event sent in the range, most used first, against the period before' })
   @ApiOkResponse({ type: EventsReportDto })
   @ApiProblems(400)
-  events(@Query() query: RangeQuery) {
+  events(@Query() query: EventsQuery) {
     return this.insights.events(query);
   }
 

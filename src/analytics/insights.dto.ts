@@ -6,10 +6,14 @@ import {
   ArrayUnique,
   IsArray,
   IsIn,
+  IsInt,
   IsOptional,
   Matches,
+  Max,
+  Min,
   ValidateBy,
 } from 'class-validator';
+import { DecimalInteger } from '../http/pagination.js';
 import { daysBetween, isDay, type Day } from './days.js';
 import { EVENT_NAME } from './event-batch.js';
 import type { Interval } from './insights.repository.js';
@@ -71,6 +75,18 @@ export class RangeQuery {
   @IsDay()
   @EndsWithinRange()
   to: Day;
+}
+
+export const MAX_EVENTS_REPORTED = 1000;
+
+export class EventsQuery extends RangeQuery {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_EVENTS_REPORTED, default: 100 })
+  @IsOptional()
+  @DecimalInteger()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_EVENTS_REPORTED)
+  limit: number = 100;
 }
 
 export class EventNameParams {
@@ -150,7 +166,8 @@ export class EventUseDto {
 }
 
 export class EventsReportDto {
-  @ApiProperty({ type: [EventUseDto] }) items: EventUseDto[];
+  @ApiProperty({ type: [EventUseDto], description: 'The `limit` most sent, most sent first' })
+  items: EventUseDto[];
 }
 
 export class EventDayDto {

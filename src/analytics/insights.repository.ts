@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database, join, raw, sql, type Sql } from '../database/database.js';
+import { Database, empty, join, raw, sql, type Sql } from '../database/database.js';
 import { addDays, type Day } from './days.js';
 
 export type Interval = 'day' | 'week';
@@ -50,9 +50,17 @@ export class InsightsRepository {
       ORDER BY d`);
   }
 
-  /** Event names seen from `from` to `to`, with their counts then and in the `previousFrom`…`from` before. */
-  /** From the rollups: event counts per day, and users per name by the day they last sent it before (see there). */
-  eventCounts(previousFrom: Day, from: Day, to: Day): Promise<EventCountRow[]> {
+  /**
+   * The `limit` event names sent from `from` to `to` that come first `by` count (most sent) or growth (against the
+   * `previousFrom`…`from` before; only names sent then too), with their counts then and before. From the rollups:
+   * event counts per day, and users per name by the day they last sent it before (see there).
+   */
+  eventCounts(
+    previousFrom: Day,
+    from: Day,
+    to: Day,
+    top: { by: 'count' | 'growth'; limit: number },
+  ): Promise<EventCountRow[]> {
     return this.db.rows(sql`
       WITH counts AS (
         SELECT name, sum(events) FILTER (WHERE day >= ${from}) AS count,
@@ -67,8 +75,9 @@ export class InsightsRepository {
       )
       SELECT name, count::int, coalesce(users, 0)::int AS users, coalesce(previous, 0)::int AS "previousCount"
       FROM counts LEFT JOIN users USING (name)
-      WHERE count > 0
-      ORDER BY count DESC, name COLLATE "C"`);
+      WHERE count > 0 ${top.by === 'growth' ? sql`AND previous > 0` : empty}
+      ORDER BY ${top.by === 'growth' ? sql`(count - previous)::float8 / previous DESC,` : empty} count DESC, name COLLATE "C"
+      LIMIT ${top.limit}`);
   }
 
   /**

@@ -15,6 +15,7 @@ import {
   type FunnelQuery,
   type LifecycleDto,
   type PeriodQuery,
+  type EventsQuery,
   type RangeQuery,
   type RetentionDto,
   type SummaryDto,
@@ -41,8 +42,8 @@ export class InsightsService {
     return { timezone: this.timeZone, days: await this.activeDays(from, to) };
   }
 
-  async events({ from, to }: RangeQuery): Promise<EventsReportDto> {
-    return { items: (await this.eventUse(from, to)).map(withChange) };
+  async events({ from, to, limit }: EventsQuery): Promise<EventsReportDto> {
+    return { items: (await this.eventUse(from, to, { by: 'count', limit })).map(withChange) };
   }
 
   async eventDays(name: string, { from, to }: RangeQuery): Promise<EventDaysDto> {
@@ -102,7 +103,7 @@ export class InsightsService {
       this.insights.newUsers(period.from, period.to),
       this.insights.newUsers(previousPeriod.from, previousPeriod.to),
       this.insights.cohortActive(previousPeriod.from, previousPeriod.to, period.from, period.to),
-      this.eventUse(period.from, period.to),
+      this.eventUse(period.from, period.to, { by: 'growth', limit: GROWING_EVENTS }),
       this.tasks.summary(),
     ]);
     const [before, last] = [days.slice(0, 7), days.slice(7)];
@@ -121,11 +122,7 @@ export class InsightsService {
         retained: cohort.active,
         rate: ratio(cohort.active, cohort.size),
       },
-      growingEvents: events
-        .filter((event) => event.previousCount > 0)
-        .map(withChange)
-        .sort((a, b) => b.change! - a.change! || b.count - a.count || byCodePoint(a.name, b.name))
-        .slice(0, GROWING_EVENTS),
+      growingEvents: events.map(withChange),
       tasks,
     };
   }
@@ -135,9 +132,13 @@ export class InsightsService {
     return rows.map((row) => ({ ...row, stickiness: ratio(row.dau, row.mau) }));
   }
 
-  private eventUse(from: Day, to: Day): Promise<EventCountRow[]> {
+  private eventUse(
+    from: Day,
+    to: Day,
+    top: { by: 'count' | 'growth'; limit: number },
+  ): Promise<EventCountRow[]> {
     const previousFrom = addDays(from, -(daysBetween(from, to) + 1));
-    return this.insights.eventCounts(previousFrom, from, to);
+    return this.insights.eventCounts(previousFrom, from, to, top);
   }
 }
 
@@ -163,9 +164,4 @@ function withChange(row: EventCountRow): EventUseDto {
 
 function compared(value: number, previous: number): ComparedDto {
   return { value, previous, change: previous === 0 ? null : (value - previous) / previous };
-}
-
-/** Names in code-point order, as PostgreSQL's "C" collation sorts them, whatever the database's collation. */
-function byCodePoint(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

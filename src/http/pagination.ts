@@ -7,13 +7,17 @@ export const MAX_PAGE_SIZE = 100;
 /** Digits only: `Number()` alone would also read `0x10`, `1e1`, ` 5` and the empty string. */
 const DECIMAL = /^[0-9]{1,9}$/;
 
+/** A query parameter's decimal digits as a number (anything else is left for the validators to refuse). */
+export const DecimalInteger = () =>
+  Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && DECIMAL.test(value) ? Number(value) : value,
+  );
+
 /** `?limit=&cursor=` for keyset pagination: the cursor is opaque to clients. */
 export class PageQuery {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 20 })
   @IsOptional()
-  @Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' && DECIMAL.test(value) ? Number(value) : value,
-  )
+  @DecimalInteger()
   @IsInt()
   @Min(1)
   @Max(MAX_PAGE_SIZE)

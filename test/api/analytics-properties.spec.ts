@@ -337,6 +337,11 @@ function queries(scenario: Scenario, model: AnalyticsModel, now: number) {
     return [
       { path: 'active-users', query: { from, to }, expected: model.activeUsers(from, to) },
       { path: 'events', query: { from, to }, expected: model.events(from, to) },
+      {
+        path: 'events',
+        query: { from, to, limit: '2' },
+        expected: { items: model.events(from, to).items.slice(0, 2) },
+      },
       { path: `events/${steps[0]!}`, query: { from, to }, expected: eventDays(model, steps[0]!, from, to) },
       {
         path: 'funnel',

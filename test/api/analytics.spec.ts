@@ -278,7 +278,10 @@ describe('analytics', () => {
       ['events', 'a day before 1970', { from: '1969-12-31', to: '1970-01-31' }, '/from'],
       ['active-users', 'to before from', { from: '2026-11-30', to: '2026-11-01' }, '/to'],
       ['events', '367 days', { from: '2025-01-01', to: '2026-01-02' }, '/to'],
-      ['events', 'an unknown parameter', { ...range, limit: '5' }, '/limit'],
+      ['events', 'an unknown parameter', { ...range, page: '2' }, '/page'],
+      ['events', 'a limit of 0', { ...range, limit: '0' }, '/limit'],
+      ['events', 'a limit over 1000', { ...range, limit: '1001' }, '/limit'],
+      ['events', 'a limit that is no decimal integer', { ...range, limit: '1e2' }, '/limit'],
       ['retention', 'interval month', { ...range, interval: 'month' }, '/interval'],
       ['lifecycle', 'interval empty', { ...range, interval: '' }, '/interval'],
       ['funnel', 'no steps', { ...range }, '/steps'],
@@ -310,6 +313,24 @@ describe('analytics', () => {
       const funnel = await ask('funnel', { ...range, steps: 'a,b', window: 'P90D' });
       expect(funnel.status).toBe(200);
       expect((await ask('funnel', { ...range, steps: 'a,b', window: 'P1DT12H30M' })).status).toBe(200);
+    });
+
+    it('reports the 100 most sent events unless a limit (up to 1000) says otherwise', async () => {
+      const names = Array.from({ length: 101 }, (_, i) => ({
+        name: `many.names.${i}`,
+        occurredAt: at(-DAY_MS),
+      }));
+      expect((await send(user(), { events: [...names, names[0]!] })).status).toBe(202);
+      const day = at(-DAY_MS).slice(0, 10);
+      const report = await ask('events', { from: day, to: day });
+      expect(report.body.items).toHaveLength(100);
+      expect(report.body.items).toContainEqual(expect.objectContaining({ name: 'many.names.0', count: 2 }));
+      const counts = (report.body.items as { count: number }[]).map(({ count }) => count);
+      expect(counts).toEqual([...counts].sort((a, b) => b - a));
+      expect((await ask('events', { from: day, to: day, limit: '1000' })).body.items.length).toBeGreaterThan(
+        100,
+      );
+      expect((await ask('events', { from: day, to: day, limit: '1' })).body.items).toHaveLength(1);
     });
 
     it('answers every endpoint for a range with no data', async () => {

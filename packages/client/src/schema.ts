@@ -618,6 +618,7 @@ export interface components {
             change: number | null;
         };
         EventsReportDto: {
+            /** @description The `limit` most sent, most sent first */
             items: components["schemas"]["EventUseDto"][];
         };
         EventDayDto: {
@@ -1929,6 +1930,7 @@ export interface operations {
                 from: string;
                 /** @description Last day, included; at most 366 days */
                 to: string;
+                limit?: number;
             };
             header?: never;
             path?: never;
