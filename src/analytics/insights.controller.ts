@@ -6,17 +6,13 @@ import { ApiProblems } from '../http/problem.dto.js';
 import {
   ActiveUsersDto,
   EventDaysDto,
-  EventNameParams,
   EventsReportDto,
   FunnelDto,
-  FunnelQuery,
   LifecycleDto,
-  PeriodQuery,
-  EventsQuery,
-  RangeQuery,
   RetentionDto,
   SummaryDto,
 } from './insights.dto.js';
+import { EventNameParams, EventsQuery, FunnelQuery, PeriodQuery, RangeQuery } from './insights.query.js';
 import { InsightsService } from './insights.service.js';
 
 @ApiTags('admin')

@@ -3,23 +3,25 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { TaskStatistics } from '../tasks/task-statistics.js';
 import { Clock } from '../utils/clock.js';
 import { addDays, dayIn, daysBetween, mondayOf, type Day } from './days.js';
+import type {
+  ActiveUsersDto,
+  ActiveUsersDayDto,
+  ComparedDto,
+  EventDaysDto,
+  EventsReportDto,
+  EventUseDto,
+  FunnelDto,
+  LifecycleDto,
+  RetentionDto,
+  SummaryDto,
+} from './insights.dto.js';
 import {
   durationMs,
-  type ActiveUsersDto,
-  type ActiveUsersDayDto,
-  type ComparedDto,
-  type EventDaysDto,
-  type EventsReportDto,
-  type EventUseDto,
-  type FunnelDto,
-  type FunnelQuery,
-  type LifecycleDto,
-  type PeriodQuery,
   type EventsQuery,
+  type FunnelQuery,
+  type PeriodQuery,
   type RangeQuery,
-  type RetentionDto,
-  type SummaryDto,
-} from './insights.dto.js';
+} from './insights.query.js';
 import { InsightsRepository, type EventCountRow, type Interval } from './insights.repository.js';
 
 const GROWING_EVENTS = 5;

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ValidateIf } from 'class-validator';
 import type { Day } from './days.js';
-import { EndsWithinRange, IsDay, MAX_RANGE_DAYS } from './insights.dto.js';
+import { EndsWithinRange, IsDay, MAX_RANGE_DAYS } from './insights.query.js';
 
 /** The events a user's activity shows at most. */
 export const LATEST_EVENTS = 100;
