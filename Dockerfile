@@ -35,6 +35,9 @@ COPY --from=build /app/dist/migrations ./dist/migrations
 COPY --from=build /app/dist/web ./dist/web
 # The synthetic journey (fetch only): the pipeline runs it from this image after each deployment.
 COPY --from=build /app/dist/tools/synthetics ./dist/tools/synthetics
+# Amazon RDS's certificate authorities (every region), which verify Aurora's certificate: DB_SSL_MODE=verify-full with
+# DB_SSL_CA_FILE in copilot/api/manifest.yml. From AWS at each build, as AWS adds a region's authority to the bundle.
+ADD --chmod=644 https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem /app/certs/rds-global-bundle.pem
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \

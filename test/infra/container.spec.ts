@@ -55,6 +55,20 @@ describe('Dockerfile', () => {
     expect(imageNodeFlags(ROOT)).toContain('--max-semi-space-size=8');
   });
 
+  it("carries Amazon RDS's certificate authorities, readable by its user, where the service's DB_SSL_CA_FILE points", () => {
+    const add = finalStage.find((line) => line.includes('truststore.pki.rds.amazonaws.com'));
+    expect(add).toMatch(
+      /^ADD --chmod=644 https:\/\/truststore\.pki\.rds\.amazonaws\.com\/global\/global-bundle\.pem \S+$/,
+    );
+    const manifest = parse(readFileSync(join(ROOT, 'copilot', 'api', 'manifest.yml'), 'utf8')) as {
+      variables: Record<string, string>;
+    };
+    expect(manifest.variables).toMatchObject({
+      DB_SSL_MODE: 'verify-full',
+      DB_SSL_CA_FILE: add!.split(' ').at(-1),
+    });
+  });
+
   it('exposes the port and checks liveness', () => {
     expect(finalStage).toEqual(expect.arrayContaining(['EXPOSE 3000']));
     expect(finalStage.find((line) => line.startsWith('HEALTHCHECK'))).toContain('/health/live');

@@ -11,7 +11,7 @@ import {
   LOAD_BALANCED_WEB_SERVICE_SCHEMA,
   PIPELINE_SCHEMA,
 } from '../support/copilot-schemas.js';
-import { ROOT } from '../support/process.js';
+import { ROOT, withImageFiles } from '../support/process.js';
 import { injectedOutputs } from './copilot-outputs.js';
 
 const COPILOT = join(ROOT, 'copilot');
@@ -205,7 +205,7 @@ describe('Copilot manifests agree with the app and the addons', () => {
           .split(',')
           .map((pair) => pair.split('=')),
       );
-      for (const name of ['NODE_ENV', 'DB_SSL_MODE'])
+      for (const name of ['NODE_ENV', 'DB_SSL_MODE', 'DB_SSL_CA_FILE'])
         expect(variables[name], name).toBe(service.variables[name]);
       const image = (yaml(API_MANIFEST) as { image: { port: number; healthcheck: { command: string[] } } })
         .image;
@@ -304,8 +304,8 @@ describe('Copilot manifests agree with the app and the addons', () => {
         if (kind === 'secret') environment[name] = SAMPLE_SECRET;
       }
       // The real validation, in production mode: nothing required is missing, nothing is malformed.
-      expect(() => loadConfig(environment)).not.toThrow();
-      expect(loadConfig(environment)).toMatchObject({
+      expect(() => loadConfig(withImageFiles(environment))).not.toThrow();
+      expect(loadConfig(withImageFiles(environment))).toMatchObject({
         env: 'production',
         database: { migrateOnStart: false },
         telemetry: { tracesEnabled: true, metricsEnabled: true, deploymentEnvironment: env },

@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { mergeAddons } from '../../tools/deploy/addons.js';
 import { loadConfig, VARIABLES } from '../../src/config/config.js';
 import { RULES } from '../../src/config/rules.js';
-import { ROOT } from '../support/process.js';
+import { ROOT, withImageFiles } from '../support/process.js';
 
 const text = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 
@@ -222,7 +222,7 @@ describe('leaving Copilot (docs/operations.md)', () => {
           'TASK_LINK_SECRET',
           'TASK_TOKEN_KEY',
         ]);
-        expect(loadConfig(environment)).toMatchObject({
+        expect(loadConfig(withImageFiles(environment))).toMatchObject({
           env: 'production',
           telemetry: { tracesEnabled: false, deploymentEnvironment: env },
         });

@@ -19,6 +19,20 @@ export interface ServerProcess {
   waitFor(path: string, status: number, timeoutMs?: number): Promise<number | undefined>;
 }
 
+/**
+ * The environment as the image's process would read it here: a variable naming a file the image carries but this
+ * checkout has not (Amazon RDS's authorities, fetched at build) names a readable stand-in.
+ */
+export function withImageFiles(environment: Record<string, string>): Record<string, string> {
+  const standIn = join(ROOT, 'package.json');
+  return Object.fromEntries(
+    Object.entries(environment).map(([name, value]) => [
+      name,
+      value.startsWith('/app/certs/') ? standIn : value,
+    ]),
+  );
+}
+
 /** What production requires besides the database and Cognito: made-up secrets and a public URL. */
 export const PRODUCTION_SECRETS = {
   TASK_LINK_SECRET: 'process-test-link-secret-0123456789abcdef',
