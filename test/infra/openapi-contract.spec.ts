@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { breakingChanges } from '../../tools/openapi/breaking-changes.js';
 import {
-  breakingChanges,
   CLIENT_SCHEMA_FILE,
   clientSchemaText,
   currentDocument,
@@ -94,6 +94,81 @@ describe('the published contract', () => {
         'removed operation POST /v1/things',
         'removed field Thing.name',
         'removed value "b" of Status',
+      ]);
+    });
+
+    it('are also changes inside parameters, bodies and schemas that requests or responses use', () => {
+      const document = (cursor = true): OpenAPIObject => ({
+        openapi: '3.1.0',
+        info: { title: 't', version: '1' },
+        paths: {
+          '/v1/things': {
+            get: {
+              parameters: [{ name: 'state', in: 'query', schema: { enum: ['open', 'closed'] } }],
+              responses: {
+                '200': {
+                  description: '',
+                  content: {
+                    'application/json': {
+                      schema: {
+                        type: 'object',
+                        properties: {
+                          items: { type: 'array', items: { $ref: '#/components/schemas/Thing' } },
+                          ...(cursor ? { nextCursor: {} } : {}),
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            post: {
+              requestBody: {
+                content: { 'application/json': { schema: { $ref: '#/components/schemas/NewThing' } } },
+              },
+              responses: {
+                '201': {
+                  description: '',
+                  content: { 'application/json': { schema: { $ref: '#/components/schemas/Thing' } } },
+                },
+              },
+            },
+          },
+        },
+        components: {
+          schemas: {
+            Thing: {
+              type: 'object',
+              properties: { id: {}, name: { type: 'string' } },
+              required: ['id', 'name'],
+            },
+            NewThing: { type: 'object', properties: { name: {}, colour: { enum: ['red', 'blue'] } } },
+          },
+        },
+      });
+      const after = document(false);
+      const get = after.paths['/v1/things']!.get!;
+      (get.parameters![0] as { schema: { enum: string[] } }).schema.enum = ['open'];
+      get.parameters!.push({ name: 'owner', in: 'query', required: true });
+      const post = after.paths['/v1/things']!.post!;
+      post.responses = { '200': post.responses['201'] };
+      const schemas = after.components!.schemas! as Record<
+        string,
+        { properties: Record<string, object>; required?: string[] }
+      >;
+      schemas.Thing!.properties.name = { type: ['string', 'null'] };
+      schemas.Thing!.required = ['id'];
+      schemas.NewThing!.required = ['name'];
+      schemas.NewThing!.properties.colour = { enum: ['red'] };
+      expect(breakingChanges(document(), after)).toEqual([
+        'removed value "closed" of query parameter state of GET /v1/things',
+        'newly required query parameter owner of GET /v1/things',
+        'removed field nextCursor in the 200 response of GET /v1/things',
+        'removed 201 response of POST /v1/things',
+        'field Thing.name may now be missing',
+        'Thing.name may now be null',
+        'removed value "blue" of NewThing.colour',
+        'newly required field NewThing.name',
       ]);
     });
 

@@ -11,6 +11,7 @@ import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { buildOpenApiDocument } from '../../src/http/openapi.js';
 import { ROOT } from '../root.js';
+import { breakingChanges } from './breaking-changes.js';
 
 export const OPENAPI_FILE = join(ROOT, 'openapi.json');
 export const CLIENT_SCHEMA_FILE = join(ROOT, 'packages', 'client', 'src', 'schema.ts');
@@ -43,48 +44,6 @@ export async function clientSchemaText(document: OpenAPIObject): Promise<string>
   // A field with a default (a project's status) may be left out of a request body.
   const ast = await openapiTS(document as Parameters<typeof openapiTS>[0], { defaultNonNullable: false });
   return `// Generated from openapi.json by \`npm run openapi:export\`: do not edit by hand.\n${astToString(ast)}`;
-}
-
-type Operations = Record<string, Record<string, { parameters?: { name: string; in: string }[] }>>;
-type Schemas = Record<string, { properties?: Record<string, unknown>; enum?: unknown[] }>;
-
-/** What `after` removes from `before` that a client may rely on: operations, parameters, schemas and fields. */
-export function breakingChanges(before: OpenAPIObject, after: OpenAPIObject): string[] {
-  const changes: string[] = [];
-  const [oldPaths, newPaths] = [before.paths as Operations, after.paths as Operations];
-  for (const [path, operations] of Object.entries(oldPaths)) {
-    for (const [method, operation] of Object.entries(operations)) {
-      const now = newPaths[path]?.[method];
-      if (!now) {
-        changes.push(`removed operation ${method.toUpperCase()} ${path}`);
-        continue;
-      }
-      for (const { name, in: place } of operation.parameters ?? []) {
-        if (!(now.parameters ?? []).some((parameter) => parameter.name === name && parameter.in === place)) {
-          changes.push(`removed ${place} parameter ${name} of ${method.toUpperCase()} ${path}`);
-        }
-      }
-    }
-  }
-  const [oldSchemas, newSchemas] = [
-    (before.components?.schemas ?? {}) as Schemas,
-    (after.components?.schemas ?? {}) as Schemas,
-  ];
-  for (const [name, schema] of Object.entries(oldSchemas)) {
-    const now = newSchemas[name];
-    if (!now) {
-      changes.push(`removed schema ${name}`);
-      continue;
-    }
-    for (const field of Object.keys(schema.properties ?? {})) {
-      if (!(field in (now.properties ?? {}))) changes.push(`removed field ${name}.${field}`);
-    }
-    for (const value of schema.enum ?? []) {
-      if (!(now.enum ?? []).includes(value))
-        changes.push(`removed value ${JSON.stringify(value)} of ${name}`);
-    }
-  }
-  return changes;
 }
 
 /** `npm run openapi:export`: writes both files and names what the change removes from the committed contract. */
