@@ -121,6 +121,17 @@ describeWithBrowser('the back office in a browser', () => {
     await expectNothingStoredOrRefused(page);
   });
 
+  it("shows a user's latest events, leaving the properties of an event sent without them empty", async () => {
+    const page = await browser.page({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, 'admin');
+    const { body: users } = await api('/v1/admin/users?q=customer-0').expect(200);
+    await page.goto(`${origin}/admin/#/users/${users.items[0].id}`);
+    const started = page.locator('tr[data-event="onboarding.started"]');
+    await started.waitFor();
+    await expect(started.locator('td').nth(2).textContent()).resolves.toBe('');
+    await expectNothingStoredOrRefused(page);
+  });
+
   it('draws a funnel: users at each step, as the API counts them', async () => {
     const page = await browser.page({ viewport: { width: 1280, height: 900 } });
     await signIn(page, 'admin');

@@ -117,7 +117,7 @@ export function UserPage({ id }: { id: string }) {
                   </thead>
                   <tbody>
                     {data.events.map((event, index) => (
-                      <tr key={index}>
+                      <tr key={index} data-event={event.name}>
                         <td>
                           <time dateTime={event.occurredAt}>{formatDateTime(event.occurredAt)}</time>
                         </td>
@@ -125,7 +125,7 @@ export function UserPage({ id }: { id: string }) {
                           <a href={href('features', event.name)}>{event.name}</a>
                         </td>
                         <td>
-                          <code class="json">{JSON.stringify(event.properties)}</code>
+                          {event.properties && <code class="json">{JSON.stringify(event.properties)}</code>}
                         </td>
                       </tr>
                     ))}
