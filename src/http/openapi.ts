@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { APP_VERSION } from '../utils/version.js';
+import { documentResponseHeaders } from './openapi-headers.js';
 import { ProblemDto } from './problem.dto.js';
 
 export const OPENAPI_JSON_PATH = '/openapi.json';
@@ -16,7 +17,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setOpenAPIVersion('3.1.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
-  return SwaggerModule.createDocument(app, config, { extraModels: [ProblemDto] });
+  return documentResponseHeaders(SwaggerModule.createDocument(app, config, { extraModels: [ProblemDto] }));
 }
 
 /** Serves the document at /openapi.json and Swagger UI (with a bearer-token box) at /docs. */

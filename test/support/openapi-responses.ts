@@ -1,11 +1,14 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 
 interface Operation {
-  responses: Record<string, { content?: Record<string, { schema: object }> }>;
+  responses: Record<
+    string,
+    { content?: Record<string, { schema: object }>; headers?: Record<string, { $ref: string }> }
+  >;
 }
 export interface OpenApiDocument {
   paths: Record<string, Record<string, Operation>>;
-  components: { schemas: Record<string, object> };
+  components: { schemas: Record<string, object>; headers?: Record<string, { required?: boolean }> };
 }
 
 interface Answer {
@@ -15,9 +18,10 @@ interface Answer {
 }
 
 /**
- * Checks answers against what the document says of their route: the status is listed, with the content type sent,
- * and the body fits its schema, closed: a member the schema does not name is an error too (it would be invisible to
- * the typed client). Returns what disagrees.
+ * Checks answers against what the document says of their route: the status is listed, with the content type sent;
+ * the headers the document defines are listed where they are sent, and sent where they are required; and the body
+ * fits its schema, closed: a member the schema does not name is an error too (it would be invisible to the typed
+ * client). Returns what disagrees.
  */
 export function responseContract(document: OpenApiDocument) {
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
@@ -26,6 +30,18 @@ export function responseContract(document: OpenApiDocument) {
   return (method: string, path: string, answer: Answer): string[] => {
     const documented = document.paths[path]?.[method.toLowerCase()]?.responses[String(answer.status)];
     if (!documented) return [`${method} ${path}: ${answer.status} is not documented`];
+    const headers = headerErrors(document, documented.headers ?? {}, answer).map(
+      (error) => `${method} ${path} ${answer.status}: ${error}`,
+    );
+    return [...headers, ...bodyErrors(method, path, answer, documented)];
+  };
+
+  function bodyErrors(
+    method: string,
+    path: string,
+    answer: Answer,
+    documented: Operation['responses'][string],
+  ): string[] {
     const type = answer.headers['content-type']?.split(';')[0];
     if (!type)
       return answer.status === 204 || !documented.content ? [] : [`${method} ${path}: no content type`];
@@ -44,7 +60,23 @@ export function responseContract(document: OpenApiDocument) {
       (error) =>
         `${method} ${path} ${answer.status}: ${error.instancePath || '/'} ${error.message} ${JSON.stringify(error.params)}`,
     );
-  };
+  }
+}
+
+/** The document's headers (components.headers) sent but not listed for the answer, or listed as required but absent. */
+function headerErrors(
+  document: OpenApiDocument,
+  listed: Record<string, { $ref: string }>,
+  answer: Answer,
+): string[] {
+  const defined = document.components.headers ?? {};
+  const errors: string[] = [];
+  for (const [name, { required }] of Object.entries(defined)) {
+    const sent = answer.headers[name.toLowerCase()] !== undefined;
+    if (sent && !listed[name]) errors.push(`sends ${name}, which the document does not list`);
+    if (!sent && listed[name] && required) errors.push(`lacks ${name}, which the document requires`);
+  }
+  return errors;
 }
 
 /** The schema with `additionalProperties: false` wherever it lists properties and says nothing of others. */

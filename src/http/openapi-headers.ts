@@ -1,0 +1,84 @@
+import type { OpenAPIObject } from '@nestjs/swagger';
+
+type Header = { description: string; required?: boolean; schema: { type: string; format?: string } };
+type Response = {
+  headers?: Record<string, { $ref: string }>;
+  content?: Record<string, { schema?: { $ref?: string } }>;
+};
+type Operation = { parameters?: { name: string; in: string }[]; responses: Record<string, Response> };
+
+/** The response headers clients act on, defined once (`#/components/headers/…`). */
+const HEADERS: Record<string, Header> = {
+  ETag: {
+    description: 'The version as an entity tag ("3"): send it in If-Match to change or delete safely',
+    required: true,
+    schema: { type: 'string' },
+  },
+  Location: { description: 'The path of what was created', required: true, schema: { type: 'string' } },
+  'Idempotent-Replayed': {
+    description: '"true" when this is the stored answer to an earlier request with the same Idempotency-Key',
+    schema: { type: 'string' },
+  },
+  'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } },
+  RateLimit: {
+    description: 'The limit reached: remaining requests and seconds to reset',
+    schema: { type: 'string' },
+  },
+  'RateLimit-Policy': {
+    description: 'The limit: requests per window of seconds',
+    schema: { type: 'string' },
+  },
+  'WWW-Authenticate': {
+    description: 'The Bearer challenge, and why',
+    required: true,
+    schema: { type: 'string' },
+  },
+};
+
+/** Which headers which answers carry, as the app sets them (`@ResourceHeaders()`, the guards, the problem filter). */
+function headersOf(
+  method: string,
+  status: string,
+  operation: Operation,
+  response: Response,
+  versioned: Set<string>,
+) {
+  const names: string[] = [];
+  const ref = response.content?.['application/json']?.schema?.$ref?.split('/').at(-1);
+  if (status.startsWith('2') && ref && versioned.has(ref)) {
+    names.push('ETag');
+    if (method === 'post' && status === '201') names.push('Location');
+  }
+  if (
+    status === '201' &&
+    operation.parameters?.some((p) => p.in === 'header' && p.name === 'Idempotency-Key')
+  )
+    names.push('Idempotent-Replayed');
+  if (status === '429') names.push('Retry-After', 'RateLimit', 'RateLimit-Policy');
+  // A 409 of contention (a deadlock lost three times) says when to retry too.
+  if (status === '503' || status === '409') names.push('Retry-After');
+  if (status === '401') names.push('WWW-Authenticate');
+  return names;
+}
+
+/** Adds the response headers to every answer of the document that carries them. */
+export function documentResponseHeaders(document: OpenAPIObject): OpenAPIObject {
+  const schemas = (document.components?.schemas ?? {}) as Record<
+    string,
+    { properties?: Record<string, unknown> }
+  >;
+  const versioned = new Set(Object.keys(schemas).filter((name) => schemas[name]!.properties?.version));
+  for (const operations of Object.values(document.paths as Record<string, Record<string, Operation>>)) {
+    for (const [method, operation] of Object.entries(operations)) {
+      for (const [status, response] of Object.entries(operation.responses)) {
+        const names = headersOf(method, status, operation, response, versioned);
+        if (names.length === 0) continue;
+        response.headers = Object.fromEntries(
+          names.map((name) => [name, { $ref: `#/components/headers/${name}` }]),
+        );
+      }
+    }
+  }
+  document.components = { ...document.components, headers: HEADERS };
+  return document;
+}
