@@ -73,9 +73,9 @@ export function documentResponseHeaders(document: OpenAPIObject): OpenAPIObject 
       for (const [status, response] of Object.entries(operation.responses)) {
         const names = headersOf(method, status, operation, response, versioned);
         if (names.length === 0) continue;
-        response.headers = Object.fromEntries(
-          names.map((name) => [name, { $ref: `#/components/headers/${name}` }]),
-        );
+        const refs = names.map((name) => [name, { $ref: `#/components/headers/${name}` }] as const);
+        // Added to those a route declares itself (a Location the body does not give).
+        response.headers = { ...response.headers, ...Object.fromEntries(refs) };
       }
     }
   }

@@ -7,7 +7,7 @@ import { addRouteSettings, type RouteOptions } from './route-settings.js';
 
 /**
  * On a resource controller: every route's responses carry their validators, `ETag` from the body's `version`, and
- * `Location` for what a POST created (201 with an `id`). Set by a Fastify hook as the body is sent, so replayed
+ * `Location` for what a POST created (201 with an `id`, or where the route's `createdAt` says). Set by a Fastify hook as the body is sent, so replayed
  * (idempotent) responses get them too; not a Nest interceptor, whose chain costs a read ≈ 10–20 % of its CPU.
  */
 export const ResourceHeaders = (): ClassDecorator => (controller) => {
@@ -34,8 +34,11 @@ const setResourceHeaders: preSerializationHookHandler = (
   if (reply.statusCode < 300 && body !== null && typeof body === 'object') {
     const { version, id } = body as { version?: unknown; id?: unknown };
     if (Number.isInteger(version)) void reply.header('etag', etagOf(version as number));
-    if (request.method === 'POST' && reply.statusCode === 201 && typeof id === 'string') {
-      void reply.header('location', `${pathOf(request.url)}/${id}`);
+    if (request.method === 'POST' && reply.statusCode === 201) {
+      const createdAt = (request.routeOptions.config as RouteOptions | undefined)?.createdAt;
+      const path = pathOf(request.url);
+      if (createdAt) void reply.header('location', new URL(createdAt, `http://host${path}`).pathname);
+      else if (typeof id === 'string') void reply.header('location', `${path}/${id}`);
     }
   }
   done(null, body);

@@ -13,6 +13,11 @@ export interface RouteOptions {
   acceptsForms?: boolean;
   /** ETag and Location from the body (set by `@ResourceHeaders()` on a controller; see `applyResourceHeaders`). */
   resourceHeaders?: boolean;
+  /**
+   * Where what this POST creates is read, relative to the request's path (`review` for a POST to
+   * `/v1/projects/:id/review-requests`); by default `<path>/<id of the body>`.
+   */
+  createdAt?: string;
 }
 
 export const RouteSettings = (options: RouteOptions) => RouteConfig(options);

@@ -476,7 +476,7 @@ describe('tasks', () => {
       expect((await as(owner).post(`/v1/projects/${project.id}/review-requests`)).status).toBe(201);
     });
 
-    it('answers a retried request with the same Idempotency-Key with the same review', async () => {
+    it('answers a retried request with the same Idempotency-Key with the same review, and where to read it', async () => {
       const owner = user();
       const project = await createProject(t, owner);
       const ask = (key: string) =>
@@ -486,6 +486,9 @@ describe('tasks', () => {
       expect([first.status, retried.status]).toEqual([201, 201]);
       expect(retried.headers['idempotent-replayed']).toBe('true');
       expect(retried.body.taskId).toBe(first.body.taskId);
+      const location = `/v1/projects/${project.id}/review`;
+      expect([first.headers.location, retried.headers.location]).toEqual([location, location]);
+      expect((await as(owner).get(location)).body).toEqual(first.body);
       expect((await ask('review-twice')).status).toBe(409);
     });
 
