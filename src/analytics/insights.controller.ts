@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import { Roles } from '../auth/access-policy.js';
 import { ADMIN_ROLE } from '../auth/principal.js';
 import { ApiProblems } from '../http/problem.dto.js';
+import { NoQuery } from '../http/validation.js';
 import {
   ActiveUsersDto,
   EventDaysDto,
@@ -32,7 +33,7 @@ export class InsightsController {
   }
 
   @Get('events')
-  @ApiOperation({ summary: 'Every event sent in the range, most used first, against the period before' })
+  @ApiOperation({ summary: 'The events sent most in the range, against the period before' })
   @ApiOkResponse({ type: EventsReportDto })
   @ApiProblems(400)
   events(@Query() query: EventsQuery) {
@@ -74,7 +75,8 @@ export class InsightsController {
   @Get('summary')
   @ApiOperation({ summary: 'The last 7 complete days against the 7 before' })
   @ApiOkResponse({ type: SummaryDto })
-  summary() {
+  @ApiProblems(400)
+  summary(@NoQuery() _query: void) {
     return this.insights.summary();
   }
 }

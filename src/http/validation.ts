@@ -191,6 +191,19 @@ const IdParam = createParamDecorator(
 /** The `:id` of the path, a UUID (400 otherwise), documented as one. */
 export const PathId = () => IdParam(undefined, ParseId);
 
+/**
+ * For a report that takes no parameters, where a caller may expect some (a range): any query parameter is 400, so
+ * that `?from=` is not silently answered for the default period.
+ */
+export const NoQuery = createParamDecorator((_data: unknown, context: ExecutionContext): void => {
+  const names = Object.keys(context.switchToHttp().getRequest<FastifyRequest>().query ?? {});
+  if (names.length > 0) {
+    throw invalid(
+      names.map((name) => ({ pointer: pointerOf([name]), detail: `property ${name} should not exist` })),
+    );
+  }
+});
+
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const isUuid = (text: string): boolean => UUID_PATTERN.test(text);
 

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import { Roles } from '../auth/access-policy.js';
 import { ADMIN_ROLE } from '../auth/principal.js';
 import { ApiProblems } from '../http/problem.dto.js';
+import { NoQuery } from '../http/validation.js';
 import { JobsDto } from './jobs.dto.js';
 import { JobsService } from './jobs.service.js';
 
@@ -17,7 +18,8 @@ export class JobsController {
   @Get()
   @ApiOperation({ summary: 'Jobs by queue and state, and the latest failures with their error (admin only)' })
   @ApiOkResponse({ type: JobsDto })
-  overview() {
+  @ApiProblems(400)
+  overview(@NoQuery() _query: void) {
     return this.jobs.overview();
   }
 }

@@ -279,6 +279,7 @@ describe('analytics', () => {
       ['active-users', 'to before from', { from: '2026-11-30', to: '2026-11-01' }, '/to'],
       ['events', '367 days', { from: '2025-01-01', to: '2026-01-02' }, '/to'],
       ['events', 'an unknown parameter', { ...range, page: '2' }, '/page'],
+      ['summary', 'a range, which it does not take', { from: '2026-11-01' }, '/from'],
       ['events', 'a limit of 0', { ...range, limit: '0' }, '/limit'],
       ['events', 'a limit over 1000', { ...range, limit: '1001' }, '/limit'],
       ['events', 'a limit that is no decimal integer', { ...range, limit: '1e2' }, '/limit'],

@@ -107,6 +107,14 @@ describe('jobs', () => {
       .get('/v1/admin/jobs')
       .set('authorization', user({ groups: ['admin'] }).authorization);
     expect(response.status).toBe(200);
+    const filtered = await a!
+      .http()
+      .get('/v1/admin/jobs?queue=test.broken')
+      .set('authorization', user({ groups: ['admin'] }).authorization);
+    expect([filtered.status, filtered.body.errors]).toEqual([
+      400,
+      [{ pointer: '/queue', detail: expect.any(String) }],
+    ]);
     expect(response.body.queues).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ name: 'test.broken', failed: 1 }),

@@ -165,7 +165,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every event sent in the range, most used first, against the period before */
+        /** The events sent most in the range, against the period before */
         get: operations["InsightsController_events"];
         put?: never;
         post?: never;
@@ -950,6 +950,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JobsDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
             /** @description Unauthorized */
@@ -2404,6 +2413,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SummaryDto"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
             /** @description Unauthorized */
