@@ -20,8 +20,19 @@ describe('the web application firewall', () => {
     const rate = rules.find((rule) => (rule.Statement as Json).RateBasedStatement)!;
     expect(rate).toMatchObject({
       Priority: 0,
-      Action: { Block: { CustomResponse: { ResponseCode: 429 } } },
+      Action: {
+        Block: { CustomResponse: { ResponseCode: 429, CustomResponseBodyKey: 'too-many-requests' } },
+      },
       Statement: { RateBasedStatement: { AggregateKeyType: 'IP', EvaluationWindowSec: 300, Limit: 3000 } },
+    });
+    const body = (
+      acl.Properties.CustomResponseBodies as Record<string, { ContentType: string; Content: string }>
+    )['too-many-requests']!;
+    expect(body.ContentType).toBe('APPLICATION_JSON');
+    expect(JSON.parse(body.Content)).toMatchObject({
+      type: 'about:blank',
+      title: 'Too Many Requests',
+      status: 429,
     });
   });
 
