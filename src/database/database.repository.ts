@@ -49,9 +49,9 @@ export async function unlockMigrations(session: QueryRunner): Promise<void> {
 /** The name of the migration applied last; undefined when none was (or the table does not exist yet). */
 export async function lastAppliedMigration(session: QueryRunner): Promise<string | undefined> {
   if (!(await session.hasTable(MIGRATIONS_TABLE))) return undefined;
-  const rows = (await session.query(
-    `SELECT name FROM "${MIGRATIONS_TABLE}" ORDER BY timestamp DESC, id DESC LIMIT 1`,
-  )) as { name: string }[];
+  const rows = (await session.query(`SELECT name FROM "${MIGRATIONS_TABLE}" ORDER BY id DESC LIMIT 1`)) as {
+    name: string;
+  }[];
   return rows[0]?.name;
 }
 

@@ -57,9 +57,10 @@ export async function runMigrations(
     const executor = new MigrationExecutor(dataSource, session);
     for (const migration of await executor.getPendingMigrations()) {
       if (stop?.aborted) throw new MigrationsInterrupted(applied, await pendingMigrations(dataSource));
-      await inTransaction(session, migration.instance!, lockWaits, () =>
+      const done = await inTransaction(session, migration.instance!, lockWaits, stop, () =>
         executor.executeMigration(migration),
       );
+      if (!done) throw new MigrationsInterrupted(applied, await pendingMigrations(dataSource));
       applied.push(migration.name);
     }
     return applied;
@@ -76,7 +77,7 @@ export async function revertLastMigration(
     if (name === undefined) return undefined;
     const migration = dataSource.migrations.find((known) => migrationName(known) === name);
     if (!migration) throw new Error(`The database's last migration, ${name}, is not in this code.`);
-    await inTransaction(session, migration, lockWaits, async () => {
+    await inTransaction(session, migration, lockWaits, undefined, async () => {
       await migration.down(session);
       await deleteAppliedMigration(session, name);
     });
@@ -121,25 +122,28 @@ async function withMigrationLock<T>(
 
 /**
  * Runs one migration's step in a transaction whose statements wait at most `timeoutMs` for a lock; when one waits
- * longer, the step rolls back and runs again later. A migration without a transaction runs once, as it is.
+ * longer, the step rolls back and runs again later, unless `stop` aborts meanwhile (false: not applied). A migration
+ * without a transaction runs once, as it is.
  */
 async function inTransaction(
   session: QueryRunner,
   migration: MigrationInterface,
   lockWaits: LockWaits,
+  stop: AbortSignal | undefined,
   step: () => Promise<unknown>,
-): Promise<void> {
+): Promise<boolean> {
   if (migration.transaction === false) {
     await step();
-    return;
+    return true;
   }
   for (let attempt = 1; ; attempt++) {
+    if (stop?.aborted) return false;
     await session.startTransaction();
     try {
       await limitLockWaits(session, lockWaits.timeoutMs);
       await step();
       await session.commitTransaction();
-      return;
+      return true;
     } catch (error) {
       await session.rollbackTransaction();
       if (sqlState(error) !== LOCK_NOT_AVAILABLE) throw error;
@@ -150,7 +154,9 @@ async function inTransaction(
           { cause: error },
         );
       }
-      await sleep(lockWaits.retryDelayMs * 2 ** (attempt - 1));
+      await sleep(lockWaits.retryDelayMs * 2 ** (attempt - 1), undefined, { signal: stop }).catch(
+        () => undefined,
+      );
     }
   }
 }

@@ -157,6 +157,55 @@ describe('migrations and the locks of a running release', () => {
     expect(await runMigrations(source, undefined, quickly)).toHaveLength(3);
   });
 
+  it('reverts the migration applied last, even one named for an earlier time (merged late)', async () => {
+    await revertLastMigration(source, quickly);
+    await revertLastMigration(source, quickly);
+    const withoutIndex = new DataSource({
+      ...dataSourceOptions(loadDatabaseConfig({ NODE_ENV: 'test', DATABASE_URL: db.url })),
+      migrations: [CreateGadgets1700000000000, AddGadgetColour1700000000002],
+    });
+    await withoutIndex.initialize();
+    try {
+      expect(await runMigrations(withoutIndex, undefined, quickly)).toEqual(['AddGadgetColour1700000000002']);
+    } finally {
+      await withoutIndex.destroy();
+    }
+    expect(await runMigrations(source, undefined, quickly)).toEqual(['IndexGadgetSizes1700000000001']);
+    expect(await revertLastMigration(source, quickly)).toBe('IndexGadgetSizes1700000000001');
+    expect(await revertLastMigration(source, quickly)).toBe('AddGadgetColour1700000000002');
+    expect(await runMigrations(source, undefined, quickly)).toEqual([
+      'IndexGadgetSizes1700000000001',
+      'AddGadgetColour1700000000002',
+    ]);
+  });
+
+  it('stops waiting for a lock when asked to stop, with nothing of the migration applied', async () => {
+    await revertLastMigration(source, quickly);
+    const longTransaction = new pg.Client({ connectionString: db.url });
+    await longTransaction.connect();
+    try {
+      await longTransaction.query('BEGIN');
+      await longTransaction.query('SELECT count(*) FROM gadgets');
+      const stop = new AbortController();
+      // Asked to stop while its statement waits; it would try again only a minute later.
+      const migrating = runMigrations(source, stop.signal, {
+        timeoutMs: 1_000,
+        attempts: 1000,
+        retryDelayMs: 60_000,
+      });
+      expect(await someoneWaitsForLock(db.url)).toBe(true);
+      stop.abort();
+      await expect(migrating).rejects.toMatchObject({
+        applied: [],
+        pending: ['AddGadgetColour1700000000002'],
+      });
+    } finally {
+      await longTransaction.query('COMMIT');
+      await longTransaction.end();
+    }
+    expect(await runMigrations(source, undefined, quickly)).toEqual(['AddGadgetColour1700000000002']);
+  });
+
   it('reverts only once no one else migrates (the same advisory lock)', async () => {
     const migrating = new pg.Client({ connectionString: db.url });
     await migrating.connect();
