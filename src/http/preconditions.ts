@@ -9,8 +9,10 @@ export function etagOf(version: number): string {
   return `"${version}"`;
 }
 
-/** An entity tag (RFC 9110 §8.8.3): `"3"`, `W/"3"`; an empty list element is allowed and ignored. */
-const ENTITY_TAG = /^(?:(?:W\/)?"[\x21\x23-\x7e\x80-\xff]*")?$/;
+/** Entity tags (RFC 9110 §8.8.3: `"3"`, `W/"3"`, whose quotes may hold commas); a list's empty elements are allowed. */
+const TAG = String.raw`(?:W\/)?"[\x21\x23-\x7e\x80-\xff]*"`;
+const ENTITY_TAG_LIST = new RegExp(String.raw`^\s*(?:${TAG})?(?:\s*,\s*(?:${TAG})?)*\s*$`);
+const ENTITY_TAGS = /(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"/g;
 
 /**
  * The versions an `If-Match` header accepts: any when absent or `*`, else the ones it names. Weak tags never match
@@ -19,17 +21,17 @@ const ENTITY_TAG = /^(?:(?:W\/)?"[\x21\x23-\x7e\x80-\xff]*")?$/;
  */
 export function expectedVersion(header: string | undefined): ExpectedVersion {
   if (header === undefined || header.trim() === '*') return 'any';
-  const tags = header.split(',').map((tag) => tag.trim());
-  if (!tags.every((tag) => ENTITY_TAG.test(tag))) {
+  if (!ENTITY_TAG_LIST.test(header)) {
     throw new ProblemException(400, {
       detail: 'If-Match must be * or a list of entity tags, such as "3" (an ETag as sent, with its quotes).',
     });
   }
   return (
-    tags
+    [...header.matchAll(ENTITY_TAGS)]
+      .filter(([, weak]) => !weak)
+      .map(([, , opaque]) => opaque!)
       // The digits as etagOf writes them: "01" is another tag than "1".
-      .map((tag) => /^"(0|[1-9]\d{0,8})"$/.exec(tag)?.[1])
-      .filter((version): version is string => version !== undefined)
+      .filter((opaque) => /^(0|[1-9]\d{0,8})$/.test(opaque))
       .map(Number)
   );
 }

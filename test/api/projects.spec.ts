@@ -302,7 +302,7 @@ describe('projects', () => {
       },
     );
 
-    it.each([['"7"'], ['W/"1"'], ['"01"'], ['"abc", W/"2"']])(
+    it.each([['"7"'], ['W/"1"'], ['"01"'], ['"abc", W/"2"'], ['"1,2"']])(
       'answers 412 for If-Match %s and changes nothing',
       async (ifMatch) => {
         const project = await createProject(t, owner);
