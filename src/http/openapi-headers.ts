@@ -54,7 +54,9 @@ function headersOf(
     operation.parameters?.some((p) => p.in === 'header' && p.name === 'Idempotency-Key')
   )
     names.push('Idempotent-Replayed');
-  if (status === '429') names.push('Retry-After', 'RateLimit', 'RateLimit-Policy');
+  // A rate-limited route (one that may answer 429) tells its limit on every answer.
+  if ('429' in operation.responses) names.push('RateLimit', 'RateLimit-Policy');
+  if (status === '429') names.push('Retry-After');
   // A 409 of contention (a deadlock lost three times) says when to retry too.
   if (status === '503' || status === '409') names.push('Retry-After');
   if (status === '401') names.push('WWW-Authenticate');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { QUOTA_EXCEEDED } from '../../src/auth/rate-limit.guard.js';
 import { useTestApp } from '../support/app.js';
+import { responseContract, type OpenApiDocument } from '../support/openapi-responses.js';
 import { ProbeModule } from '../support/probe.module.js';
 import { user } from '../support/tokens.js';
 
@@ -18,10 +19,12 @@ describe('rate limits', () => {
     t.http().post('/v1/projects').set('authorization', caller.authorization).send({ name });
 
   it('counts the writes of one user, and answers 429 problem+json with Retry-After past the budget', async () => {
+    const contract = responseContract((await t.http().get('/openapi.json')).body as OpenApiDocument);
     const alice = user();
     for (let i = 1; i <= 3; i++) {
       const response = await create(alice, `limited-${i}`);
       expect(response.status).toBe(201);
+      expect(contract('POST', '/v1/projects', response)).toEqual([]);
       expect(response.headers['ratelimit-policy']).toBe('"write";q=3;w=60');
       expect(response.headers['ratelimit']).toMatch(new RegExp(`^"write";r=${3 - i};t=\\d+$`));
     }
@@ -31,6 +34,7 @@ describe('rate limits', () => {
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     expect(refused.headers['ratelimit']).toMatch(/^"write";r=0;t=\d+$/);
     expect(refused.body).toMatchObject({ status: 429, type: QUOTA_EXCEEDED, 'violated-policies': ['write'] });
+    expect(contract('POST', '/v1/projects', refused)).toEqual([]);
     // Reads have a budget of their own; another user has theirs.
     expect((await t.http().get('/v1/projects').set('authorization', alice.authorization)).status).toBe(200);
     expect((await create(user(), 'someone else')).status).toBe(201);
