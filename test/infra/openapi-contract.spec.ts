@@ -139,7 +139,7 @@ describe('the published contract', () => {
           schemas: {
             Thing: {
               type: 'object',
-              properties: { id: {}, name: { type: 'string' } },
+              properties: { id: { type: 'string' }, name: { type: 'string' } },
               required: ['id', 'name'],
             },
             NewThing: { type: 'object', properties: { name: {}, colour: { enum: ['red', 'blue'] } } },
@@ -160,13 +160,17 @@ describe('the published contract', () => {
       schemas.Thing!.required = ['id'];
       schemas.NewThing!.required = ['name'];
       schemas.NewThing!.properties.colour = { enum: ['red'] };
+      schemas.NewThing!.properties.name = { type: 'string', maxLength: 10 };
+      schemas.Thing!.properties.id = { type: 'integer' };
       expect(breakingChanges(document(), after)).toEqual([
         'removed value "closed" of query parameter state of GET /v1/things',
         'newly required query parameter owner of GET /v1/things',
         'removed field nextCursor in the 200 response of GET /v1/things',
         'removed 201 response of POST /v1/things',
+        'Thing.id is now integer, not string',
         'field Thing.name may now be missing',
         'Thing.name may now be null',
+        'NewThing.name takes a lower maxLength (10)',
         'removed value "blue" of NewThing.colour',
         'newly required field NewThing.name',
       ]);

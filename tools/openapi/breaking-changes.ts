@@ -4,6 +4,13 @@ interface Schema {
   $ref?: string;
   type?: string | string[];
   nullable?: boolean;
+  maximum?: number;
+  minimum?: number;
+  maxLength?: number;
+  minLength?: number;
+  maxItems?: number;
+  minItems?: number;
+  pattern?: string;
   properties?: Record<string, Schema>;
   required?: string[];
   enum?: unknown[];
@@ -25,9 +32,10 @@ const BOTH: Side[] = ['request', 'response'];
 
 /**
  * What `after` changes of `before` that a client written against `before` may rely on: an operation, parameter,
- * schema, field or success status gone; a parameter, request body or request field newly required; a value an
- * enum of a request no longer takes; a response field no longer required or now nullable. Schemas are compared
- * wherever they are: components (as requests or responses use them), parameters, bodies, nested.
+ * schema, field or success status gone; a parameter, request body or request field newly required; a value of a
+ * request refused (an enum's value gone, tighter bounds, another pattern); a type changed; a response field no
+ * longer required or now nullable. Schemas are compared wherever they are: components (as requests or responses use
+ * them), parameters, bodies, nested.
  */
 export function breakingChanges(before: OpenAPIObject, after: OpenAPIObject): string[] {
   const changes = new Set<string>();
@@ -49,6 +57,21 @@ export function breakingChanges(before: OpenAPIObject, after: OpenAPIObject): st
     }
     if (on.includes('response') && !nullable(was) && nullable(now))
       changes.add(`${label(at)} may now be null`);
+    const [types, newTypes] = [typesOf(was), typesOf(now)];
+    if (types.length > 0 && newTypes.length > 0 && !types.some((type) => newTypes.includes(type)))
+      changes.add(`${label(at)} is now ${newTypes.join(' or ')}, not ${types.join(' or ')}`);
+    if (on.includes('request')) {
+      for (const bound of ['maximum', 'maxLength', 'maxItems'] as const) {
+        if (now[bound] !== undefined && (was[bound] === undefined || now[bound] < was[bound]))
+          changes.add(`${label(at)} takes a lower ${bound} (${now[bound]})`);
+      }
+      for (const bound of ['minimum', 'minLength', 'minItems'] as const) {
+        if (now[bound] !== undefined && (was[bound] === undefined || now[bound] > was[bound]))
+          changes.add(`${label(at)} takes a higher ${bound} (${now[bound]})`);
+      }
+      if (now.pattern !== undefined && now.pattern !== was.pattern)
+        changes.add(`${label(at)} takes another pattern (${now.pattern})`);
+    }
     for (const [field, schema] of Object.entries(was.properties ?? {})) {
       const inner = { ...at, path: [...at.path, field] };
       const kept = now.properties?.[field];
@@ -134,6 +157,11 @@ function label(place: Place): string {
 
 function schemasOf(document: OpenAPIObject): Record<string, Schema> {
   return document.components?.schemas ?? {};
+}
+
+/** The types a schema names, but `null` (see {@link nullable}). */
+function typesOf(schema: Schema): string[] {
+  return [schema.type ?? []].flat().filter((type) => type !== 'null');
 }
 
 function nullable(schema: Schema): boolean {

@@ -25,3 +25,6 @@ export const TASK_STATUSES: TaskStatus[] = ['open', 'approved', 'rejected', 'can
 export type AdminUser = Schemas['AdminUserDto'];
 export type UserActivity = Schemas['UserActivityDto'];
 export type AuditEntry = Schemas['AuditEntryDto'];
+
+/** As many event names as the events report gives (its `limit` at most): the pages list them all. */
+export const EVENTS_REPORTED = 1000;

@@ -13,7 +13,7 @@ import {
 } from '../components';
 import { formatChange, formatCount } from '../format';
 import { href } from '../router';
-import type { EventDays, EventUse } from '../types';
+import { EVENTS_REPORTED, type EventDays, type EventUse } from '../types';
 
 type Column = keyof EventUse;
 
@@ -32,7 +32,10 @@ export function FeaturesPage() {
     descending: true,
   });
   const report = useLoad(
-    () => api<{ items: EventUse[] }>('/v1/admin/analytics/events', { query: { ...range } }),
+    () =>
+      api<{ items: EventUse[] }>('/v1/admin/analytics/events', {
+        query: { ...range, limit: EVENTS_REPORTED },
+      }),
     [range.from, range.to],
   );
 
@@ -54,8 +57,9 @@ export function FeaturesPage() {
       {report.data && rows.length === 0 && <p class="muted">No event in this range.</p>}
       {rows.length > 0 && (
         <p class="muted">
-          Events from {range.from} to {range.to}; the previous count covers as many days just before. Sort by
-          a column with its heading.
+          Events from {range.from} to {range.to}
+          {rows.length === EVENTS_REPORTED ? `, the ${formatCount(EVENTS_REPORTED)} most sent` : ''}; the
+          previous count covers as many days just before. Sort by a column with its heading.
         </p>
       )}
       {rows.length > 0 && (

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api } from '../api';
 import { ErrorMessage, Loading, Page, useLoad, useRange } from '../components';
 import { formatCount, formatPercent } from '../format';
-import type { EventUse, Funnel } from '../types';
+import { EVENTS_REPORTED, type EventUse, type Funnel } from '../types';
 
 const WINDOWS: [string, string][] = [
   ['PT1H', '1 hour'],
@@ -23,7 +23,10 @@ export function FunnelPage() {
   const [error, setError] = useState<Error | null>(null);
   const [drawing, setDrawing] = useState(false);
   const events = useLoad(
-    () => api<{ items: EventUse[] }>('/v1/admin/analytics/events', { query: { ...range } }),
+    () =>
+      api<{ items: EventUse[] }>('/v1/admin/analytics/events', {
+        query: { ...range, limit: EVENTS_REPORTED },
+      }),
     [range.from, range.to],
   );
   const names = [...new Set([...(events.data?.items.map((event) => event.name) ?? []), ...steps])]
