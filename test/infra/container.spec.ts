@@ -67,6 +67,12 @@ describe('Dockerfile', () => {
       DB_SSL_MODE: 'verify-full',
       DB_SSL_CA_FILE: add!.split(' ').at(-1),
     });
+    // ADD --chmod needs BuildKit: every pipeline step that builds the image asks for it.
+    for (const buildspec of ['buildspec.yml', 'buildspecs/migrate.yml', 'buildspecs/synthetics.yml']) {
+      const file = join(ROOT, 'copilot', 'pipelines', 'runway-main', buildspec);
+      const spec = parse(readFileSync(file, 'utf8')) as { env: { variables: Record<string, string> } };
+      expect(spec.env.variables.DOCKER_BUILDKIT, buildspec).toBe('1');
+    }
   });
 
   it('exposes the port and checks liveness', () => {
