@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const MAIN = join(ROOT, 'dist', 'src', 'main.js');
@@ -40,6 +41,12 @@ export const PRODUCTION_SECRETS = {
   PUBLIC_BASE_URL: 'https://api.example.com',
 };
 
+/** Processes still running once a test file is done (a test failed before stopping its own) are killed. */
+const running = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** The line the app logs once it listens (src/server.ts). */
 const LISTENING = /Runway listening on http:\/\/[^"\s]+:(\d+)/;
 
@@ -74,7 +81,11 @@ export function startProcess(env: Record<string, string>, script = MAIN): Promis
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
   );
   let ended = false;
-  void exited.then(() => (ended = true));
+  running.add(child);
+  void exited.then(() => {
+    ended = true;
+    running.delete(child);
+  });
   const listening = () => {
     if (port === undefined) throw new Error(`${script} is not listening (yet):\n${out}${err}`);
     return port;
