@@ -21,7 +21,7 @@ const HEADERS: Record<string, Header> = {
   },
   'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } },
   RateLimit: {
-    description: 'The limit reached: remaining requests and seconds to reset',
+    description: 'Requests left in the window, and seconds until it resets',
     schema: { type: 'string' },
   },
   'RateLimit-Policy': {
@@ -56,9 +56,8 @@ function headersOf(
     names.push('Idempotent-Replayed');
   // A rate-limited route (one that may answer 429) tells its limit on every answer.
   if ('429' in operation.responses) names.push('RateLimit', 'RateLimit-Policy');
-  if (status === '429') names.push('Retry-After');
   // A 409 of contention (a deadlock lost three times) says when to retry too.
-  if (status === '503' || status === '409') names.push('Retry-After');
+  if (['409', '429', '503'].includes(status)) names.push('Retry-After');
   if (status === '401') names.push('WWW-Authenticate');
   return names;
 }

@@ -924,7 +924,7 @@ export interface components {
         "Idempotent-Replayed": string;
         /** @description Seconds to wait before trying again */
         "Retry-After": number;
-        /** @description The limit reached: remaining requests and seconds to reset */
+        /** @description Requests left in the window, and seconds until it resets */
         RateLimit: string;
         /** @description The limit: requests per window of seconds */
         "RateLimit-Policy": string;
