@@ -5,38 +5,19 @@ import {
   type OnApplicationBootstrap,
   type OnModuleInit,
 } from '@nestjs/common';
+import { setTimeout as delay } from 'node:timers/promises';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { PgBoss, type JobResult, type Queue } from 'pg-boss';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { DatabaseIdleness, type Sleeper } from '../database/database-idleness.js';
 import { Database } from '../database/database.js';
+import { PROBLEM_TYPES, ProblemException } from '../http/problem.js';
+import { retryAfter } from '../http/retry-after.js';
 import { retryWithBackoff } from '../utils/retry.js';
+import type { JobDefinition } from './job-definition.js';
 
 /** The schema pg-boss keeps its queues and jobs in. */
 export const JOBS_SCHEMA = 'pgboss';
-
-/** A kind of job: its queue, what it does, how it is retried, and (for scheduled work) when it runs. */
-export interface JobDefinition<Data extends object = object> {
-  /** `idempotency-keys.purge` */
-  queue: string;
-  /**
-   * Must be safe to run twice: a job is done once, but a crash mid-way makes it run again. Jobs of one queue may run
-   * side by side (up to 5 in a process).
-   */
-  handle(data: Data): Promise<void>;
-  /**
-   * A cron expression (UTC): one job per tick, whatever the number of instances. Ticks missed while no instance ran
-   * (or all slept: DB_IDLE_SLEEP_SECONDS) give one job when the runner starts again.
-   */
-  cron?: string;
-  /** Retries after the first attempt; 3 by default. */
-  retryLimit?: number;
-  /** First retry after 10 s by default, then doubling with jitter, up to retryDelayMaxSeconds (10 min). */
-  retryDelaySeconds?: number;
-  retryDelayMaxSeconds?: number;
-  /** An attempt running longer than this fails (and is retried); 5 min by default. */
-  expireInSeconds?: number;
-}
 
 const WORKER_POLL_SECONDS = 2;
 /**
@@ -46,6 +27,8 @@ const WORKER_POLL_SECONDS = 2;
 const KEEP_ALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 };
 const BATCH = 5;
 const STOP_TIMEOUT_MS = 10_000;
+/** A job sent before its queue is declared waits this long at most: a first boot declares them well within it. */
+const QUEUE_WAIT_MS = 5_000;
 
 /**
  * The one job runner (pg-boss on PostgreSQL): scheduled work and side effects deferred until a transaction commits.
@@ -57,6 +40,7 @@ const STOP_TIMEOUT_MS = 10_000;
 @Injectable()
 export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, Sleeper {
   private readonly definitions = new Map<string, JobDefinition>();
+  private readonly declared = new Set<string>();
   private readonly boss: PgBoss;
   private readonly stopping = new AbortController();
   /** The last start or stop asked for; each waits for the one before. */
@@ -103,7 +87,22 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
     options: { singletonKey?: string; startAfter?: Date } = {},
   ): Promise<void> {
     if (!this.definitions.has(queue)) throw new Error(`no job ${queue} is defined`);
+    if (!this.declared.has(queue)) await this.untilDeclared(queue);
     await this.boss.send(queue, data, { ...options, db: this.database.executor() });
+  }
+
+  /**
+   * Queues are declared in the background once the app is up, so a request can come first: on a first boot, or in
+   * the release that adds a queue. It waits for them (bounded), then is turned away as not ready.
+   */
+  private async untilDeclared(queue: string): Promise<void> {
+    await Promise.race([this.settled(), delay(QUEUE_WAIT_MS, undefined, { ref: false })]);
+    if (this.declared.has(queue)) return;
+    throw new ProblemException(503, {
+      type: PROBLEM_TYPES.notReady,
+      detail: 'The job queues are still starting; retry later.',
+      headers: retryAfter('notReady'),
+    });
   }
 
   /** True once queues are declared and workers run (asleep counts), false while a start fails; readiness waits for it. */
@@ -183,6 +182,7 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
 
   private async startQueue(definition: JobDefinition): Promise<void> {
     await this.declareQueue(definition);
+    this.declared.add(definition.queue);
     await this.boss.work(
       definition.queue,
       {

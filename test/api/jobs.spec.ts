@@ -2,11 +2,14 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Database } from '../../src/database/database.js';
+import { createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/config.js';
+import { PROBLEM_TYPES, ProblemException } from '../../src/http/problem.js';
 import { JobRunner } from '../../src/jobs/job-runner.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { JobProbeModule } from '../support/job-probe.module.js';
-import { user } from '../support/tokens.js';
+import { authEnv, user } from '../support/tokens.js';
 import { until } from '../support/until.js';
 
 /** The job runner: durable, done once across instances, retried with backoff, visible, enqueued with the change. */
@@ -147,6 +150,44 @@ describe('jobs', () => {
     await until(async () => (await jobs()).every(({ state }) => state === 'completed'));
     expect(await jobs()).toEqual(ids.map(() => ({ state: 'completed', retry_count: 0 })));
     expect((await recorded('test.slow')).map(({ id }) => id).sort()).toEqual([...ids].sort());
+  });
+
+  it('holds a job sent before its queue is declared (a first boot, a release adding it) until it is', async () => {
+    const fresh = await createTestDatabase();
+    const probe = new pg.Client({ connectionString: fresh.url });
+    await probe.connect();
+    await probe.query('CREATE TABLE job_probe (queue text, id text, at timestamptz)');
+    // Queues cannot be declared while this lock is held; the app answers requests meanwhile.
+    await probe.query('BEGIN; LOCK TABLE pgboss.queue IN SHARE ROW EXCLUSIVE MODE');
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: fresh.url,
+      ...authEnv(),
+    });
+    const app = await createApp(config, [JobProbeModule]);
+    try {
+      const early = await app
+        .get(JobRunner)
+        .enqueue('test.record', { id: 'early' })
+        .catch((error) => error);
+      expect(early).toBeInstanceOf(ProblemException);
+      expect((early as ProblemException).getStatus()).toBe(503);
+      expect((early as ProblemException).problem.type).toBe(PROBLEM_TYPES.notReady);
+
+      const held = app.get(JobRunner).enqueue('test.record', { id: 'held' });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await probe.query('COMMIT');
+      await held;
+      expect(await until(async () => (await probe.query('SELECT id FROM job_probe')).rowCount === 1)).toBe(
+        true,
+      );
+      expect((await probe.query('SELECT id FROM job_probe')).rows).toEqual([{ id: 'held' }]);
+    } finally {
+      await app.close();
+      await probe.end();
+      await fresh.drop();
+    }
   });
 
   it('lets a job under way finish when the process stops', async () => {
