@@ -136,11 +136,10 @@ describe('jobs', () => {
   it('gives each job its whole expiry, however many are waiting', async () => {
     // Three jobs of 1.8 s under a 3 s expiry, visible at once: run one after another, they take 5.4 s.
     const ids = [randomUUID(), randomUUID(), randomUUID()];
-    await a!.app
-      .get(Database)
-      .transaction(() =>
-        Promise.all(ids.map((id) => a!.app.get(JobRunner).enqueue('test.slow', { id, ms: 1_800 }))),
-      );
+    // One after another: a transaction's statements share its connection.
+    await a!.app.get(Database).transaction(async () => {
+      for (const id of ids) await a!.app.get(JobRunner).enqueue('test.slow', { id, ms: 1_800 });
+    });
     const jobs = async () =>
       (
         await sql.query<{ state: string; retry_count: number }>(
