@@ -4,8 +4,12 @@ import {
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { compileFunction } from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadTemplate, mergeAddons, parseCloudFormation, type Template } from '../../tools/deploy/addons.js';
@@ -18,6 +22,7 @@ import { startEmulator, type Emulator } from '../support/cognito-local.js';
 import { ROOT } from '../support/process.js';
 
 const SECRETS_MANAGER = '@aws-sdk/client-secrets-manager';
+const run = promisify(execFile);
 
 /**
  * Loads the script the way Node loads a CommonJS file, with a `require` that knows only the given modules: the
@@ -79,6 +84,23 @@ describe('the canary script (copilot/api/addons/canary.yml, Code.Script)', () =>
     expect(typeof canary.handler).toBe('function');
     expect(typeof canary.runCanary).toBe('function');
     expect(required).toEqual([]);
+  });
+
+  it('names its handler where an import() finds it as well as require()', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'runway-canary-'));
+    try {
+      await writeFile(join(dir, 'index.js'), renderCanaryScript());
+      // In a node of its own: the test runner's import() would find the names of module.exports anyway.
+      const { stdout } = await run(process.execPath, [
+        '--input-type=module',
+        '--eval',
+        `const canary = await import(${JSON.stringify(pathToFileURL(join(dir, 'index.js')).href)});
+         process.stdout.write(typeof canary.handler);`,
+      ]);
+      expect(stdout).toBe('function');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

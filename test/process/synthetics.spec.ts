@@ -63,15 +63,13 @@ describe('the synthetic journey', () => {
   });
 
   it('runs from the command line: one summary line, exit 0; exit 1 when the API is unreachable', async () => {
-    const run = (args: string[]) =>
+    const run = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
       new Promise<{ code: number | null; out: string }>((resolve) => {
         let out = '';
         const child = spawn(
           process.execPath,
           [join(ROOT, 'dist', 'tools', 'synthetics', 'cli.js'), ...args],
-          {
-            stdio: ['ignore', 'pipe', 'pipe'],
-          },
+          { stdio: ['ignore', 'pipe', 'pipe'], env },
         );
         child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
         child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -85,5 +83,22 @@ describe('the synthetic journey', () => {
     const failed = await run(['--base-url', 'http://127.0.0.1:1', '--token', user().token]);
     expect(failed.code).toBe(1);
     expect(failed.out).toMatch(/^synthetics: FAIL 0\/7/);
+
+    const help = await run(['--help']);
+    expect(help).toMatchObject({
+      code: 0,
+      out: expect.stringMatching(/^usage: npm run synthetics/) as string,
+    });
+    const unknown = await run(['--base-url', baseUrl, '--tokn', 'x']);
+    expect(unknown).toEqual({ code: 1, out: "synthetics: FAIL Unknown option '--tokn'\n" });
+    // A secret that is not JSON: the message quotes none of it.
+    const secret = await run(['--base-url', baseUrl, '--client-id', 'web', '--credentials-env', 'SECRET'], {
+      ...process.env,
+      SECRET: 'username=canary password=hunter2',
+    });
+    expect(secret).toEqual({
+      code: 1,
+      out: 'synthetics: FAIL canary: the secret must be JSON {"username": "…", "password": "…"}\n',
+    });
   });
 });

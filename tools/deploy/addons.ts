@@ -7,6 +7,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse, type Tags } from 'yaml';
+import { isMainModule } from '../root.js';
 
 export type Template = {
   AWSTemplateFormatVersion?: string;
@@ -122,7 +123,7 @@ export function addonFolders(copilotDir: string): Record<string, string> {
   return folders;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainModule(import.meta.url)) {
   const out = resolve(process.argv[2] ?? 'dist/addons');
   mkdirSync(out, { recursive: true });
   for (const [name, folder] of Object.entries(addonFolders(resolve('copilot')))) {

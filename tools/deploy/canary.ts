@@ -7,7 +7,7 @@
 import { transformSync } from '@swc/core';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../root.js';
+import { isMainModule, ROOT } from '../root.js';
 
 /** Modules of tools/synthetics/ in the script; the last one is the entry point. */
 const MODULES = ['journey', 'canary'];
@@ -44,7 +44,10 @@ export function renderCanaryScript(root = ROOT): string {
     `  }`,
     `  return loaded[name];`,
     `}`,
-    `module.exports = load('./${entry}.js');`,
+    `const entry = load('./${entry}.js');`,
+    `// Named outright, so that an import() of this file finds the handler as require() does.`,
+    `exports.handler = entry.handler;`,
+    `Object.assign(exports, entry);`,
     '',
   ].join('\n');
 }
@@ -67,7 +70,7 @@ export function withScript(template: string, script: string): string {
   return [...lines.slice(0, at + 1), ...body, ...lines.slice(end)].join('\n');
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainModule(import.meta.url)) {
   const current = readFileSync(CANARY_TEMPLATE, 'utf8');
   const rendered = withScript(current, renderCanaryScript());
   if (process.argv.includes('--check')) {

@@ -2,7 +2,7 @@
  * The block of docs/operations.md ("What it costs") made from the estimate of ./cost.ts: the assumptions, the table and
  * the notes that carry numbers. `npm run cost` prints it; test/infra/cost.spec.ts checks the document holds it as is.
  */
-import { ROOT } from '../root.js';
+import { isMainModule, ROOT } from '../root.js';
 import {
   ASSUMPTIONS,
   appLeavesSeconds,
@@ -236,6 +236,6 @@ export function renderSection(setup: Setup = readSetup()): string {
   return `${wrap(assumptions)}\n\n${renderTable(result)}\n\n${notes.map((note) => wrap(note)).join('\n')}\n`;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainModule(import.meta.url)) {
   process.stdout.write(renderSection());
 }

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT } from '../root.js';
+import { isMainModule, ROOT } from '../root.js';
 import { resourceNames, type ResourceNames } from './names.js';
 import { renamePath, renameSource } from './rename.js';
 
@@ -100,7 +100,7 @@ function generate(to: ResourceNames): void {
   );
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainModule(import.meta.url)) {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
     options: { plural: { type: 'string' } },

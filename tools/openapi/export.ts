@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { buildOpenApiDocument } from '../../src/http/openapi.js';
-import { ROOT } from '../root.js';
+import { isMainModule, ROOT } from '../root.js';
 import { breakingChanges } from './breaking-changes.js';
 
 export const OPENAPI_FILE = join(ROOT, 'openapi.json');
@@ -60,7 +60,7 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainModule(import.meta.url)) {
   main().then(
     (code) => process.exit(code),
     (error: unknown) => {

@@ -84,7 +84,8 @@ export async function signIn(options: SignInOptions): Promise<string> {
   throw new Error(`canary: sign-in failed: ${response.status}${reason ? ` ${reason}` : ''}`);
 }
 
-function credentials(secret: string): { username: string; password: string } {
+/** The canary user's credentials from the secret's JSON; the message of a malformed one quotes none of it. */
+export function credentials(secret: string): { username: string; password: string } {
   let value: unknown;
   try {
     value = JSON.parse(secret);

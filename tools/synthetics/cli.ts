@@ -6,45 +6,51 @@
  * Walks the critical journey (./journey.ts), prints one summary line, exits 1 on any failure.
  */
 import { parseArgs } from 'node:util';
-import { signIn } from './canary.js';
+import { credentials, signIn } from './canary.js';
 import { runJourney, summarize } from './journey.js';
 
-const { values } = parseArgs({
-  options: {
-    'base-url': { type: 'string' },
-    token: { type: 'string' },
-    'client-id': { type: 'string' },
-    username: { type: 'string' },
-    password: { type: 'string' },
-    'credentials-env': { type: 'string' },
-    region: { type: 'string', default: process.env.AWS_REGION ?? 'eu-west-1' },
-    'cognito-endpoint': { type: 'string' },
-  },
-});
+const USAGE = `usage: npm run synthetics --silent -- --base-url URL (--token T | --client-id ID (--username U --password P | --credentials-env VAR) [--cognito-endpoint URL | --region R])`;
 
-async function token(): Promise<string> {
+function options() {
+  return parseArgs({
+    options: {
+      help: { type: 'boolean' },
+      'base-url': { type: 'string' },
+      token: { type: 'string' },
+      'client-id': { type: 'string' },
+      username: { type: 'string' },
+      password: { type: 'string' },
+      'credentials-env': { type: 'string' },
+      region: { type: 'string', default: process.env.AWS_REGION ?? 'eu-west-1' },
+      'cognito-endpoint': { type: 'string' },
+    },
+  }).values;
+}
+
+async function token(values: ReturnType<typeof options>): Promise<string> {
   if (values.token) return values.token;
-  if (values['credentials-env']) {
-    const { username, password } = JSON.parse(process.env[values['credentials-env']] ?? '{}') as Record<
-      string,
-      string | undefined
-    >;
-    Object.assign(values, { username, password });
-  }
-  if (!values['client-id'] || !values.username || !values.password) {
+  const { username, password } = values['credentials-env']
+    ? credentials(process.env[values['credentials-env']] ?? '')
+    : values;
+  if (!values['client-id'] || !username || !password) {
     throw new Error('give --token, or --client-id with --username and --password (or --credentials-env)');
   }
   return signIn({
     endpoint: values['cognito-endpoint'] ?? `https://cognito-idp.${values.region}.amazonaws.com/`,
     clientId: values['client-id'],
-    username: values.username,
-    password: values.password,
+    username,
+    password,
   });
 }
 
 async function main(): Promise<number> {
+  const values = options();
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   if (!values['base-url']) throw new Error('--base-url is required');
-  const result = await runJourney({ baseUrl: values['base-url'], token: await token() });
+  const result = await runJourney({ baseUrl: values['base-url'], token: await token(values) });
   process.stdout.write(`${summarize(result)}\n`);
   return result.ok ? 0 : 1;
 }

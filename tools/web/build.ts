@@ -9,7 +9,7 @@ import { watch as watchFile } from 'node:fs';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ROOT } from '../root.js';
+import { isMainModule, ROOT } from '../root.js';
 
 const WEB = join(ROOT, 'web');
 const TEMPLATE = join(WEB, 'index.html');
@@ -116,7 +116,7 @@ async function describeSize(path: string): Promise<string> {
   return `${relative(ROOT, path)}  ${(size / 1024).toFixed(1)} KiB (gzip ${(gzipped / 1024).toFixed(1)} KiB)`;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainModule(import.meta.url)) {
   const watch = process.argv.includes('--watch');
   const build = await buildWeb({ watch });
   console.log(`${await describeSize(build.script)}\n${await describeSize(build.stylesheet)}`);
