@@ -31,6 +31,32 @@ describe('the synthetic journey', () => {
     expect(summarize(result)).toMatch(/^synthetics: PASS 7\/7 steps in \d+ ms \(live \d+, /);
   });
 
+  it("removes the projects earlier runs left over, and only those: not another run's, not the user's own", async () => {
+    const caller = user();
+    const names = [
+      `synthetic-${Date.now() - 11 * 60_000}-left`,
+      `synthetic-${Date.now()}-running`,
+      'synthetic notes',
+    ];
+    for (const name of names) {
+      await t
+        .http()
+        .post('/v1/projects')
+        .set('Authorization', caller.authorization)
+        .send({ name })
+        .expect(201);
+    }
+    expect((await runJourney({ baseUrl, token: caller.token })).ok).toBe(true);
+    const { body } = await t
+      .http()
+      .get('/v1/projects')
+      .set('Authorization', caller.authorization)
+      .expect(200);
+    expect((body as { items: { name: string }[] }).items.map(({ name }) => name).sort()).toEqual(
+      names.slice(1).sort(),
+    );
+  });
+
   it('waits for readiness while a paused database resumes, within readyWithinMs', async () => {
     let unavailable = 2;
     const server = createServer((request, response) => {

@@ -29,6 +29,11 @@ export interface JourneyResult {
   totalMs: number;
 }
 
+/** The journey's projects are named `synthetic-<Date.now()>-<random>`. */
+const SYNTHETIC_PREFIX = 'synthetic-';
+/** A run lasts 2 minutes at most (the canary's timeout): a project of the journey older than this is left over. */
+const LEFTOVER_AFTER_MS = 10 * 60_000;
+
 export async function runJourney(options: JourneyOptions): Promise<JourneyResult> {
   const baseUrl = options.baseUrl.replace(/\/$/, '');
   const timeoutMs = options.timeoutMs ?? 10_000;
@@ -85,7 +90,8 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
     if (!(await step('live', 200, '/health/live'))) return finish();
     if (!(await step('ready', 200, '/health/ready', {}, readyWithinMs))) return finish();
     if (!(await step('me', 200, '/v1/me', { headers: auth }))) return finish();
-    const name = `synthetic-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+    await removeLeftovers();
+    const name = `${SYNTHETIC_PREFIX}${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
     const created = await step('create project', 201, '/v1/projects', {
       method: 'POST',
       headers: { ...jsonHeaders, 'idempotency-key': name },
@@ -115,6 +121,29 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
         headers: auth,
         signal: AbortSignal.timeout(timeoutMs),
       }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Projects that earlier runs could not delete (a create that timed out after it committed, a run stopped
+   * part-way): not a step, and nothing a run still under way may be using (the pipeline's journey and the canary
+   * sign in as the same user).
+   */
+  async function removeLeftovers(): Promise<void> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    const page = await fetch(`${baseUrl}/v1/projects?limit=100`, { headers: auth, signal })
+      .then((response) =>
+        response.ok ? (response.json() as Promise<{ items: { id: string; name: string }[] }>) : undefined,
+      )
+      .catch(() => undefined);
+    for (const { id, name } of page?.items ?? []) {
+      const createdAt = name.startsWith(SYNTHETIC_PREFIX)
+        ? parseInt(name.slice(SYNTHETIC_PREFIX.length), 10)
+        : NaN;
+      if (!(Date.now() - createdAt > LEFTOVER_AFTER_MS)) continue;
+      await fetch(`${baseUrl}/v1/projects/${id}`, { method: 'DELETE', headers: auth, signal }).catch(
+        () => undefined,
+      );
     }
   }
 
