@@ -38,7 +38,7 @@ export class ProjectsController {
   @ApiCreatedResponse({ type: ProjectDto, description: 'Created; ETag and Location headers set' })
   @ApiProblems(400, 409, 413, 415, 422)
   create(@CurrentUser() caller: AuthenticatedUser, @Body() input: CreateProjectDto) {
-    return this.projects.create(caller.userId, input);
+    return this.projects.create(caller, input);
   }
 
   @Get()

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Counter } from '@opentelemetry/api';
 import { v7 as uuidv7 } from 'uuid';
 import { AnalyticsService } from '../analytics/analytics.service.js';
+import { isSynthetic, type AuthenticatedUser } from '../auth/principal.js';
 import { Database } from '../database/database.js';
 import type { ExpectedVersion } from '../database/versioning.js';
 import { decodeCursor, toPage, type Page } from '../http/pagination.js';
@@ -30,18 +31,20 @@ export class ProjectsService {
     this.created = metrics.counter('runway.projects.created', 'Projects created', '{project}');
   }
 
-  async create(ownerId: string, input: CreateProjectDto): Promise<ProjectDto> {
+  async create(owner: AuthenticatedUser, input: CreateProjectDto): Promise<ProjectDto> {
     const row = await conflictOnDuplicate(DUPLICATES, () =>
       this.projects.insert({
         id: uuidv7(),
-        ownerId,
+        ownerId: owner.userId,
         name: input.name,
         description: input.description ?? '',
         status: input.status ?? 'active',
       }),
     );
-    this.created.add(1);
-    await this.analytics.track(ownerId, 'project.created');
+    if (!isSynthetic(owner)) {
+      this.created.add(1);
+      await this.analytics.track(owner.userId, 'project.created');
+    }
     return toJson(row);
   }
 

@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache';
 import { v7 as uuidv7 } from 'uuid';
 import { AnalyticsService } from '../analytics/analytics.service.js';
 import { AuditService } from '../audit/audit.service.js';
-import type { AuthenticatedUser, Principal } from '../auth/principal.js';
+import { isSynthetic, type AuthenticatedUser, type Principal } from '../auth/principal.js';
 import { UserProvisioning } from '../auth/user-provisioning.js';
 import { Database } from '../database/database.js';
 import { IdempotencyService } from '../http/idempotency/idempotency.service.js';
@@ -58,7 +58,7 @@ export class UsersService implements UserProvisioning {
       username: principal.username ?? principal.sub,
       email: principal.email ?? null,
     });
-    if (stored === id) {
+    if (stored === id && !isSynthetic(principal)) {
       this.provisionedCount.add(1);
       await this.analytics.track(id, 'user.signed_up');
     }

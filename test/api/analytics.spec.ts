@@ -382,6 +382,26 @@ describe('analytics', () => {
       ]);
     });
 
+    it("leaves the synthetic journey's user out: no events, never active; the same requests count for others", async () => {
+      const [canary, person] = [user({ groups: ['synthetic'] }), user()];
+      for (const caller of [canary, person]) {
+        await t.http().get('/v1/me').set('authorization', caller.authorization).expect(200);
+        await t
+          .http()
+          .post('/v1/projects')
+          .set('authorization', caller.authorization)
+          .send({ name: uniqueName('synthetic') })
+          .expect(201);
+      }
+      expect(await eventsOf(canary)).toEqual([]);
+      expect(await activeDaysOf((await userIdOf(canary))!)).toEqual([]);
+      expect((await eventsOf(person)).map((e) => e.name).sort()).toEqual([
+        'project.created',
+        'user.signed_up',
+      ]);
+      expect(await activeDaysOf((await userIdOf(person))!)).toEqual(['2026-11-20']);
+    });
+
     it('runs the analytics write as a statement each connection prepares once', async () => {
       const caller = user();
       expect((await t.http().get('/v1/me').set('authorization', caller.authorization)).status).toBe(200);

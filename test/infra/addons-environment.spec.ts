@@ -281,15 +281,17 @@ function cognitoProblems(stack: Stack, env: Env, check: Check): void {
     pool.DeletionProtection === EXPECTED[env].userPoolDeletionProtection,
     `user pool deletion protection ${EXPECTED[env].userPoolDeletionProtection}`,
   );
-  check(
-    Object.values(stack.resources).some(
-      (resource) =>
-        resource.Type === 'AWS::Cognito::UserPoolGroup' &&
-        resource.Properties.GroupName === 'admin' &&
-        sameJson(resource.Properties.UserPoolId, ref('UserPool')),
-    ),
-    'an admin group',
-  );
+  for (const group of ['admin', 'synthetic']) {
+    check(
+      Object.values(stack.resources).some(
+        (resource) =>
+          resource.Type === 'AWS::Cognito::UserPoolGroup' &&
+          resource.Properties.GroupName === group &&
+          sameJson(resource.Properties.UserPoolId, ref('UserPool')),
+      ),
+      `a ${group} group`,
+    );
+  }
 
   for (const [id, client] of Object.entries(stack.resources)) {
     if (client.Type !== 'AWS::Cognito::UserPoolClient') continue;
