@@ -26,6 +26,25 @@ export async function serve(
 
 /** How long responses go on telling clients to close their connections before idle ones are closed. */
 const DRAIN_GRACE_MS = 1_000;
+/** Bounds on the last export of telemetry: after a drain, and after a drain that timed out (ECS kills at 30 s). */
+const FLUSH_MS = 5_000;
+const LATE_FLUSH_MS = 2_000;
+
+/**
+ * Exports what is buffered. Telemetry is best effort: a collector that is gone (or slow) neither holds the exit
+ * beyond `boundMs` nor turns it into a failure; it is a warning.
+ */
+async function flushTelemetry(logger: Logger, boundMs: number): Promise<void> {
+  const bound = sleep(boundMs, 'timeout', { ref: false });
+  const outcome = await Promise.race([stopTelemetry().then(() => 'flushed'), bound]).catch(
+    (error: unknown) => error,
+  );
+  if (outcome === 'flushed') return;
+  logger.warn(
+    `Telemetry not exported at shutdown: ${outcome === 'timeout' ? `no answer within ${boundMs} ms` : String(outcome)}`,
+    'Shutdown',
+  );
+}
 
 /**
  * Readiness turns 503 and every response closes its connection; after a moment the server stops accepting
@@ -41,20 +60,22 @@ function stopGracefullyOnSignals(app: NestFastifyApplication, timeoutMs: number)
     app.get(DrainState).draining = true;
     setTimeout(() => {
       logger.error(`Shutdown took longer than ${timeoutMs} ms; exiting`, 'Shutdown');
-      process.exit(1);
+      // What is buffered may be what explains the stuck shutdown; the container's stop timeout leaves a moment for it.
+      void flushTelemetry(logger, LATE_FLUSH_MS).finally(() => process.exit(1));
     }, timeoutMs).unref();
     try {
       // Every response now says Connection: close, so clients stop reusing their connections. Closing an idle one at
       // the moment its client sends on it would reset that request: first let the busy ones answer once more.
       await sleep(Math.min(DRAIN_GRACE_MS, timeoutMs / 2));
       await app.close();
-      await stopTelemetry();
+      await flushTelemetry(logger, FLUSH_MS);
       logger.log('Stopped', 'Shutdown');
       // Log lines may still sit in an asynchronous transport (pretty output in development).
       await new Promise<void>((resolve) => PinoLogger.root.flush(() => resolve()));
       process.exit(fault ? 1 : 0);
     } catch (error) {
       logger.error(error, 'Shutdown');
+      await flushTelemetry(logger, FLUSH_MS);
       process.exit(1);
     }
   };

@@ -21,6 +21,7 @@ const yaml = (path: string) => parse(read(path)) as Record<string, unknown>;
 type Variable = string | { from_cfn: string };
 interface ServiceManifest {
   name: string;
+  image: { depends_on?: Record<string, string> };
   http: { healthcheck: { path: string; grace_period: string }; deregistration_delay: string };
   cpu: number;
   memory: number;
@@ -257,6 +258,8 @@ describe('Copilot manifests agree with the app and the addons', () => {
       expect([service.cpu, service.memory]).toEqual(env === 'test' ? [256, 512] : [512, 1024]);
       // Copilot puts the sidecars right after the app's container unless FireLens or its own collector come first.
       expect(Object.keys(service.sidecars)).toEqual(['otel-collector']);
+      // Stopped after the app (ECS stops in reverse dependency order), so the app's last export reaches it.
+      expect(service.image.depends_on).toEqual({ 'otel-collector': 'start' });
       expect(service).not.toHaveProperty('observability');
       expect((service as unknown as { logging: object }).logging).not.toHaveProperty('destination');
       const override = (path: string) => service.taskdef_overrides.find((rule) => rule.path === path)?.value;

@@ -104,6 +104,29 @@ describe('telemetry of the running process', () => {
     expect(server.stderr()).toBe('');
   });
 
+  it('stops cleanly when the collector has gone first: exit 0, a warning, the export bounded', async () => {
+    const gone = new OtlpReceiver();
+    const server = await startProcess({
+      NODE_ENV: 'test',
+      ...authEnv(),
+      DATABASE_URL: db.url,
+      OTEL_EXPORTER_OTLP_ENDPOINT: await gone.start(),
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    });
+    try {
+      expect(await server.waitFor('/health/ready', 200)).toBe(200);
+      await fetch(`${server.baseUrl}/v1/me`, { headers: { authorization: user().authorization } });
+    } finally {
+      await gone.stop();
+      server.child.kill('SIGTERM');
+    }
+    expect(await server.exited).toBe(0);
+    const warning = jsonLines(server.stdout()).find((line) =>
+      String(line.msg).startsWith('Telemetry not exported'),
+    );
+    expect(warning).toMatchObject({ level: 40, context: 'Shutdown' });
+  });
+
   it('without an exporter endpoint: no spans, no export errors', async () => {
     const server = await startProcess({ NODE_ENV: 'test', ...authEnv(), DATABASE_URL: db.url });
     expect(await server.waitFor('/health/ready', 200)).toBe(200);
