@@ -1,4 +1,6 @@
 import type { ModuleMetadata } from '@nestjs/common';
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
@@ -19,13 +21,16 @@ export async function serve(
     await app.close();
     throw new Error('stopped before listening');
   }
+  const closeUnusedConnections = unusedConnectionsCloser(app.getHttpServer());
   await app.listen({ port: config.http.port, host: config.http.host });
-  stopGracefullyOnSignals(app, config.http.shutdownTimeoutMs);
+  stopGracefullyOnSignals(app, config.http.shutdownTimeoutMs, closeUnusedConnections);
   app.get(Logger).log(`Runway listening on ${await app.getUrl()}`, 'Bootstrap');
 }
 
 /** How long responses go on telling clients to close their connections before idle ones are closed. */
 const DRAIN_GRACE_MS = 1_000;
+/** How often, once the listener is closed, connections that never carried a request are closed. */
+const UNUSED_SWEEP_MS = 100;
 /** Bounds on the last export of telemetry: after a drain, and after a drain that timed out (ECS kills at 30 s). */
 const FLUSH_MS = 5_000;
 const LATE_FLUSH_MS = 2_000;
@@ -51,8 +56,13 @@ async function flushTelemetry(logger: Logger, boundMs: number): Promise<void> {
  * connections and closes the idle ones, in-flight requests finish, then the pool closes and the process exits 0 —
  * or 1 if that takes longer than SHUTDOWN_TIMEOUT_MS.
  */
-function stopGracefullyOnSignals(app: NestFastifyApplication, timeoutMs: number): void {
+function stopGracefullyOnSignals(
+  app: NestFastifyApplication,
+  timeoutMs: number,
+  closeUnusedConnections: () => void,
+): void {
   const logger = app.get(Logger);
+  const server = app.getHttpServer();
   // Once only: a second signal (Ctrl-C reaches both a runner and its child) must not cut the drain short.
   const stop = async (signal: string) => {
     const fault = stopFault();
@@ -67,6 +77,7 @@ function stopGracefullyOnSignals(app: NestFastifyApplication, timeoutMs: number)
       // Every response now says Connection: close, so clients stop reusing their connections. Closing an idle one at
       // the moment its client sends on it would reset that request: first let the busy ones answer once more.
       await sleep(Math.min(DRAIN_GRACE_MS, timeoutMs / 2));
+      setInterval(() => !server.listening && closeUnusedConnections(), UNUSED_SWEEP_MS).unref();
       await app.close();
       await flushTelemetry(logger, FLUSH_MS);
       logger.log('Stopped', 'Shutdown');
@@ -81,4 +92,19 @@ function stopGracefullyOnSignals(app: NestFastifyApplication, timeoutMs: number)
   };
   shutdownSignal.addEventListener('abort', () => void stop(receivedSignal()));
   if (shutdownSignal.aborted) void stop(receivedSignal());
+}
+
+/**
+ * Connections that never carried a request (a browser's preconnect, a client pool's spare socket): Node's close of
+ * idle connections leaves them open, and the server's close would wait until their client gives up.
+ */
+function unusedConnectionsCloser(server: Server): () => void {
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return () => {
+    for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
+  };
 }

@@ -1,3 +1,4 @@
+import { context } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Params } from 'nestjs-pino';
 import { destination, stdTimeFunctions, type Logger } from 'pino';
@@ -41,8 +42,12 @@ export function logRequests(fastify: FastifyInstance, logger: Logger): RequestWa
   const asIs = (value: unknown) => value;
   // pino-http's serializers expect Node's request and response objects.
   const lines = logger.child({}, { redact: { paths: [] }, serializers: { req: asIs, res: asIs } });
+  // In the request's context (its span), which a client going away does not close the response in.
   const watch: RequestWatcher = (request, reply) =>
-    void reply.raw.once('close', () => logRequest(lines, request, reply));
+    void reply.raw.once(
+      'close',
+      context.bind(context.active(), () => logRequest(lines, request, reply)),
+    );
   fastify.addHook('onRequest', (request, reply, done) => {
     watch(request, reply);
     done();

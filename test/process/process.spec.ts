@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Agent, get as httpGet } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -204,6 +205,20 @@ describe('the process', () => {
     expect(await get('/health/live')).toEqual({ status: 200, connection: 'close' });
     agent.destroy();
     expect(await server.exited).toBe(0);
+  });
+
+  it('exits 0 after SIGTERM while a connection that never sent a request (a preconnect) stays open', async () => {
+    const server = await startProcess(
+      { ...baseEnv(), DATABASE_URL: db.url, SHUTDOWN_TIMEOUT_MS: '5000' },
+      PROBE_SERVER,
+    );
+    expect(await server.waitFor('/health/ready', 200)).toBe(200);
+    const preconnected = connect(server.port, '127.0.0.1');
+    preconnected.on('error', () => undefined);
+    await once(preconnected, 'connect');
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    preconnected.destroy();
   });
 
   it('two processes migrating one empty database at once both become ready; each migration is recorded once', async () => {

@@ -90,6 +90,19 @@ describe('telemetry of the running process', () => {
       );
       expect(failedSpan.attributes['http.response.status_code']).toBe(500);
 
+      // A request its client gives up on: its line is written outside the request, with the request's trace still.
+      const abandoned = new AbortController();
+      const slow = fetch(`${server.baseUrl}/test-slow?ms=5000`, { signal: abandoned.signal }).catch(
+        () => undefined,
+      );
+      await server.waitForOutput('slow request started');
+      abandoned.abort();
+      await slow;
+      await server.waitForOutput('GET /test-slow abandoned by the client');
+      const slowSpan = await receiver.span((span) => span.name === 'GET /test-slow');
+      const abandonedLine = jsonLines(server.stdout()).find((line) => String(line.msg).includes('abandoned'));
+      expect(abandonedLine).toMatchObject({ trace_id: slowSpan.traceId });
+
       const deadline = Date.now() + 20_000;
       while (!receiver.metricNames.has('http.server.request.duration') && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 100));
