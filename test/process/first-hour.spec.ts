@@ -191,7 +191,7 @@ describe('the first hour', { timeout: 300_000 }, () => {
       );
       await reach(third.url);
       await third.release();
-      expect(runningPort(dataDir)).toBeUndefined();
+      expect(await runningPort(dataDir)).toBeUndefined();
     } finally {
       await releaseFirst?.();
       squatter.close();

@@ -63,7 +63,7 @@ async function main(command: string | undefined, name: string | undefined): Prom
         return 1;
       });
     case 'reset':
-      if (runningPort(DEV_DATA_DIR) !== undefined) {
+      if ((await runningPort(DEV_DATA_DIR)) !== undefined) {
         say('The dev database is running (npm run dev): stop it first.');
         return 1;
       }

@@ -36,7 +36,7 @@ export async function devDatabase(
   if (env.DATABASE_URL) return { url: env.DATABASE_URL, release: () => Promise.resolve() };
   const users = usersOf(dataDir);
   users.join();
-  const running = runningPort(dataDir);
+  const running = await runningPort(dataDir);
   if (running !== undefined) return { url: urlFor(running), release: () => users.leave(undefined, log) };
 
   const wanted = Number(env.DEV_DB_PORT ?? DEFAULT_PORT);

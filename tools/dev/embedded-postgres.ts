@@ -20,6 +20,7 @@ import {
   statSync,
 } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { setTimeout } from 'node:timers/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -236,27 +237,57 @@ async function createDatabase(adminUrl: string, name: string): Promise<void> {
   }
 }
 
-/** The port of the server running on `dataDir`, if one is (its postmaster.pid names a live process). */
-export function runningPort(dataDir: string): number | undefined {
-  const server = runningServer(dataDir);
-  return server && server.port;
+/** The port of the server running on `dataDir`, if one is. */
+export async function runningPort(dataDir: string): Promise<number | undefined> {
+  return (await runningServer(dataDir))?.port;
 }
 
 /** Stops the server running on `dataDir`, whoever started it (fast shutdown), and waits until it has. */
 export async function stopRunning(dataDir: string): Promise<void> {
-  const server = runningServer(dataDir);
+  const server = await runningServer(dataDir);
   if (!server) return;
   process.kill(server.pid, 'SIGINT');
   for (let waited = 0; isAlive(server.pid) && waited < 30_000; waited += 100) await setTimeout(100);
 }
 
-function runningServer(dataDir: string): { pid: number; port: number } | undefined {
+/** How long a live postmaster.pid's server may take to open its port (it writes the file first). */
+const STARTING_MS = 5_000;
+
+/**
+ * The server running on `dataDir`: its postmaster.pid names a live process that answers on the port it names. After
+ * a reboot or a container restart, the pid may belong to another process: the file is then stale, and removed, as
+ * PostgreSQL would refuse to start beside it (and that process must not get the server's stop signal).
+ */
+async function runningServer(dataDir: string): Promise<{ pid: number; port: number } | undefined> {
+  const lockFile = join(dataDir, 'postmaster.pid');
+  let lines: string[];
   try {
-    const [pid, , , port] = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
-    return isAlive(Number(pid)) ? { pid: Number(pid), port: Number(port) } : undefined;
+    lines = readFileSync(lockFile, 'utf8').split('\n');
   } catch {
     return undefined;
   }
+  const [pid, port] = [Number(lines[0]), Number(lines[3])];
+  if (!isAlive(pid)) return undefined;
+  for (let waited = 0; waited < STARTING_MS; waited += 250) {
+    if (await accepts(port)) return { pid, port };
+    if (!isAlive(pid)) return undefined;
+    await setTimeout(250);
+  }
+  rmSync(lockFile, { force: true });
+  return undefined;
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1', timeout: 1_000 });
+    const done = (accepted: boolean) => {
+      socket.destroy();
+      resolve(accepted);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
 }
 
 export function isAlive(pid: number): boolean {
