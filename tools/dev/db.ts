@@ -182,4 +182,13 @@ async function writeMigrationIndex(): Promise<void> {
   );
 }
 
+// The embedded servers started here run in process groups of their own: Ctrl-C reaches this process only, and a signal
+// would end it without its exit handlers, which stop them. Exiting from the signal runs those handlers.
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+] as const) {
+  process.once(signal, () => process.exit(code));
+}
 runTool(`db ${process.argv[2] ?? ''}`.trim(), () => main(process.argv[2], process.argv[3]));
