@@ -1,19 +1,31 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isAlive } from '../../tools/dev/embedded-postgres.js';
 import { ROOT } from '../support/process.js';
 import { until } from '../support/until.js';
 
-/** The process id of `parent`'s child named `name`, if it has one. */
+/** The process id of `parent`'s child named `name`, if it has one: from /proc on Linux, else from pgrep. */
 function childNamed(parent: number, name: string): number | undefined {
+  if (!existsSync('/proc/self/stat')) {
+    const found = spawnSync('pgrep', ['-P', String(parent), '-x', name], { encoding: 'utf8' }).stdout;
+    return found ? Number(found.split('\n')[0]) : undefined;
+  }
+  for (const entry of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    // pid (comm) state ppid …
+    const stat = /^\d+ \((.*)\) \S+ (\d+)/.exec(readFileSafe(`/proc/${entry}/stat`));
+    if (stat?.[1] === name && Number(stat[2]) === parent) return Number(entry);
+  }
+  return undefined;
+}
+
+function readFileSafe(path: string): string {
   try {
-    return Number(
-      execFileSync('pgrep', ['-P', String(parent), '-x', name], { encoding: 'utf8' }).split('\n')[0],
-    );
+    return readFileSync(path, 'utf8');
   } catch {
-    return undefined;
+    return ''; // the process has exited meanwhile
   }
 }
 
