@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pluralOf, resourceNames } from '../../tools/generator/names.js';
-import { plannedFiles } from '../../tools/generator/new-resource.js';
+import { plannedFiles, refusal } from '../../tools/generator/new-resource.js';
 import { renamePath, renameSource } from '../../tools/generator/rename.js';
 
 /** The resource generator's renaming (CI also generates a resource into a scratch copy and runs its tests). */
@@ -64,6 +64,22 @@ describe('npm run new:resource', () => {
 
   it('fixes the article in prose', () => {
     expect(renameSource("'a project'", from, resourceNames('invoice'))).toBe("'an invoice'");
+  });
+
+  it.each([
+    ['class', undefined, /"class" is a reserved word/],
+    ['event', undefined, /\/v1\/events is a route of the app already/],
+    ['user', undefined, /the table users exists already/],
+    ['invoice', undefined, undefined],
+    ['person', 'people', undefined],
+  ])('refuses names the app cannot take, before writing anything: %s', (name, plural, reason) => {
+    const refused = refusal(resourceNames(name, plural));
+    if (reason) expect(refused).toMatch(reason);
+    else expect(refused).toBeUndefined();
+  });
+
+  it('takes a plural made of words only: no path of its own', () => {
+    expect(() => resourceNames('thing', '../outside')).toThrow(/"..\/outside" is not a plural/);
   });
 
   it('writes the reference resource and its tests under the new name', () => {

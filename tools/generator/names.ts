@@ -47,12 +47,17 @@ function spell(words: string[]): Spellings {
 }
 
 export function resourceNames(name: string, plural?: string): ResourceNames {
-  const singular = wordsOf(name);
-  if (singular.length === 0 || !singular.every((word) => /^[a-z][a-z0-9]*$/.test(word))) {
-    throw new Error(
-      `"${name}" is not a resource name: use letters and digits, e.g. invoice or purchase-order`,
-    );
-  }
-  const pluralWords = plural ? wordsOf(plural) : [...singular.slice(0, -1), pluralOf(singular.at(-1)!)];
+  const singular = checkedWords(name, 'resource name');
+  const pluralWords = plural
+    ? checkedWords(plural, 'plural')
+    : [...singular.slice(0, -1), pluralOf(singular.at(-1)!)];
   return { singular: spell(singular), plural: spell(pluralWords) };
+}
+
+function checkedWords(name: string, what: string): string[] {
+  const words = wordsOf(name);
+  if (words.length === 0 || !words.every((word) => /^[a-z][a-z0-9]*$/.test(word))) {
+    throw new Error(`"${name}" is not a ${what}: use letters and digits, e.g. invoice or purchase-order`);
+  }
+  return words;
 }

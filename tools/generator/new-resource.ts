@@ -6,7 +6,7 @@
  * (`npm run openapi:export`). See docs/adding-a-resource.md.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isMainModule, ROOT } from '../root.js';
@@ -52,11 +52,77 @@ function addImport(path: string, line: string): void {
   writeFileSync(file, `${text.slice(0, at)}\n${line}${text.slice(at)}`);
 }
 
-function generate(to: ResourceNames): void {
-  const files = plannedFiles(to);
-  const taken = files.map(([, target]) => target).filter((target) => existsSync(join(ROOT, target)));
-  if (taken.length > 0) throw new Error(`already exists: ${taken.join(', ')}`);
+/** Words JavaScript does not take as a variable's name (in strict mode, which modules are). */
+const RESERVED = new Set(
+  (
+    'await break case catch class const continue debugger default delete do else enum export extends false finally ' +
+    'for function if implements import in instanceof interface let new null package private protected public ' +
+    'return static super switch this throw true try typeof var void while with yield arguments eval'
+  ).split(' '),
+);
 
+/** Why the resource cannot have these names, checked before anything is written. */
+export function refusal(to: ResourceNames): string | undefined {
+  const reserved = [to.singular.camel, to.plural.camel].find((word) => RESERVED.has(word));
+  if (reserved) return `"${reserved}" is a reserved word in JavaScript: choose another name`;
+  const sources = (folder: string) =>
+    readdirSync(join(ROOT, folder), { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => readFileSync(join(ROOT, folder, file), 'utf8'));
+  if (sources('src').some((text) => text.includes(`@Controller('v1/${to.plural.kebab}'`))) {
+    return `/v1/${to.plural.kebab} is a route of the app already: choose another name (or --plural)`;
+  }
+  const table = new RegExp(`TABLE (IF NOT EXISTS )?"?${to.plural.snake}"?[\\s(]`, 'i');
+  if (sources('migrations').some((text) => table.test(text))) {
+    return `the table ${to.plural.snake} exists already: choose another name (or --plural)`;
+  }
+  const taken = plannedFiles(to)
+    .map(([, target]) => target)
+    .filter((target) => existsSync(join(ROOT, target)));
+  if (taken.length > 0) return `already exists: ${taken.join(', ')}`;
+  return undefined;
+}
+
+/** The files a generation changes, as they are: restoring them undoes whatever it wrote. */
+function snapshot(to: ResourceNames): () => void {
+  const changed = [
+    'src/app.module.ts',
+    'test/support/route-matrix.ts',
+    'migrations/index.ts',
+    'openapi.json',
+    'packages/client/src/schema.ts',
+  ];
+  const saved = new Map(changed.map((path) => [path, readFileSync(join(ROOT, path), 'utf8')]));
+  const migrations = new Set(readdirSync(join(ROOT, 'migrations')));
+  return () => {
+    for (const [path, text] of saved) writeFileSync(join(ROOT, path), text);
+    for (const file of readdirSync(join(ROOT, 'migrations'))) {
+      if (!migrations.has(file)) rmSync(join(ROOT, 'migrations', file));
+    }
+    rmSync(join(ROOT, 'src', to.plural.kebab), { recursive: true, force: true });
+    rmSync(join(ROOT, `test/api/${to.plural.kebab}.spec.ts`), { force: true });
+  };
+}
+
+function generate(to: ResourceNames): void {
+  const refused = refusal(to);
+  if (refused) throw new Error(refused);
+  const undo = snapshot(to);
+  try {
+    write(to);
+  } catch (error) {
+    undo();
+    say('\nnew:resource: nothing was generated; everything it wrote is undone.');
+    throw error;
+  }
+  say(
+    `\n${to.plural.sentence}: /v1/${to.plural.kebab} is ready. Next: npm test, then change the fields ` +
+      `(see docs/adding-a-resource.md).`,
+  );
+}
+
+function write(to: ResourceNames): void {
+  const files = plannedFiles(to);
   mkdirSync(join(ROOT, 'src', to.plural.kebab), { recursive: true });
   for (const [source, target] of files) {
     writeFileSync(join(ROOT, target), renameSource(readFileSync(join(ROOT, source), 'utf8'), REFERENCE, to));
@@ -94,10 +160,15 @@ function generate(to: ResourceNames): void {
     'migrations',
   );
   npm('run', '-s', 'openapi:export');
-  say(
-    `\n${to.plural.sentence}: /v1/${to.plural.kebab} is ready. Next: npm test, then change the fields ` +
-      `(see docs/adding-a-resource.md).`,
-  );
+  // A name the reference code also uses for something else (a local `status`, say) compiles no more.
+  try {
+    execFileSync('npx', ['tsc', '--noEmit'], { cwd: ROOT, stdio: 'inherit' });
+  } catch {
+    throw new Error(
+      `the code for "${to.singular.words}" does not compile (above): the name clashes with one the reference ` +
+        'resource uses; choose another name (or --plural)',
+    );
+  }
 }
 
 if (isMainModule(import.meta.url)) {
