@@ -166,7 +166,7 @@ function write(to: ResourceNames): void {
   } catch {
     throw new Error(
       `the code for "${to.singular.words}" does not compile (above): the name clashes with one the reference ` +
-        'resource uses; choose another name (or --plural)',
+        'resource uses; choose another name',
     );
   }
 }
