@@ -6,23 +6,39 @@
 import { parseArgs } from 'node:util';
 import { DEV_ISSUER_DIR, devUserSub, loadOrCreateSigningKey, mintAccessToken } from './dev-issuer.js';
 
-const { values } = parseArgs({
-  options: {
-    username: { type: 'string' },
-    email: { type: 'string' },
-    groups: { type: 'string' },
-    scope: { type: 'string' },
-    'expires-in': { type: 'string', default: '3600' },
-  },
-});
+const USAGE =
+  'usage: npm run token --silent -- [--username NAME [--email ADDRESS] [--groups admin,…]] [--scope "…"] ' +
+  '[--expires-in SECONDS]';
 
-process.stdout.write(
-  `${mintAccessToken(loadOrCreateSigningKey(DEV_ISSUER_DIR), {
+function token(): string {
+  const { values } = parseArgs({
+    options: {
+      help: { type: 'boolean' },
+      username: { type: 'string' },
+      email: { type: 'string' },
+      groups: { type: 'string' },
+      scope: { type: 'string' },
+      'expires-in': { type: 'string', default: '3600' },
+    },
+  });
+  if (values.help) return USAGE;
+  const expiresInSeconds = Number(values['expires-in']);
+  if (!Number.isSafeInteger(expiresInSeconds) || expiresInSeconds <= 0) {
+    throw new Error(`--expires-in must be a whole number of seconds, not "${values['expires-in']}"`);
+  }
+  return mintAccessToken(loadOrCreateSigningKey(DEV_ISSUER_DIR), {
     username: values.username,
     sub: values.username ? devUserSub(values.username) : undefined,
     email: values.email,
     groups: values.groups?.split(',').filter(Boolean),
     scope: values.scope,
-    expiresInSeconds: Number(values['expires-in']),
-  })}\n`,
-);
+    expiresInSeconds,
+  });
+}
+
+try {
+  process.stdout.write(`${token()}\n`);
+} catch (error) {
+  process.stderr.write(`token: ${(error as Error).message}\n${USAGE}\n`);
+  process.exit(2);
+}

@@ -172,13 +172,14 @@ function write(to: ResourceNames): void {
 }
 
 if (isMainModule(import.meta.url)) {
-  const { positionals, values } = parseArgs({
-    allowPositionals: true,
-    options: { plural: { type: 'string' } },
-  });
   try {
-    if (positionals.length !== 1)
+    const { positionals, values } = parseArgs({
+      allowPositionals: true,
+      options: { plural: { type: 'string' }, help: { type: 'boolean' } },
+    });
+    if (values.help || positionals.length !== 1) {
       throw new Error('usage: npm run new:resource -- <name> [--plural <plural>]');
+    }
     generate(resourceNames(positionals[0]!, values.plural));
   } catch (error) {
     process.stderr.write(`new:resource: ${(error as Error).message}\n`);
