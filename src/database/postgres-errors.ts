@@ -64,7 +64,6 @@ export function violatedUniqueConstraint(error: unknown): string | undefined {
   return codeOf(error) === UNIQUE_VIOLATION && typeof constraint === 'string' ? constraint : undefined;
 }
 
-/** The driver error's SQLSTATE (`23505`) or system code (`ECONNREFUSED`), through TypeORM's wrapper if any. */
 /** PostgreSQL's code for the error (its SQLSTATE, `22P02`), if PostgreSQL raised it. */
 export function sqlState(error: unknown): string | undefined {
   const code = codeOf(error);
@@ -92,4 +91,36 @@ export function missingReference(error: unknown): { table: string; key: string }
     (error as { detail?: unknown }).detail;
   const match = /^Key \([^)]*\)=\((.*)\) is not present in table "([^"]+)"\.$/.exec(String(detail));
   return match ? { key: match[1]!, table: match[2]! } : undefined;
+}
+
+/** Where in PostgreSQL an error arose: none of these quotes a value. */
+const PLACE_FIELDS = ['routine', 'schema', 'table', 'column', 'dataType', 'constraint'] as const;
+
+/**
+ * A PostgreSQL error as a log line may keep it. Data exceptions (22…) and integrity violations (23…) quote what a
+ * request sent (`invalid input syntax for type uuid: "…"`, a failing row's values): of those, only the code, where
+ * it arose and the call sites. Undefined for any other error, which is logged as it is.
+ */
+export function withoutValues(error: unknown): Record<string, unknown> | undefined {
+  const code = sqlState(error);
+  if (!code || !/^2[23]/.test(code)) return undefined;
+  const source = detailOf(error) as Record<string, unknown>;
+  const message = `PostgreSQL error ${code}`;
+  const stack = (error as { stack?: unknown }).stack;
+  return {
+    type: 'DatabaseError',
+    message,
+    code,
+    ...Object.fromEntries(
+      PLACE_FIELDS.filter((field) => typeof source[field] === 'string').map((field) => [
+        field,
+        source[field],
+      ]),
+    ),
+    ...(typeof stack === 'string' && {
+      stack: [`DatabaseError: ${message}`, ...stack.split('\n').filter((line) => /^\s+at /.test(line))].join(
+        '\n',
+      ),
+    }),
+  };
 }

@@ -4,6 +4,7 @@ import type { Params } from 'nestjs-pino';
 import { destination, stdTimeFunctions, type Logger } from 'pino';
 import type { AppConfig } from '../config/config.js';
 import { loggablePath } from './route-settings.js';
+import { withoutValues } from '../database/postgres-errors.js';
 import { traceLogFields } from '../telemetry/trace-context.js';
 
 /**
@@ -18,6 +19,8 @@ export function loggerParams(config: AppConfig): Params {
       level: config.logLevel,
       base: { service: config.telemetry.serviceName },
       mixin: () => traceLogFields(config.telemetry.xrayTraceIds),
+      // Every logged error: a PostgreSQL one without the values its message would quote.
+      serializers: { err: (error: unknown) => withoutValues(error) ?? error },
       timestamp: stdTimeFunctions.isoTime,
       transport: pretty ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
       // Each line written to stdout at once, as Node's console does with a pipe: pino's default hands every write

@@ -8,7 +8,9 @@ import { suppressTracing } from '@opentelemetry/core';
 import type { Histogram } from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { pinoHttp, type Options } from 'pino-http';
 import { Database, sql } from '../../src/database/database.js';
+import { loggerParams } from '../../src/http/logging.js';
 import { BusinessMetrics } from '../../src/telemetry/business-metrics.js';
 import { useTestApp } from '../support/app.js';
 import { resourceFactory, uniqueName } from '../support/factories.js';
@@ -82,6 +84,32 @@ describe('tracing', () => {
       );
     }
     expect(server.events.map(({ attributes }) => attributes?.['exception.type'])).toEqual(['22P02']);
+  });
+
+  it('logs a PostgreSQL data exception by its code and where it arose, never with the values its message quotes', async () => {
+    const error: unknown = await t.app
+      .get(Database)
+      .rows(sql`SELECT ${'not-a-uuid: secret-value'}::uuid`)
+      .catch((failure: unknown) => failure);
+    const lines: string[] = [];
+    const options = loggerParams(t.config).pinoHttp as Options;
+    const { logger } = pinoHttp({
+      ...options,
+      level: 'info',
+      stream: { write: (line: string) => void lines.push(line) },
+    });
+    logger.error({ err: error }, 'request failed');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain('secret-value');
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      err: {
+        type: 'DatabaseError',
+        code: '22P02',
+        message: 'PostgreSQL error 22P02',
+        routine: expect.any(String),
+        stack: expect.stringMatching(/^DatabaseError: PostgreSQL error 22P02\n\s+at /),
+      },
+    });
   });
 
   it('uses X-Ray-compatible trace ids (epoch seconds first) and records the service resource', async () => {
