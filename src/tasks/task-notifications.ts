@@ -43,8 +43,11 @@ export class TaskNotifications implements OnModuleInit {
     this.jobs.define<EmailJob>({
       queue: EMAIL_JOB,
       handle: (job) => this.email(job),
-      retryLimit: 5,
+      // 30 s, doubling up to 15 min: about 3 hours in all, through an outage of the mail service or its throttling.
+      // A task decided or expired meanwhile is not emailed about any more.
+      retryLimit: 15,
       retryDelaySeconds: 30,
+      retryDelayMaxSeconds: 900,
     });
   }
 
