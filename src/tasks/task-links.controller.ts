@@ -14,7 +14,7 @@ import { MAX_LINK_COMMENT, TaskLinks } from './task-links.service.js';
 @ApiTags('task links')
 @ApiParam({ name: 'token', description: 'The link token from the email', schema: { type: 'string' } })
 @ApiHtmlPage(404, 'the link is not valid')
-@ApiHtmlPage(409, 'the task was already decided')
+@ApiHtmlPage(409, 'the task was already decided or cancelled')
 @ApiHtmlPage(410, 'the link expired or was used')
 @ApiProblems(429, 503)
 @Public()

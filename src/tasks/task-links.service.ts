@@ -60,7 +60,7 @@ export class TaskLinks {
       // Decided by someone else in the meantime (the API, another link), or expired: nothing was written.
       if (error instanceof ProblemException && error.getStatus() === 409) {
         const task = (await this.tasks.find(claims.taskId))!;
-        if (task.status !== 'open') return LINK_PAGES.decided(task);
+        if (task.status !== 'open') return LINK_PAGES.closed(task);
         if (await this.tasks.hasExpired(task.id)) return LINK_PAGES.taskExpired(task);
       }
       throw error;
@@ -74,13 +74,14 @@ export class TaskLinks {
     if (!claims || link.taskId !== claims.taskId || !this.secrets.isSigned(token, claims)) {
       return { page: LINK_PAGES.invalid() };
     }
-    if (claims.expiresAt.getTime() <= Date.now()) return { page: LINK_PAGES.expired() };
     const task = await this.tasks.find(claims.taskId);
     if (!task) return { page: LINK_PAGES.invalid() };
+    // Where the task stands first (a link expires with its task, or before): the page says what is left to do.
     if (link.usedAt) return { page: LINK_PAGES.used(task) };
-    if (task.status !== 'open') return { page: LINK_PAGES.decided(task) };
+    if (task.status !== 'open') return { page: LINK_PAGES.closed(task) };
     if (task.expiresAt && task.expiresAt.getTime() <= Date.now())
       return { page: LINK_PAGES.taskExpired(task) };
+    if (claims.expiresAt.getTime() <= Date.now()) return { page: LINK_PAGES.expired() };
     return { claims, task };
   }
 }

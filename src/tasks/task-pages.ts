@@ -85,7 +85,11 @@ export const LINK_PAGES = {
   invalid: () =>
     layout(404, 'Link not valid', '<h1>This link is not valid</h1><p>Check that it was copied whole.</p>'),
   expired: () =>
-    layout(410, 'Link expired', '<h1>This link has expired</h1><p>Decide the task in the back office.</p>'),
+    layout(
+      410,
+      'Link expired',
+      '<h1>This link has expired</h1><p>The task is still open: decide it in the back office.</p>',
+    ),
   taskExpired: (task: TaskRow) =>
     layout(
       410,
@@ -99,12 +103,21 @@ export const LINK_PAGES = {
       'Link already used',
       `<h1>This link was already used</h1><p>Each link decides once. ${standing(task)}.</p>`,
     ),
-  decided: (task: TaskRow) =>
-    layout(
-      409,
-      'Already decided',
-      `<h1>This task was already decided</h1><p>${standing(task)}. Nothing was changed.</p>`,
-    ),
+  /** Decided, cancelled or expired meanwhile: each said as it is. */
+  closed: (task: TaskRow): Page =>
+    task.status === 'expired'
+      ? LINK_PAGES.taskExpired(task)
+      : task.status === 'cancelled'
+        ? layout(
+            409,
+            'Cancelled',
+            `<h1>This task was cancelled</h1><p>${standing(task)}; it can no longer be decided.</p>`,
+          )
+        : layout(
+            409,
+            'Already decided',
+            `<h1>This task was already decided</h1><p>${standing(task)}. Nothing was changed.</p>`,
+          ),
   badChoice: () =>
     layout(
       400,

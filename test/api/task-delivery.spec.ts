@@ -222,6 +222,36 @@ describe('task delivery', () => {
       expect(form.status).toBe(415);
     });
 
+    it('says where a task that can no longer be decided stands, whether its link has expired or not', async () => {
+      const title = `Closed ${Math.random().toString(36).slice(2, 8)}`;
+      const created = await createTask(t, { title });
+      const { token } = linkOf((await emailsAbout(title))[0]!);
+      // A link expires with its task, or before it: an expired link must not send people to decide a closed task.
+      const stale = {
+        linkId: '0190a000-0000-7000-8000-00000000e002',
+        taskId: created.id,
+        recipient: OPERATORS[0]!,
+      };
+      const expiresAt = new Date(Date.now() - 1000);
+      await t.app.get(TaskLinksRepository).insert({ id: stale.linkId, ...stale, expiresAt });
+      const staleToken = t.app.get(TaskSecrets).signLink({ ...stale, expiresAt });
+      const whileOpen = await t.http().get(`/t/${staleToken}`);
+      expect([whileOpen.status, whileOpen.text]).toEqual([410, expect.stringContaining('still open')]);
+
+      await t
+        .http()
+        .post(`/v1/tasks/${created.id}/cancel`)
+        .set('authorization', operator.authorization)
+        .send({ reason: 'not needed' })
+        .expect(200);
+      for (const link of [token, staleToken]) {
+        const page = await t.http().get(`/t/${link}`);
+        expect(page.status).toBe(409);
+        expect(page.text).toContain('This task was cancelled');
+        expect(page.text).not.toContain('already decided');
+      }
+    });
+
     it('emails people when the automation of a type fails', async () => {
       t.app.get(TaskTypes).define({
         name: 'test.failing-automation',

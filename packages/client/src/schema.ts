@@ -3776,7 +3776,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description An HTML page: the task was already decided */
+            /** @description An HTML page: the task was already decided or cancelled */
             409: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -3879,7 +3879,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description An HTML page: the task was already decided */
+            /** @description An HTML page: the task was already decided or cancelled */
             409: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
