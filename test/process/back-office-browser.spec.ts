@@ -172,6 +172,24 @@ describeWithBrowser('the back office in a browser', () => {
     await expectNothingStoredOrRefused(page);
   });
 
+  it("shows none of the previous filter's tasks when the list for a new filter fails to load", async () => {
+    const page = await browser.page();
+    await signIn(page, 'admin');
+    await page.goto(`${origin}/admin/#/tasks`);
+    await page.locator('tr[data-task-id]').first().waitFor();
+    await page.route(/\/v1\/admin\/tasks\?.*status=cancelled/, (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: 'application/problem+json',
+        headers: { 'retry-after': '5' },
+        body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503 }),
+      }),
+    );
+    await page.getByLabel('Status').selectOption('cancelled');
+    await page.getByRole('alert').waitFor();
+    expect(await page.locator('tr[data-task-id]').count()).toBe(0);
+  });
+
   it("leaves another operator's claim alone until the admin chooses to take the task over", async () => {
     const { body: task } = await request(origin)
       .post('/v1/tasks')

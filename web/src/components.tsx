@@ -81,6 +81,8 @@ export function usePaged<T>(
         setState((previous) => ({ ...previous, loading: false, error: asError(failure) })),
     );
   };
+  // Other filters: the rows (and the cursor) of the previous ones go at once, even if the new list fails to load.
+  useEffect(() => setState({ items: [], nextCursor: null, loading: true }), deps);
   useEffect(() => {
     fetchPage(null);
     return () => {
