@@ -112,7 +112,9 @@ export class TokenVerifier {
         error instanceof FetchError ||
         error instanceof JwksValidationError ||
         error instanceof WaitPeriodNotYetEndedJwkError;
-      if (keysMissing && !this.keysLoaded)
+      // Before any key is known, or while the JWKS cannot be fetched: a token of a key not known yet (one Cognito
+      // has just rotated to) may be genuine, and its caller should retry rather than sign in again.
+      if (keysMissing && (!this.keysLoaded || this.fetcher.failing))
         throw new SigningKeysUnavailableError('signing keys unavailable', { cause: error });
       if (error instanceof JwtBaseError) throw new InvalidTokenError(`${error.name}: ${error.message}`);
       throw error;
@@ -181,6 +183,9 @@ function toPrincipal(payload: JwtPayload): Principal {
  * aws-jwt-verify's own fetcher speaks https only). Bounded by a timeout.
  */
 class JwksFetcher {
+  /** Whether the last fetch failed (unreachable, an error status, or a body that is not a JWKS). */
+  failing = false;
+
   constructor(
     private readonly jwksUrl: string,
     /** Told the key ids of every JWKS fetched. */
@@ -188,6 +193,7 @@ class JwksFetcher {
   ) {}
 
   async fetch(): Promise<ArrayBuffer> {
+    this.failing = true; // until a JWKS has arrived
     let response: Response;
     try {
       response = await fetch(this.jwksUrl, {
@@ -201,7 +207,10 @@ class JwksFetcher {
     const body = await response.arrayBuffer();
     try {
       const { keys } = JSON.parse(Buffer.from(body).toString('utf8')) as { keys?: { kid?: unknown }[] };
-      if (Array.isArray(keys)) this.onKeys(new Set(keys.map(({ kid }) => String(kid))));
+      if (Array.isArray(keys)) {
+        this.onKeys(new Set(keys.map(({ kid }) => String(kid))));
+        this.failing = false;
+      }
     } catch {
       // Not JSON: the library rejects it with its own error.
     }

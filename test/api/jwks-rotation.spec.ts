@@ -11,13 +11,17 @@ import { TEST_CLIENT_ID, TEST_ISSUER } from '../support/tokens.js';
 describe('JWKS rotation', () => {
   const [oldKey, newKey] = [createSigningKey(), createSigningKey()];
   let published = { keys: [...oldKey.jwks.keys, ...newKey.jwks.keys] };
+  /** What the JWKS endpoint answers: 200 with `published`, or an outage's status. */
+  let jwksStatus = 200;
   let server: Server;
   let db: TestDatabase;
   let t: TestApp;
 
   beforeAll(async () => {
     server = createServer((_request, response) =>
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(published)),
+      response
+        .writeHead(jwksStatus, { 'content-type': 'application/json' })
+        .end(jwksStatus === 200 ? JSON.stringify(published) : '{}'),
     );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     db = await createTestDatabase();
@@ -66,5 +70,23 @@ describe('JWKS rotation', () => {
 
     expect((await me(signedWithOld)).status).toBe(401);
     expect((await me(token(newKey))).status).toBe(200);
+  });
+
+  it('answers 503, not 401, to a token of a key not known yet while the JWKS cannot be fetched', async () => {
+    expect((await me(token(newKey))).status).toBe(200);
+    const rotatedTo = createSigningKey();
+    published = { keys: [...published.keys, ...rotatedTo.jwks.keys] };
+    jwksStatus = 502;
+    try {
+      const refused = await me(token(rotatedTo));
+      expect(refused.status).toBe(503);
+      expect(refused.headers['retry-after']).toBe('5');
+      expect(refused.headers['www-authenticate']).toBeUndefined();
+      expect((await me(token(newKey))).status).toBe(200); // keys known already still verify
+    } finally {
+      jwksStatus = 200;
+    }
+    await t.app.get(TokenVerifier).refreshKeys();
+    expect((await me(token(rotatedTo))).status).toBe(200);
   });
 });
