@@ -8,6 +8,7 @@ import { IndexAuditLogTarget1795975541010 } from './1795975541010-IndexAuditLogT
 import { ShardAnalyticsCounters1796024000000 } from './1796024000000-ShardAnalyticsCounters.js';
 import { DropTaskTitlesFromAudit1796024100000 } from './1796024100000-DropTaskTitlesFromAudit.js';
 import { IndexProjectReviewsTask1796031000000 } from './1796031000000-IndexProjectReviewsTask.js';
+import { CreateDeletedUsers1796212000000 } from './1796212000000-CreateDeletedUsers.js';
 
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
   CreateUsers1795754701348,
@@ -18,4 +19,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   ShardAnalyticsCounters1796024000000,
   DropTaskTitlesFromAudit1796024100000,
   IndexProjectReviewsTask1796031000000,
+  CreateDeletedUsers1796212000000,
 ];

@@ -11,6 +11,8 @@ export interface Principal {
   readonly scopes: readonly string[];
   /** Token expiry, seconds since the epoch. */
   readonly expiresAt: number;
+  /** When the user signed in (`auth_time`, seconds since the epoch; tokens refreshed since keep it); 0 if unknown. */
+  readonly signedInAt: number;
 }
 
 /** A signed-in user after just-in-time provisioning: `userId` is the id of their `users` row. */

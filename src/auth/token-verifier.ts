@@ -175,6 +175,7 @@ function toPrincipal(payload: JwtPayload): Principal {
     groups: Array.isArray(groups) ? groups.filter((group): group is string => typeof group === 'string') : [],
     scopes: text(payload.scope)?.split(' ').filter(Boolean) ?? [],
     expiresAt: payload.exp!,
+    signedInAt: typeof payload.auth_time === 'number' ? payload.auth_time : 0,
   };
 }
 

@@ -12,17 +12,38 @@ export class UsersRepository {
   constructor(private readonly db: Database) {}
 
   /**
-   * Creates the user's row, or brings a known user's email up to date with their token (an address changed in Cognito,
-   * or a row made before tokens carried one). The id of the row inserted or changed; undefined when it was as given.
+   * Creates the user's row, unless the account was deleted after `signedInAt` (a token of before the deletion brings
+   * nothing back), or brings a known user's email up to date with their token (an address changed in Cognito, or a
+   * row made before tokens carried one). The id of the row inserted or changed; undefined when it was as given.
    */
-  async insertOrRefresh(user: NewUser): Promise<string | undefined> {
+  async insertOrRefresh(user: NewUser, signedInAt: Date): Promise<string | undefined> {
     const row = await this.db.row<{ id: string }>(sql`
       INSERT INTO users (id, cognito_sub, username, email)
-      VALUES (${user.id}, ${user.cognitoSub}, ${user.username}, ${user.email})
+      SELECT ${user.id}::uuid, ${user.cognitoSub}::text, ${user.username}::text, ${user.email}::text
+      WHERE NOT EXISTS (
+        SELECT 1 FROM deleted_users WHERE cognito_sub = ${user.cognitoSub} AND deleted_at >= ${signedInAt})
       ON CONFLICT (cognito_sub) DO UPDATE SET email = EXCLUDED.email, updated_at = now()
         WHERE EXCLUDED.email IS NOT NULL AND users.email IS DISTINCT FROM EXCLUDED.email
       RETURNING id`);
     return row?.id;
+  }
+
+  /** Whether the account was deleted after `signedInAt`. */
+  async deletedAfter(cognitoSub: string, signedInAt: Date): Promise<boolean> {
+    const deleted = await this.db.row(sql`
+      SELECT 1 FROM deleted_users WHERE cognito_sub = ${cognitoSub} AND deleted_at >= ${signedInAt}`);
+    return deleted !== undefined;
+  }
+
+  async rememberDeleted(cognitoSub: string): Promise<void> {
+    await this.db.affected(sql`
+      INSERT INTO deleted_users (cognito_sub, deleted_at) VALUES (${cognitoSub}, now())
+      ON CONFLICT (cognito_sub) DO UPDATE SET deleted_at = now()`);
+  }
+
+  /** Deletions no token can predate any more. */
+  forgetDeletedBefore(before: Date): Promise<number> {
+    return this.db.affected(sql`DELETE FROM deleted_users WHERE deleted_at < ${before}`);
   }
 
   async idOf(cognitoSub: string): Promise<string | undefined> {

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { Counter } from '@opentelemetry/api';
 import { LRUCache } from 'lru-cache';
 import { v7 as uuidv7 } from 'uuid';
@@ -8,6 +8,7 @@ import { isSynthetic, type AuthenticatedUser, type Principal } from '../auth/pri
 import { UserProvisioning } from '../auth/user-provisioning.js';
 import { Database } from '../database/database.js';
 import { IdempotencyService } from '../http/idempotency/idempotency.service.js';
+import { JobRunner } from '../jobs/job-runner.js';
 import { decodeCursor, toPage, type Page } from '../http/pagination.js';
 import { ProblemException } from '../http/problem.js';
 import { retryAfter } from '../http/retry-after.js';
@@ -18,8 +19,14 @@ import { toJson } from '../utils/json.js';
 import type { AdminUserDto, ListUsersQuery, MeDto, UpdateMeDto } from './users.dto.js';
 import { UsersRepository, type UserRow } from './users.repository.js';
 
+/**
+ * How long a deletion is remembered: as long as a token of a sign-in before it can be used. Cognito's refresh tokens
+ * last 30 days (the pool's RefreshTokenValidity) and keep their sign-in's `auth_time` in the access tokens they give.
+ */
+const DELETIONS_KEPT_MS = 31 * 86_400_000;
+
 @Injectable()
-export class UsersService implements UserProvisioning {
+export class UsersService implements UserProvisioning, OnModuleInit {
   /**
    * Cognito sub → users.id of users known to exist, so provisioning costs no query on most requests. Another
    * instance may delete a user; entries therefore expire after a few minutes.
@@ -35,6 +42,7 @@ export class UsersService implements UserProvisioning {
     private readonly audit: AuditService,
     private readonly idempotency: IdempotencyService,
     private readonly tasks: TasksService,
+    private readonly jobs: JobRunner,
     metrics: BusinessMetrics,
   ) {
     this.provisionedCount = metrics.counter(
@@ -42,6 +50,15 @@ export class UsersService implements UserProvisioning {
       'Users created on their first signed-in request',
       '{user}',
     );
+  }
+
+  onModuleInit(): void {
+    this.jobs.define({
+      queue: 'users.deletions.purge',
+      cron: '17 3 * * *',
+      handle: async () =>
+        void (await this.users.forgetDeletedBefore(new Date(Date.now() - DELETIONS_KEPT_MS))),
+    });
   }
 
   /**
@@ -52,18 +69,23 @@ export class UsersService implements UserProvisioning {
     const known = this.provisioned.get(principal.sub);
     if (known) return known;
     const id = uuidv7();
-    const stored = await this.users.insertOrRefresh({
-      id,
-      cognitoSub: principal.sub,
-      username: principal.username ?? principal.sub,
-      email: principal.email ?? null,
-    });
+    const signedInAt = new Date(principal.signedInAt * 1000);
+    const stored = await this.users.insertOrRefresh(
+      {
+        id,
+        cognitoSub: principal.sub,
+        username: principal.username ?? principal.sub,
+        email: principal.email ?? null,
+      },
+      signedInAt,
+    );
     if (stored === id && !isSynthetic(principal)) {
       this.provisionedCount.add(1);
       await this.analytics.track(id, 'user.signed_up');
     }
     const userId = stored ?? (await this.users.idOf(principal.sub));
     if (!userId) {
+      if (await this.users.deletedAfter(principal.sub, signedInAt)) throw accountDeleted();
       // Deleted between the insert attempt and this read (DELETE /v1/me racing a first request).
       throw userChanging();
     }
@@ -108,6 +130,7 @@ export class UsersService implements UserProvisioning {
    */
   async deleteMe(caller: AuthenticatedUser): Promise<void> {
     await this.db.transaction(async () => {
+      await this.users.rememberDeleted(caller.sub);
       const userId = await this.users.lockBySub(caller.sub);
       if (!userId) return;
       await this.tasks.forgetSubject(userId);
@@ -150,6 +173,16 @@ function profileOf(user: UserRow, caller: AuthenticatedUser): MeDto {
 }
 
 /** Deleted (DELETE /v1/me, perhaps through another instance) while this request was being answered. */
+/** A token of a sign-in before the account was deleted: a new sign-in (a new, empty user) is needed. */
+function accountDeleted(): ProblemException {
+  return new ProblemException(401, {
+    detail: 'This account was deleted; sign in again.',
+    headers: {
+      'www-authenticate': 'Bearer error="invalid_token", error_description="the account was deleted"',
+    },
+  });
+}
+
 function userChanging(): ProblemException {
   return new ProblemException(409, {
     detail: 'The user is being changed; retry.',

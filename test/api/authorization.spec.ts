@@ -41,7 +41,7 @@ describe('authorization', () => {
     const row = MATRIX[route]!;
     // Resource routes act on a fresh resource owned by `user`.
     const path = await pathOf(t, template, row, callers);
-    const authorization = callers[caller];
+    const authorization = (row.endsCaller ? callerTokens() : callers)[caller];
     const request = t.http()[method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete'](path);
     if (authorization) request.set('authorization', authorization);
     if (row.query) void request.query(row.query);

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { token, user, type TestCaller } from '../support/tokens.js';
+import { signedInAgain, token, user, type TestCaller } from '../support/tokens.js';
 
 /** Two instances on one database behave as one. */
 describe('two instances', () => {
@@ -34,10 +34,11 @@ describe('two instances', () => {
     await db?.drop();
   });
 
-  it('a user deleted on one instance can create on the other at once: it is provisioned again', async () => {
-    const alice = user();
-    await knownToBoth(alice);
-    expect((await a!.http().delete('/v1/me').set('authorization', alice.authorization)).status).toBe(204);
+  it('a user deleted on one instance, signed in again, can create on the other at once: provisioned again', async () => {
+    const deleted = user();
+    await knownToBoth(deleted);
+    expect((await a!.http().delete('/v1/me').set('authorization', deleted.authorization)).status).toBe(204);
+    const alice = signedInAgain(deleted);
 
     const created = await b!
       .http()
@@ -52,20 +53,37 @@ describe('two instances', () => {
     expect(listed.body.items.map(({ name }: { name: string }) => name)).toEqual(['fresh start']);
   });
 
-  it('a user deleted on one instance is created again by their next GET /v1/me on the other', async () => {
+  it('a user deleted on one instance is refused with a token of before, on the other too', async () => {
+    const dana = user();
+    await knownToBoth(dana);
+    expect((await a!.http().delete('/v1/me').set('authorization', dana.authorization)).status).toBe(204);
+    const stale = await b!.http().get('/v1/me').set('authorization', dana.authorization);
+    expect(stale.status).toBe(401);
+    expect(stale.headers['www-authenticate']).toMatch(/^Bearer error="invalid_token"/);
+    const created = await b!
+      .http()
+      .post('/v1/projects')
+      .set('authorization', dana.authorization)
+      .send({ name: 'x' });
+    expect(created.status).toBe(401);
+    expect(await query('SELECT 1 FROM users WHERE cognito_sub = $1', [dana.sub])).toEqual([]);
+  });
+
+  it('a user deleted on one instance is created again by their next GET /v1/me on the other, once signed in again', async () => {
     const dana = user();
     const first = await b!.http().get('/v1/me').set('authorization', dana.authorization);
     expect(first.status).toBe(200);
     expect((await a!.http().delete('/v1/me').set('authorization', dana.authorization)).status).toBe(204);
-    const again = await b!.http().get('/v1/me').set('authorization', dana.authorization);
+    const again = await b!.http().get('/v1/me').set('authorization', signedInAgain(dana).authorization);
     expect(again.status).toBe(200);
     expect(again.body.id).not.toBe(first.body.id);
   });
 
   it('a user deleted on one instance keeps the display name they then set on the other', async () => {
-    const frank = user();
-    await knownToBoth(frank);
-    expect((await a!.http().delete('/v1/me').set('authorization', frank.authorization)).status).toBe(204);
+    const deleted = user();
+    await knownToBoth(deleted);
+    expect((await a!.http().delete('/v1/me').set('authorization', deleted.authorization)).status).toBe(204);
+    const frank = signedInAgain(deleted);
     const changed = await b!
       .http()
       .patch('/v1/me')
@@ -78,9 +96,10 @@ describe('two instances', () => {
   });
 
   it('a user deleted and provisioned again on one instance is deleted for good through the other', async () => {
-    const carol = user();
-    await knownToBoth(carol);
-    expect((await a!.http().delete('/v1/me').set('authorization', carol.authorization)).status).toBe(204);
+    const deleted = user();
+    await knownToBoth(deleted);
+    expect((await a!.http().delete('/v1/me').set('authorization', deleted.authorization)).status).toBe(204);
+    const carol = signedInAgain(deleted);
     const kept = await a!
       .http()
       .post('/v1/projects')
@@ -100,9 +119,10 @@ describe('two instances', () => {
   });
 
   it("a user deleted on one instance can send events to the other at once: none is lost as a 'duplicate'", async () => {
-    const bob = user();
-    await knownToBoth(bob);
-    expect((await a!.http().delete('/v1/me').set('authorization', bob.authorization)).status).toBe(204);
+    const deleted = user();
+    await knownToBoth(deleted);
+    expect((await a!.http().delete('/v1/me').set('authorization', deleted.authorization)).status).toBe(204);
+    const bob = signedInAgain(deleted);
 
     const events = [{ name: 'app.opened' }, { name: 'app.opened' }, { name: 'report.viewed' }];
     const sent = await b!.http().post('/v1/events').set('authorization', bob.authorization).send({ events });

@@ -2,7 +2,7 @@ import { SCOPES } from '../../src/auth/scopes.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, useTestApp } from '../support/app.js';
-import { machine, user, type TestCaller } from '../support/tokens.js';
+import { machine, signedInAgain, user, type TestCaller } from '../support/tokens.js';
 
 describe('users', () => {
   const t = useTestApp();
@@ -136,12 +136,20 @@ describe('users', () => {
   });
 
   describe('DELETE /v1/me', () => {
-    it('removes the user; the next request provisions a fresh one', async () => {
-      const gina = user({ username: 'gina' });
+    it('removes the user for good: a token of before brings nothing back, a new sign-in is a new user', async () => {
+      const gina = user({ username: 'gina', email: 'gina@example.com' });
       const first = await t.http().get('/v1/me').set('authorization', gina.authorization);
       expect((await t.http().delete('/v1/me').set('authorization', gina.authorization)).status).toBe(204);
       expect(await rowsFor(gina)).toHaveLength(0);
-      const again = await t.http().get('/v1/me').set('authorization', gina.authorization);
+
+      // Still valid (access tokens last an hour, and refreshed ones keep their sign-in's auth_time).
+      const stale = await t.http().get('/v1/me').set('authorization', gina.authorization);
+      expect(stale.status).toBe(401);
+      expect(stale.headers['www-authenticate']).toMatch(/^Bearer error="invalid_token"/);
+      expect(stale.body).toMatchObject({ status: 401, detail: 'This account was deleted; sign in again.' });
+      expect(await rowsFor(gina)).toHaveLength(0);
+
+      const again = await t.http().get('/v1/me').set('authorization', signedInAgain(gina).authorization);
       expect(again.status).toBe(200);
       expect(again.body.id).not.toBe(first.body.id);
     });

@@ -62,3 +62,15 @@ export function machine(scope: string): { token: string; authorization: string }
   const value = token({ scope });
   return { token: value, authorization: `Bearer ${value}` };
 }
+
+/** The same Cognito user after a new sign-in (a later `auth_time`): how a deleted user comes back, as a new user. */
+export function signedInAgain(caller: TestCaller): TestCaller {
+  const value = sign(
+    { alg: 'RS256', typ: 'JWT', kid: kid() },
+    {
+      ...claims({ username: caller.username, sub: caller.sub }),
+      auth_time: Math.floor(Date.now() / 1000) + 1,
+    },
+  );
+  return { ...caller, token: value, authorization: `Bearer ${value}` };
+}
