@@ -21,7 +21,9 @@ describe('Cognito sign-in for front ends', () => {
       AllowedOAuthFlows: ['code'],
       SupportedIdentityProviders: ['COGNITO'],
     });
-    expect(web.AllowedOAuthScopes).toEqual(expect.arrayContaining(['openid', 'email', 'profile']));
+    expect(web.AllowedOAuthScopes).toEqual(
+      expect.arrayContaining(['openid', 'email', 'profile', 'aws.cognito.signin.user.admin']),
+    );
     // A public client (no secret) on the code flow: the front end sends a PKCE code challenge (Amplify does).
     expect(web.AllowedOAuthFlows).not.toContain('implicit');
     expect(
