@@ -31,6 +31,7 @@ export async function serve(
 const DRAIN_GRACE_MS = 1_000;
 /** How often, once the listener is closed, connections that never carried a request are closed. */
 const UNUSED_SWEEP_MS = 100;
+const UNUSED_FOR_MS = 1_000;
 /** Bounds on the last export of telemetry: after a drain, and after a drain that timed out (ECS kills at 30 s). */
 const FLUSH_MS = 5_000;
 const LATE_FLUSH_MS = 2_000;
@@ -96,15 +97,17 @@ function stopGracefullyOnSignals(
 
 /**
  * Connections that never carried a request (a browser's preconnect, a client pool's spare socket): Node's close of
- * idle connections leaves them open, and the server's close would wait until their client gives up.
+ * idle connections leaves them open, and the server's close would wait until their client gives up. One opened a
+ * moment ago may be about to carry its first: only those unused for a second are closed.
  */
 function unusedConnectionsCloser(server: Server): () => void {
-  const sockets = new Set<Socket>();
+  const openedAt = new Map<Socket, number>();
   server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    openedAt.set(socket, performance.now());
+    socket.once('close', () => openedAt.delete(socket));
   });
   return () => {
-    for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
+    const before = performance.now() - UNUSED_FOR_MS;
+    for (const [socket, at] of openedAt) if (socket.bytesRead === 0 && at < before) socket.destroy();
   };
 }

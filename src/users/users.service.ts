@@ -31,7 +31,10 @@ export class UsersService implements UserProvisioning, OnModuleInit {
    * Cognito sub → users.id of users known to exist, so provisioning costs no query on most requests. Another
    * instance may delete a user; entries therefore expire after a few minutes.
    */
-  private readonly provisioned = new LRUCache<string, string>({ max: 10_000, ttl: 5 * 60_000 });
+  private readonly provisioned = new LRUCache<string, { userId: string; signedInAt: number }>({
+    max: 10_000,
+    ttl: 5 * 60_000,
+  });
 
   private readonly provisionedCount: Counter;
 
@@ -67,7 +70,8 @@ export class UsersService implements UserProvisioning, OnModuleInit {
    */
   async userIdFor(principal: Principal): Promise<string> {
     const known = this.provisioned.get(principal.sub);
-    if (known) return known;
+    // Only for tokens of a sign-in no older than the one checked: a token of before a deletion is checked again.
+    if (known && principal.signedInAt >= known.signedInAt) return known.userId;
     const id = uuidv7();
     const signedInAt = new Date(principal.signedInAt * 1000);
     const stored = await this.users.insertOrRefresh(
@@ -79,17 +83,21 @@ export class UsersService implements UserProvisioning, OnModuleInit {
       },
       signedInAt,
     );
+    // A statement of its own, after the insert: it sees a deletion that committed while the insert waited for it.
+    if (await this.users.deletedAfter(principal.sub, signedInAt)) {
+      if (stored === id) await this.users.delete(id);
+      throw accountDeleted();
+    }
     if (stored === id && !isSynthetic(principal)) {
       this.provisionedCount.add(1);
       await this.analytics.track(id, 'user.signed_up');
     }
     const userId = stored ?? (await this.users.idOf(principal.sub));
     if (!userId) {
-      if (await this.users.deletedAfter(principal.sub, signedInAt)) throw accountDeleted();
       // Deleted between the insert attempt and this read (DELETE /v1/me racing a first request).
       throw userChanging();
     }
-    this.provisioned.set(principal.sub, userId);
+    this.provisioned.set(principal.sub, { userId, signedInAt: principal.signedInAt });
     return userId;
   }
 
@@ -172,7 +180,6 @@ function profileOf(user: UserRow, caller: AuthenticatedUser): MeDto {
   };
 }
 
-/** Deleted (DELETE /v1/me, perhaps through another instance) while this request was being answered. */
 /** A token of a sign-in before the account was deleted: a new sign-in (a new, empty user) is needed. */
 function accountDeleted(): ProblemException {
   return new ProblemException(401, {
@@ -183,6 +190,7 @@ function accountDeleted(): ProblemException {
   });
 }
 
+/** Deleted (DELETE /v1/me, perhaps through another instance) while this request was being answered. */
 function userChanging(): ProblemException {
   return new ProblemException(409, {
     detail: 'The user is being changed; retry.',

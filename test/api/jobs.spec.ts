@@ -183,8 +183,8 @@ describe('jobs', () => {
       );
       expect((await probe.query('SELECT id FROM job_probe')).rows).toEqual([{ id: 'held' }]);
     } finally {
+      await probe.end(); // first: a lock still held would keep the app from closing
       await app.close();
-      await probe.end();
       await fresh.drop();
     }
   });

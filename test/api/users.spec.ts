@@ -152,6 +152,10 @@ describe('users', () => {
       const again = await t.http().get('/v1/me').set('authorization', signedInAgain(gina).authorization);
       expect(again.status).toBe(200);
       expect(again.body.id).not.toBe(first.body.id);
+      // The new user is not the old token's.
+      expect((await t.http().get('/v1/me').set('authorization', gina.authorization)).status).toBe(401);
+      expect((await t.http().delete('/v1/me').set('authorization', gina.authorization)).status).toBe(401);
+      expect(await rowsFor(gina)).toHaveLength(1);
     });
   });
 

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runJourney, summarize } from '../../tools/synthetics/journey.js';
 import { useTestApp } from '../support/app.js';
 import { ROOT } from '../support/process.js';
-import { user } from '../support/tokens.js';
+import { user, type TestCaller } from '../support/tokens.js';
 
 describe('the synthetic journey', () => {
   const t = useTestApp();
@@ -32,29 +32,32 @@ describe('the synthetic journey', () => {
   });
 
   it("removes the projects earlier runs left over, and only those: not another run's, not the user's own", async () => {
-    const caller = user();
+    const caller = user({ groups: ['synthetic'] });
     const names = [
       `synthetic-${Date.now() - 11 * 60_000}-left`,
-      `synthetic-${Date.now()}-running`,
+      `synthetic-${Date.now()}-run`,
       'synthetic notes',
+      'synthetic-2025 roadmap',
     ];
-    for (const name of names) {
-      await t
-        .http()
-        .post('/v1/projects')
-        .set('Authorization', caller.authorization)
-        .send({ name })
-        .expect(201);
-    }
+    const create = (who: TestCaller, name: string) =>
+      t.http().post('/v1/projects').set('Authorization', who.authorization).send({ name }).expect(201);
+    const left = async (who: TestCaller) =>
+      (
+        (await t.http().get('/v1/projects').set('Authorization', who.authorization).expect(200)).body as {
+          items: { name: string }[];
+        }
+      ).items
+        .map(({ name }) => name)
+        .sort();
+    for (const name of names) await create(caller, name);
     expect((await runJourney({ baseUrl, token: caller.token })).ok).toBe(true);
-    const { body } = await t
-      .http()
-      .get('/v1/projects')
-      .set('Authorization', caller.authorization)
-      .expect(200);
-    expect((body as { items: { name: string }[] }).items.map(({ name }) => name).sort()).toEqual(
-      names.slice(1).sort(),
-    );
+    expect(await left(caller)).toEqual(names.slice(1).sort());
+
+    // Anyone else's token (the command line takes any): nothing of theirs is removed.
+    const someone = user();
+    await create(someone, names[0]!);
+    expect((await runJourney({ baseUrl, token: someone.token })).ok).toBe(true);
+    expect(await left(someone)).toEqual([names[0]]);
   });
 
   it('waits for readiness while a paused database resumes, within readyWithinMs', async () => {

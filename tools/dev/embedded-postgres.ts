@@ -254,7 +254,8 @@ export async function stopRunning(dataDir: string): Promise<void> {
 const STARTING_MS = 5_000;
 
 /**
- * The server running on `dataDir`: its postmaster.pid names a live process that answers on the port it names. After
+ * The server running on `dataDir`: its postmaster.pid names a live PostgreSQL process (by its name where the system
+ * gives one, else as one that answers on the port the file names). After
  * a reboot or a container restart, the pid may belong to another process: the file is then stale, and removed, as
  * PostgreSQL would refuse to start beside it (and that process must not get the server's stop signal).
  */
@@ -268,13 +269,23 @@ async function runningServer(dataDir: string): Promise<{ pid: number; port: numb
   }
   const [pid, port] = [Number(lines[0]), Number(lines[3])];
   if (!isAlive(pid)) return undefined;
-  for (let waited = 0; waited < STARTING_MS; waited += 250) {
+  const name = processName(pid);
+  if (name === 'postgres') return { pid, port };
+  for (let waited = 0; name === undefined && waited < STARTING_MS; waited += 250) {
     if (await accepts(port)) return { pid, port };
     if (!isAlive(pid)) return undefined;
     await setTimeout(250);
   }
   rmSync(lockFile, { force: true });
   return undefined;
+}
+
+function processName(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
 }
 
 function accepts(port: number): Promise<boolean> {

@@ -76,9 +76,9 @@ export function refusal(to: ResourceNames): string | undefined {
   if (sources('migrations').some((text) => table.test(text))) {
     return `the table ${to.plural.snake} exists already: choose another name (or --plural)`;
   }
-  const taken = plannedFiles(to)
-    .map(([, target]) => target)
-    .filter((target) => existsSync(join(ROOT, target)));
+  const taken = [...plannedFiles(to).map(([, target]) => target), `src/${to.plural.kebab}`].filter((target) =>
+    existsSync(join(ROOT, target)),
+  );
   if (taken.length > 0) return `already exists: ${taken.join(', ')}`;
   return undefined;
 }

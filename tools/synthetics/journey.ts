@@ -31,6 +31,7 @@ export interface JourneyResult {
 
 /** The journey's projects are named `synthetic-<Date.now()>-<random>`. */
 const SYNTHETIC_PREFIX = 'synthetic-';
+const JOURNEY_PROJECT = /^synthetic-(\d{13})-[a-z0-9]{1,6}$/;
 /** A run lasts 2 minutes at most (the canary's timeout): a project of the journey older than this is left over. */
 const LEFTOVER_AFTER_MS = 10 * 60_000;
 
@@ -89,8 +90,10 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
   try {
     if (!(await step('live', 200, '/health/live'))) return finish();
     if (!(await step('ready', 200, '/health/ready', {}, readyWithinMs))) return finish();
-    if (!(await step('me', 200, '/v1/me', { headers: auth }))) return finish();
-    await removeLeftovers();
+    const me = await step('me', 200, '/v1/me', { headers: auth });
+    if (!me) return finish();
+    // Only as the canary's own user: a journey run with anyone else's token deletes none of their projects.
+    if (Array.isArray(me.body.groups) && me.body.groups.includes('synthetic')) await removeLeftovers();
     const name = `${SYNTHETIC_PREFIX}${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
     const created = await step('create project', 201, '/v1/projects', {
       method: 'POST',
@@ -137,10 +140,8 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
       )
       .catch(() => undefined);
     for (const { id, name } of page?.items ?? []) {
-      const createdAt = name.startsWith(SYNTHETIC_PREFIX)
-        ? parseInt(name.slice(SYNTHETIC_PREFIX.length), 10)
-        : NaN;
-      if (!(Date.now() - createdAt > LEFTOVER_AFTER_MS)) continue;
+      const createdAt = JOURNEY_PROJECT.exec(name)?.[1];
+      if (createdAt === undefined || Date.now() - Number(createdAt) <= LEFTOVER_AFTER_MS) continue;
       await fetch(`${baseUrl}/v1/projects/${id}`, { method: 'DELETE', headers: auth, signal }).catch(
         () => undefined,
       );
