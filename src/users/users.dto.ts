@@ -57,7 +57,9 @@ export class AdminUserDto {
 }
 
 export class ListUsersQuery extends PageQuery {
-  @ApiPropertyOptional({ description: 'Case-insensitive prefix of the username or email' })
+  @ApiPropertyOptional({
+    description: 'Case-insensitive prefix of the email, or of the username where it is not the Cognito sub',
+  })
   @IsOptional()
   @IsString()
   @TextLength(0, 100)

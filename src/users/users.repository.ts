@@ -75,14 +75,17 @@ export class UsersRepository {
     await this.db.affected(sql`DELETE FROM users WHERE id = ${id}`);
   }
 
-  /** Newest first, after the cursor's id; `prefix` matches the start of the username or email, case-insensitively. */
+  /**
+   * Newest first, after the cursor's id; `prefix` matches the start of the username or email, case-insensitively. A
+   * username that is the Cognito sub (a pool signing in by email) is not one people search by: it is left out.
+   */
   list(query: { limit: number; afterId?: string; prefix?: string }): Promise<UserRow[]> {
     const like = query.prefix && `${query.prefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     return this.db.rows<UserRow>(sql`
       SELECT ${COLUMNS} FROM users
       WHERE true
         ${query.afterId ? sql`AND id < ${query.afterId}` : empty}
-        ${like ? sql`AND (lower(username) LIKE ${like} OR lower(email) LIKE ${like})` : empty}
+        ${like ? sql`AND ((username <> cognito_sub AND lower(username) LIKE ${like}) OR lower(email) LIKE ${like})` : empty}
       ORDER BY id DESC LIMIT ${query.limit}`);
   }
 }

@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { SCOPES } from '../../src/auth/scopes.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, useTestApp } from '../support/app.js';
-import { machine, signedInAgain, user, type TestCaller } from '../support/tokens.js';
+import { claims, kid, machine, sign, signedInAgain, user, type TestCaller } from '../support/tokens.js';
 
 describe('users', () => {
   const t = useTestApp();
@@ -221,6 +222,24 @@ describe('users', () => {
         .query({ cursor })
         .set('authorization', admin.authorization);
       expect(page.status).toBe(200);
+    });
+
+    it('finds people by email where their username is their Cognito sub, and not by that sub', async () => {
+      // As Cognito issues them with sign-in by email: the username is the sub.
+      const sub = randomUUID();
+      const email = `${prefix}-sub@example.com`;
+      const bySub = sign(
+        { alg: 'RS256', typ: 'JWT', kid: kid() },
+        { ...claims({ username: sub, sub }), email },
+      );
+      await t.http().get('/v1/me').set('authorization', `Bearer ${bySub}`).expect(200);
+      const search = async (q: string) =>
+        (
+          (await t.http().get('/v1/admin/users').query({ q }).set('authorization', admin.authorization))
+            .body as { items: { email: string | null }[] }
+        ).items.map((item) => item.email);
+      expect(await search(email.slice(0, 12))).toContain(email);
+      expect(await search(sub.slice(0, 8))).not.toContain(email);
     });
 
     it('treats LIKE wildcards in the search literally', async () => {

@@ -1331,7 +1331,7 @@ export interface operations {
                 limit?: number;
                 /** @description nextCursor of the previous page */
                 cursor?: string;
-                /** @description Case-insensitive prefix of the username or email */
+                /** @description Case-insensitive prefix of the email, or of the username where it is not the Cognito sub */
                 q?: string;
             };
             header?: never;
