@@ -11,7 +11,7 @@ const STYLE = `body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem
 line-height:1.5}h1{font-size:1.4rem}pre{background:#f3f3f3;padding:.75rem;overflow:auto;white-space:pre-wrap}
 textarea{width:100%;min-height:5rem;font:inherit}.actions{display:flex;gap:1rem;margin-top:1rem}
 button{font:inherit;padding:.6rem 1.4rem;border:0;border-radius:.3rem;color:#fff;cursor:pointer}
-.approve{background:#17623a}.reject{background:#a3231c}.meta{color:#555}`;
+.approve{background:#17623a}.reject{background:#a3231c}.meta{color:#555}.description{white-space:pre-wrap}`;
 
 /**
  * No script at all, the one inline style allowed by its hash, forms posting only to this origin, never framed.
@@ -59,8 +59,8 @@ export function decisionPage(task: TaskRow, recipient: string): Page {
     200,
     task.title,
     `<h1>${escapeHtml(task.title)}</h1>
-<p class="meta">${escapeHtml(task.type)} · due ${escapeHtml(task.dueAt.toISOString())} · for ${escapeHtml(recipient)}</p>
-${task.description ? `<p>${escapeHtml(task.description)}</p>` : ''}
+<p class="meta">${escapeHtml(task.type)} · due ${utc(task.dueAt)} · for ${escapeHtml(recipient)}</p>
+${task.description ? `<p class="description">${escapeHtml(task.description)}</p>` : ''}
 ${payload === '{}' ? '' : `<pre>${escapeHtml(payload)}</pre>`}
 <form method="post">
 <label for="comment">Comment (optional)</label>

@@ -45,7 +45,7 @@ describe('task delivery', () => {
   describe('emailed links', () => {
     it('emails each operator a link of their own; GET shows, only POST decides; a replay is 410', async () => {
       const title = `Refund ${Math.random().toString(36).slice(2, 8)}`;
-      const created = await createTask(t, { title, description: 'Customer asked twice.' });
+      const created = await createTask(t, { title, description: 'Customer asked twice.\nOrder 1001.' });
       const emails = await emailsAbout(title);
       expect(emails.map((email) => email.to[0]).sort()).toEqual([...OPERATORS].sort());
       expect(emails[0]!.subject).toBe(`[Runway] New task: ${title}`);
@@ -59,6 +59,9 @@ describe('task delivery', () => {
       expect(page.headers['referrer-policy']).toBe('no-referrer');
       expect(page.headers['content-security-policy']).toMatch(/default-src 'none'.*form-action 'self'/);
       expect(page.text).toContain(title);
+      // Its lines as written (the page keeps the line breaks), and the due time as the emails show it.
+      expect(page.text).toContain('<p class="description">Customer asked twice.\nOrder 1001.</p>');
+      expect(page.text).toMatch(/ · due \d{4}-\d\d-\d\d \d\d:\d\d UTC · /);
       expect(page.text).toContain('name="outcome" value="approved"');
       expect((await task(created.id)).status).toBe('open');
 
