@@ -10,7 +10,9 @@ import { UserProvisioning } from './user-provisioning.js';
 
 /** Cognito access tokens are ~1 KB; anything much larger is not one. */
 const MAX_TOKEN_LENGTH = 8 * 1024;
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
+/** RFC 7235 allows one or more spaces after the scheme. */
+const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
+const BEARER_SCHEME = /^Bearer(?: |$)/i;
 
 /**
  * The global guard, deny by default: a route must declare a policy (@Public, @SignedIn, @Roles, @Scopes), and every
@@ -35,7 +37,10 @@ export class AuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
     const principal = await this.authenticate(request);
     if (!policy || !isAllowed(policy, principal)) {
-      throw new ProblemException(403, { detail: 'This caller is not allowed to use this endpoint.' });
+      throw new ProblemException(403, {
+        detail: 'This caller is not allowed to use this endpoint.',
+        headers: { 'www-authenticate': insufficientScope(policy) },
+      });
     }
     request.principal =
       principal.kind === 'user'
@@ -52,9 +57,10 @@ export class AuthGuard implements CanActivate {
     const headers = request.raw.rawHeaders.filter(
       (_, index) => index % 2 === 0 && /^authorization$/i.test(_),
     );
-    if (headers.length === 0)
-      throw unauthorized('Authentication required: send Authorization: Bearer <access token>.');
     const header = request.headers.authorization ?? '';
+    // RFC 6750 §3.1: a request without Bearer credentials gets a challenge without an error code.
+    if (headers.length === 0 || (headers.length === 1 && !BEARER_SCHEME.test(header)))
+      throw unauthorized('Authentication required: send Authorization: Bearer <access token>.');
     const match = headers.length === 1 && header.length <= MAX_TOKEN_LENGTH + 7 ? BEARER.exec(header) : null;
     if (!match) return this.reject('malformed or repeated Authorization header');
     try {
@@ -76,6 +82,14 @@ export class AuthGuard implements CanActivate {
     this.logger.info({ reason }, 'token rejected');
     throw unauthorized('The access token is invalid or expired.', 'Bearer error="invalid_token"');
   }
+}
+
+/** RFC 6750 §3.1: the token is valid but grants too little; machine clients learn which scope would do. */
+function insufficientScope(policy: AccessPolicy | undefined): string {
+  const scopes = policy && 'scopes' in policy ? policy.scopes : [];
+  return scopes.length === 0
+    ? 'Bearer error="insufficient_scope"'
+    : `Bearer error="insufficient_scope", scope="${scopes.join(' ')}"`;
 }
 
 function unauthorized(detail: string, challenge = 'Bearer'): ProblemException {

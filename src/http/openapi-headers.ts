@@ -58,7 +58,7 @@ function headersOf(
   if ('429' in operation.responses) names.push('RateLimit', 'RateLimit-Policy');
   // A 409 of contention (a deadlock lost three times) says when to retry too.
   if (['409', '429', '503'].includes(status)) names.push('Retry-After');
-  if (status === '401') names.push('WWW-Authenticate');
+  if (status === '401' || status === '403') names.push('WWW-Authenticate');
   return names;
 }
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { base64url, createSigningKey, serveJwks, signJwt } from '../../tools/dev/dev-issuer.js';
 import { freePort } from '../../tools/dev/ports.js';
 import { createTestApp, useTestApp, type TestApp } from '../support/app.js';
-import { claims, kid, sign, TEST_CLIENT_ID, TEST_ISSUER, token, user } from '../support/tokens.js';
+import { claims, kid, machine, sign, TEST_CLIENT_ID, TEST_ISSUER, token, user } from '../support/tokens.js';
 
 const ME = '/v1/me';
 const issuerPrivateKey = () => inject('signingKey').privateKeyPem;
@@ -221,6 +221,41 @@ describe('authentication', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  describe('challenges (RFC 6750 §3)', () => {
+    it.each([
+      ['no Authorization header', {}],
+      ['another scheme', { authorization: 'Basic YWxpY2U6c2VjcmV0' }],
+    ])('%s: 401 with a bare Bearer challenge (no error code)', async (_name, headers) => {
+      const response = await call(headers);
+      expect(response.statusCode).toBe(401);
+      expect(response.headers['www-authenticate']).toBe('Bearer');
+    });
+
+    it('a bad Bearer token: 401 invalid_token', async () => {
+      const response = await call({ authorization: 'Bearer a.b.c' });
+      expect(response.statusCode).toBe(401);
+      expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+    });
+
+    it('accepts more than one space after the scheme (RFC 7235: 1*SP)', async () => {
+      expect((await call({ authorization: `Bearer   ${user().token}` })).statusCode).toBe(200);
+    });
+
+    it('a valid token without the role or scope: 403 insufficient_scope, naming the scopes that would do', async () => {
+      const signedIn = await call({ authorization: user().authorization }, '/v1/admin/users');
+      expect(signedIn.statusCode).toBe(403);
+      expect(signedIn.headers['www-authenticate']).toBe('Bearer error="insufficient_scope"');
+      const client = await call(
+        { authorization: machine('runway/other').authorization },
+        `/v1/tasks/${randomUUID()}`,
+      );
+      expect(client.statusCode).toBe(403);
+      expect(client.headers['www-authenticate']).toBe(
+        'Bearer error="insufficient_scope", scope="runway/tasks.read"',
+      );
+    });
   });
 
   describe('verified-token cache', () => {
