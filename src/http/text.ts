@@ -22,12 +22,19 @@ export const TextLength = (min: number, max: number) =>
   });
 
 /**
- * Surrounding white space is dropped before validation, and the text put in Unicode's composed form (NFC): é typed as
- * one code point or as e and a combining accent is then one name, as a reader sees it.
+ * White space and characters that show nothing and mean nothing at an edge (soft hyphen, zero-width space and joiners,
+ * word joiner, byte order mark), so that `Alpha` and `Alpha` + U+200B are not two names that read the same. Marks of
+ * right-to-left text and the variation selector that ends an emoji (❤️) mean something there, and stay.
+ */
+const EDGES = /^[\s\u00AD\u180E\u200B-\u200D\u2060\uFEFF]+|[\s\u00AD\u180E\u200B-\u200D\u2060\uFEFF]+$/g;
+
+/**
+ * Surrounding white space and invisible characters are dropped before validation, and the text put in Unicode's
+ * composed form (NFC): é typed as one code point or as e and a combining accent is then one name, as a reader sees it.
  */
 export const TrimmedText = () =>
   Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' ? value.trim().normalize('NFC') : value,
+    typeof value === 'string' ? value.replace(EDGES, '').normalize('NFC') : value,
   );
 
 /** C0 and C1 control characters but tab, line feed and carriage return. */

@@ -155,6 +155,15 @@ describe('projects', () => {
       expect(response.body).toMatchObject(body);
     });
 
+    it('drops invisible characters around a name, so that it is one name with the plain one', async () => {
+      const plain = uniqueName('Alpha');
+      expect((await as(owner).post('/v1/projects', { name: plain })).status).toBe(201);
+      for (const padded of [`${plain}\u200B`, `\uFEFF${plain}`, ` \u00AD${plain}\u2060 `]) {
+        expect((await as(owner).post('/v1/projects', { name: padded })).status).toBe(409);
+      }
+      expect((await as(owner).post('/v1/projects', { name: '\u200B\u200D' })).status).toBe(400);
+    });
+
     it('stores a name in composed form, so that its two spellings are one name', async () => {
       const composed = uniqueName('Caf\u00e9');
       const decomposed = composed.normalize('NFD');
