@@ -309,6 +309,7 @@ describe('projects', () => {
       ['"01"', 412],
       ['"abc", W/"2"', 412],
       ['"1,2"', 412],
+      [' , "7" ,, ', 412],
     ])('answers If-Match %s with %i and changes nothing', async (ifMatch, status) => {
       const project = await createProject(t, owner);
       const response = await as(owner)
@@ -321,6 +322,18 @@ describe('projects', () => {
         name: project.name,
         version: 1,
       });
+    });
+
+    // Empty elements and spaces that a backtracking pattern would try in every combination (2^40 ways: days).
+    it.each([
+      ['40 empty elements', `${',  '.repeat(40)}x`],
+      ['8,000 spaces', `${' '.repeat(8000)}x`],
+    ])('answers at once an If-Match of %s that is not a list (400)', async (_what, ifMatch) => {
+      const project = await createProject(t, owner);
+      const response = await as(owner)
+        .patch(`/v1/projects/${project.id}`, { name: 'changed' })
+        .set('if-match', ifMatch);
+      expect(response.status).toBe(400);
     });
 
     it('accepts If-Match: * and a list that contains the current version', async () => {
