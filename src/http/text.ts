@@ -26,7 +26,16 @@ export const TextLength = (min: number, max: number) =>
  * word joiner, byte order mark), so that `Alpha` and `Alpha` + U+200B are not two names that read the same. Marks of
  * right-to-left text and the variation selector that ends an emoji (❤️) mean something there, and stay.
  */
-const EDGES = /^[\s\u00AD\u180E\u200B-\u200D\u2060\uFEFF]+|[\s\u00AD\u180E\u200B-\u200D\u2060\uFEFF]+$/g;
+const EDGE = /[\s\u00AD\u180E\u200B-\u200D\u2060\uFEFF]/;
+
+/** Walks in from both ends: a pattern anchored at the end (`[…]+$`) is quadratic on long runs of spaces inside. */
+function trimEdges(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && EDGE.test(text[start]!)) start++;
+  while (end > start && EDGE.test(text[end - 1]!)) end--;
+  return text.slice(start, end);
+}
 
 /**
  * Surrounding white space and invisible characters are dropped before validation, and the text put in Unicode's
@@ -34,7 +43,7 @@ const EDGES = /^[\s\u00AD\u180E\u200B-\u200D\u2060\uFEFF]+|[\s\u00AD\u180E\u200B
  */
 export const TrimmedText = () =>
   Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' ? value.replace(EDGES, '').normalize('NFC') : value,
+    typeof value === 'string' ? trimEdges(value).normalize('NFC') : value,
   );
 
 /** C0 and C1 control characters but tab, line feed and carriage return. */

@@ -164,6 +164,11 @@ describe('projects', () => {
       expect((await as(owner).post('/v1/projects', { name: '\u200B\u200D' })).status).toBe(400);
     });
 
+    it('answers at once a name of a million spaces between two letters (400, too long)', async () => {
+      const response = await as(owner).post('/v1/projects', { name: `a${' '.repeat(1_000_000)}b` });
+      expect(response.status).toBe(400);
+    });
+
     it('stores a name in composed form, so that its two spellings are one name', async () => {
       const composed = uniqueName('Caf\u00e9');
       const decomposed = composed.normalize('NFD');
