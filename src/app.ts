@@ -119,6 +119,8 @@ export async function createApp(
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
       exposedHeaders: EXPOSED_HEADERS,
       maxAge: 600,
+      // Strict mode answers an OPTIONS that is not a preflight with a text/plain 400; an OPTIONS is not malformed.
+      strictPreflight: false,
     });
   }
   app.useGlobalPipes(createValidationPipe());

@@ -222,6 +222,17 @@ describe('HTTP baseline: every error is problem+json', () => {
     expect(denied.headers['access-control-allow-origin']).toBeUndefined();
   });
 
+  it('answers an OPTIONS that is not a preflight as one (no text/plain 400)', async () => {
+    for (const request of [
+      t.http().options('/v1/projects'),
+      t.http().options('/v1/projects').set('origin', 'https://app.example.com'),
+    ]) {
+      const response = await request;
+      expect(response.status).toBe(204);
+      expect(response.headers['x-request-id']).toBeDefined();
+    }
+  });
+
   it('lets a front end of an allowed origin send every method the API has', async () => {
     for (const method of ['PATCH', 'DELETE', 'PUT']) {
       const preflight = await t
