@@ -16,6 +16,18 @@ function issuesOf(env: Record<string, string>) {
 }
 
 describe('loadConfig', () => {
+  it.each([
+    ['IST', 'Asia/Calcutta'],
+    ['CET', 'Europe/Brussels'],
+    ['GMT', 'UTC'],
+    ['Europe/Kyiv', 'Europe/Kyiv'],
+  ])(
+    'reads the time zone %s as the region Node reads it as (%s), which PostgreSQL reads alike',
+    (name, zone) => {
+      expect(loadConfig({ ...MINIMAL, ANALYTICS_TIMEZONE: name }).analytics.timeZone).toBe(zone);
+    },
+  );
+
   it('applies the documented defaults', () => {
     const config = loadConfig(MINIMAL);
     expect(config).toMatchObject({

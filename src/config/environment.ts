@@ -40,17 +40,28 @@ const localOrHttps = (error: string) =>
     'may use http:// only for a loopback host (localhost, 127.0.0.1, [::1])',
   );
 
-/** An IANA zone name (Europe/Paris, UTC) that both Node and PostgreSQL resolve; never a bare UTC offset. */
+/** The zone Node resolves a name to, or undefined when it knows none. */
+function resolvedZone(name: string): string | undefined {
+  try {
+    return new Intl.DateTimeFormat('en', { timeZone: name }).resolvedOptions().timeZone;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An IANA zone name (Europe/Paris, UTC) that both Node and PostgreSQL resolve; never a bare UTC offset. A name without
+ * a slash is replaced by the zone Node reads it as: PostgreSQL reads `IST`, `PST` or `CET` as a fixed offset of its
+ * own (Israel's, no daylight saving), Node as a region (India, Los Angeles, Brussels), and the two days would differ.
+ */
 const timeZone = () =>
-  z.string().refine((name) => {
-    if (!/^[A-Za-z][\w+-]*(\/[\w+-]+)*$/.test(name)) return false;
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: name });
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'must be an IANA time zone name, such as UTC or Europe/Paris');
+  z
+    .string()
+    .refine(
+      (name) => /^[A-Za-z][\w+-]*(\/[\w+-]+)*$/.test(name) && resolvedZone(name) !== undefined,
+      'must be an IANA time zone name, such as UTC or Europe/Paris',
+    )
+    .transform((name) => (name.includes('/') ? name : resolvedZone(name)!));
 
 const list = (item: z.ZodType<string, string>, text = z.string()) =>
   text.transform((value) => value.split(',').flatMap((entry) => entry.trim() || [])).pipe(z.array(item));
