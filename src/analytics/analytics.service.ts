@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { LRUCache } from 'lru-cache';
+import { isSynthetic, type AuthenticatedUser } from '../auth/principal.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { Database } from '../database/database.js';
 import { MissingReference } from '../database/postgres-errors.js';
@@ -43,8 +44,16 @@ export class AnalyticsService {
     @InjectPinoLogger(AnalyticsService.name) private readonly logger: PinoLogger,
   ) {}
 
-  /** Stores a validated batch (all or nothing); events whose id the user sent before are counted, not stored. */
-  async record(userId: string, events: EventRow[]): Promise<{ accepted: number; duplicates: number }> {
+  /**
+   * Stores a validated batch (all or nothing); events whose id the user sent before are counted, not stored. The
+   * synthetic journey's user is answered as any other, and nothing is stored (it is never active).
+   */
+  async record(
+    caller: Pick<AuthenticatedUser, 'userId' | 'groups'>,
+    events: EventRow[],
+  ): Promise<{ accepted: number; duplicates: number }> {
+    if (isSynthetic(caller)) return { accepted: events.length, duplicates: 0 };
+    const { userId } = caller;
     const unique = new Map<string, EventRow>();
     const anonymous: EventRow[] = [];
     for (const event of events) {

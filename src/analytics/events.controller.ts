@@ -31,6 +31,6 @@ export class EventsController {
   @ApiAcceptedResponse({ type: EventsAcceptedDto })
   @ApiProblems(400, 413, 415)
   record(@CurrentUser() caller: AuthenticatedUser, @Body() body: unknown) {
-    return this.analytics.record(caller.userId, parseEventBatch(body, this.clock.now()));
+    return this.analytics.record(caller, parseEventBatch(body, this.clock.now()));
   }
 }

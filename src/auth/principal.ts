@@ -28,6 +28,6 @@ export const ADMIN_ROLE = 'admin';
  */
 export const SYNTHETIC_ROLE = 'synthetic';
 
-export function isSynthetic(principal: Principal): boolean {
+export function isSynthetic(principal: Pick<Principal, 'groups'>): boolean {
   return principal.groups.includes(SYNTHETIC_ROLE);
 }

@@ -392,10 +392,17 @@ describe('analytics', () => {
           .set('authorization', caller.authorization)
           .send({ name: uniqueName('synthetic') })
           .expect(201);
+        await t
+          .http()
+          .post('/v1/events')
+          .set('authorization', caller.authorization)
+          .send({ events: [{ name: 'journey.checked', occurredAt: now.toISOString() }] })
+          .expect(202, { accepted: 1, duplicates: 0 });
       }
       expect(await eventsOf(canary)).toEqual([]);
       expect(await activeDaysOf((await userIdOf(canary))!)).toEqual([]);
       expect((await eventsOf(person)).map((e) => e.name).sort()).toEqual([
+        'journey.checked',
         'project.created',
         'user.signed_up',
       ]);
@@ -884,7 +891,7 @@ describe('rebuilding the rollups from raw events', () => {
           return [{ userId: id, events, activeAt: index === 2 ? [now] : [] }];
         });
         if (day % 2 === 0) {
-          for (const { userId, events } of writes) await analytics.record(userId, events);
+          for (const { userId, events } of writes) await analytics.record({ userId, groups: [] }, events);
         } else if (writes.length > 0) {
           await db.transaction(async () => {
             await activity.lockUsers(writes.map(({ userId }) => userId).reverse());
