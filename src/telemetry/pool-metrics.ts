@@ -6,7 +6,9 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 
 /**
  * The database pool as OpenTelemetry's semantic conventions name it (`db.client.connection.count` by state,
- * `db.client.connection.pending_requests`), read from the pool when metrics are collected.
+ * `db.client.connection.pending_requests`), read from the pool when metrics are collected. Gauges, where the
+ * conventions say up-down counters: CloudWatch's exporter sends a cumulative sum as its change since the last export,
+ * and the SDK exports up-down counters cumulative even when told delta, so a steady pool would read 0.
  */
 @Injectable()
 export class PoolMetrics implements OnModuleInit {
@@ -14,11 +16,11 @@ export class PoolMetrics implements OnModuleInit {
 
   onModuleInit(): void {
     const meter = metrics.getMeter('runway');
-    const connections = meter.createObservableUpDownCounter('db.client.connection.count', {
+    const connections = meter.createObservableGauge('db.client.connection.count', {
       description: 'Connections in the pool, by state',
       unit: '{connection}',
     });
-    const pending = meter.createObservableUpDownCounter('db.client.connection.pending_requests', {
+    const pending = meter.createObservableGauge('db.client.connection.pending_requests', {
       description: 'Requests waiting for a connection',
       unit: '{request}',
     });

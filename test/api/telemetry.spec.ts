@@ -1,11 +1,17 @@
 // The SDK must start before http and pg load: this import comes first.
-import { collectMetrics, finishedSpans, resetSpans, spanWhere } from '../support/telemetry.js';
+import {
+  collectMetrics,
+  exportedMetrics,
+  finishedSpans,
+  resetSpans,
+  spanWhere,
+} from '../support/telemetry.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import type { Histogram } from '@opentelemetry/sdk-metrics';
+import { DataPointType, type Histogram } from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { pinoHttp, type Options } from 'pino-http';
@@ -281,6 +287,17 @@ describe('metrics', () => {
     expect(metrics.has('db.client.connection.pending_requests')).toBe(true);
     expect(metrics.has('process.memory.usage')).toBe(true);
     expect([...metrics.keys()].some((name) => name.startsWith('nodejs.eventloop.delay'))).toBe(true);
+
+    // CloudWatch's exporter (awsemf) turns every cumulative sum into the change since the last export, an up-down
+    // counter's too, and the SDK keeps those cumulative: a level (connections in use) must be a gauge to read as one.
+    const levels = (await exportedMetrics()).filter(
+      // v8js.* (the runtime instrumentation's) are not among the manifest's metric_declarations: not sent.
+      (metric) =>
+        metric.dataPointType === DataPointType.SUM &&
+        !metric.isMonotonic &&
+        !metric.descriptor.name.startsWith('v8js.'),
+    );
+    expect(levels.map((metric) => metric.descriptor.name)).toEqual([]);
 
     const total = (name: string) =>
       (metrics.get(name) ?? []).reduce((sum, point) => sum + (point.value as number), 0);

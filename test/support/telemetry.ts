@@ -4,6 +4,7 @@ import {
   PeriodicExportingMetricReader,
   type DataPoint,
   type Histogram,
+  type MetricData,
 } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { loadConfig } from '../../src/config/config.js';
@@ -46,20 +47,23 @@ export async function spanWhere(predicate: (span: ReadableSpan) => boolean): Pro
   );
 }
 
-/** Collects the metrics recorded so far: name → data points. */
-export async function collectMetrics(): Promise<Map<string, DataPoint<number | Histogram>[]>> {
+/** The metrics recorded so far, as exported. */
+export async function exportedMetrics(): Promise<MetricData[]> {
   metricExporter.reset();
   await metricReader.forceFlush();
+  return metricExporter
+    .getMetrics()
+    .flatMap(({ scopeMetrics }) => scopeMetrics.flatMap(({ metrics }) => metrics));
+}
+
+/** Collects the metrics recorded so far: name → data points. */
+export async function collectMetrics(): Promise<Map<string, DataPoint<number | Histogram>[]>> {
   const collected = new Map<string, DataPoint<number | Histogram>[]>();
-  for (const { scopeMetrics } of metricExporter.getMetrics()) {
-    for (const { metrics } of scopeMetrics) {
-      for (const metric of metrics) {
-        collected.set(metric.descriptor.name, [
-          ...(collected.get(metric.descriptor.name) ?? []),
-          ...(metric.dataPoints as DataPoint<number | Histogram>[]),
-        ]);
-      }
-    }
+  for (const metric of await exportedMetrics()) {
+    collected.set(metric.descriptor.name, [
+      ...(collected.get(metric.descriptor.name) ?? []),
+      ...(metric.dataPoints as DataPoint<number | Histogram>[]),
+    ]);
   }
   return collected;
 }
