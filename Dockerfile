@@ -1,8 +1,8 @@
-# syntax=docker/dockerfile:1
 # Runway API image: production dependencies installed in a stage of their own, the app compiled with the dev
 # dependencies in another, and only the two results copied into the runtime stage, which runs as a non-root user.
 # Docker Hub's official image through Amazon ECR Public: the pipeline's builds (CodeBuild) share addresses that reach
-# Docker Hub's limit on anonymous pulls.
+# Docker Hub's limit on anonymous pulls. For the same reason no `# syntax` line (its frontend image is on Docker Hub):
+# the engine's own frontend builds this file (ADD --chmod: Docker 23 or later).
 ARG NODE_IMAGE=public.ecr.aws/docker/library/node:24.21.0-bookworm-slim
 
 FROM ${NODE_IMAGE} AS dependencies

@@ -24,6 +24,10 @@ describe('Dockerfile', () => {
     expect(instructions.filter((line) => line.startsWith('FROM ')).length).toBeGreaterThanOrEqual(2);
   });
 
+  it("pulls nothing from Docker Hub: no `# syntax` frontend image (the engine's own frontend builds it)", () => {
+    expect(dockerfile).not.toMatch(/^#\s*syntax\s*=/im);
+  });
+
   it('installs production dependencies with npm ci --omit=dev in a stage of their own, and ships only those', () => {
     const stageOf = (line: string) =>
       instructions.slice(0, instructions.indexOf(line) + 1).findLast((l) => l.startsWith('FROM '))!;
