@@ -9,6 +9,7 @@ import { ShardAnalyticsCounters1796024000000 } from './1796024000000-ShardAnalyt
 import { DropTaskTitlesFromAudit1796024100000 } from './1796024100000-DropTaskTitlesFromAudit.js';
 import { IndexProjectReviewsTask1796031000000 } from './1796031000000-IndexProjectReviewsTask.js';
 import { CreateDeletedUsers1796212000000 } from './1796212000000-CreateDeletedUsers.js';
+import { AddTaskTokenDigest1796300000000 } from './1796300000000-AddTaskTokenDigest.js';
 
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
   CreateUsers1795754701348,
@@ -20,4 +21,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   DropTaskTitlesFromAudit1796024100000,
   IndexProjectReviewsTask1796031000000,
   CreateDeletedUsers1796212000000,
+  AddTaskTokenDigest1796300000000,
 ];

@@ -65,6 +65,11 @@ export class TaskSecrets {
     return timingSafeEqual(bytes.subarray(FIELD_BYTES), expected);
   }
 
+  /** The same for the same token (under the same TASK_TOKEN_KEY), unlike its encryption: how a token is recognised. */
+  tokenDigest(token: string): Buffer {
+    return createHmac('sha256', this.tokenKey).update('task-token\0').update(token).digest();
+  }
+
   encryptToken(token: string): Buffer {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.tokenKey, iv);

@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -12,7 +13,7 @@ import { CurrentUser, Roles, RolesOrScopes } from '../auth/access-policy.js';
 import { ADMIN_ROLE, type AuthenticatedUser, type Principal } from '../auth/principal.js';
 import { SCOPES } from '../auth/scopes.js';
 import type { ExpectedVersion } from '../database/versioning.js';
-import { Idempotent } from '../http/idempotency/idempotency.interceptor.js';
+import { Idempotent, IDEMPOTENT_REPLAYED_HEADER } from '../http/idempotency/idempotency.interceptor.js';
 import { pageSchema } from '../http/pagination.js';
 import { ApiIfMatch, IfMatch } from '../http/preconditions.js';
 import { ApiProblems } from '../http/problem.dto.js';
@@ -36,14 +37,25 @@ export class TasksController {
   @RolesOrScopes({ roles: [ADMIN_ROLE], scopes: [SCOPES.tasksWrite] })
   @ApiOperation({ summary: `Create a task (scope ${SCOPES.tasksWrite}, or admin)` })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Makes retries safe for 24 h' })
-  @ApiCreatedResponse({ type: TaskDto, description: 'Created; ETag and Location headers set' })
+  @ApiCreatedResponse({
+    type: TaskDto,
+    description:
+      'Created; ETag and Location headers set. A taskToken sent before answers the task it created, as it is now, ' +
+      'with Idempotent-Replayed: true',
+  })
   @ApiProblems(409, 413, 415, 422)
-  create(@CurrentUser() caller: Principal | AuthenticatedUser, @Body() input: CreateTaskDto) {
+  async create(
+    @CurrentUser() caller: Principal | AuthenticatedUser,
+    @Body() input: CreateTaskDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     const creator =
       caller.kind === 'machine'
         ? { kind: 'machine' as const, id: caller.clientId }
         : { kind: 'user' as const, id: (caller as AuthenticatedUser).userId };
-    return this.tasks.create(input, creator);
+    const { task, existing } = await this.tasks.create(input, creator);
+    if (existing) void reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
+    return task;
   }
 
   @Get(':id')

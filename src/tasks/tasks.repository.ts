@@ -44,7 +44,7 @@ export type NewTask = Pick<
   | 'expiresAt'
   | 'createdByKind'
   | 'createdById'
-> & { encryptedToken: Buffer | null };
+> & { encryptedToken: Buffer | null; tokenDigest: Buffer | null };
 
 export interface Decision {
   outcome: TaskOutcome;
@@ -65,14 +65,21 @@ const COLUMNS = sql`id, type, title, description, payload, status, subject_user_
 export class TasksRepository {
   constructor(private readonly db: Database) {}
 
-  async insert(task: NewTask): Promise<TaskRow> {
-    return (await this.db.row<TaskRow>(sql`
+  /** The new task, or undefined when a task of the same Step Functions token exists (see {@link withToken}). */
+  insert(task: NewTask): Promise<TaskRow | undefined> {
+    return this.db.row<TaskRow>(sql`
       INSERT INTO tasks (id, type, title, description, payload, subject_user_id, due_at, expires_at, created_by_kind,
-        created_by_id, task_token, callback_status)
+        created_by_id, task_token, task_token_digest, callback_status)
       VALUES (${task.id}, ${task.type}, ${task.title}, ${task.description}, ${JSON.stringify(task.payload)}::jsonb,
         ${task.subjectUserId}, ${task.dueAt}, ${task.expiresAt}, ${task.createdByKind}, ${task.createdById},
-        ${task.encryptedToken}, ${task.encryptedToken ? 'pending' : null})
-      RETURNING ${COLUMNS}`))!;
+        ${task.encryptedToken}, ${task.tokenDigest}, ${task.encryptedToken ? 'pending' : null})
+      ON CONFLICT (task_token_digest) WHERE task_token_digest IS NOT NULL DO NOTHING
+      RETURNING ${COLUMNS}`);
+  }
+
+  /** The task created for a Step Functions token. */
+  withToken(digest: Buffer): Promise<TaskRow | undefined> {
+    return this.db.row<TaskRow>(sql`SELECT ${COLUMNS} FROM tasks WHERE task_token_digest = ${digest}`);
   }
 
   async userExists(id: string): Promise<boolean> {

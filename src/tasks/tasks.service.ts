@@ -42,8 +42,16 @@ export class TasksService {
     this.created = metrics.counter('runway.tasks.created', 'Tasks created', '{task}');
   }
 
-  /** For the API and for domain code (in the caller's transaction when there is one, which may choose the id). */
-  async create(input: CreateTaskDto, creator: Creator, id: string = uuidv7()): Promise<TaskDto> {
+  /**
+   * For the API and for domain code (in the caller's transaction when there is one, which may choose the id). A Step
+   * Functions token makes one task: sent again (a retry, a redrive of EventBridge's dead letters), it answers the task
+   * it made, `existing`, whatever became of it, so that one execution step never has two tasks to decide.
+   */
+  async create(
+    input: CreateTaskDto,
+    creator: Creator,
+    id: string = uuidv7(),
+  ): Promise<{ task: TaskDto; existing: boolean }> {
     const type = this.types.get(input.type);
     if (!type) {
       throw new ProblemException(422, {
@@ -65,6 +73,7 @@ export class TasksService {
     if (input.subjectUserId && !(await this.tasks.userExists(input.subjectUserId))) {
       throw new ProblemException(422, { detail: 'subjectUserId names no user.' });
     }
+    const tokenDigest = input.taskToken ? this.secrets.tokenDigest(input.taskToken) : null;
     const row = await this.db.transaction(async () => {
       const inserted = await this.tasks.insert({
         id,
@@ -78,7 +87,9 @@ export class TasksService {
         createdByKind: creator.kind,
         createdById: creator.id,
         encryptedToken: input.taskToken ? this.secrets.encryptToken(input.taskToken) : null,
+        tokenDigest,
       });
+      if (!inserted) return undefined;
       await this.audit.record({
         actorKind: creator.kind,
         actorId: creator.id,
@@ -92,8 +103,9 @@ export class TasksService {
       await this.schedule.created(inserted.id, inserted.type);
       return inserted;
     });
+    if (!row) return { task: toTaskDto((await this.tasks.withToken(tokenDigest!))!), existing: true };
     this.created.add(1, { type: row.type });
-    return toTaskDto(row);
+    return { task: toTaskDto(row), existing: false };
   }
 
   async get(id: string): Promise<TaskDto> {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SCOPES } from '../../src/auth/scopes.js';
@@ -66,6 +67,30 @@ describe('tasks', () => {
       // At rest the token is encrypted.
       const { rows } = await sql.query('SELECT task_token FROM tasks WHERE id = $1', [response.body.id]);
       expect((rows[0].task_token as Buffer).toString('latin1')).not.toContain('secret-token');
+    });
+
+    it('makes one task of a Step Functions token, however often and however concurrently it is sent', async () => {
+      const body = { type: 'approval', title: 'Once', taskToken: `token-once-${randomUUID()}` };
+      const sends = await Promise.all([1, 2, 3].map(() => as(workflow()).post('/v1/tasks', body)));
+      expect(sends.map((send) => send.status)).toEqual([201, 201, 201]);
+      const ids = new Set(sends.map((send) => send.body.id));
+      expect(ids.size).toBe(1);
+      expect(sends.filter((send) => send.headers['idempotent-replayed'] === 'true')).toHaveLength(2);
+      const [id] = ids;
+      // Sent again after it was cancelled (a dead letter redriven days later): the task as it is, not a new one.
+      expect((await as(workflow()).post(`/v1/tasks/${id}/cancel`, { reason: 'test' })).status).toBe(200);
+      const again = await as(workflow()).post('/v1/tasks', body);
+      expect(again.body).toMatchObject({ id, status: 'cancelled' });
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      const { rows } = await sql.query(
+        `SELECT count(*)::int AS tasks, (SELECT count(*)::int FROM audit_log WHERE target_id = $1::text
+           AND action = 'task.created') AS created FROM tasks WHERE title = 'Once'`,
+        [id],
+      );
+      expect(rows[0]).toEqual({ tasks: 1, created: 1 });
+      expect(
+        (await as(workflow()).post('/v1/tasks', { ...body, taskToken: `${body.taskToken}-2` })).body.id,
+      ).not.toBe(id);
     });
 
     it('stores a payload as sent, fields named like Object.prototype members included', async () => {

@@ -2904,7 +2904,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Created; ETag and Location headers set */
+            /** @description Created; ETag and Location headers set. A taskToken sent before answers the task it created, as it is now, with Idempotent-Replayed: true */
             201: {
                 headers: {
                     ETag: components["headers"]["ETag"];

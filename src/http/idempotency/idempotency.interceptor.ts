@@ -15,6 +15,8 @@ import { ProblemException } from '../problem.js';
 import { IdempotencyService, principalKey } from './idempotency.service.js';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+/** On an answer that is not a new creation but the one a request before made. */
+export const IDEMPOTENT_REPLAYED_HEADER = 'idempotent-replayed';
 const ACCEPTABLE_KEY = /^[\x21-\x7e]{1,255}$/;
 /**
  * For a creating POST: an `Idempotency-Key` header makes retries safe (see IdempotencyService). Response headers
@@ -59,7 +61,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
           }),
         )
         .then(({ replayed, response }) => {
-          if (replayed) void reply.header('idempotent-replayed', 'true');
+          if (replayed) void reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
           return response.body;
         }),
     );
