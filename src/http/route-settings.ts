@@ -11,6 +11,8 @@ export interface RouteOptions {
   secretPath?: boolean;
   /** Accepts `application/x-www-form-urlencoded` bodies (HTML forms); every other route answers them 415. */
   acceptsForms?: boolean;
+  /** Pages for people: a problem is an HTML page too when the client accepts `text/html` (a browser). */
+  htmlProblems?: boolean;
   /** ETag and Location from the body (set by `@ResourceHeaders()` on a controller; see `applyResourceHeaders`). */
   resourceHeaders?: boolean;
   /**
@@ -29,7 +31,7 @@ export function addRouteSettings(handler: object, options: RouteOptions): void {
 }
 export const BodyLimit = (bytes: number) => RouteSettings({ bodyLimit: bytes });
 
-function settingsOf(request: FastifyRequest): RouteOptions {
+export function settingsOf(request: FastifyRequest): RouteOptions {
   return (request.routeOptions.config as RouteOptions | undefined) ?? {};
 }
 

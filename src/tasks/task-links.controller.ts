@@ -2,9 +2,9 @@ import { Body, Controller, Get, Param, Post, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/access-policy.js';
+import { PAGE_HEADERS, type Page } from '../http/html-page.js';
 import { ApiProblems } from '../http/problem.dto.js';
 import { RouteSettings } from '../http/route-settings.js';
-import { PAGE_HEADERS, type Page } from './task-pages.js';
 import { MAX_LINK_COMMENT, TaskLinks } from './task-links.service.js';
 
 /**
@@ -23,7 +23,7 @@ export class TaskLinksController {
   constructor(private readonly links: TaskLinks) {}
 
   @Get(':token')
-  @RouteSettings({ secretPath: true })
+  @RouteSettings({ secretPath: true, htmlProblems: true })
   @ApiOperation({ summary: 'The task and its Approve and Reject buttons (never decides)' })
   @ApiHtmlPage(200, 'the task, with a form to decide it')
   async show(@Param('token') token: string, @Res({ passthrough: true }) reply: FastifyReply) {
@@ -32,7 +32,7 @@ export class TaskLinksController {
 
   @Post(':token')
   // The form's comment is at most 2,000 characters, up to 9 bytes each once percent-encoded (CJK, say).
-  @RouteSettings({ secretPath: true, acceptsForms: true, bodyLimit: 32 * 1024 })
+  @RouteSettings({ secretPath: true, htmlProblems: true, acceptsForms: true, bodyLimit: 32 * 1024 })
   @ApiOperation({ summary: 'Decide the task: form fields outcome (approved | rejected) and comment' })
   @ApiConsumes('application/x-www-form-urlencoded')
   @ApiBody({

@@ -225,6 +225,33 @@ describe('task delivery', () => {
       expect(form.status).toBe(415);
     });
 
+    it('answers a browser a page, not JSON, when a link cannot be served (415, 413), and a script problem+json', async () => {
+      const title = `Pages ${Math.random().toString(36).slice(2, 8)}`;
+      const created = await createTask(t, { title });
+      const { token } = linkOf((await emailsAbout(title))[0]!);
+      const browser = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+      for (const request of [
+        () => t.http().post(`/t/${token}`).set('content-type', 'text/csv').send('a,b'),
+        () =>
+          t
+            .http()
+            .post(`/t/${token}`)
+            .type('form')
+            .send({ outcome: 'approved', comment: 'x'.repeat(40 * 1024) }),
+      ]) {
+        const page = await request().set('accept', browser);
+        expect([415, 413]).toContain(page.status);
+        expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+        expect(page.headers['content-security-policy']).toContain("default-src 'none'");
+        expect(page.text).toMatch(/<h1>(Unsupported Media Type|Payload Too Large)<\/h1>/);
+        expect(page.text).not.toContain(token);
+        const script = await request();
+        expect(script.status).toBe(page.status);
+        expect(script.headers['content-type']).toMatch(/^application\/problem\+json/);
+      }
+      expect((await task(created.id)).status).toBe('open');
+    });
+
     it('says where a task that can no longer be decided stands, whether its link has expired or not', async () => {
       const title = `Closed ${Math.random().toString(36).slice(2, 8)}`;
       const created = await createTask(t, { title });
