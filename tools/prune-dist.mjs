@@ -7,26 +7,15 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { COMPILED, orphans } from './dist-sources.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const dist = join(root, 'dist');
-/** Folders compiled file by file into dist/<folder>; dist/web is the back office's bundle, which its build tidies. */
-const compiled = new Set(['src', 'migrations', 'tools', 'bench']);
-
-/** Whether a compiled file has its source: dist/src/a/b.js (or its .js.map) comes from src/a/b.ts (or .mjs). */
-const hasSource = (path) =>
-  ['.ts', '.mjs'].some((extension) => existsSync(join(root, path.replace(/\.js(\.map)?$/, extension))));
 
 if (existsSync(dist)) {
   for (const entry of readdirSync(dist)) {
-    if (entry !== 'web' && !compiled.has(entry)) rmSync(join(dist, entry), { recursive: true, force: true });
+    if (entry !== 'web' && !COMPILED.includes(entry))
+      rmSync(join(dist, entry), { recursive: true, force: true });
   }
-  for (const folder of compiled) {
-    if (!existsSync(join(dist, folder))) continue;
-    for (const file of readdirSync(join(dist, folder), { recursive: true, withFileTypes: true })) {
-      if (!file.isFile()) continue;
-      const path = join(file.parentPath, file.name).slice(dist.length + 1);
-      if (!hasSource(path)) rmSync(join(dist, path), { force: true });
-    }
-  }
+  for (const path of orphans(root)) rmSync(join(dist, path), { force: true });
 }

@@ -155,6 +155,16 @@ describe('the first hour', { timeout: 300_000 }, () => {
     utimesSync(join(dir, 'dist', 'src', 'utils', 'version.js'), recompiled, recompiled);
     await buildIfStale();
     expect(statSync(built).mtimeMs).toBe(rebuilt);
+
+    // A source deleted (a migration to be generated again): its compiled file must not outlive it.
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(join(dir, 'src', 'utils', 'version.ts'), past, past);
+    const source = join(dir, 'src', 'utils', 'gone.ts');
+    writeFileSync(source, 'export const gone = 1;\n');
+    await buildIfStale();
+    rmSync(source);
+    await buildIfStale();
+    expect(existsSync(join(dir, 'dist', 'src', 'utils', 'gone.js'))).toBe(false);
   });
 
   const reach = async (url: string) => {
