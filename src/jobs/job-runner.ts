@@ -41,6 +41,8 @@ const QUEUE_WAIT_MS = 5_000;
 export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, Sleeper {
   private readonly definitions = new Map<string, JobDefinition>();
   private readonly declared = new Set<string>();
+  /** Queues with a worker since the last stop: a start retried after a partial failure adds none again. */
+  private readonly working = new Set<string>();
   private readonly boss: PgBoss;
   private readonly stopping = new AbortController();
   /** The last start or stop asked for; each waits for the one before. */
@@ -173,6 +175,7 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
 
   private async stop(): Promise<void> {
     await this.boss.stop({ graceful: true, timeout: STOP_TIMEOUT_MS }).catch(() => undefined);
+    this.working.clear();
   }
 
   private async start(): Promise<void> {
@@ -183,20 +186,23 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
   private async startQueue(definition: JobDefinition): Promise<void> {
     await this.declareQueue(definition);
     this.declared.add(definition.queue);
-    await this.boss.work(
-      definition.queue,
-      {
-        pollingIntervalSeconds: WORKER_POLL_SECONDS,
-        // A job sent wakes the worker at once; retries and delayed jobs fall due without a notification, so the
-        // worker still polls as often as it would without one.
-        notifyPollingIntervalSeconds: WORKER_POLL_SECONDS,
-        // Up to BATCH jobs a fetch, fetched again at once while batches come back full; each settled on its own.
-        batchSize: BATCH,
-        burstWhenBatchFull: true,
-        perJobResults: true,
-      },
-      (jobs) => this.settle(definition, jobs),
-    );
+    if (!this.working.has(definition.queue)) {
+      await this.boss.work(
+        definition.queue,
+        {
+          pollingIntervalSeconds: WORKER_POLL_SECONDS,
+          // A job sent wakes the worker at once; retries and delayed jobs fall due without a notification, so the
+          // worker still polls as often as it would without one.
+          notifyPollingIntervalSeconds: WORKER_POLL_SECONDS,
+          // Up to BATCH jobs a fetch, fetched again at once while batches come back full; each settled on its own.
+          batchSize: BATCH,
+          burstWhenBatchFull: true,
+          perJobResults: true,
+        },
+        (jobs) => this.settle(definition, jobs),
+      );
+      this.working.add(definition.queue);
+    }
     if (definition.cron) {
       await this.boss.schedule(definition.queue, definition.cron, {}, { tz: 'UTC', missed: 'once' });
     }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Database } from '../../src/database/database.js';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
@@ -47,6 +47,17 @@ describe('jobs', () => {
     await until(async () => (await recorded('test.record')).length >= ids.length);
     const done = (await recorded('test.record')).map(({ id }) => id);
     expect(done.sort()).toEqual([...ids].sort());
+  });
+
+  it('adds no second worker to a queue when a start that partly failed is retried', async () => {
+    const runner = a!.app.get(JobRunner) as unknown as { boss: { work: unknown }; start(): Promise<void> };
+    const work = vi.spyOn(runner.boss as { work: (...args: unknown[]) => Promise<string> }, 'work');
+    try {
+      await runner.start();
+      expect(work).not.toHaveBeenCalled();
+    } finally {
+      work.mockRestore();
+    }
   });
 
   it('enqueues with the transaction it is in: a rolled-back change leaves no job', async () => {
