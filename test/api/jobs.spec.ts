@@ -50,8 +50,9 @@ describe('jobs', () => {
   });
 
   it('adds no second worker to a queue when a start that partly failed is retried', async () => {
-    const runner = a!.app.get(JobRunner) as unknown as { boss: { work: unknown }; start(): Promise<void> };
-    const work = vi.spyOn(runner.boss as { work: (...args: unknown[]) => Promise<string> }, 'work');
+    type Internals = { boss: { work: (...args: unknown[]) => Promise<string> }; start(): Promise<void> };
+    const runner = a!.app.get<JobRunner, Internals>(JobRunner);
+    const work = vi.spyOn(runner.boss, 'work');
     try {
       await runner.start();
       expect(work).not.toHaveBeenCalled();
