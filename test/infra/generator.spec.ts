@@ -80,6 +80,14 @@ describe('npm run new:resource', () => {
     else expect(refused).toBeUndefined();
   });
 
+  it('refuses a name that reads as a plural (invoices would make /v1/invoiceses), unless --plural is given', () => {
+    expect(() => resourceNames('invoices')).toThrow(/name the resource in the singular \(invoice\)/);
+    expect(() => resourceNames('purchase-orders')).toThrow(/\(purchase-order\)/);
+    expect(() => resourceNames('categories')).toThrow(/\(category\)/);
+    expect(resourceNames('status').plural.kebab).toBe('statuses');
+    expect(resourceNames('alias', 'aliases').plural.kebab).toBe('aliases');
+  });
+
   it('takes a plural made of words only: no path of its own', () => {
     expect(() => resourceNames('thing', '../outside')).toThrow(/"..\/outside" is not a plural/);
   });

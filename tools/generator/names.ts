@@ -46,8 +46,22 @@ function spell(words: string[]): Spellings {
   };
 }
 
+/** `invoices` → `invoice`, for a name that reads as a plural (`status`, `address`, `analysis` do not); else undefined. */
+function singularOf(word: string): string | undefined {
+  if (!/s$/.test(word) || /(ss|us|is)$/.test(word)) return undefined;
+  if (/[^aeiou]ies$/.test(word)) return `${word.slice(0, -3)}y`;
+  if (/(s|x|z|ch|sh)es$/.test(word)) return word.slice(0, -2);
+  return word.slice(0, -1);
+}
+
 export function resourceNames(name: string, plural?: string): ResourceNames {
   const singular = checkedWords(name, 'resource name');
+  const singularWord = plural ? undefined : singularOf(singular.at(-1)!);
+  if (singularWord) {
+    throw new Error(
+      `"${name}" reads as a plural: name the resource in the singular (${[...singular.slice(0, -1), singularWord].join('-')}), or give --plural to keep it`,
+    );
+  }
   const pluralWords = plural
     ? checkedWords(plural, 'plural')
     : [...singular.slice(0, -1), pluralOf(singular.at(-1)!)];
