@@ -21,6 +21,7 @@ export function signInSettings(config: AppConfig) {
     authorizeUrl: signIn ? `${signIn.domain}/oauth2/authorize` : null,
     tokenUrl: signIn ? `${signIn.domain}/oauth2/token` : null,
     logoutUrl: signIn ? `${signIn.domain}/logout` : null,
+    revokeUrl: signIn ? `${signIn.domain}/oauth2/revoke` : null,
     scope: 'openid email profile',
   };
 }

@@ -58,10 +58,17 @@ describe('the back office at /admin/', () => {
       authorizeUrl: 'http://127.0.0.1:4999/oauth2/authorize',
       tokenUrl: 'http://127.0.0.1:4999/oauth2/token',
       logoutUrl: 'http://127.0.0.1:4999/logout',
+      revokeUrl: 'http://127.0.0.1:4999/oauth2/revoke',
       scope: 'openid email profile',
     });
     const { body } = await unconfigured.http().get('/admin/config.json').expect(200);
-    expect(body).toMatchObject({ clientId: null, authorizeUrl: null, tokenUrl: null, logoutUrl: null });
+    expect(body).toMatchObject({
+      clientId: null,
+      authorizeUrl: null,
+      tokenUrl: null,
+      logoutUrl: null,
+      revokeUrl: null,
+    });
     const page = await unconfigured.http().get('/admin/');
     expect(page.headers['content-security-policy']).toContain("connect-src 'self';");
   });

@@ -121,6 +121,26 @@ describeWithBrowser('the back office in a browser', () => {
     await expectNothingStoredOrRefused(page);
   });
 
+  it('signs out: the refresh token is revoked, and the identity provider is told', async () => {
+    const page = await browser.page({ viewport: { width: 1280, height: 900 } });
+    const refreshToken = page
+      .waitForResponse((response) => new URL(response.url()).pathname === '/oauth2/token')
+      .then(async (response) => ((await response.json()) as { refresh_token: string }).refresh_token);
+    await signIn(page, 'admin');
+    const token = await refreshToken;
+    const refresh = () =>
+      request(issuer.url)
+        .post('/oauth2/token')
+        .type('form')
+        .send({ grant_type: 'refresh_token', client_id: DEV_CLIENT_ID, refresh_token: token });
+    expect((await refresh()).status).toBe(200);
+    const revoked = page.waitForResponse((response) => new URL(response.url()).pathname === '/oauth2/revoke');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    expect((await revoked).status()).toBe(200);
+    await page.waitForURL((url) => url.origin === origin);
+    expect((await refresh()).body).toEqual({ error: 'invalid_grant' });
+  });
+
   it("shows a user's latest events, leaving the properties of an event sent without them empty", async () => {
     const page = await browser.page({ viewport: { width: 1280, height: 900 } });
     await signIn(page, 'admin');

@@ -1,6 +1,6 @@
 /**
  * The dev issuer's sign-in, shaped like Cognito's managed login: OAuth 2.0 authorization code with PKCE (S256) for
- * clients on loopback, refresh tokens, and logout. Codes and refresh tokens live in memory.
+ * clients on loopback, refresh tokens (and their revocation), and logout. Codes and refresh tokens live in memory.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -138,7 +138,22 @@ export function createSignIn(options: SignInOptions): RouteHandler {
     return grantType === 'authorization_code' ? exchangeCode(form, clientId) : refresh(form, clientId);
   };
 
-  const token = async (http: IncomingMessage, response: ServerResponse) => {
+  /** RFC 7009, as Cognito's /oauth2/revoke: the refresh token no longer refreshes; an unknown one is no error. */
+  const revoke = (form: URLSearchParams | undefined): Record<string, unknown> | OAuthError => {
+    const refreshToken = form?.get('token');
+    if (!form || !refreshToken) return 'invalid_request';
+    const clientId = form.get('client_id') ?? '';
+    if (!options.clientIds.includes(clientId)) return 'invalid_client';
+    if (refreshTokens.get(refreshToken)?.clientId === clientId) refreshTokens.delete(refreshToken);
+    return {};
+  };
+
+  /** A POST endpoint of forms that a page on another loopback port may call. */
+  const formEndpoint = async (
+    http: IncomingMessage,
+    response: ServerResponse,
+    answerOf: (form: URLSearchParams | undefined) => Record<string, unknown> | OAuthError,
+  ) => {
     const cors = { ...corsHeaders(http.headers.origin), vary: 'origin' };
     if (http.method === 'OPTIONS') {
       const allowed = 'access-control-allow-origin' in cors ? PREFLIGHT_HEADERS : {};
@@ -147,7 +162,7 @@ export function createSignIn(options: SignInOptions): RouteHandler {
     if (http.method !== 'POST') {
       return void response.writeHead(405, { ...cors, allow: 'POST, OPTIONS' }).end();
     }
-    const answer = grant(await readForm(http));
+    const answer = answerOf(await readForm(http));
     const failed = typeof answer === 'string';
     const headers = { ...cors, 'content-type': 'application/json', 'cache-control': 'no-store' };
     response.writeHead(failed ? 400 : 200, headers).end(JSON.stringify(failed ? { error: answer } : answer));
@@ -166,7 +181,8 @@ export function createSignIn(options: SignInOptions): RouteHandler {
     const route = `${http.method} ${url.pathname}`;
     if (route === 'GET /oauth2/authorize') showSignIn(url, response);
     else if (route === 'POST /oauth2/authorize') await signIn(http, response);
-    else if (url.pathname === '/oauth2/token') await token(http, response);
+    else if (url.pathname === '/oauth2/token') await formEndpoint(http, response, grant);
+    else if (url.pathname === '/oauth2/revoke') await formEndpoint(http, response, revoke);
     else if (route === 'GET /logout') logout(url, response);
     else return false;
     return true;

@@ -9,6 +9,7 @@ export interface SignInConfig {
   authorizeUrl: string | null;
   tokenUrl: string | null;
   logoutUrl: string | null;
+  revokeUrl: string | null;
   scope: string;
 }
 
@@ -99,6 +100,15 @@ export async function signIn(route: string = location.hash): Promise<void> {
 }
 
 export function signOut(): void {
+  // The refresh token would mint access tokens for 30 days: revoked, in a request that outlives the page.
+  if (config?.revokeUrl && tokens?.refreshToken) {
+    void fetch(config.revokeUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: tokens.refreshToken, client_id: config.clientId }),
+      keepalive: true,
+    }).catch(() => undefined);
+  }
   forgetTokens();
   if (!config?.logoutUrl) return;
   const url = new URL(config.logoutUrl);
