@@ -50,9 +50,9 @@ function resolvedZone(name: string): string | undefined {
 }
 
 /**
- * An IANA zone name (Europe/Paris, UTC) that both Node and PostgreSQL resolve; never a bare UTC offset. A name without
- * a slash is replaced by the zone Node reads it as: PostgreSQL reads `IST`, `PST` or `CET` as a fixed offset of its
- * own (Israel's, no daylight saving), Node as a region (India, Los Angeles, Brussels), and the two days would differ.
+ * An IANA zone name (Europe/Paris, UTC) that both Node and PostgreSQL resolve; never a bare UTC offset. A name
+ * without a slash that Node reads as some region (`IST`: Asia/Calcutta, `CET`: Europe/Brussels) is refused:
+ * PostgreSQL reads it as a fixed offset of its own (Israel's for IST, no daylight saving for CET).
  */
 const timeZone = () =>
   z
@@ -61,7 +61,11 @@ const timeZone = () =>
       (name) => /^[A-Za-z][\w+-]*(\/[\w+-]+)*$/.test(name) && resolvedZone(name) !== undefined,
       'must be an IANA time zone name, such as UTC or Europe/Paris',
     )
-    .transform((name) => (name.includes('/') ? name : resolvedZone(name)!));
+    .refine((name) => name.includes('/') || [name, 'UTC'].includes(resolvedZone(name)!), {
+      error: (issue) =>
+        `must name a region: ${String(issue.input)} is read as ${resolvedZone(String(issue.input))} by Node and ` +
+        'as a fixed offset by PostgreSQL (write the region you mean, such as Europe/London)',
+    });
 
 const list = (item: z.ZodType<string, string>, text = z.string()) =>
   text.transform((value) => value.split(',').flatMap((entry) => entry.trim() || [])).pipe(z.array(item));
