@@ -9,6 +9,7 @@ import { TaskLinks } from './task-links.service.js';
 import { TaskNotifications } from './task-notifications.js';
 import { TaskSchedule } from './task-schedule.js';
 import { TaskSecrets } from './task-secrets.js';
+import { TaskTokens } from './task-tokens.js';
 import { TaskStatistics } from './task-statistics.js';
 import { TaskTypes } from './task-types.js';
 import { AdminTasksController, TasksController } from './tasks.controller.js';
@@ -32,6 +33,7 @@ import { TasksService } from './tasks.service.js';
     TaskNotifications,
     TaskSchedule,
     TaskSecrets,
+    TaskTokens,
     TaskLinks,
     TaskLinksRepository,
     TaskStatistics,

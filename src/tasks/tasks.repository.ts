@@ -82,6 +82,21 @@ export class TasksRepository {
     return this.db.row<TaskRow>(sql`SELECT ${COLUMNS} FROM tasks WHERE task_token_digest = ${digest}`);
   }
 
+  /** Tasks of a Step Functions token made before tokens had digests. */
+  withoutTokenDigest(): Promise<{ id: string; token: Buffer }[]> {
+    return this.db.rows(
+      sql`SELECT id, task_token AS token FROM tasks WHERE task_token IS NOT NULL AND task_token_digest IS NULL`,
+    );
+  }
+
+  /** The digest of its token, unless another task has it (two tasks made of one token before digests existed). */
+  async setTokenDigest(id: string, digest: Buffer): Promise<void> {
+    await this.db.rows(sql`
+      UPDATE tasks SET task_token_digest = ${digest}
+      WHERE id = ${id} AND task_token_digest IS NULL
+        AND NOT EXISTS (SELECT FROM tasks WHERE task_token_digest = ${digest})`);
+  }
+
   async userExists(id: string): Promise<boolean> {
     return (await this.db.row(sql`SELECT 1 FROM users WHERE id = ${id}`)) !== undefined;
   }

@@ -13,6 +13,7 @@ import { BusinessMetrics } from '../telemetry/business-metrics.js';
 import { findActionable, SYSTEM_ACTOR, TaskDecisions, type Actor } from './task-decisions.js';
 import { TaskSchedule } from './task-schedule.js';
 import { TaskSecrets } from './task-secrets.js';
+import { TaskTokens } from './task-tokens.js';
 import { payloadErrors, TaskTypes } from './task-types.js';
 import { toTaskDto } from './task-view.js';
 import { MAX_PAYLOAD_BYTES, type CreateTaskDto, type ListTasksQuery, type TaskDto } from './tasks.dto.js';
@@ -34,6 +35,7 @@ export class TasksService {
     private readonly tasks: TasksRepository,
     private readonly types: TaskTypes,
     private readonly secrets: TaskSecrets,
+    private readonly tokens: TaskTokens,
     private readonly decisions: TaskDecisions,
     private readonly schedule: TaskSchedule,
     private readonly audit: AuditService,
@@ -58,6 +60,10 @@ export class TasksService {
         detail: `Unknown task type ${input.type}; known types: ${this.types.names.join(', ')}.`,
       });
     }
+    // Before the checks of dates: a token sent again after its task's expiresAt still finds its task.
+    const tokenDigest = input.taskToken ? this.tokens.digest(input.taskToken) : null;
+    const made = tokenDigest && (await this.tokens.madeFor(tokenDigest));
+    if (made) return { task: toTaskDto(made), existing: true };
     const payload = input.payload ?? {};
     const now = Date.now();
     const dueAt = input.dueAt ? new Date(input.dueAt) : new Date(now + (type.dueWithinHours ?? 24) * HOUR_MS);
@@ -73,7 +79,6 @@ export class TasksService {
     if (input.subjectUserId && !(await this.tasks.userExists(input.subjectUserId))) {
       throw new ProblemException(422, { detail: 'subjectUserId names no user.' });
     }
-    const tokenDigest = input.taskToken ? this.secrets.tokenDigest(input.taskToken) : null;
     const row = await this.db.transaction(async () => {
       const inserted = await this.tasks.insert({
         id,
@@ -103,6 +108,7 @@ export class TasksService {
       await this.schedule.created(inserted.id, inserted.type);
       return inserted;
     });
+    // Made meanwhile by a request sending the same token.
     if (!row) return { task: toTaskDto((await this.tasks.withToken(tokenDigest!))!), existing: true };
     this.created.add(1, { type: row.type });
     return { task: toTaskDto(row), existing: false };

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SCOPES } from '../../src/auth/scopes.js';
 import { TaskSchedule } from '../../src/tasks/task-schedule.js';
+import { TaskTokens } from '../../src/tasks/task-tokens.js';
 import { TaskTypes } from '../../src/tasks/task-types.js';
 import { TasksRepository } from '../../src/tasks/tasks.repository.js';
 import { z } from 'zod';
@@ -91,6 +92,32 @@ describe('tasks', () => {
       expect(
         (await as(workflow()).post('/v1/tasks', { ...body, taskToken: `${body.taskToken}-2` })).body.id,
       ).not.toBe(id);
+    });
+
+    it('finds the task of a token sent again after its expiresAt, and tasks made before tokens had digests', async () => {
+      const expiring = { type: 'approval', title: 'Expiring', taskToken: `token-${randomUUID()}` };
+      const first = await as(workflow()).post('/v1/tasks', {
+        ...expiring,
+        expiresAt: new Date(Date.now() + 1_500).toISOString(),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      const late = await as(workflow()).post('/v1/tasks', {
+        ...expiring,
+        expiresAt: new Date(Date.now() - 500).toISOString(),
+      });
+      expect([late.status, late.body.id, late.headers['idempotent-replayed']]).toEqual([
+        201,
+        first.body.id,
+        'true',
+      ]);
+
+      const older = { type: 'approval', title: 'Older', taskToken: `token-${randomUUID()}` };
+      const made = await as(workflow()).post('/v1/tasks', older);
+      await sql.query('UPDATE tasks SET task_token_digest = NULL WHERE id = $1', [made.body.id]);
+      // As in a process started before: digests of older tasks are made once a process looks a token up.
+      t.app.get<TaskTokens, { olderDigested?: Promise<void> }>(TaskTokens).olderDigested = undefined;
+      const again = await as(workflow()).post('/v1/tasks', older);
+      expect([again.status, again.body.id]).toEqual([201, made.body.id]);
     });
 
     it('stores a payload as sent, fields named like Object.prototype members included', async () => {
