@@ -77,7 +77,6 @@ export class TasksRepository {
       RETURNING ${COLUMNS}`);
   }
 
-  /** The task created for a Step Functions token. */
   withToken(digest: Buffer): Promise<TaskRow | undefined> {
     return this.db.row<TaskRow>(sql`SELECT ${COLUMNS} FROM tasks WHERE task_token_digest = ${digest}`);
   }
@@ -91,10 +90,8 @@ export class TasksRepository {
 
   /** The digest of its token, unless another task has it (two tasks made of one token before digests existed). */
   async setTokenDigest(id: string, digest: Buffer): Promise<void> {
-    await this.db.rows(sql`
-      UPDATE tasks SET task_token_digest = ${digest}
-      WHERE id = ${id} AND task_token_digest IS NULL
-        AND NOT EXISTS (SELECT FROM tasks WHERE task_token_digest = ${digest})`);
+    await this.db.rows(sql`UPDATE tasks SET task_token_digest = ${digest} WHERE id = ${id}
+      AND task_token_digest IS NULL AND NOT EXISTS (SELECT FROM tasks WHERE task_token_digest = ${digest})`);
   }
 
   async userExists(id: string): Promise<boolean> {
