@@ -108,7 +108,10 @@ export class Database {
       await client.query('BEGIN');
       try {
         const result = await transaction.run({ client, afterCommit }, work);
-        await client.query('COMMIT');
+        // PostgreSQL answers COMMIT with ROLLBACK once a statement failed, even if the work caught the error.
+        if ((await client.query('COMMIT')).command !== 'COMMIT') {
+          throw new Error('the transaction was rolled back: a statement in it failed, and its error was caught');
+        }
         return result;
       } catch (error) {
         // A broken connection is destroyed instead (the server rolls back itself); so is one that cannot roll back.

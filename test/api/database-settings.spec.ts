@@ -27,6 +27,15 @@ describe('database settings', () => {
     for (const session of sessions) expect(session).toMatchObject({ statement: '4321ms', idle: '5432ms' });
   });
 
+  it('never reports a transaction as committed that PostgreSQL rolled back (an error caught inside it)', async () => {
+    const db = t.app.get(Database);
+    const caught = db.transaction(async () => {
+      await db.rows(sql`SELECT 1 / 0`).catch(() => undefined);
+      return 'done';
+    });
+    await expect(caught).rejects.toThrow(/rolled back/);
+  });
+
   it('opens at most DB_POOL_MAX connections for requests', async () => {
     const db = t.app.get(Database);
     const pids = await Promise.all(
