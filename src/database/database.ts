@@ -110,7 +110,9 @@ export class Database {
         const result = await transaction.run({ client, afterCommit }, work);
         // PostgreSQL answers COMMIT with ROLLBACK once a statement failed, even if the work caught the error.
         if ((await client.query('COMMIT')).command !== 'COMMIT') {
-          throw new Error('the transaction was rolled back: a statement in it failed, and its error was caught');
+          throw new Error(
+            'the transaction was rolled back: a statement in it failed, and its error was caught',
+          );
         }
         return result;
       } catch (error) {
