@@ -36,18 +36,40 @@ describe('the web application firewall', () => {
     });
   });
 
-  it("applies AWS's managed common rule set, counting only its body-size rule (event batches are larger)", () => {
+  it("applies AWS's managed common rule set, and blocks what it matched with a problem body, body size aside", () => {
     const common = rules.find((rule) => (rule.Statement as Json).ManagedRuleGroupStatement)!;
     expect(common).toMatchObject({
-      OverrideAction: { None: {} },
+      Priority: 1,
+      OverrideAction: { Count: {} },
+      Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' } },
+    });
+    const block = rules.find((rule) => rule.Name === 'aws-common-rule-set-block')!;
+    expect(block).toMatchObject({
+      Priority: 2,
+      Action: { Block: { CustomResponse: { ResponseCode: 403, CustomResponseBodyKey: 'refused' } } },
       Statement: {
-        ManagedRuleGroupStatement: {
-          VendorName: 'AWS',
-          Name: 'AWSManagedRulesCommonRuleSet',
-          RuleActionOverrides: [{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }],
+        AndStatement: {
+          Statements: [
+            { LabelMatchStatement: { Scope: 'NAMESPACE', Key: 'awswaf:managed:aws:core-rule-set:' } },
+            {
+              NotStatement: {
+                Statement: {
+                  LabelMatchStatement: {
+                    Scope: 'LABEL',
+                    Key: 'awswaf:managed:aws:core-rule-set:SizeRestrictions_Body',
+                  },
+                },
+              },
+            },
+          ],
         },
       },
     });
+    const body = (
+      acl.Properties.CustomResponseBodies as Record<string, { ContentType: string; Content: string }>
+    ).refused!;
+    expect(body.ContentType).toBe('APPLICATION_JSON');
+    expect(JSON.parse(body.Content)).toMatchObject({ type: 'about:blank', title: 'Forbidden', status: 403 });
   });
 
   it("guards prod; other environments only with WafOutsideProd: 'true'", () => {

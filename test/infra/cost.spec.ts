@@ -28,7 +28,7 @@ import { ROOT } from '../support/process.js';
  * The best monthly totals reached without giving up a guardrail, where above target, documented with their reasons:
  * prod's guardrails alone cost more than its target.
  */
-const BEST_REACHED = { prod: 154.91 } as Record<Env, number | undefined>;
+const BEST_REACHED = { prod: 155.91 } as Record<Env, number | undefined>;
 
 const text = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const setup = readSetup();
@@ -142,7 +142,7 @@ describe('the estimate follows the templates per environment', () => {
       kmsKeys: 1,
       secrets: 4,
       alarms: 9,
-      wafRules: 2,
+      wafRules: 3,
       idleSleepSeconds: 0,
     });
   });
