@@ -12,6 +12,8 @@ const COMMON_HEADERS = { ...securityHeaders(), 'cache-control': 'no-store' };
 /** The headers every answer carries: the common ones and the request's id. */
 export function setCommonHeaders(request: FastifyRequest, reply: FastifyReply): void {
   void reply.headers(COMMON_HEADERS).header(REQUEST_ID_HEADER, request.id);
+  // On Node's response too, for an answer Node writes itself (a body that stalls: answerClientError).
+  reply.raw.setHeader(REQUEST_ID_HEADER, request.id);
 }
 
 /** The headers helmet's defaults set, read off a response it is given once. */

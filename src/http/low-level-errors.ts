@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { statusTitle, type ProblemDetails } from './problem.js';
+import { REQUEST_ID_HEADER } from './request.js';
 import { loggableMessage, loggablePath } from './route-settings.js';
 
 /**
@@ -62,7 +63,8 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
   const [status, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'The request is not valid HTTP.'];
   if (!response) return writeRaw(socket, status, problem(status, detail));
   // A request under way (its body stalled): answered through its response, so its log line and span show the status.
-  const text = JSON.stringify(problem(status, detail));
+  const requestId = response.getHeader(REQUEST_ID_HEADER);
+  const text = JSON.stringify({ ...problem(status, detail), ...(requestId !== undefined && { requestId }) });
   response
     .writeHead(status, {
       'content-type': 'application/problem+json',

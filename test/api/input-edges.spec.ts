@@ -248,6 +248,11 @@ describe('input at the edges', () => {
       });
       // The app's limit (1 s here) is the one applied, not Node's 60 s for headers: a wide margin, not a speed check.
       if (stall) expect(Date.now() - started).toBeLessThan(30_000);
+      // A request that had begun keeps its id, in the body and the header, as its log line has it.
+      if (stall) {
+        expect(answer.body.requestId).toEqual(expect.any(String));
+        expect(answer.body.requestId).toBe(/^x-request-id: (.*)$/im.exec(answer.head)?.[1]);
+      }
     });
 
     it('gives an answer made before any route runs the request id and headers of every answer', async () => {
