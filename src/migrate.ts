@@ -1,15 +1,19 @@
 /**
- * Production entry point that only migrates: `node dist/src/migrate.js` (the pipeline runs it as a one-off task
- * before each deployment). Applies pending migrations under the advisory lock, prints one line, exits 0; exits 1
- * on bad configuration, a database still unreachable after two minutes, a failed migration, or a SIGTERM (after
- * the migration under way has finished or rolled back).
+ * Production entry point that only migrates: `node dist/src/migrate.js [--min-runtime-seconds N]` (the pipeline runs
+ * it as a one-off task before each deployment). Applies pending migrations under the advisory lock, prints one line,
+ * exits 0; exits 1 on bad configuration, a database still unreachable after two minutes, a failed migration, or a
+ * SIGTERM (after the migration under way has finished or rolled back). With `--min-runtime-seconds`, it exits no
+ * sooner than that after it started (see one-off-task.ts), unless a signal ends it.
  */
+import { parseArgs } from 'node:util';
 import { ConfigError, loadDatabaseConfig } from './config/config.js';
 import { createMigrationDataSource } from './database/data-source.js';
 import { MigrationsInterrupted, runMigrations } from './database/migrator.js';
 import { retryWithBackoff } from './utils/retry.js';
+import { lingerFrom, MIN_RUNTIME_OPTION, minRuntimeMs } from './utils/one-off-task.js';
 import { listenForShutdownSignals, receivedSignal, shutdownSignal } from './utils/shutdown.js';
 
+const startedAt = performance.now();
 listenForShutdownSignals();
 
 /** Long enough for an Aurora Serverless cluster paused at 0 ACU to resume. */
@@ -57,4 +61,13 @@ async function migrate(): Promise<number> {
   }
 }
 
-process.exitCode = await migrate();
+let minimumMs: number;
+try {
+  minimumMs = minRuntimeMs(parseArgs({ options: MIN_RUNTIME_OPTION }).values['min-runtime-seconds']);
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
+const code = await migrate();
+await lingerFrom(startedAt, minimumMs, shutdownSignal);
+process.exitCode = code;

@@ -215,6 +215,20 @@ describe('Copilot manifests agree with the app and the addons', () => {
     },
   );
 
+  it('keeps each one-off task up long enough for copilot to see it running (it looks every 6 s)', () => {
+    for (const name of ['migrate', 'synthetics']) {
+      const command = /--command "([^"]*(?:"[^"]*"[^"]*)*)" \\/.exec(
+        read(`copilot/pipelines/runway-main/buildspecs/${name}.yml`),
+      )?.[1];
+      expect(Number(/--min-runtime-seconds (\d+)/.exec(command ?? '')?.[1]), name).toBeGreaterThanOrEqual(12);
+    }
+  });
+
+  it('packages no image of a build whose tests failed (CodeBuild runs post_build after a failed build)', () => {
+    const spec = yaml(pipeline.build.buildspec) as { phases: { post_build: { commands: string[] } } };
+    expect(spec.phases.post_build.commands[0]).toContain('CODEBUILD_BUILD_SUCCEEDING');
+  });
+
   it('the exports the buildspecs read are created by the addons', () => {
     const commands = ['migrate', 'synthetics']
       .map((name) => read(`copilot/pipelines/runway-main/buildspecs/${name}.yml`))

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { Agent, get as httpGet } from 'node:http';
 import { connect } from 'node:net';
@@ -8,6 +9,9 @@ import { MIGRATIONS } from '../../migrations/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { jsonLines, ROOT, startProcess } from '../support/process.js';
 import { authEnv } from '../support/tokens.js';
+import { promisify } from 'node:util';
+
+const execute = promisify(execFile);
 
 const PROBE_SERVER = join(ROOT, 'test', 'fixtures', 'probe-server.mjs');
 /** Production requires TLS to the database; these tests reach a local server without it, so run as "test". */
@@ -271,6 +275,17 @@ describe('the process', () => {
       } finally {
         await empty.drop();
       }
+    });
+
+    it('with --min-runtime-seconds, exits with its own code no sooner than that (copilot looks every 6 s)', async () => {
+      const started = performance.now();
+      const env = { ...process.env, NODE_ENV: 'test', DATABASE_URL: db.url };
+      const { stdout } = await execute(process.execPath, [MIGRATE, '--min-runtime-seconds', '2'], { env });
+      expect(stdout).toContain('No pending migrations.');
+      expect(performance.now() - started).toBeGreaterThanOrEqual(2_000);
+      await expect(
+        execute(process.execPath, [MIGRATE, '--min-runtime-seconds', 'soon'], { env }),
+      ).rejects.toThrow(/--min-runtime-seconds must be a whole number/);
     });
 
     it('exits 1 on bad configuration, naming the variable, without needing the API variables', async () => {

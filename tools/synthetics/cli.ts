@@ -3,13 +3,15 @@
  * or, instead of --token, Cognito credentials (USER_PASSWORD_AUTH):
  *   --client-id <app client> --username <user> --password <password> [--cognito-endpoint URL | --region eu-west-1]
  *   (or --credentials-env VAR: username and password from the JSON in that variable, e.g. an injected secret)
- * Walks the critical journey (./journey.ts), prints one summary line, exits 1 on any failure.
+ * Walks the critical journey (./journey.ts), prints one summary line, exits 1 on any failure; with
+ * --min-runtime-seconds N, no sooner than N seconds after it started (a one-off task: src/utils/one-off-task.ts).
  */
 import { parseArgs } from 'node:util';
+import { lingerFrom, MIN_RUNTIME_OPTION, minRuntimeMs } from '../../src/utils/one-off-task.js';
 import { credentials, signIn } from './canary.js';
 import { runJourney, summarize } from './journey.js';
 
-const USAGE = `usage: npm run synthetics --silent -- --base-url URL (--token T | --client-id ID (--username U --password P | --credentials-env VAR) [--cognito-endpoint URL | --region R])`;
+const USAGE = `usage: npm run synthetics --silent -- --base-url URL (--token T | --client-id ID (--username U --password P | --credentials-env VAR) [--cognito-endpoint URL | --region R]) [--min-runtime-seconds N]`;
 
 function options() {
   return parseArgs({
@@ -23,6 +25,7 @@ function options() {
       'credentials-env': { type: 'string' },
       region: { type: 'string', default: process.env.AWS_REGION ?? 'eu-west-1' },
       'cognito-endpoint': { type: 'string' },
+      ...MIN_RUNTIME_OPTION,
     },
   }).values;
 }
@@ -43,6 +46,8 @@ async function token(values: ReturnType<typeof options>): Promise<string> {
   });
 }
 
+const startedAt = performance.now();
+
 async function main(): Promise<number> {
   const values = options();
   if (values.help) {
@@ -50,9 +55,14 @@ async function main(): Promise<number> {
     return 0;
   }
   if (!values['base-url']) throw new Error('--base-url is required');
-  const result = await runJourney({ baseUrl: values['base-url'], token: await token(values) });
-  process.stdout.write(`${summarize(result)}\n`);
-  return result.ok ? 0 : 1;
+  const minimumMs = minRuntimeMs(values['min-runtime-seconds']);
+  try {
+    const result = await runJourney({ baseUrl: values['base-url'], token: await token(values) });
+    process.stdout.write(`${summarize(result)}\n`);
+    return result.ok ? 0 : 1;
+  } finally {
+    await lingerFrom(startedAt, minimumMs);
+  }
 }
 
 main().then(
