@@ -192,23 +192,26 @@ function defineTargets(fixture: Fixture, ref: RefBuild | undefined): Targets {
     ...common,
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
-    MIGRATE_ON_START: 'true',
+    // As in production, where the pipeline migrates before deploying (the fixture has migrated this database).
+    MIGRATE_ON_START: 'false',
     COGNITO_USER_POOL_ID: BENCH_POOL,
     COGNITO_CLIENT_ID: BENCH_CLIENT_ID,
     COGNITO_JWKS_URL: fixture.jwksUrl,
     ...limits('1000000000'),
   };
-  // Runway runs with the node flags of its image, as in production.
+  // Every server runs with the node flags of Runway's image, as in production: V8's young generation changes the CPU
+  // a request costs, whoever's code it runs.
+  const nodeArgs = imageNodeFlags(REPO_ROOT);
   const runway = {
     name: RUNWAY,
     script: join(DIST, 'src', 'main.js'),
     env: runwayEnv,
-    nodeArgs: imageNodeFlags(REPO_ROOT),
+    nodeArgs,
   };
   const traced = { ...runwayEnv, OTEL_EXPORTER_OTLP_ENDPOINT: fixture.otlpSinkUrl };
   return {
-    baseline: { name: BASELINE, script: join(DIST, 'bench', 'baseline.js'), env: common },
-    nestFloor: { name: NEST_FLOOR, script: join(DIST, 'bench', 'nest-floor.js'), env: common },
+    baseline: { name: BASELINE, script: join(DIST, 'bench', 'baseline.js'), env: common, nodeArgs },
+    nestFloor: { name: NEST_FLOOR, script: join(DIST, 'bench', 'nest-floor.js'), env: common, nodeArgs },
     runway,
     variants: [
       // Tracing on, exporting over OTLP to a sink that discards what it gets: every request sampled; the production
