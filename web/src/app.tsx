@@ -27,7 +27,7 @@ const NAVIGATION: [route: string, label: string][] = [
 
 function SignOutButton() {
   return (
-    <button type="button" class="secondary" onClick={signOut}>
+    <button type="button" class="secondary" onClick={() => void signOut()}>
       Sign out
     </button>
   );

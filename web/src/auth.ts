@@ -99,15 +99,16 @@ export async function signIn(route: string = location.hash): Promise<void> {
   location.replace(url.toString());
 }
 
-export function signOut(): void {
-  // The refresh token would mint access tokens for 30 days: revoked, in a request that outlives the page.
+export async function signOut(): Promise<void> {
+  // The refresh token would mint access tokens for 30 days: revoked first (2 s at most; keepalive if the page goes).
   if (config?.revokeUrl && tokens?.refreshToken) {
-    void fetch(config.revokeUrl, {
+    const revoked = fetch(config.revokeUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ token: tokens.refreshToken, client_id: config.clientId }),
       keepalive: true,
     }).catch(() => undefined);
+    await Promise.race([revoked, new Promise((resolve) => setTimeout(resolve, 2_000))]);
   }
   forgetTokens();
   if (!config?.logoutUrl) return;
