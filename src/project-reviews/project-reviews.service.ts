@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { Database } from '../database/database.js';
 import { ProblemException } from '../http/problem.js';
 import { ProjectsService } from '../projects/projects.service.js';
-import { TasksService } from '../tasks/tasks.service.js';
+import { actorOf, TasksService } from '../tasks/tasks.service.js';
 import { TaskTypes } from '../tasks/task-types.js';
 import type { ProjectReviewDto } from './project-reviews.dto.js';
 import { ProjectReviewsRepository, type ReviewRow } from './project-reviews.repository.js';
@@ -38,10 +38,11 @@ export class ProjectReviews implements OnModuleInit {
         ),
     });
     // Nobody should review a project that is gone: its open task is cancelled with it.
-    this.projects.onRemove(async (projectId) => {
+    // The owner deleting it is the one who cancels, as the audit log records.
+    this.projects.onRemove(async (projectId, by) => {
       const review = await this.reviews.find(projectId);
       if (review?.status === 'requested')
-        await this.tasks.cancelBySystem(review.taskId, 'The project was deleted.');
+        await this.tasks.cancelIfOpen(review.taskId, 'The project was deleted.', actorOf(by));
     });
   }
 

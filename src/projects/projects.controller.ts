@@ -82,6 +82,6 @@ export class ProjectsController {
     @PathId() id: string,
     @IfMatch() expected: ExpectedVersion,
   ) {
-    return this.projects.remove(caller.userId, id, expected);
+    return this.projects.remove(caller, id, expected);
   }
 }

@@ -20,7 +20,7 @@ const DUPLICATES = { uq_projects_owner_name: 'You already have a project with th
 @Injectable()
 export class ProjectsService {
   private readonly created: Counter;
-  private readonly removalListeners: ((projectId: string) => Promise<void>)[] = [];
+  private readonly removalListeners: ((projectId: string, by: AuthenticatedUser) => Promise<void>)[] = [];
 
   constructor(
     private readonly db: Database,
@@ -91,15 +91,16 @@ export class ProjectsService {
    * feature's rows about it with it, through foreign keys). The project is locked first: a transaction that holds it
    * (`getAndHold`) has committed, and none can take it until the deletion ends.
    */
-  onRemove(listener: (projectId: string) => Promise<void>): void {
+  onRemove(listener: (projectId: string, by: AuthenticatedUser) => Promise<void>): void {
     this.removalListeners.push(listener);
   }
 
-  async remove(ownerId: string, id: string, expected: ExpectedVersion): Promise<void> {
+  async remove(owner: AuthenticatedUser, id: string, expected: ExpectedVersion): Promise<void> {
+    const ownerId = owner.userId;
     await this.db.transaction(async () => {
       if (this.removalListeners.length > 0) {
         if (!(await this.projects.lockForDeletion(ownerId, id))) throw notFound('project');
-        for (const listener of this.removalListeners) await listener(id);
+        for (const listener of this.removalListeners) await listener(id, owner);
       }
       await versionedWrite(this.resource(ownerId, id), async () =>
         (await this.projects.delete(ownerId, id, expected)) ? true : undefined,

@@ -188,10 +188,10 @@ export class TasksService {
     );
   }
 
-  /** Cancels an open task for the system (a task already decided stays as it is). */
-  async cancelBySystem(id: string, reason: string): Promise<void> {
+  /** Cancels a task if still open (a decided one stays): by the system, or by whoever ended its purpose. */
+  async cancelIfOpen(id: string, reason: string, actor: Actor = SYSTEM_ACTOR): Promise<void> {
     if (await this.tasks.lockIfOpen(id))
-      await this.decisions.decide(id, { outcome: 'cancelled', comment: reason }, SYSTEM_ACTOR);
+      await this.decisions.decide(id, { outcome: 'cancelled', comment: reason }, actor);
   }
 
   /**
@@ -201,7 +201,7 @@ export class TasksService {
    */
   async forgetSubject(userId: string): Promise<void> {
     for (const id of await this.tasks.openAbout(userId)) {
-      await this.cancelBySystem(id, 'The user the task was about was deleted.');
+      await this.cancelIfOpen(id, 'The user the task was about was deleted.');
     }
     await this.tasks.redactAbout(userId, 'About a deleted user');
   }

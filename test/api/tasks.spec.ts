@@ -633,8 +633,11 @@ describe('tasks', () => {
       }
       expect((await as(operator).get(`/v1/tasks/${openTask}`)).body).toMatchObject({
         status: 'cancelled',
-        decision: { comment: 'The project was deleted.', via: 'system' },
+        // Cancelled by the owner's deletion, and recorded as theirs.
+        decision: { comment: 'The project was deleted.', via: 'api', decidedBy: owner.username },
       });
+      const audit = await as(operator).get(`/v1/admin/audit?target=${openTask}&action=task.cancelled`);
+      expect(audit.body.items).toMatchObject([{ actor: { kind: 'user' } }]);
       expect((await as(operator).get(`/v1/tasks/${decidedTask}`)).body.status).toBe('approved');
     });
 
