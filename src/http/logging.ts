@@ -1,7 +1,7 @@
 import { context } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Params } from 'nestjs-pino';
-import { destination, stdTimeFunctions, type Logger } from 'pino';
+import { destination, stdSerializers, stdTimeFunctions, type Logger } from 'pino';
 import type { AppConfig } from '../config/config.js';
 import { loggablePath } from './route-settings.js';
 import { withoutValues } from '../database/postgres-errors.js';
@@ -19,8 +19,7 @@ export function loggerParams(config: AppConfig): Params {
       level: config.logLevel,
       base: { service: config.telemetry.serviceName },
       mixin: () => traceLogFields(config.telemetry.xrayTraceIds),
-      // Every logged error: a PostgreSQL one without the values its message would quote.
-      serializers: { err: (error: unknown) => withoutValues(error) ?? error },
+      serializers: { err: loggableError },
       timestamp: stdTimeFunctions.isoTime,
       transport: pretty ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
       // Each line written to stdout at once, as Node's console does with a pipe: pino's default hands every write
@@ -84,6 +83,21 @@ function logRequest(logger: Logger, request: FastifyRequest, reply: FastifyReply
         ? `${request.method} ${route ?? path} ${status}`
         : `${request.method} ${route ?? path} ${status} ${Math.round(responseTime)}ms`,
   );
+}
+
+/**
+ * A logged error (as pino-http's serializer has made it, `raw` being the error itself) with each cause nested under
+ * `cause` rather than run into its message, so that a PostgreSQL error anywhere in the chain loses the values its
+ * message would quote.
+ */
+function loggableError(error: unknown): unknown {
+  const raw = (error as { raw?: unknown } | null)?.raw ?? error;
+  const scrubbed = withoutValues(raw);
+  if (scrubbed) return scrubbed;
+  if (!(raw instanceof Error) || raw.cause === undefined) return error;
+  const serialized = error === raw ? stdSerializers.err(raw) : (error as object);
+  const cause = raw.cause instanceof Error ? loggableError(stdSerializers.err(raw.cause)) : raw.cause;
+  return { ...serialized, message: raw.message, stack: raw.stack, cause };
 }
 
 /** Pretty logs in development when pino-pretty (a dev dependency) is installed; JSON everywhere else. */

@@ -118,6 +118,30 @@ describe('tracing', () => {
     });
   });
 
+  it('logs an error caused by a PostgreSQL data exception with the cause nested and without the values it quotes', async () => {
+    const failure: unknown = await t.app
+      .get(Database)
+      .rows(sql`SELECT ${'not-a-uuid: secret-value'}::uuid`)
+      .catch((error: unknown) => error);
+    const lines: string[] = [];
+    const options = loggerParams(t.config).pinoHttp as Options;
+    const { logger } = pinoHttp({
+      ...options,
+      level: 'info',
+      stream: { write: (line: string) => void lines.push(line) },
+    });
+    logger.error({ err: new Error('migration 1 failed', { cause: failure }) }, 'migrations failed');
+    expect(lines[0]).not.toContain('secret-value');
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      err: {
+        type: 'Error',
+        message: 'migration 1 failed',
+        stack: expect.stringMatching(/^Error: migration 1 failed\n\s+at /),
+        cause: { type: 'DatabaseError', code: '22P02', message: 'PostgreSQL error 22P02' },
+      },
+    });
+  });
+
   it('uses X-Ray-compatible trace ids (epoch seconds first) and records the service resource', async () => {
     await t.http().get('/v1/me').set('authorization', alice.authorization).expect(200);
     const server = await serverSpan('/v1/me');
