@@ -176,6 +176,51 @@ describe('the published contract', () => {
       ]);
     });
 
+    it('follow a field from one component to another, or between a component and an inline schema', () => {
+      const document = (after = false): OpenAPIObject => ({
+        openapi: '3.1.0',
+        info: { title: 't', version: '1' },
+        paths: {
+          '/v1/things': {
+            get: {
+              parameters: [
+                {
+                  name: 'state',
+                  in: 'query',
+                  schema: after ? { $ref: '#/components/schemas/State' } : { enum: ['open', 'closed'] },
+                },
+              ],
+              responses: {
+                '200': {
+                  description: '',
+                  content: { 'application/json': { schema: { $ref: '#/components/schemas/Thing' } } },
+                },
+              },
+            },
+          },
+        },
+        components: {
+          schemas: {
+            Thing: {
+              type: 'object',
+              properties: { owner: { $ref: `#/components/schemas/${after ? 'Machine' : 'Person'}` } },
+            },
+            Person: {
+              type: 'object',
+              properties: { name: {}, manager: { $ref: '#/components/schemas/Person' } },
+            },
+            Machine: { type: 'object', properties: { manager: { $ref: '#/components/schemas/Machine' } } },
+            State: { enum: ['open'] },
+          },
+        },
+      });
+      expect(breakingChanges(document(), document(true))).toEqual([
+        'removed value "closed" of query parameter state of GET /v1/things',
+        // Once: Person and Machine refer to themselves, and the pair is compared once.
+        'removed field Thing.owner.name',
+      ]);
+    });
+
     it('are not additions', () => {
       const after = base();
       after.paths['/v1/other'] = { get: { responses: {} } };

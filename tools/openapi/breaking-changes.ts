@@ -49,8 +49,21 @@ export function breakingChanges(before: OpenAPIObject, after: OpenAPIObject): st
     for (const name of refsIn(schema, oldSchemas)) sides.set(name, (sides.get(name) ?? new Set()).add(side));
   };
   /** `at`: a component's name, or where an inline schema is (`the 200 response of GET /v1/things`). */
-  const compare = (was: Schema | undefined, now: Schema | undefined, at: Place, on: Side[]) => {
-    if (!was || !now || was.$ref || now.$ref) return; // components are compared by name, below
+  const compare = (
+    was: Schema | undefined,
+    now: Schema | undefined,
+    at: Place,
+    on: Side[],
+    seen = new Set<string>(),
+  ) => {
+    if (!was || !now) return;
+    if (was.$ref || now.$ref) {
+      // One component for another, or for an inline schema: compared here, where it is. The same component is
+      // compared by name, below.
+      const pair = `${was.$ref} ${now.$ref}`;
+      if (was.$ref === now.$ref || seen.has(pair)) return;
+      return compare(resolved(was, oldSchemas), resolved(now, newSchemas), at, on, new Set(seen).add(pair));
+    }
     for (const value of was.enum ?? []) {
       if (on.includes('request') && !(now.enum ?? []).includes(value))
         changes.add(`removed value ${JSON.stringify(value)} of ${label(at)}`);
@@ -81,15 +94,15 @@ export function breakingChanges(before: OpenAPIObject, after: OpenAPIObject): st
       }
       if (on.includes('response') && was.required?.includes(field) && !now.required?.includes(field))
         changes.add(`field ${label(inner)} may now be missing`);
-      compare(schema, kept, inner, on);
+      compare(schema, kept, inner, on, seen);
     }
     for (const field of now.required ?? []) {
       if (on.includes('request') && !was.required?.includes(field))
         changes.add(`newly required field ${label({ ...at, path: [...at.path, field] })}`);
     }
-    compare(was.items, now.items, { ...at, path: [...at.path, '[]'] }, on);
+    compare(was.items, now.items, { ...at, path: [...at.path, '[]'] }, on, seen);
     for (const key of ['allOf', 'anyOf', 'oneOf'] as const) {
-      (was[key] ?? []).forEach((part, index) => compare(part, now[key]?.[index], at, on));
+      (was[key] ?? []).forEach((part, index) => compare(part, now[key]?.[index], at, on, seen));
     }
   };
 
@@ -157,6 +170,11 @@ function label(place: Place): string {
 
 function schemasOf(document: OpenAPIObject): Record<string, Schema> {
   return document.components?.schemas ?? {};
+}
+
+/** The component a reference names (undefined if there is none), or the schema itself. */
+function resolved(schema: Schema, components: Record<string, Schema>): Schema | undefined {
+  return schema.$ref ? components[schema.$ref.split('/').at(-1)!] : schema;
 }
 
 /** The types a schema names, but `null` (see {@link nullable}). */
