@@ -1,4 +1,7 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
+import type { ProblemDetails } from './problem.js';
+import { settingsOf } from './route-settings.js';
 
 /** An HTML answer for a person (an emailed link's page, or a problem on such a route). */
 export interface Page {
@@ -45,4 +48,34 @@ export function htmlPage(status: number, title: string, body: string): Page {
 <title>${escapeHtml(title)} · Runway</title><style>${STYLE}</style></head>
 <body><main>${body}</main></body></html>`,
   };
+}
+
+/**
+ * Sends a problem: an HTML page to a browser (a client accepting `text/html`) on a route for people (`htmlProblems`),
+ * application/problem+json to everyone else.
+ */
+export function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  problem: ProblemDetails,
+  headers: Record<string, string> = {},
+): void {
+  if (settingsOf(request).htmlProblems && /\btext\/html\b/.test(request.headers.accept ?? '')) {
+    void reply
+      .status(problem.status)
+      .headers({ ...headers, ...PAGE_HEADERS })
+      .send(problemPage(problem).html);
+    return;
+  }
+  void reply.status(problem.status).headers(headers).type('application/problem+json').send(problem);
+}
+
+/** A problem as a person reads it in a browser. */
+function problemPage(problem: ProblemDetails): Page {
+  return htmlPage(
+    problem.status,
+    problem.title,
+    `<h1>${escapeHtml(problem.title)}</h1><p>${escapeHtml(problem.detail ?? '')}</p>
+<p class="meta">Request ${escapeHtml(String(problem.requestId))}</p>`,
+  );
 }

@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { activeTraceId } from '../telemetry/trace-context.js';
+import { sendProblem } from './html-page.js';
 import { statusTitle, type ProblemDetails } from './problem.js';
 import { REQUEST_ID_HEADER } from './request.js';
 import { loggableMessage, loggablePath } from './route-settings.js';
@@ -43,10 +45,13 @@ export function answerProblem(
   status: number,
   detail: string,
 ): void {
-  void reply
-    .code(status)
-    .type('application/problem+json')
-    .send({ ...problem(status, detail), instance: loggablePath(request.url), requestId: request.id });
+  const traceId = activeTraceId();
+  sendProblem(request, reply, {
+    ...problem(status, detail),
+    instance: loggablePath(request.url),
+    requestId: request.id,
+    ...(traceId && { traceId }),
+  });
 }
 
 /**

@@ -12,10 +12,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { classifyPostgresError, sqlState } from '../database/postgres-errors.js';
 import { activeTraceId } from '../telemetry/trace-context.js';
-import { escapeHtml, htmlPage, PAGE_HEADERS, type Page } from './html-page.js';
+import { sendProblem } from './html-page.js';
 import { PROBLEM_TYPES, ProblemException, statusTitle, type ProblemDetails } from './problem.js';
 import { pathOf } from './request.js';
-import { loggableMessage, loggablePath, settingsOf } from './route-settings.js';
+import { loggableMessage, loggablePath } from './route-settings.js';
 import { retryAfter } from './retry-after.js';
 
 interface Answer {
@@ -61,14 +61,7 @@ export class ProblemFilter implements ExceptionFilter {
       );
       trace.getActiveSpan()?.recordException(traceable(exception));
     }
-    if (settingsOf(request).htmlProblems && /\btext\/html\b/.test(request.headers.accept ?? '')) {
-      void reply
-        .status(problem.status)
-        .headers({ ...headers, ...PAGE_HEADERS })
-        .send(problemPage(problem).html);
-      return;
-    }
-    void reply.status(problem.status).headers(headers).type('application/problem+json').send(problem);
+    sendProblem(request, reply, problem, headers);
   }
 
   /** No route matched, but the path exists with other methods: 405 with `Allow`, not 404. */
@@ -164,14 +157,4 @@ function traceable(exception: unknown): Exception {
   const code = sqlState(exception);
   if (code) return { name: 'DatabaseError', code, message: `PostgreSQL error ${code}` };
   return exception instanceof Error ? exception : String(exception);
-}
-
-/** A problem as a person reads it in a browser. */
-function problemPage(problem: ProblemDetails): Page {
-  return htmlPage(
-    problem.status,
-    problem.title,
-    `<h1>${escapeHtml(problem.title)}</h1><p>${escapeHtml(problem.detail ?? '')}</p>
-<p class="meta">Request ${escapeHtml(String(problem.requestId))}</p>`,
-  );
 }

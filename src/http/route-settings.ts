@@ -31,12 +31,17 @@ export function addRouteSettings(handler: object, options: RouteOptions): void {
 }
 export const BodyLimit = (bytes: number) => RouteSettings({ bodyLimit: bytes });
 
+/**
+ * The settings of the route that matched; where none did, those of the secret path the URL is under (a link that a
+ * mail client mangled still gets that route's pages).
+ */
 export function settingsOf(request: FastifyRequest): RouteOptions {
+  if (request.routeOptions.url === undefined) return secretPathOf(request.url)?.settings ?? {};
   return (request.routeOptions.config as RouteOptions | undefined) ?? {};
 }
 
-/** The patterns of secret paths (`/t/:token`), by their static start (`/t/`): for requests no route matched. */
-const secretPaths: { start: string; pattern: string }[] = [];
+/** The secret paths (`/t/:token`) by their static start (`/t/`): for requests no route matched. */
+const secretPaths: { start: string; pattern: string; settings: RouteOptions }[] = [];
 
 /** Makes {@link RouteSettings} take effect; call before the routes are registered. */
 export function applyRouteSettings(fastify: FastifyInstance): void {
@@ -46,7 +51,7 @@ export function applyRouteSettings(fastify: FastifyInstance): void {
     const colon = route.url.indexOf(':');
     const start = colon === -1 ? route.url : route.url.slice(0, colon);
     if (settings.secretPath && !secretPaths.some((path) => path.pattern === route.url)) {
-      secretPaths.push({ start, pattern: route.url });
+      secretPaths.push({ start, pattern: route.url, settings });
     }
   });
   fastify.addContentTypeParser(
@@ -69,13 +74,19 @@ export function applyRouteSettings(fastify: FastifyInstance): void {
 
 /**
  * A request URL's path as logs, traces and problem bodies may show it: without the query string, and as the route
- * pattern under a secret path, whether a route matched or not (a trailing slash, another method).
+ * pattern wherever a secret path's start appears in it, whether a route matched or not (a trailing slash, another
+ * method, a link a mail client mangled into `//t/…` or `/T/…`).
  */
 export function loggablePath(url: string | undefined): string {
-  const path = pathOf(url);
-  // The router matches the decoded path: `/%74/…` reaches `/t/:token` too.
-  const routed = decodedOrAsIs(path);
-  return secretPaths.find(({ start }) => routed.startsWith(start))?.pattern ?? path;
+  return secretPathOf(url)?.pattern ?? pathOf(url);
+}
+
+function secretPathOf(url: string | undefined): (typeof secretPaths)[number] | undefined {
+  // Decoded, as the router matches it: `/%74/…` reaches `/t/:token` too.
+  const seen = decodedOrAsIs(pathOf(url))
+    .replace(/\/{2,}/g, '/')
+    .toLowerCase();
+  return secretPaths.find(({ start }) => seen.includes(start.toLowerCase()));
 }
 
 /** An error's message as a problem body may show it: the request's URL in it as {@link loggablePath} shows it. */

@@ -202,6 +202,9 @@ describe('task delivery', () => {
       for (const [path, status] of [
         [`/t/${token}/`, 404],
         [`/t/${token}/more?x=1`, 404],
+        // As a mail client or a base URL with a trailing slash may mangle a link.
+        [`//t/${token}`, 404],
+        [`/T/${token}`, 404],
         [`/t/${token}%ZZ`, 400],
         [`/t/${token}${'a'.repeat(100)}`, 414],
       ] as const) {
@@ -225,7 +228,7 @@ describe('task delivery', () => {
       expect(form.status).toBe(415);
     });
 
-    it('answers a browser a page, not JSON, when a link cannot be served (415, 413), and a script problem+json', async () => {
+    it('answers a browser a page, not JSON, when a link cannot be served (415, 413, a mangled link), and a script problem+json', async () => {
       const title = `Pages ${Math.random().toString(36).slice(2, 8)}`;
       const created = await createTask(t, { title });
       const { token } = linkOf((await emailsAbout(title))[0]!);
@@ -248,6 +251,20 @@ describe('task delivery', () => {
         const script = await request();
         expect(script.status).toBe(page.status);
         expect(script.headers['content-type']).toMatch(/^application\/problem\+json/);
+      }
+      // A link mangled on its way: no route matches, and a person still reads a page.
+      for (const [path, status] of [
+        [`/t/${token}/`, 404],
+        [`//t/${token}`, 404],
+        [`/t/${token}%ZZ`, 400],
+        [`/t/${token}${'a'.repeat(100)}`, 414],
+      ] as const) {
+        const page = await t.http().get(path).set('accept', browser);
+        expect(page.status).toBe(status);
+        expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+        expect(page.headers['content-security-policy']).toContain("default-src 'none'");
+        expect(page.text).not.toContain(token);
+        expect((await t.http().get(path)).headers['content-type']).toMatch(/^application\/problem\+json/);
       }
       expect((await task(created.id)).status).toBe('open');
     });

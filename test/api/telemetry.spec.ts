@@ -8,7 +8,7 @@ import {
 } from '../support/telemetry.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import http, { type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { DataPointType, type Histogram } from '@opentelemetry/sdk-metrics';
@@ -197,6 +197,27 @@ describe('tracing', () => {
     expect(response.body.traceId).toBe(server.spanContext().traceId);
     // A 404 is an answer, not a failure of the server.
     expect(server.status.code).not.toBe(SpanStatusCode.ERROR);
+  });
+
+  it('puts the trace id in a problem answered before any route runs (two Host headers)', async () => {
+    await t.app.listen(0, '127.0.0.1');
+    const { port } = t.app.getHttpServer().address() as AddressInfo;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () =>
+        socket.end('GET /v1/me HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n'),
+      );
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(text));
+    });
+    const body = answer.slice(answer.indexOf('\r\n\r\n') + 4);
+    const problem = JSON.parse(body) as { status: number; traceId?: string };
+    expect(problem.status).toBe(400);
+    const server = await spanWhere(
+      (span) => span.kind === SpanKind.SERVER && span.attributes['url.path'] === '/v1/me',
+    );
+    expect(problem.traceId).toBe(server.spanContext().traceId);
   });
 
   it('records the exception of a failed request on its span', async () => {
