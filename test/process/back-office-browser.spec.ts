@@ -193,6 +193,38 @@ describeWithBrowser('the back office in a browser', () => {
     await expectNothingStoredOrRefused(page);
   });
 
+  it("never shows one task's page, nor decides it, while another task's page loads", async () => {
+    const make = async (title: string) =>
+      (
+        await request(origin)
+          .post('/v1/tasks')
+          .set('authorization', bearer('admin', ['admin']))
+          .send({ type: 'approval', title })
+          .expect(201)
+      ).body as { id: string };
+    const [first, second] = [await make('Refund order 1004'), await make('Refund order 1005')];
+    const page = await browser.page();
+    await signIn(page, 'admin');
+    await page.goto(`${origin}/admin/#/tasks/${first.id}`);
+    await page.getByRole('heading', { name: 'Refund order 1004' }).waitFor();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route(new RegExp(`/v1/tasks/${second.id}$`), async (route) => {
+      await held;
+      await route.continue();
+    });
+    // As a link pasted into the same tab: only the fragment changes.
+    await page.evaluate(`location.hash = '#/tasks/${second.id}'`);
+    const heading = page.getByRole('heading', { name: 'Refund order 1004' });
+    expect(await until(async () => !(await heading.isVisible()))).toBe(true);
+    expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+    release();
+    await page.getByRole('heading', { name: 'Refund order 1005' }).waitFor();
+    for (const { id } of [first, second]) {
+      await expect(api(`/v1/tasks/${id}`).then(({ body }) => body.status)).resolves.toBe('open');
+    }
+  });
+
   it("shows none of the previous filter's tasks when the list for a new filter fails to load", async () => {
     const page = await browser.page();
     await signIn(page, 'admin');

@@ -89,7 +89,10 @@ function Shell() {
           <SignOutButton />
         </div>
       </header>
-      <main id="content">{route(section, id)}</main>
+      {/* Keyed by the route: another task's page starts afresh, never showing (and acting on) the last one. */}
+      <main id="content" key={`${section}/${id ?? ''}`}>
+        {route(section, id)}
+      </main>
     </>
   );
 }
