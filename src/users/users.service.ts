@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache';
 import { v7 as uuidv7 } from 'uuid';
 import { AnalyticsService } from '../analytics/analytics.service.js';
 import { AuditService } from '../audit/audit.service.js';
-import { isSynthetic, type AuthenticatedUser, type Principal } from '../auth/principal.js';
+import { ADMIN_ROLE, isSynthetic, type AuthenticatedUser, type Principal } from '../auth/principal.js';
 import { UserProvisioning } from '../auth/user-provisioning.js';
 import { Database } from '../database/database.js';
 import { IdempotencyService } from '../http/idempotency/idempotency.service.js';
@@ -70,10 +70,17 @@ export class UsersService implements UserProvisioning, OnModuleInit {
    */
   async userIdFor(principal: Principal): Promise<string> {
     const known = this.provisioned.get(principal.sub);
-    // Only for tokens of a sign-in no older than the one checked: a token of before a deletion is checked again.
-    if (known && principal.signedInAt >= known.signedInAt) return known.userId;
-    const id = uuidv7();
     const signedInAt = new Date(principal.signedInAt * 1000);
+    // Only for tokens of a sign-in no older than the one checked: a token of before a deletion is checked again.
+    if (known && principal.signedInAt >= known.signedInAt) {
+      // An admin sees and decides for others: their deletion ends that at once on every instance, not when each
+      // forgets them (one indexed read per request, on back-office traffic only).
+      if (!principal.groups.includes(ADMIN_ROLE)) return known.userId;
+      if (!(await this.users.deletedAfter(principal.sub, signedInAt))) return known.userId;
+      this.forget(principal.sub);
+      throw accountDeleted();
+    }
+    const id = uuidv7();
     const stored = await this.users.insertOrRefresh(
       {
         id,
@@ -138,6 +145,10 @@ export class UsersService implements UserProvisioning, OnModuleInit {
    */
   async deleteMe(caller: AuthenticatedUser): Promise<void> {
     await this.db.transaction(async () => {
+      // A token of before a deletion (through another instance, which still remembers the user) must not delete the
+      // account made since.
+      if (await this.users.deletedAfter(caller.sub, new Date(caller.signedInAt * 1000)))
+        throw accountDeleted();
       await this.users.rememberDeleted(caller.sub);
       const userId = await this.users.lockBySub(caller.sub);
       if (!userId) return;

@@ -118,6 +118,40 @@ describe('two instances', () => {
     expect(left).toEqual([{ users: 0, projects: 0, keys: 0 }]);
   });
 
+  it('a token of before a deletion cannot delete, through another instance, the account made since', async () => {
+    const deleted = user();
+    await knownToBoth(deleted);
+    expect((await a!.http().delete('/v1/me').set('authorization', deleted.authorization)).status).toBe(204);
+    const erin = signedInAgain(deleted);
+    const kept = await a!
+      .http()
+      .post('/v1/projects')
+      .set('authorization', erin.authorization)
+      .send({ name: 'kept' });
+    expect(kept.status).toBe(201);
+
+    const stale = await b!.http().delete('/v1/me').set('authorization', deleted.authorization);
+    expect(stale.status).toBe(401);
+    expect(stale.headers['www-authenticate']).toMatch(/^Bearer error="invalid_token"/);
+    expect(await query('SELECT 1 FROM projects WHERE id = $1', [kept.body.id])).toHaveLength(1);
+    expect((await a!.http().get('/v1/me').set('authorization', erin.authorization)).status).toBe(200);
+  });
+
+  it("a deleted admin's token of before is refused at once on another instance, reads and writes", async () => {
+    const operator = user({ groups: ['admin'] });
+    await knownToBoth(operator);
+    expect((await a!.http().delete('/v1/me').set('authorization', operator.authorization)).status).toBe(204);
+    const read = await b!.http().get('/v1/admin/users').set('authorization', operator.authorization);
+    expect(read.status).toBe(401);
+    const created = await b!
+      .http()
+      .post('/v1/tasks')
+      .set('authorization', operator.authorization)
+      .send({ type: 'approval', title: 'by a deleted admin' });
+    expect(created.status).toBe(401);
+    expect(await query(`SELECT 1 FROM tasks WHERE title = 'by a deleted admin'`, [])).toEqual([]);
+  });
+
   it("a user deleted on one instance can send events to the other at once: none is lost as a 'duplicate'", async () => {
     const deleted = user();
     await knownToBoth(deleted);
