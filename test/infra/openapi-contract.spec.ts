@@ -221,6 +221,40 @@ describe('the published contract', () => {
       ]);
     });
 
+    it('are a request field that no longer takes null, and a response body type gone', () => {
+      const document = (after = false): OpenAPIObject => ({
+        openapi: '3.1.0',
+        info: { title: 't', version: '1' },
+        paths: {
+          '/v1/me': {
+            get: {
+              responses: {
+                '200': {
+                  description: '',
+                  content: after ? {} : { 'application/json': { schema: { type: 'object' } } },
+                },
+              },
+            },
+            patch: {
+              requestBody: {
+                content: { 'application/json': { schema: { $ref: '#/components/schemas/Update' } } },
+              },
+              responses: {},
+            },
+          },
+        },
+        components: {
+          schemas: {
+            Update: { type: 'object', properties: { name: { type: after ? 'string' : ['string', 'null'] } } },
+          },
+        },
+      });
+      expect(breakingChanges(document(), document(true))).toEqual([
+        'removed application/json body of the 200 response of GET /v1/me',
+        'Update.name no longer takes null',
+      ]);
+    });
+
     it('are not additions', () => {
       const after = base();
       after.paths['/v1/other'] = { get: { responses: {} } };

@@ -33,8 +33,8 @@ const BOTH: Side[] = ['request', 'response'];
 /**
  * What `after` changes of `before` that a client written against `before` may rely on: an operation, parameter,
  * schema, field or success status gone; a parameter, request body or request field newly required; a value of a
- * request refused (an enum's value gone, tighter bounds, another pattern); a type changed; a response field no
- * longer required or now nullable. Schemas are compared wherever they are: components (as requests or responses use
+ * request refused (an enum's value gone, tighter bounds, another pattern, null no longer taken); a type changed; a
+ * response's body type gone; a response field no longer required or now nullable. Schemas are compared wherever they are: components (as requests or responses use
  * them), parameters, bodies, nested.
  */
 export function breakingChanges(before: OpenAPIObject, after: OpenAPIObject): string[] {
@@ -70,6 +70,8 @@ export function breakingChanges(before: OpenAPIObject, after: OpenAPIObject): st
     }
     if (on.includes('response') && !nullable(was) && nullable(now))
       changes.add(`${label(at)} may now be null`);
+    if (on.includes('request') && nullable(was) && !nullable(now))
+      changes.add(`${label(at)} no longer takes null`);
     const [types, newTypes] = [typesOf(was), typesOf(now)];
     if (types.length > 0 && newTypes.length > 0 && !types.some((type) => newTypes.includes(type)))
       changes.add(`${label(at)} is now ${newTypes.join(' or ')}, not ${types.join(' or ')}`);
@@ -143,9 +145,9 @@ export function breakingChanges(before: OpenAPIObject, after: OpenAPIObject): st
           continue;
         }
         for (const [type, media] of Object.entries(response.content ?? {})) {
-          compare(media.schema, kept.content?.[type]?.schema, inline(`the ${status} response of ${name}`), [
-            'response',
-          ]);
+          const body = kept.content?.[type];
+          if (!body) changes.add(`removed ${type} body of the ${status} response of ${name}`);
+          else compare(media.schema, body.schema, inline(`the ${status} response of ${name}`), ['response']);
         }
       }
     }
