@@ -159,8 +159,23 @@ export function fieldErrors(errors: ValidationError[], parent = ''): FieldError[
 /** The field may be absent, but not null (class-validator's @IsOptional lets null through). */
 export const Optional = () => ValidateIf((_object, value) => value !== undefined);
 
-/** A PATCH body: every field of `base` optional, but none may be null, and nothing else is accepted. */
-export const StrictPartialType = <T>(base: Type<T>) => PartialType(base, { skipNullProperties: false });
+/**
+ * A PATCH body: every field of `base` optional, but none may be null, and nothing else is accepted. A field left out
+ * stays as it is, so the document names none of `base`'s defaults (a client filling them in would reset the field).
+ */
+export function StrictPartialType<T>(base: Type<T>): Type<Partial<T>> {
+  const partial = PartialType(base, { skipNullProperties: false });
+  const prototype = partial.prototype as object;
+  // @nestjs/swagger's metadata keys (not exported; test/api/openapi.spec.ts fails if they change): its decorators
+  // merge what they are given into what is there, so none can take a default away.
+  const fields = (Reflect.getMetadata('swagger/apiModelPropertiesArray', prototype) ?? []) as string[];
+  for (const field of fields.map((name) => name.replace(/^:/, ''))) {
+    const property = Reflect.getMetadata('swagger/apiModelProperties', prototype, field) as object;
+    const { default: _default, ...kept } = property as { default?: unknown };
+    Reflect.defineMetadata('swagger/apiModelProperties', kept, prototype, field);
+  }
+  return partial;
+}
 
 /**
  * Path ids are UUIDs; anything else is a 400 naming `/id` (never a 404 or a database error). Taken in either case,

@@ -116,6 +116,26 @@ describe('OpenAPI', () => {
     expect(vague).toEqual([]);
   });
 
+  it('names no default in a PATCH body, where a field left out stays as it is, while the create body keeps them', async () => {
+    type Schema = { $ref?: string; properties?: Record<string, { default?: unknown }> };
+    const document = (await t.http().get('/openapi.json')).body as {
+      paths: Record<
+        string,
+        Record<string, { requestBody?: { content: Record<string, { schema: Schema }> } }>
+      >;
+      components: { schemas: Record<string, Schema> };
+    };
+    const schemaOf = ({ $ref }: Schema) => document.components.schemas[$ref!.split('/').at(-1)!]!;
+    const patches = Object.values(document.paths).flatMap(({ patch }) =>
+      Object.values(patch?.requestBody?.content ?? {}).map(({ schema }) => schemaOf(schema)),
+    );
+    expect(patches.length).toBeGreaterThan(0);
+    for (const patch of patches) {
+      expect(Object.values(patch.properties ?? {}).filter((field) => 'default' in field)).toEqual([]);
+    }
+    expect(document.components.schemas.CreateProjectDto!.properties!.status!.default).toBe('active');
+  });
+
   it('serves Swagger UI at /docs', async () => {
     const response = await t.http().get('/docs').redirects(1);
     expect(response.status).toBe(200);

@@ -555,12 +555,8 @@ export interface components {
         UpdateProjectDto: {
             /** @description Unique among your projects */
             name?: string;
-            /** @default  */
             description?: string;
-            /**
-             * @default active
-             * @enum {string}
-             */
+            /** @enum {string} */
             status?: "active" | "archived";
         };
         EventInputDto: {
