@@ -91,6 +91,8 @@ describe('dev issuer', () => {
       client_id: DEV_CLIENT_ID,
       scope: 'openid email profile',
       token_use: 'access',
+      // As production's pre-token-generation trigger adds it.
+      email: 'admin@example.com',
     });
     const id = await verifier('id').verify(tokens.id_token);
     expect(id).toMatchObject({
@@ -166,8 +168,11 @@ describe('dev issuer', () => {
     expect([json.status, await json.json()]).toEqual([400, { error: 'invalid_request' }]);
   });
 
-  it('refreshes: a new working access token and ID token, no new refresh token', async () => {
+  it("refreshes: a new working access token and ID token, no new refresh token, the sign-in's auth_time kept", async () => {
     const first = await tokensOf(await issuer.exchange(await issuer.signIn('admin')));
+    const signedIn = await verifier('access').verify(first.access_token);
+    // In a later second than the sign-in, so that a new auth_time would show.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     const refresh = {
       grant_type: 'refresh_token',
       client_id: DEV_CLIENT_ID,
@@ -180,7 +185,9 @@ describe('dev issuer', () => {
     expect(renewed.access_token).not.toBe(first.access_token);
     const access = await verifier('access').verify(renewed.access_token);
     expect(access).toMatchObject({ sub: devUserSub('admin'), 'cognito:groups': ['admin'] });
-    await verifier('id').verify(renewed.id_token);
+    expect(access.auth_time).toBe(signedIn.auth_time);
+    expect(access.iat).toBeGreaterThan(signedIn.auth_time);
+    expect((await verifier('id').verify(renewed.id_token)).auth_time).toBe(signedIn.auth_time);
 
     await expectError(issuer.token({ ...refresh, client_id: OTHER_CLIENT_ID }), 'invalid_grant');
     await expectError(issuer.token({ ...refresh, refresh_token: 'forged' }), 'invalid_grant');

@@ -98,11 +98,19 @@ export function serveDevIssuer(key: SigningKey, options: DevIssuerOptions = {}):
     clientIds: options.clientIds ?? [DEV_CLIENT_ID],
     users: options.users ?? DEV_USERS,
     now: options.now ?? Date.now,
-    issueTokens: (user, clientId) => {
+    issueTokens: (user, clientId, signedInAt) => {
       const { username, email } = user;
-      const identity = { username, sub: devUserSub(username), groups: [...user.groups], clientId, issuer };
+      const identity = {
+        username,
+        sub: devUserSub(username),
+        groups: [...user.groups],
+        clientId,
+        issuer,
+        signedInAt,
+      };
       return {
-        accessToken: mintAccessToken(key, { ...identity, scope: SIGN_IN_SCOPE }),
+        // With the email, as production's pre-token-generation trigger adds it.
+        accessToken: mintAccessToken(key, { ...identity, email, scope: SIGN_IN_SCOPE }),
         idToken: mintIdToken(key, { ...identity, email }),
         expiresIn: TOKEN_LIFETIME_SECONDS,
       };
@@ -172,6 +180,8 @@ export interface AccessTokenOptions {
   clientId?: string;
   issuer?: string;
   expiresInSeconds?: number;
+  /** `auth_time`, seconds since the epoch: by default now; a refreshed token keeps its sign-in's. */
+  signedInAt?: number;
 }
 
 /** Claims shaped like a Cognito access token (user or client-credentials). */
@@ -189,7 +199,7 @@ export function accessTokenClaims(options: AccessTokenOptions): Record<string, u
     scope:
       options.scope ??
       (options.username ? 'aws.cognito.signin.user.admin' : `${SCOPES.tasksWrite} ${SCOPES.tasksRead}`),
-    auth_time: now,
+    auth_time: options.signedInAt ?? now,
     exp: now + (options.expiresInSeconds ?? 3600),
     iat: now,
     jti: randomUUID(),
@@ -209,6 +219,7 @@ export interface IdTokenOptions {
   groups: string[];
   clientId: string;
   issuer: string;
+  signedInAt?: number;
 }
 
 /** An ID token as Cognito signs one for a user signed in through its managed login. */
@@ -224,7 +235,7 @@ export function mintIdToken(key: SigningKey, options: IdTokenOptions): string {
     aud: options.clientId,
     event_id: randomUUID(),
     token_use: 'id',
-    auth_time: now,
+    auth_time: options.signedInAt ?? now,
     exp: now + TOKEN_LIFETIME_SECONDS,
     iat: now,
     jti: randomUUID(),

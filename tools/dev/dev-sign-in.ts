@@ -22,7 +22,8 @@ export interface SignedTokens {
 export interface SignInOptions {
   clientIds: readonly string[];
   users: readonly DevUser[];
-  issueTokens(user: DevUser, clientId: string): SignedTokens;
+  /** `signedInAt`: when the user signed in (seconds since the epoch), which refreshed tokens keep as Cognito's do. */
+  issueTokens(user: DevUser, clientId: string, signedInAt: number): SignedTokens;
   /** Milliseconds since the epoch: when codes expire. */
   now(): number;
 }
@@ -51,7 +52,7 @@ type OAuthError = 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unsu
 
 export function createSignIn(options: SignInOptions): RouteHandler {
   const codes = new Map<string, PendingCode>();
-  const refreshTokens = new Map<string, { clientId: string; user: DevUser }>();
+  const refreshTokens = new Map<string, { clientId: string; user: DevUser; signedInAt: number }>();
 
   const checkAuthorize = (parameters: URLSearchParams): AuthorizeRequest | string => {
     const clientId = parameters.get('client_id') ?? '';
@@ -117,8 +118,12 @@ export function createSignIn(options: SignInOptions): RouteHandler {
       return 'invalid_grant';
     }
     const refreshToken = randomBytes(48).toString('base64url');
-    refreshTokens.set(refreshToken, { clientId, user: pending.user });
-    return { ...tokenBody(options.issueTokens(pending.user, clientId)), refresh_token: refreshToken };
+    const signedInAt = Math.floor(options.now() / 1000);
+    refreshTokens.set(refreshToken, { clientId, user: pending.user, signedInAt });
+    return {
+      ...tokenBody(options.issueTokens(pending.user, clientId, signedInAt)),
+      refresh_token: refreshToken,
+    };
   };
 
   const refresh = (form: URLSearchParams, clientId: string): Record<string, unknown> | OAuthError => {
@@ -126,7 +131,7 @@ export function createSignIn(options: SignInOptions): RouteHandler {
     if (!refreshToken) return 'invalid_request';
     const session = refreshTokens.get(refreshToken);
     if (!session || session.clientId !== clientId) return 'invalid_grant';
-    return tokenBody(options.issueTokens(session.user, clientId));
+    return tokenBody(options.issueTokens(session.user, clientId, session.signedInAt));
   };
 
   const grant = (form: URLSearchParams | undefined): Record<string, unknown> | OAuthError => {
