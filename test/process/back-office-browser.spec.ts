@@ -122,6 +122,24 @@ describeWithBrowser('the back office in a browser', () => {
     await expectNothingStoredOrRefused(page);
   });
 
+  it("signs in again, without an error, from the identity provider's page reached by Back", async () => {
+    const page = await browser.page();
+    await signIn(page, 'admin');
+    await page.locator('[data-username]').waitFor();
+    await page.goBack();
+    await page.waitForURL((url) => url.pathname === '/oauth2/authorize');
+    const stale = new URL(page.url()).searchParams.get('state');
+    // The answer carries the first sign-in's state, which this tab no longer waits for: a new sign-in starts.
+    await page.getByRole('button', { name: 'Sign in as admin' }).click();
+    await page.waitForURL(
+      (url) => url.pathname === '/oauth2/authorize' && url.searchParams.get('state') !== stale,
+    );
+    await page.getByRole('button', { name: 'Sign in as admin' }).click();
+    await page.locator('[data-username], [role="alert"]').first().waitFor();
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await expect(page.locator('[data-username]').textContent()).resolves.toBe('admin');
+  });
+
   it('signs out: the refresh token is revoked, and the identity provider is told', async () => {
     const page = await browser.page({ viewport: { width: 1280, height: 900 } });
     const refreshToken = page

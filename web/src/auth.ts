@@ -160,7 +160,12 @@ async function finishSignIn(answer: URLSearchParams): Promise<SessionStart> {
   const route = state?.slice(state.indexOf('.') + 1) || '#/overview';
   history.replaceState(null, '', `/admin/${route.startsWith('#/') ? route : '#/overview'}`);
 
-  if (!expectedState || !verifier || state !== expectedState) {
+  if (!expectedState || !verifier) {
+    // No sign-in under way in this tab: an old answer (Back to the identity provider's page, then on). Start one.
+    await signIn(location.hash);
+    return { kind: 'redirecting' };
+  }
+  if (state !== expectedState) {
     return { kind: 'failed', message: 'The sign-in answer did not match the request: sign in again.' };
   }
   const error = answer.get('error');
