@@ -1,5 +1,6 @@
 import type { FastifyBodyParser, FastifyInstance } from 'fastify';
 import { unsupportedCoding } from './request.js';
+import { settingsOf, unsupportedMediaType } from './route-settings.js';
 
 /** Nesting deeper than this is refused (400): recursive code downstream (validation, hashing) must not overflow. */
 const MAX_JSON_DEPTH = 32;
@@ -17,6 +18,7 @@ export function checkedJsonParser(fastify: FastifyInstance): FastifyBodyParser<B
   return (request, body, done) => {
     const coded = unsupportedCoding(request.raw);
     if (coded) return done(coded);
+    if (settingsOf(request).formBody) return done(unsupportedMediaType(request));
     const charset = CHARSET.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
     if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
       return done(

@@ -9,8 +9,11 @@ export interface RouteOptions {
   bodyLimit?: number;
   /** The path itself is a secret (a capability URL): logs, spans and problems name the route pattern instead. */
   secretPath?: boolean;
-  /** Accepts `application/x-www-form-urlencoded` bodies (HTML forms); every other route answers them 415. */
-  acceptsForms?: boolean;
+  /**
+   * The body is an HTML form (`application/x-www-form-urlencoded`), and only that: JSON is 415 here, as a form is on
+   * every other route.
+   */
+  formBody?: boolean;
   /** Pages for people: a problem is an HTML page too when the client accepts `text/html` (a browser). */
   htmlProblems?: boolean;
   /** ETag and Location from the body (set by `@ResourceHeaders()` on a controller; see `applyResourceHeaders`). */
@@ -60,16 +63,17 @@ export function applyRouteSettings(fastify: FastifyInstance): void {
     (request, body: string, done) => {
       const coded = unsupportedCoding(request.raw);
       if (coded) return done(coded);
-      if (!settingsOf(request).acceptsForms) {
-        return done(
-          Object.assign(new Error(`Unsupported Media Type: ${request.headers['content-type']}`), {
-            statusCode: 415,
-          }),
-        );
-      }
+      if (!settingsOf(request).formBody) return done(unsupportedMediaType(request));
       done(null, formFields(body));
     },
   );
+}
+
+/** A 415 for a body of a type the route does not take. */
+export function unsupportedMediaType(request: FastifyRequest): Error {
+  return Object.assign(new Error(`Unsupported Media Type: ${request.headers['content-type']}`), {
+    statusCode: 415,
+  });
 }
 
 /**

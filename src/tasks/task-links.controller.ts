@@ -32,7 +32,7 @@ export class TaskLinksController {
 
   @Post(':token')
   // The form's comment is at most 2,000 characters, up to 9 bytes each once percent-encoded (CJK, say).
-  @RouteSettings({ secretPath: true, htmlProblems: true, acceptsForms: true, bodyLimit: 32 * 1024 })
+  @RouteSettings({ secretPath: true, htmlProblems: true, formBody: true, bodyLimit: 32 * 1024 })
   @ApiOperation({ summary: 'Decide the task: form fields outcome (approved | rejected) and comment' })
   @ApiConsumes('application/x-www-form-urlencoded')
   @ApiBody({

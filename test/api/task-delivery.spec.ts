@@ -195,6 +195,10 @@ describe('task delivery', () => {
       const wrongType = await t.http().post(`/t/${token}`).set('content-type', 'text/csv').send('a,b');
       expect(wrongType.status).toBe(415);
       expect(wrongType.body.instance).toBe('/t/:token');
+      // The page posts a form, and the link takes nothing else: no JSON either.
+      const json = await t.http().post(`/t/${token}`).send({ outcome: 'approved' });
+      expect(json.status).toBe(415);
+      expect(json.body.instance).toBe('/t/:token');
       const wrongMethod = await t.http().put(`/t/${token}`).send({});
       expect(wrongMethod.status).toBe(405);
       expect(wrongMethod.body.instance).toBe('/t/:token');
