@@ -62,13 +62,13 @@ export class ProblemDto {
 
 /** Documents the problem+json error responses of a route: `@ApiProblems(400, 404)`. */
 export function ApiProblems(...statuses: number[]): MethodDecorator & ClassDecorator {
-  return applyDecorators(
-    ...statuses.map((status) =>
-      ApiResponse({
-        status,
-        description: statusTitle(status),
-        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
-      }),
-    ),
-  );
+  return applyDecorators(...statuses.map((status) => ApiResponse({ status, ...problemResponse(status) })));
+}
+
+/** An OpenAPI response of `status` whose body is problem+json. */
+export function problemResponse(status: number) {
+  return {
+    description: statusTitle(status),
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
+  };
 }

@@ -45,6 +45,7 @@ describe('authorization', () => {
     const request = t.http()[method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete'](path);
     if (authorization) request.set('authorization', authorization);
     if (row.query) void request.query(row.query);
+    if (row.form) void request.type('form');
     const body = row.body?.();
     const response = await (body ? request.send(body) : request);
     expect(response.status).toBe(status);

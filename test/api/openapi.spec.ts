@@ -8,6 +8,7 @@ import { IdempotencyInterceptor } from '../../src/http/idempotency/idempotency.i
 import { ifMatchOf } from '../../src/http/preconditions.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, useTestApp, type TestApp } from '../support/app.js';
+import { user } from '../support/tokens.js';
 import { listRoutes, type AppRoute } from '../support/routes.js';
 
 /** What a route reads from the request, from Nest's own metadata: path, query (its DTO's fields) and headers. */
@@ -134,6 +135,29 @@ describe('OpenAPI', () => {
       expect(Object.values(patch.properties ?? {}).filter((field) => 'default' in field)).toEqual([]);
     }
     expect(document.components.schemas.CreateProjectDto!.properties!.status!.default).toBe('active');
+  });
+
+  it('documents 400, 413 and 415 on every write, which a body it does not take is answered with', async () => {
+    const document = (await t.http().get('/openapi.json')).body as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    const missing = Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.entries(operations)
+        .filter(([method]) => ['post', 'put', 'patch', 'delete'].includes(method))
+        .flatMap(([method, { responses }]) =>
+          ['400', '413', '415']
+            .filter((status) => !(status in responses))
+            .map((status) => `${method} ${path} ${status}`),
+        ),
+    );
+    expect(missing).toEqual([]);
+    const sent = await t
+      .http()
+      .delete('/v1/me')
+      .set('authorization', user().authorization)
+      .set('content-type', 'text/plain')
+      .send('x');
+    expect(sent.status).toBe(415);
   });
 
   it('serves Swagger UI at /docs', async () => {

@@ -14,6 +14,8 @@ export type Caller =
  */
 export interface Row {
   body?: () => object;
+  /** The body is sent as an HTML form, not JSON. */
+  form?: boolean;
   query?: Record<string, string>;
   /** For a `{id}` route: creates the resource (owned by `user`) that the route acts on. */
   create?: () => object;
@@ -44,7 +46,7 @@ export const MATRIX: Record<string, Row> = {
   ...tasks(),
   'GET /v1/admin/audit': { expect: adminOnly(200) },
   'GET /t/{token}': { expect: all(404) },
-  'POST /t/{token}': { body: () => ({ outcome: 'approved' }), expect: all(404) },
+  'POST /t/{token}': { body: () => ({ outcome: 'approved' }), form: true, expect: all(404) },
   'GET /v1/admin/jobs': { expect: adminOnly(200) },
   'GET /v1/admin/users': { expect: adminOnly(200) },
   'GET /v1/admin/users/{id}/activity': {
