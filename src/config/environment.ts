@@ -129,9 +129,10 @@ export const ENVIRONMENT = {
   DB_SSL_MODE: choice(['disable', 'require', 'verify-full']).default('disable'),
   DB_SSL_CA_FILE: readableFile.optional(),
   DB_POOL_MAX: integer(2, 200).default(10),
-  DB_CONNECT_TIMEOUT_MS: integer(100).default(5_000),
-  DB_STATEMENT_TIMEOUT_MS: integer(100).default(15_000),
-  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: integer(100).default(30_000),
+  // Bounded: a value past Node's timers (2^31 ms) or PostgreSQL's would leave the app up but never ready.
+  DB_CONNECT_TIMEOUT_MS: integer(100, 600_000).default(5_000),
+  DB_STATEMENT_TIMEOUT_MS: integer(100, 3_600_000).default(15_000),
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: integer(100, 3_600_000).default(30_000),
   DB_IDLE_SLEEP_SECONDS: integer(0, 86_400).default(0),
   MIGRATE_ON_START: flag().default(false),
 
