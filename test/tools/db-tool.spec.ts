@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { devDatabase } from '../../tools/dev/dev-database.js';
 import { isAlive } from '../../tools/dev/embedded-postgres.js';
 import { ROOT } from '../support/process.js';
 import { until } from '../support/until.js';
@@ -30,6 +31,15 @@ function readFileSafe(path: string): string {
 }
 
 describe('npm run db:check', () => {
+  it("checks on its throwaway server whatever TLS the caller's environment sets for its own database", () => {
+    const check = spawnSync(process.execPath, [join(ROOT, 'dist', 'tools', 'dev', 'db.js'), 'check'], {
+      encoding: 'utf8',
+      env: { ...process.env, DB_SSL_MODE: 'require', DB_SSL_CA_FILE: join(ROOT, 'package.json') },
+    });
+    expect(check.stderr + check.stdout).toContain('entities and migrations agree');
+    expect(check.status).toBe(0);
+  });
+
   it('stops the throwaway PostgreSQL it started when interrupted (Ctrl-C)', async () => {
     const tool = spawn(process.execPath, [join(ROOT, 'dist', 'tools', 'dev', 'db.js'), 'check'], {
       detached: true,
@@ -44,6 +54,16 @@ describe('npm run db:check', () => {
     } finally {
       if (tool.exitCode === null) tool.kill('SIGKILL');
       if (server && isAlive(server)) process.kill(server, 'SIGKILL');
+    }
+  });
+});
+
+describe('the development database', () => {
+  it('refuses a DEV_DB_PORT that is no port, before starting anything', async () => {
+    for (const value of ['abc', '0', '70000', '54329x']) {
+      await expect(
+        devDatabase(undefined, { dataDir: '/nonexistent', env: { DEV_DB_PORT: value } }),
+      ).rejects.toThrow(/DEV_DB_PORT must be a port number from 1 to 65535/);
     }
   });
 });

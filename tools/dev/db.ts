@@ -80,7 +80,11 @@ async function withDevDataSource(work: (dataSource: DataSource) => Promise<numbe
   const database = await devDatabase(say);
   try {
     // A DATABASE_URL of elsewhere is held to the caller's NODE_ENV rules (production's TLS, say).
-    return await withDataSource(database.url, [], work, process.env.NODE_ENV ?? 'development');
+    return await withDataSource(
+      { ...process.env, DATABASE_URL: database.url, NODE_ENV: process.env.NODE_ENV ?? 'development' },
+      [],
+      work,
+    );
   } finally {
     await database.release();
   }
@@ -98,7 +102,9 @@ async function withScratchDataSource(work: (dataSource: DataSource) => Promise<n
   const server = await startEmbeddedPostgres({ dataDir, persistent: false });
   try {
     await server.createDatabase('runway');
-    return await withDataSource(server.url('runway'), entities, async (dataSource) => {
+    // Nothing of the caller's environment: its TLS settings (DB_SSL_*) are for another server than this one.
+    const env = { DATABASE_URL: server.url('runway'), NODE_ENV: 'development' };
+    return await withDataSource(env, entities, async (dataSource) => {
       await runMigrations(dataSource);
       return work(dataSource);
     });
@@ -109,12 +115,11 @@ async function withScratchDataSource(work: (dataSource: DataSource) => Promise<n
 }
 
 async function withDataSource(
-  url: string,
+  env: Record<string, string | undefined>,
   entities: DataSourceOptions['entities'],
   work: (dataSource: DataSource) => Promise<number>,
-  nodeEnv = 'development',
 ): Promise<number> {
-  const database = loadDatabaseConfig({ ...process.env, DATABASE_URL: url, NODE_ENV: nodeEnv });
+  const database = loadDatabaseConfig(env);
   const dataSource = await createMigrationDataSource(database, entities).initialize();
   try {
     return await work(dataSource);

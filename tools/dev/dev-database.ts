@@ -34,12 +34,12 @@ export async function devDatabase(
   { dataDir = DEV_DATA_DIR, env = process.env } = {},
 ): Promise<DevDatabase> {
   if (env.DATABASE_URL) return { url: env.DATABASE_URL, release: () => Promise.resolve() };
+  const wanted = portOf(env.DEV_DB_PORT);
   const users = usersOf(dataDir);
   users.join();
   const running = await runningPort(dataDir);
   if (running !== undefined) return { url: urlFor(running), release: () => users.leave(undefined, log) };
 
-  const wanted = Number(env.DEV_DB_PORT ?? DEFAULT_PORT);
   const port = (await isFree(wanted)) ? wanted : await freePort();
   if (port !== wanted)
     log(`Port ${wanted} is in use by something else: the development database takes ${port}.`);
@@ -80,4 +80,14 @@ function usersOf(dataDir: string) {
       }
     },
   };
+}
+
+/** DEV_DB_PORT, empty counting as unset, as with every variable. */
+function portOf(value: string | undefined): number {
+  if (!value?.trim()) return DEFAULT_PORT;
+  const port = Number(value);
+  if (!/^\d+$/.test(value.trim()) || port < 1 || port > 65_535) {
+    throw new Error(`DEV_DB_PORT must be a port number from 1 to 65535, not ${JSON.stringify(value)}`);
+  }
+  return port;
 }
