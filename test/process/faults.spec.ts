@@ -36,6 +36,23 @@ describe('faults report', () => {
     expect(received).toMatchObject({ resets: 1, undelivered: 1, failures: ['resets'] });
   });
 
+  it('fails on a write given up on a 4xx: a retry not recognised as one answers 409 for the name it stored', () => {
+    const lost = write(
+      'k3',
+      attempt('k3.1', { error: 'ECONNRESET' }),
+      attempt('k3.2', { status: 409, problemJson: true }),
+    );
+    const row = summarise(
+      'outage',
+      [...writes, lost],
+      [...stored, { id: 'p3', name: 'k3' }],
+      fault,
+      [],
+      () => false,
+    );
+    expect(row).toMatchObject({ refused: 1, unacknowledgedRows: 1, failures: ['refused'] });
+  });
+
   it('fails when the drained instance did not exit 0: requests cut by the exit are not in its log', () => {
     const drain = { instance: 'b', from: 0, to: 1, drainingAt: 1, exit: '1' };
     const row = summarise('sigterm', writes, stored, { ...fault, drain }, [], () => false);
@@ -71,10 +88,11 @@ describe('faults (quick): outage, black hole, SIGTERM', () => {
       const report = await runFaults({ quick: true, scenarios: ['outage', 'black-hole', 'sigterm'] });
 
       const counts = report.rows.map(
-        ({ scenario, missing, duplicated, other5xx, hung, resets, crashes, failures }) => ({
+        ({ scenario, missing, duplicated, refused, other5xx, hung, resets, crashes, failures }) => ({
           scenario,
           missing,
           duplicated,
+          refused,
           other5xx,
           hung,
           resets,
@@ -87,6 +105,7 @@ describe('faults (quick): outage, black hole, SIGTERM', () => {
           scenario,
           missing: 0,
           duplicated: 0,
+          refused: 0,
           other5xx: 0,
           hung: 0,
           resets: 0,

@@ -35,6 +35,12 @@ export interface Row {
   missing: number;
   /** Names stored more than once. */
   duplicated: number;
+  /**
+   * Writes given up on a 4xx the load does not retry. Every write's name is new, so each is a bug; a retry that was not
+   * recognised as one (its first attempt stored) answers 409 "already have a project with this name" here, as the
+   * unique name keeps it from being stored twice.
+   */
+  refused: number;
   /** Stored projects no 201 acknowledged (the write was never acknowledged, or the name is unknown). */
   unacknowledgedRows: number;
   status503: number;
@@ -82,6 +88,10 @@ export function summarise(
   );
   const duplicated = [...storedIds].filter(([, ids]) => ids.length > 1).map(([name]) => name);
   const unacknowledgedRows = stored.filter(({ name }) => !ackedNames.has(name));
+  const refused = unacknowledged.filter(({ attempts: tried }) => {
+    const status = tried.at(-1)?.status;
+    return status !== undefined && status >= 400 && status < 500;
+  });
   const resets = attempts.filter((attempt) => RESET_ERRORS.has(attempt.error ?? ''));
   const resetReceived = resets.filter(received);
   const undelivered = resets.filter((attempt) => !received(attempt));
@@ -96,6 +106,7 @@ export function summarise(
     acknowledged: acknowledged.length,
     missing: missing.length,
     duplicated: duplicated.length,
+    refused: refused.length,
     unacknowledgedRows: unacknowledgedRows.length,
     status503: count((attempt) => attempt.status === 503),
     status503WithRetryAfter: count((attempt) => attempt.status === 503 && attempt.retryAfter !== undefined),
@@ -122,6 +133,10 @@ export function summarise(
         missing.map((write) => write.name),
       ),
       ...examples('duplicated', duplicated),
+      ...examples(
+        'refused',
+        refused.map((write) => `${write.name} (${write.attempts.at(-1)!.status})`),
+      ),
       ...(undelivered.length > 0
         ? [
             `resets of requests the instance never logged: ${undelivered.length} ` +
@@ -142,6 +157,7 @@ export function summarise(
   row.failures = [
     row.missing > 0 && 'missing',
     row.duplicated > 0 && 'duplicated',
+    row.refused > 0 && 'refused',
     row.other5xx > 0 && '5xx',
     row.hung > 0 && 'hung',
     row.resets > 0 && 'resets',

@@ -7,6 +7,7 @@ const COLUMNS: [string, (row: Row) => string][] = [
   ['acked', (row) => String(row.acknowledged)],
   ['missing', (row) => String(row.missing)],
   ['duplicated', (row) => String(row.duplicated)],
+  ['refused', (row) => String(row.refused)],
   ['unacked rows', (row) => String(row.unacknowledgedRows)],
   [
     '503 (Retry-After, problem+json)',
