@@ -78,8 +78,8 @@ export function unsupportedMediaType(request: FastifyRequest): Error {
 
 /**
  * A request URL's path as logs, traces and problem bodies may show it: without the query string, and as the route
- * pattern wherever a secret path's start appears in it, whether a route matched or not (a trailing slash, another
- * method, a link a mail client mangled into `//t/…` or `/T/…`).
+ * pattern under a secret path, whether a route matched or not (a trailing slash, another method, a link a mail client
+ * mangled into `//t/…` or `/T/…`).
  */
 export function loggablePath(url: string | undefined): string {
   return secretPathOf(url)?.pattern ?? pathOf(url);
@@ -90,7 +90,7 @@ function secretPathOf(url: string | undefined): (typeof secretPaths)[number] | u
   const seen = decodedOrAsIs(pathOf(url))
     .replace(/\/{2,}/g, '/')
     .toLowerCase();
-  return secretPaths.find(({ start }) => seen.includes(start.toLowerCase()));
+  return secretPaths.find(({ start }) => seen.startsWith(start.toLowerCase()));
 }
 
 /** An error's message as a problem body may show it: the request's URL in it as {@link loggablePath} shows it. */

@@ -217,6 +217,8 @@ describe('task delivery', () => {
         expect(answer.text).not.toContain(token);
         expect(answer.body.instance).toBe('/t/:token');
       }
+      // Only under /t/: an API path with a `t` segment keeps its own path.
+      expect((await t.http().get('/v1/projects/t/x')).body.instance).toBe('/v1/projects/t/x');
       // The router decodes the path before matching, and so does the masking.
       expect((await t.http().get(`/%74/${token}`)).text).toContain('<form');
       const encoded = await t.http().post(`/%74/${token}`).set('content-type', 'text/csv').send('a,b');
