@@ -34,4 +34,24 @@ describe('log lines', () => {
       headers: { authorization: '[redacted]' },
     });
   });
+
+  it('log an error whose causes loop, the loop cut', () => {
+    const lines: string[] = [];
+    const destination: DestinationStream = { write: (line: string) => void lines.push(line) };
+    const { pinoHttp } = loggerParams(
+      loadConfig({
+        NODE_ENV: 'test',
+        DATABASE_URL: 'postgres://runway@localhost:5432/runway',
+        COGNITO_USER_POOL_ID: 'eu-west-1_AbCdEf123',
+        COGNITO_CLIENT_ID: 'client-a',
+      }),
+    ) as { pinoHttp: { serializers: Record<string, (value: unknown) => unknown> } };
+    const first = new Error('first');
+    const second = new Error('second', { cause: first });
+    first.cause = second;
+    pino({ serializers: pinoHttp.serializers }, destination).error({ err: second }, 'a line');
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      err: { message: 'second', cause: { message: 'first', cause: '[Circular]' } },
+    });
+  });
 });

@@ -90,13 +90,18 @@ function logRequest(logger: Logger, request: FastifyRequest, reply: FastifyReply
  * `cause` rather than run into its message, so that a PostgreSQL error anywhere in the chain loses the values its
  * message would quote.
  */
-function loggableError(error: unknown): unknown {
+function loggableError(error: unknown, seen = new Set<unknown>()): unknown {
   const raw = (error as { raw?: unknown } | null)?.raw ?? error;
   const scrubbed = withoutValues(raw);
   if (scrubbed) return scrubbed;
   if (!(raw instanceof Error) || raw.cause === undefined) return error;
+  seen.add(raw);
   const serialized = error === raw ? stdSerializers.err(raw) : (error as object);
-  const cause = raw.cause instanceof Error ? loggableError(stdSerializers.err(raw.cause)) : raw.cause;
+  const cause = !(raw.cause instanceof Error)
+    ? raw.cause
+    : seen.has(raw.cause)
+      ? '[Circular]'
+      : loggableError(stdSerializers.err(raw.cause), seen);
   return { ...serialized, message: raw.message, stack: raw.stack, cause };
 }
 
