@@ -51,6 +51,11 @@ describe('faults report', () => {
       () => false,
     );
     expect(row).toMatchObject({ refused: 1, unacknowledgedRows: 1, failures: ['refused'] });
+    // Still being retried when the load stopped: not given up on.
+    const retried = [429, 409].map((status) =>
+      write(`r${status}`, attempt(`r${status}.1`, { status, retryAfter: '1', problemJson: true })),
+    );
+    expect(summarise('outage', [...writes, ...retried], stored, fault, [], () => false).refused).toBe(0);
   });
 
   it('fails when the drained instance did not exit 0: requests cut by the exit are not in its log', () => {

@@ -192,7 +192,7 @@ export class Load {
 }
 
 /** How long to wait before retrying, or undefined when the attempt settled the write (or cannot be retried). */
-function retryDelay(attempt: Attempt): number | undefined {
+export function retryDelay(attempt: Attempt): number | undefined {
   if (attempt.error !== undefined) return attempt.error === 'abandoned' ? undefined : RETRY_MS;
   const retryable =
     attempt.status === 503 ||

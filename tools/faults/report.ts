@@ -1,7 +1,7 @@
 /** What a scenario's writes, the rows found in PostgreSQL and the instances' crashes add up to: one table row. */
 import type { Exit } from './instance.js';
 import type { StoredProject } from './lab.js';
-import type { Attempt, Write } from './load.js';
+import { retryDelay, type Attempt, type Write } from './load.js';
 
 /** The connection was reset under the request: a failure if the app had received it (see Row). */
 const RESET_ERRORS = new Set(['ECONNRESET', 'EPIPE']);
@@ -88,9 +88,12 @@ export function summarise(
   );
   const duplicated = [...storedIds].filter(([, ids]) => ids.length > 1).map(([name]) => name);
   const unacknowledgedRows = stored.filter(({ name }) => !ackedNames.has(name));
+  // Not those still being retried when the load stopped (a 429, or a 409 with Retry-After: the key in flight).
   const refused = unacknowledged.filter(({ attempts: tried }) => {
-    const status = tried.at(-1)?.status;
-    return status !== undefined && status >= 400 && status < 500;
+    const last = tried.at(-1);
+    return (
+      last?.status !== undefined && last.status >= 400 && last.status < 500 && retryDelay(last) === undefined
+    );
   });
   const resets = attempts.filter((attempt) => RESET_ERRORS.has(attempt.error ?? ''));
   const resetReceived = resets.filter(received);
