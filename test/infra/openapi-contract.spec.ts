@@ -255,6 +255,37 @@ describe('the published contract', () => {
       ]);
     });
 
+    it('are not a component wrapped to add a description, nor a request field that now takes null', () => {
+      const document = (after = false): OpenAPIObject => ({
+        openapi: '3.1.0',
+        info: { title: 't', version: '1' },
+        paths: {},
+        components: {
+          schemas: {
+            Summary: {
+              type: 'object',
+              properties: {
+                period: after
+                  ? { description: 'The days counted', allOf: [{ $ref: '#/components/schemas/Period' }] }
+                  : { $ref: '#/components/schemas/Period' },
+              },
+            },
+            Update: {
+              type: 'object',
+              properties: {
+                period: after
+                  ? { oneOf: [{ $ref: '#/components/schemas/Period' }, { type: 'null' }] }
+                  : { $ref: '#/components/schemas/Period' },
+              },
+            },
+            Period: { type: 'object', properties: { from: {}, to: {} } },
+          },
+        },
+      });
+      // Update is used by no operation: compared as request and response, where taking null is a response's change.
+      expect(breakingChanges(document(), document(true))).toEqual(['Update.period may now be null']);
+    });
+
     it('are not additions', () => {
       const after = base();
       after.paths['/v1/other'] = { get: { responses: {} } };

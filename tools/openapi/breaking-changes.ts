@@ -57,21 +57,23 @@ export function breakingChanges(before: OpenAPIObject, after: OpenAPIObject): st
     seen = new Set<string>(),
   ) => {
     if (!was || !now) return;
-    if (was.$ref || now.$ref) {
+    if (on.includes('response') && !nullable(was) && nullable(now))
+      changes.add(`${label(at)} may now be null`);
+    if (on.includes('request') && nullable(was) && !nullable(now))
+      changes.add(`${label(at)} no longer takes null`);
+    const [wasRef, nowRef] = [componentOf(was), componentOf(now)];
+    if (wasRef !== undefined || nowRef !== undefined) {
       // One component for another, or for an inline schema: compared here, where it is. The same component is
       // compared by name, below.
-      const pair = `${was.$ref} ${now.$ref}`;
-      if (was.$ref === now.$ref || seen.has(pair)) return;
-      return compare(resolved(was, oldSchemas), resolved(now, newSchemas), at, on, new Set(seen).add(pair));
+      const pair = `${wasRef} ${nowRef}`;
+      if (wasRef === nowRef || seen.has(pair)) return;
+      const [before, after] = [wasRef ? oldSchemas[wasRef] : was, nowRef ? newSchemas[nowRef] : now];
+      return compare(before, after, at, on, new Set(seen).add(pair));
     }
     for (const value of was.enum ?? []) {
       if (on.includes('request') && !(now.enum ?? []).includes(value))
         changes.add(`removed value ${JSON.stringify(value)} of ${label(at)}`);
     }
-    if (on.includes('response') && !nullable(was) && nullable(now))
-      changes.add(`${label(at)} may now be null`);
-    if (on.includes('request') && nullable(was) && !nullable(now))
-      changes.add(`${label(at)} no longer takes null`);
     const [types, newTypes] = [typesOf(was), typesOf(now)];
     if (types.length > 0 && newTypes.length > 0 && !types.some((type) => newTypes.includes(type)))
       changes.add(`${label(at)} is now ${newTypes.join(' or ')}, not ${types.join(' or ')}`);
@@ -174,9 +176,18 @@ function schemasOf(document: OpenAPIObject): Record<string, Schema> {
   return document.components?.schemas ?? {};
 }
 
-/** The component a reference names (undefined if there is none), or the schema itself. */
-function resolved(schema: Schema, components: Record<string, Schema>): Schema | undefined {
-  return schema.$ref ? components[schema.$ref.split('/').at(-1)!] : schema;
+/**
+ * The component a schema is, by its name: a reference, or one wrapped to add a description (`allOf: [ref]`) or null
+ * (`oneOf: [ref, {type: 'null'}]`), as Nest writes them.
+ */
+function componentOf(schema: Schema): string | undefined {
+  const parts = [...(schema.allOf ?? []), ...(schema.anyOf ?? []), ...(schema.oneOf ?? [])].filter(
+    (part) => part.type !== 'null',
+  );
+  const reference =
+    schema.$ref ??
+    (parts.length === 1 && !schema.properties && typesOf(schema).length === 0 ? parts[0]!.$ref : undefined);
+  return reference?.split('/').at(-1);
 }
 
 /** The types a schema names, but `null` (see {@link nullable}). */
