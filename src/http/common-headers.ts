@@ -23,6 +23,12 @@ function securityHeaders(): Record<string, string> {
     setHeader: (name: string, value: string) => void (headers[name.toLowerCase()] = String(value)),
     removeHeader: () => undefined,
   };
-  helmet()({} as IncomingMessage, response as unknown as ServerResponse, () => undefined);
+  // Not `upgrade-insecure-requests`: the API's one page of its own (Swagger UI at /docs) loads its files from where it
+  // was served, which in production is https already, and Safari would upgrade http://localhost to https, breaking it.
+  helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } })(
+    {} as IncomingMessage,
+    response as unknown as ServerResponse,
+    () => undefined,
+  );
   return headers;
 }

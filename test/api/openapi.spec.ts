@@ -164,6 +164,8 @@ describe('OpenAPI', () => {
     const response = await t.http().get('/docs').redirects(1);
     expect(response.status).toBe(200);
     expect(response.text).toContain('swagger-ui');
+    // Its files come from where it was served: over http://localhost too (Safari would upgrade them to https).
+    expect(response.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
     // One document, in JSON: Swagger's YAML copy is not served.
     expect((await t.http().get('/docs-yaml')).status).toBe(404);
   });
