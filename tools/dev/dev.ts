@@ -81,7 +81,7 @@ async function main(): Promise<number> {
         `  API docs   http://localhost:${port}/docs (the document: /openapi.json)\n` +
         `  Admin      http://localhost:${port}/admin/ (the back office: sign in as admin)\n` +
         `  Database   ${database.url}\n` +
-        `  Token      npm run token -- --username alice [--groups admin]\n` +
+        `  Token      npm run token --silent -- --username alice [--groups admin]\n` +
         `  Emails     .data/mail (to ${DEV_OPERATOR_EMAIL}; each task link is also printed below)\n`,
     );
     children.push(api);
