@@ -145,6 +145,16 @@ function write(to: ResourceNames): void {
   ]);
   say(`  added /v1/${to.plural.kebab} to the authorization matrix (test/support/route-matrix.ts)`);
 
+  // A name the reference code also uses for something else (a local `status`, say) compiles no more. Checked before
+  // a migration exists: a running `npm run dev` would apply it at once, and undoing the files would not undo that.
+  try {
+    execFileSync('npx', ['tsc', '--noEmit'], { cwd: ROOT, stdio: 'inherit' });
+  } catch {
+    throw new Error(
+      `the code for "${to.singular.words}" does not compile (above): the name clashes with one the reference ` +
+        'resource uses; choose another name',
+    );
+  }
   const npm = (...args: string[]) => execFileSync('npm', args, { cwd: ROOT, stdio: 'inherit' });
   npm('run', '-s', 'db:generate', '--', `Create${to.plural.pascal}`);
   npm(
@@ -160,15 +170,6 @@ function write(to: ResourceNames): void {
     'migrations',
   );
   npm('run', '-s', 'openapi:export');
-  // A name the reference code also uses for something else (a local `status`, say) compiles no more.
-  try {
-    execFileSync('npx', ['tsc', '--noEmit'], { cwd: ROOT, stdio: 'inherit' });
-  } catch {
-    throw new Error(
-      `the code for "${to.singular.words}" does not compile (above): the name clashes with one the reference ` +
-        'resource uses; choose another name',
-    );
-  }
 }
 
 if (isMainModule(import.meta.url)) {
