@@ -4,10 +4,8 @@ import { loadConfig } from '../config/config.js';
 import { loggerParams } from './logging.js';
 
 describe('log lines', () => {
-  it('redact secrets on the line itself and one level down', () => {
-    const lines: string[] = [];
-    const destination: DestinationStream = { write: (line: string) => void lines.push(line) };
-    const { pinoHttp } = loggerParams(
+  const params = () =>
+    loggerParams(
       loadConfig({
         NODE_ENV: 'test',
         DATABASE_URL: 'postgres://runway@localhost:5432/runway',
@@ -15,8 +13,16 @@ describe('log lines', () => {
         COGNITO_CLIENT_ID: 'client-a',
       }),
     ) as {
-      pinoHttp: { redact: { paths: string[]; censor: string } };
+      pinoHttp: {
+        redact: { paths: string[]; censor: string };
+        serializers: Record<string, (value: unknown) => unknown>;
+      };
     };
+
+  it('redact secrets on the line itself and one level down', () => {
+    const lines: string[] = [];
+    const destination: DestinationStream = { write: (line: string) => void lines.push(line) };
+    const { pinoHttp } = params();
     const logger = pino({ redact: pinoHttp.redact }, destination);
     logger.info(
       {
@@ -38,14 +44,7 @@ describe('log lines', () => {
   it('log an error whose causes loop, the loop cut', () => {
     const lines: string[] = [];
     const destination: DestinationStream = { write: (line: string) => void lines.push(line) };
-    const { pinoHttp } = loggerParams(
-      loadConfig({
-        NODE_ENV: 'test',
-        DATABASE_URL: 'postgres://runway@localhost:5432/runway',
-        COGNITO_USER_POOL_ID: 'eu-west-1_AbCdEf123',
-        COGNITO_CLIENT_ID: 'client-a',
-      }),
-    ) as { pinoHttp: { serializers: Record<string, (value: unknown) => unknown> } };
+    const { pinoHttp } = params();
     const first = new Error('first');
     const second = new Error('second', { cause: first });
     first.cause = second;
