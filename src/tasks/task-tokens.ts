@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Database } from '../database/database.js';
 import { TaskSecrets } from './task-secrets.js';
 import { TasksRepository, type TaskRow } from './tasks.repository.js';
 
@@ -13,6 +14,7 @@ export class TaskTokens {
   constructor(
     private readonly tasks: TasksRepository,
     private readonly secrets: TaskSecrets,
+    private readonly db: Database,
   ) {}
 
   digest(token: string): Buffer {
@@ -20,10 +22,13 @@ export class TaskTokens {
   }
 
   async madeFor(digest: Buffer): Promise<TaskRow | undefined> {
-    this.olderDigested ??= this.digestOlder().catch((error: unknown) => {
-      this.olderDigested = undefined;
-      throw error;
-    });
+    // Outside the caller's transaction: a request that then fails must not roll back digests this process makes once.
+    this.olderDigested ??= this.db
+      .outsideTransaction(() => this.digestOlder())
+      .catch((error: unknown) => {
+        this.olderDigested = undefined;
+        throw error;
+      });
     await this.olderDigested;
     return this.tasks.withToken(digest);
   }

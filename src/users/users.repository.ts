@@ -80,7 +80,9 @@ export class UsersRepository {
    * username that is the Cognito sub (a pool signing in by email) is not one people search by: it is left out.
    */
   list(query: { limit: number; afterId?: string; prefix?: string }): Promise<UserRow[]> {
-    const like = query.prefix && `${query.prefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const pattern = query.prefix && `${query.prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    // Lowered by PostgreSQL, as the columns are: JavaScript's rules differ (Greek final sigma; a C-locale database).
+    const like = pattern && sql`lower(${pattern})`;
     return this.db.rows<UserRow>(sql`
       SELECT ${COLUMNS} FROM users
       WHERE true

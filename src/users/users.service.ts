@@ -24,14 +24,17 @@ import { UsersRepository, type UserRow } from './users.repository.js';
  * last 30 days (the pool's RefreshTokenValidity) and keep their sign-in's `auth_time` in the access tokens they give.
  */
 const DELETIONS_KEPT_MS = 31 * 86_400_000;
+/** Sign-ins of one user remembered: one per device they use at once, for most users. */
+const SIGN_INS_KEPT = 8;
 
 @Injectable()
 export class UsersService implements UserProvisioning, OnModuleInit {
   /**
-   * Cognito sub → users.id of users known to exist, so provisioning costs no query on most requests. Another
-   * instance may delete a user; entries therefore expire after a few minutes.
+   * Cognito sub → users.id of users known to exist and the sign-ins (`auth_time`) checked against deletions, so
+   * provisioning costs no query on most requests. Another instance may delete a user; entries therefore expire after a
+   * few minutes.
    */
-  private readonly provisioned = new LRUCache<string, { userId: string; signedInAt: number }>({
+  private readonly provisioned = new LRUCache<string, { userId: string; signIns: number[] }>({
     max: 10_000,
     ttl: 5 * 60_000,
   });
@@ -71,8 +74,9 @@ export class UsersService implements UserProvisioning, OnModuleInit {
   async userIdFor(principal: Principal): Promise<string> {
     const known = this.provisioned.get(principal.sub);
     const signedInAt = new Date(principal.signedInAt * 1000);
-    // Only for tokens of a sign-in no older than the one checked: a token of before a deletion is checked again.
-    if (known && principal.signedInAt >= known.signedInAt) {
+    // Only for tokens of a sign-in already checked: another may be of before a deletion through another instance, or
+    // of the account made again since.
+    if (known?.signIns.includes(principal.signedInAt)) {
       // An admin sees and decides for others: their deletion ends that at once on every instance, not when each
       // forgets them (one indexed read per request, on back-office traffic only).
       if (!principal.groups.includes(ADMIN_ROLE)) return known.userId;
@@ -104,7 +108,8 @@ export class UsersService implements UserProvisioning, OnModuleInit {
       // Deleted between the insert attempt and this read (DELETE /v1/me racing a first request).
       throw userChanging();
     }
-    this.provisioned.set(principal.sub, { userId, signedInAt: principal.signedInAt });
+    const signIns = known?.userId === userId ? known.signIns.slice(1 - SIGN_INS_KEPT) : [];
+    this.provisioned.set(principal.sub, { userId, signIns: [...signIns, principal.signedInAt] });
     return userId;
   }
 

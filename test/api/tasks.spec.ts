@@ -116,6 +116,13 @@ describe('tasks', () => {
       await sql.query('UPDATE tasks SET task_token_digest = NULL WHERE id = $1', [made.body.id]);
       // As in a process started before: digests of older tasks are made once a process looks a token up.
       t.app.get<TaskTokens, { olderDigested?: Promise<void> }>(TaskTokens).olderDigested = undefined;
+      // The first lookup is in a request whose transaction then rolls back: the digests it made stay.
+      const refused = await as(workflow()).post(
+        '/v1/tasks',
+        { ...older, taskToken: `token-${randomUUID()}`, dueAt: '2001-01-01T00:00:00Z' },
+        { 'idempotency-key': randomUUID() },
+      );
+      expect(refused.status).toBe(400);
       const again = await as(workflow()).post('/v1/tasks', older);
       expect([again.status, again.body.id]).toEqual([201, made.body.id]);
     });

@@ -53,6 +53,28 @@ describe('two instances', () => {
     expect(listed.body.items.map(({ name }: { name: string }) => name)).toEqual(['fresh start']);
   });
 
+  it('a user deleted and made again on one instance reads and changes what they made since on the other', async () => {
+    const deleted = user();
+    await knownToBoth(deleted);
+    expect((await a!.http().delete('/v1/me').set('authorization', deleted.authorization)).status).toBe(204);
+    const again = signedInAgain(deleted);
+    const project = await a!
+      .http()
+      .post('/v1/projects')
+      .set('authorization', again.authorization)
+      .send({ name: 'made again' });
+    expect(project.status).toBe(201);
+
+    const listed = await b!.http().get('/v1/projects').set('authorization', again.authorization);
+    expect(listed.body.items.map(({ id }: { id: string }) => id)).toEqual([project.body.id]);
+    const renamed = await b!
+      .http()
+      .patch(`/v1/projects/${project.body.id}`)
+      .set('authorization', again.authorization)
+      .send({ name: 'renamed' });
+    expect([renamed.status, renamed.body.name]).toEqual([200, 'renamed']);
+  });
+
   it('a user deleted on one instance is refused with a token of before, on the other too', async () => {
     const dana = user();
     await knownToBoth(dana);

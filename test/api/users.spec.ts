@@ -242,6 +242,21 @@ describe('users', () => {
       expect(await search(sub.slice(0, 8))).not.toContain(email);
     });
 
+    it('finds people whose names are not ASCII by their own spelling', async () => {
+      const names = [`Élodie${prefix}`, `ΟΔΟΣ${prefix}`];
+      for (const username of names) {
+        await t.http().get('/v1/me').set('authorization', user({ username }).authorization).expect(200);
+      }
+      for (const username of names) {
+        const search = await t
+          .http()
+          .get('/v1/admin/users')
+          .query({ q: username.slice(0, 4) })
+          .set('authorization', admin.authorization);
+        expect(search.body.items.map((item: { username: string }) => item.username)).toContain(username);
+      }
+    });
+
     it('treats LIKE wildcards in the search literally', async () => {
       const response = await t
         .http()
