@@ -7,9 +7,9 @@ import {
   JwtBaseError,
   WaitPeriodNotYetEndedJwkError,
 } from 'aws-jwt-verify/error';
-import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
-import type { Jwks } from 'aws-jwt-verify/jwk';
+import { assertIsJwks, isJwks, SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
+import type { Json } from 'aws-jwt-verify/safe-json-parse';
 import { LRUCache } from 'lru-cache';
 import { createHash } from 'node:crypto';
 import { APP_CONFIG, type AppConfig, type AuthConfig } from '../config/config.js';
@@ -69,7 +69,9 @@ export class TokenVerifier {
    * it verified before. The library fetches on its own only when a token names a key it does not know.
    */
   async refreshKeys(): Promise<void> {
-    const jwks = JSON.parse(Buffer.from(await this.fetcher.fetch()).toString('utf8')) as Jwks;
+    const jwks = JSON.parse(Buffer.from(await this.fetcher.fetch()).toString('utf8')) as Json;
+    // A 200 with another JSON body (an error object) would replace the keys with nothing the library can read.
+    assertIsJwks(jwks);
     this.verifier.cacheJwks(jwks);
     this.keysLoaded = true;
   }
@@ -207,9 +209,9 @@ class JwksFetcher {
     if (!response.ok) throw new FetchError(this.jwksUrl, `status ${response.status}`);
     const body = await response.arrayBuffer();
     try {
-      const { keys } = JSON.parse(Buffer.from(body).toString('utf8')) as { keys?: { kid?: unknown }[] };
-      if (Array.isArray(keys)) {
-        this.onKeys(new Set(keys.map(({ kid }) => String(kid))));
+      const jwks = JSON.parse(Buffer.from(body).toString('utf8')) as Json;
+      if (isJwks(jwks)) {
+        this.onKeys(new Set(jwks.keys.map(({ kid }) => String(kid))));
         this.failing = false;
       }
     } catch {

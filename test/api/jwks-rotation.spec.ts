@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +11,7 @@ import { TEST_CLIENT_ID, TEST_ISSUER } from '../support/tokens.js';
 /** Signing keys rotate: a token verified with a key that has left the JWKS is refused from then on. */
 describe('JWKS rotation', () => {
   const [oldKey, newKey] = [createSigningKey(), createSigningKey()];
-  let published = { keys: [...oldKey.jwks.keys, ...newKey.jwks.keys] };
+  let published: { keys: unknown[] } = { keys: [...oldKey.jwks.keys, ...newKey.jwks.keys] };
   /** What the JWKS endpoint answers: 200 with `published`, or an outage's status. */
   let jwksStatus = 200;
   let server: Server;
@@ -38,10 +39,10 @@ describe('JWKS rotation', () => {
     server?.close();
   });
 
-  const token = (key: typeof oldKey) =>
+  const token = (key: typeof oldKey, sub = '6a1f2e0c-51a4-4d8b-9c1e-2f0b7d3e9a10') =>
     mintAccessToken(key, {
       username: 'rotating',
-      sub: '6a1f2e0c-51a4-4d8b-9c1e-2f0b7d3e9a10',
+      sub,
       clientId: TEST_CLIENT_ID,
       issuer: TEST_ISSUER,
     });
@@ -88,5 +89,14 @@ describe('JWKS rotation', () => {
     }
     await t.app.get(TokenVerifier).refreshKeys();
     expect((await me(token(rotatedTo))).status).toBe(200);
+  });
+
+  it('keeps the keys it has when the JWKS endpoint answers JSON that is not a key set', async () => {
+    const keySet = published;
+    published = { message: 'Internal server error' } as never;
+    await expect(t.app.get(TokenVerifier).refreshKeys()).rejects.toThrow(/JWKS/);
+    published = keySet;
+    // Not verified before, so not served from the verified-token cache.
+    expect((await me(token(newKey, randomUUID()))).status).toBe(200);
   });
 });
