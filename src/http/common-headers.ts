@@ -9,6 +9,11 @@ import { REQUEST_ID_HEADER } from './request.js';
  */
 const COMMON_HEADERS = { ...securityHeaders(), 'cache-control': 'no-store' };
 
+/** The headers every answer carries, for one Node writes itself: the common ones and the request's id. */
+export function commonHeaders(requestId: string): Record<string, string> {
+  return { ...COMMON_HEADERS, [REQUEST_ID_HEADER]: requestId };
+}
+
 /** The headers every answer carries: the common ones and the request's id. */
 export function setCommonHeaders(request: FastifyRequest, reply: FastifyReply): void {
   void reply.headers(COMMON_HEADERS).header(REQUEST_ID_HEADER, request.id);

@@ -2,9 +2,10 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { activeTraceId } from '../telemetry/trace-context.js';
+import { commonHeaders } from './common-headers.js';
 import { sendProblem } from './html-page.js';
 import { statusTitle, type ProblemDetails } from './problem.js';
-import { REQUEST_ID_HEADER } from './request.js';
+import { REQUEST_ID_HEADER, requestIdFor } from './request.js';
 import { loggableMessage, loggablePath } from './route-settings.js';
 
 /**
@@ -94,10 +95,16 @@ export function refuseUnsupported(server: Server): void {
       allow: 'GET, HEAD, POST, PUT, PATCH, DELETE',
     }),
   );
-  server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) => {
-    const text = JSON.stringify(problem(417, 'Only Expect: 100-continue is supported.'));
+  server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    const requestId = requestIdFor(request);
+    const text = JSON.stringify({
+      ...problem(417, 'Only Expect: 100-continue is supported.'),
+      instance: loggablePath(request.url),
+      requestId,
+    });
     response
       .writeHead(417, {
+        ...commonHeaders(requestId),
         'content-type': 'application/problem+json',
         'content-length': Buffer.byteLength(text),
         connection: 'close',

@@ -257,13 +257,15 @@ describe('input at the edges', () => {
 
     it('gives an answer made before any route runs the request id and headers of every answer', async () => {
       for (const request of [
+        'POST /v1/projects HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\nX-Request-Id: expect-1\r\nContent-Length: 0\r\n\r\n',
         'GET /v1/projects/%zz HTTP/1.1\r\nHost: x\r\nX-Request-Id: bad-url-1\r\n\r\n',
         `GET /v1/projects/${'a'.repeat(150)} HTTP/1.1\r\nHost: x\r\nX-Request-Id: long-param-1\r\n\r\n`,
       ]) {
         const { head, body } = await raw(request);
         const requestId = /^x-request-id: (.*)$/im.exec(head)?.[1];
-        expect(requestId).toMatch(/^(bad-url|long-param)-1$/);
+        expect(requestId).toMatch(/^(expect|bad-url|long-param)-1$/);
         expect(body.requestId).toBe(requestId);
+        expect(body.instance).toMatch(/^\/v1\/projects/);
         expect(head).toMatch(/^x-content-type-options: nosniff$/im);
         expect(head).toMatch(/^cache-control: no-store$/im);
       }
