@@ -46,20 +46,24 @@ export class AnalyticsService {
 
   /**
    * Stores a validated batch (all or nothing); events whose id the user sent before are counted, not stored. The
-   * synthetic journey's user is answered as any other, and nothing is stored (it is never active).
+   * synthetic journey's user is answered as any other, and nothing is stored (it is never active), so only an id
+   * repeated within one batch is a duplicate of theirs.
    */
   async record(
     caller: Pick<AuthenticatedUser, 'userId' | 'groups'>,
     events: EventRow[],
   ): Promise<{ accepted: number; duplicates: number }> {
-    if (isSynthetic(caller)) return { accepted: events.length, duplicates: 0 };
-    const { userId } = caller;
     const unique = new Map<string, EventRow>();
     const anonymous: EventRow[] = [];
     for (const event of events) {
       if (event.id === null) anonymous.push(event);
       else if (!unique.has(event.id)) unique.set(event.id, event);
     }
+    if (isSynthetic(caller)) {
+      const accepted = unique.size + anonymous.length;
+      return { accepted, duplicates: events.length - accepted };
+    }
+    const { userId } = caller;
     const written = await this.write([{ userId, events: [...unique.values(), ...anonymous], activeAt: [] }]);
     // Deleted through another instance: fails as a foreign key would, so the request is retried for the user
     // provisioned again.

@@ -398,11 +398,24 @@ describe('analytics', () => {
           .set('authorization', caller.authorization)
           .send({ events: [{ name: 'journey.checked', occurredAt: now.toISOString() }] })
           .expect(202, { accepted: 1, duplicates: 0 });
+        const id = randomUUID();
+        await t
+          .http()
+          .post('/v1/events')
+          .set('authorization', caller.authorization)
+          .send({
+            events: [
+              { id, name: 'journey.retried' },
+              { id, name: 'journey.retried' },
+            ],
+          })
+          .expect(202, { accepted: 1, duplicates: 1 });
       }
       expect(await eventsOf(canary)).toEqual([]);
       expect(await activeDaysOf((await userIdOf(canary))!)).toEqual([]);
       expect((await eventsOf(person)).map((e) => e.name).sort()).toEqual([
         'journey.checked',
+        'journey.retried',
         'project.created',
         'user.signed_up',
       ]);
