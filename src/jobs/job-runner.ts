@@ -80,13 +80,13 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
 
   /**
    * Adds a job in the current transaction when there is one (it exists only if the transaction commits), else on
-   * its own. `singletonKey` is stored with the job; it makes a job unique only in a queue declared with a policy
-   * other than pg-boss's `standard`, which these queues are not.
+   * its own. A job given the `id` (a UUID) of one the queue still keeps (until 7 days after it ended) is not added
+   * again: work that may be asked for twice is done once.
    */
   async enqueue(
     queue: string,
     data: object,
-    options: { singletonKey?: string; startAfter?: Date } = {},
+    options: { id?: string; startAfter?: Date } = {},
   ): Promise<void> {
     if (!this.definitions.has(queue)) throw new Error(`no job ${queue} is defined`);
     if (!this.declared.has(queue)) await this.untilDeclared(queue);

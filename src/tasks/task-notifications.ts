@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { v7 as uuidv7 } from 'uuid';
+import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { JobRunner } from '../jobs/job-runner.js';
 import { Mailer, type Email } from '../mail/mailer.js';
@@ -15,6 +15,8 @@ export type NotificationKind = 'created' | 'reminder' | 'escalation';
 type EmailJob = { taskId: string; recipient: string; kind: NotificationKind; linkId?: string };
 
 const EMAIL_JOB = 'tasks.email';
+/** The namespace of the emails' job ids (UUID v5). */
+const EMAIL_JOB_IDS = 'a4d3f0c2-6b1e-4f57-9c8a-2e7d5b3a1f06';
 /** A link outlives the due date by this much (unless the task expires sooner). */
 const LINK_GRACE_MS = 7 * 86_400_000;
 const SUBJECTS: Record<NotificationKind, string> = {
@@ -52,9 +54,15 @@ export class TaskNotifications implements OnModuleInit {
     });
   }
 
+  /**
+   * Each email of a kind about a task is queued once, whatever asks for it again (an automation's job run twice): its
+   * job's id is made of the task, the kind and the recipient.
+   */
   async enqueue(taskId: string, kind: NotificationKind): Promise<void> {
     for (const recipient of this.config.tasks.notifyEmails) {
-      await this.jobs.enqueue(EMAIL_JOB, { taskId, recipient, kind, linkId: uuidv7() } satisfies EmailJob);
+      await this.jobs.enqueue(EMAIL_JOB, { taskId, recipient, kind, linkId: uuidv7() } satisfies EmailJob, {
+        id: uuidv5(`${taskId} ${kind} ${recipient}`, EMAIL_JOB_IDS),
+      });
     }
   }
 

@@ -31,8 +31,9 @@ export interface TaskType<Payload extends object = Record<string, unknown>> {
   /** Runs inside the transaction that decides the task (any terminal outcome): both commit, or neither. */
   onDecided?(task: TaskOfType<Payload>, outcome: TaskOutcome): Promise<void>;
   /**
-   * Automation: runs once (as a job) after the task is created; a decision returned here is recorded as the
-   * system's, and nobody is emailed. Return undefined to leave the task to a person.
+   * Automation: runs as a job after the task is created (again if that job is interrupted, so it should change
+   * nothing itself); a decision returned here is recorded as the system's, and nobody is emailed. Return undefined to
+   * leave the task to a person: people are emailed once.
    */
   decide?(task: TaskOfType<Payload>): Promise<{ outcome: OperatorOutcome; comment?: string } | undefined>;
 }

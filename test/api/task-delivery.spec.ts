@@ -331,6 +331,28 @@ describe('task delivery', () => {
       }
     });
 
+    it('emails people once when the automation leaving a task to them runs again', async () => {
+      t.app.get(TaskTypes).define({
+        name: 'test.undecided-automation',
+        payload: z.object({}),
+        decide: () => Promise.resolve(undefined),
+      });
+      const title = `Undecided ${Math.random().toString(36).slice(2, 8)}`;
+      const created = await createTask(t, { type: 'test.undecided-automation', title, payload: {} });
+      await emailsAbout(title);
+      // As pg-boss runs a job again when its instance stopped before the job was marked done.
+      await t.app
+        .get<TaskSchedule, { automate(id: string): Promise<void> }>(TaskSchedule)
+        .automate(created.id);
+      const client = new pg.Client({ connectionString: t.db.url });
+      await client.connect();
+      const { rows } = await client
+        .query(`SELECT 1 FROM pgboss.job WHERE name = 'tasks.email' AND data->>'taskId' = $1`, [created.id])
+        .finally(() => client.end());
+      expect(rows).toHaveLength(OPERATORS.length);
+      expect(await emailsAbout(title)).toHaveLength(OPERATORS.length);
+    });
+
     it("goes by the database's clock when a task expires as it is decided", async () => {
       const title = `Clock ${Math.random().toString(36).slice(2, 8)}`;
       const created = await createTask(t, {
