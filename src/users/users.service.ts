@@ -145,7 +145,8 @@ export class UsersService implements UserProvisioning, OnModuleInit {
 
   /**
    * Removes the user's row and, through foreign keys, everything they own in Runway, their analytics and the responses
-   * their Idempotency-Keys stored included; tasks about them are cancelled if open, and redacted. The row is found by the token's sub, not by the id this instance knows:
+   * their Idempotency-Keys stored and those stored about them included; tasks about them are cancelled if open, and
+   * redacted. The row is found by the token's sub, not by the id this instance knows:
    * another instance may have deleted the user and provisioned them again since.
    */
   async deleteMe(caller: AuthenticatedUser): Promise<void> {

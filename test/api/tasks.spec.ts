@@ -587,6 +587,19 @@ describe('tasks', () => {
       }
     });
 
+    it("forgets the answers stored for others' Idempotency-Keys about a user who deletes themselves", async () => {
+      const subject = user();
+      const { id } = (await as(subject).get('/v1/me')).body;
+      const title = uniqueName('About their refund');
+      const key = { 'idempotency-key': randomUUID() };
+      const body = { type: 'approval', title, subjectUserId: id };
+      expect((await as(workflow()).post('/v1/tasks', body, key)).status).toBe(201);
+      expect((await t.http().delete('/v1/me').set('authorization', subject.authorization)).status).toBe(204);
+
+      const { rows } = await sql.query('SELECT response_body::text AS body FROM idempotency_keys');
+      expect(rows.filter((row: { body: string }) => row.body.includes(title))).toEqual([]);
+    });
+
     it.each(['the project', 'its owner'])(
       'answers 404 to a request racing the deletion of %s, and stores nothing',
       async (deleted) => {

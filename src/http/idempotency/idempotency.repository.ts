@@ -43,6 +43,13 @@ export class IdempotencyRepository {
     await this.db.affected(sql`DELETE FROM idempotency_keys WHERE principal = ${principal}`);
   }
 
+  /** Deletes the responses stored about a user (whose `subjectUserId` they are), whoever's keys they are under. */
+  async deleteAbout(userId: string): Promise<void> {
+    await this.db.affected(
+      sql`DELETE FROM idempotency_keys WHERE response_body->>'subjectUserId' = ${userId}`,
+    );
+  }
+
   /** Deletes expired keys; returns how many. */
   deleteExpired(): Promise<number> {
     return this.db.affected(sql`DELETE FROM idempotency_keys WHERE expires_at <= now()`);

@@ -76,9 +76,13 @@ export class IdempotencyService implements OnModuleInit {
     });
   }
 
-  /** Forgets what a deleted user's requests stored (their responses hold the user's data), in the caller's transaction. */
+  /**
+   * Forgets what a deleted user's requests stored (their responses hold the user's data), and the responses stored for
+   * others about them (a task's `subjectUserId`), in the caller's transaction.
+   */
   async forgetUser(userId: string): Promise<void> {
     await this.keys.deletePrincipal(principalKey({ userId }));
+    await this.keys.deleteAbout(userId);
   }
 
   /** Deletes expired keys (safe to run twice); returns how many. */
