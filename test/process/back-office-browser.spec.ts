@@ -325,6 +325,107 @@ describeWithBrowser('the back office in a browser', () => {
     await expectNothingStoredOrRefused(page);
   });
 
+  const makeTask = async (title: string) =>
+    (
+      await request(origin)
+        .post('/v1/tasks')
+        .set('authorization', bearer('admin', ['admin']))
+        .send({ type: 'approval', title })
+        .expect(201)
+    ).body as { id: string };
+  /** Holds the requests matching `url` until `release()`. */
+  const hold = async (page: Page, url: RegExp) => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route(url, async (route) => {
+      await held;
+      await route.continue();
+    });
+    return release;
+  };
+  const focused = (page: Page) =>
+    page.evaluate(`(() => {
+      const element = document.activeElement;
+      return element.tagName + ' ' + (element.getAttribute('role') ?? '') + ' ' + element.textContent.trim();
+    })()`);
+
+  it("shows a firewall's refusal as what it is, keeping the task page and the comment typed", async () => {
+    const task = await makeTask('Refund order 2001');
+    const page = await browser.page();
+    await signIn(page, 'admin');
+    await page.goto(`${origin}/admin/#/tasks/${task.id}`);
+    await page.getByLabel('Comment').fill('Looks fine <script>');
+    // As the web application firewall answers: a 403 of its own, without the API's WWW-Authenticate.
+    await page.route(/\/decision$/, (route) =>
+      route.fulfill({
+        status: 403,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({
+          type: 'about:blank',
+          title: 'Forbidden',
+          status: 403,
+          detail: 'The web application firewall refused this request.',
+        }),
+      }),
+    );
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.getByText('The web application firewall refused this request.').waitFor();
+    await expect(page.getByLabel('Comment').inputValue()).resolves.toBe('Looks fine <script>');
+    expect(await page.getByText('Your account is not in the admin group.').count()).toBe(0);
+  });
+
+  it('stays on the page an operator went to while a decision was under way', async () => {
+    const [first, second] = [await makeTask('Refund order 2002'), await makeTask('Refund order 2003')];
+    const page = await browser.page();
+    await signIn(page, 'admin');
+    await page.goto(`${origin}/admin/#/tasks/${first.id}`);
+    const release = await hold(page, new RegExp(`/v1/admin/tasks/${first.id}/decision$`));
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.evaluate(`location.hash = '#/tasks/${second.id}'`);
+    await page.getByRole('heading', { name: 'Refund order 2003' }).waitFor();
+    await page.getByLabel('Comment').fill('Half typed');
+    release();
+    expect(await until(async () => (await api(`/v1/tasks/${first.id}`)).body.status === 'approved')).toBe(
+      true,
+    );
+    await browser.settle(page);
+    expect(await page.evaluate('location.hash')).toBe(`#/tasks/${second.id}`);
+    await expect(page.getByLabel('Comment').inputValue()).resolves.toBe('Half typed');
+  });
+
+  it('takes a decided task out of the inbox at once, keeping the rows loaded, the other rows and the focus', async () => {
+    for (let index = 0; index < 50; index++) await makeTask(`Bulk ${index}`);
+    const page = await browser.page({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, 'admin');
+    await page.goto(`${origin}/admin/#/tasks`);
+    await page.locator('tr[data-task-id]').first().waitFor();
+    await page.getByRole('button', { name: 'More' }).click();
+    await page.getByRole('button', { name: 'More' }).waitFor({ state: 'detached' });
+    const rows = await page.locator('tr[data-task-id]').count();
+    expect(rows).toBeGreaterThan(50);
+
+    const [deciding, other] = [
+      page.locator('tr[data-task-id]', { hasText: 'Bulk 49' }),
+      page.locator('tr[data-task-id]', { hasText: 'Bulk 48' }),
+    ];
+    const id = await deciding.getAttribute('data-task-id');
+    const release = await hold(page, new RegExp(`/v1/admin/tasks/${id}/decision$`));
+    await deciding.getByRole('button', { name: 'Approve' }).focus();
+    await page.keyboard.press('Enter');
+    await expect(
+      deciding.getByRole('button', { name: 'Approve' }).getAttribute('aria-disabled'),
+    ).resolves.toBe('true');
+    await expect(other.getByRole('button', { name: 'Approve' }).getAttribute('aria-disabled')).resolves.toBe(
+      'false',
+    );
+    await expect(focused(page)).resolves.toBe('BUTTON  Approve');
+    release();
+    await deciding.waitFor({ state: 'detached' });
+    await expect(page.locator('tr[data-task-id]').count()).resolves.toBe(rows - 1);
+    await expect(focused(page)).resolves.toBe('P status Approved “Bulk 49”.');
+    await expectNothingStoredOrRefused(page);
+  });
+
   /** No token in any storage the page can write, and no CSP violation or page error so far. */
   async function expectNothingStoredOrRefused(page: Page) {
     // Page code, as text: this file is compiled without the DOM's types.

@@ -70,7 +70,7 @@ export async function request<T>(
   };
   let response = await send();
   if (response.status === 401 && (await refreshTokens())) response = await send();
-  if (!response.ok) throw await problemOf(response, path);
+  if (!response.ok) throw await problemOf(response);
   return { body: (await response.json()) as T, etag: response.headers.get('etag') };
 }
 
@@ -78,8 +78,10 @@ export async function api<T>(path: string, options?: RequestOptions): Promise<T>
   return (await request<T>(path, options)).body;
 }
 
-async function problemOf(response: Response, path: string): Promise<ProblemError> {
-  if (response.status === 403 && path.startsWith('/v1/admin/')) forbidden();
+async function problemOf(response: Response): Promise<ProblemError> {
+  // The API's own refusal for want of the admin role, not a firewall's 403 (which says what it refused).
+  if (response.status === 403 && /insufficient_scope/.test(response.headers.get('www-authenticate') ?? ''))
+    forbidden();
   const body: unknown = await response.json().catch(() => ({}));
   const problem = (body !== null && typeof body === 'object' ? body : {}) as Record<string, unknown>;
   const text = (value: unknown) => (typeof value === 'string' ? value : undefined);

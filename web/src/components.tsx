@@ -1,4 +1,4 @@
-import type { ComponentChildren } from 'preact';
+import type { ButtonHTMLAttributes, ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ProblemError } from './api';
 import { addDays, today } from './format';
@@ -44,7 +44,8 @@ export interface Paged<T> {
   loading: boolean;
   error?: Error;
   more: () => void;
-  reload: () => void;
+  /** Changes the rows loaded so far (a decided task leaves the inbox) without loading them again. */
+  update: (change: (items: T[]) => T[]) => void;
 }
 
 /** A keyset-paginated list: the first page whenever `deps` change, the next ones appended by `more()`. */
@@ -62,7 +63,6 @@ export function usePaged<T>(
     nextCursor: null,
     loading: true,
   });
-  const [attempt, setAttempt] = useState(0);
   const latest = useRef(0);
 
   const fetchPage = (cursor: string | null) => {
@@ -88,12 +88,12 @@ export function usePaged<T>(
     return () => {
       latest.current++;
     };
-  }, [...deps, attempt]);
+  }, deps);
 
   return {
     ...state,
     more: () => state.nextCursor && fetchPage(state.nextCursor),
-    reload: () => setAttempt((count) => count + 1),
+    update: (change) => setState((previous) => ({ ...previous, items: change(previous.items) })),
   };
 }
 
@@ -201,7 +201,24 @@ export function ChartNumbers({
   );
 }
 
-export function MoreButton({ list }: { list: Paged<unknown> }) {
+/**
+ * A button whose action may take a while: while `busy` it says so (`aria-disabled`) and ignores clicks, but keeps the
+ * keyboard focus, which a disabled button would drop to the top of the page.
+ */
+export function ActionButton({
+  busy,
+  onClick,
+  children,
+  ...attributes
+}: Omit<ButtonHTMLAttributes<HTMLButtonElement>, 'onClick'> & { busy: boolean; onClick?: () => void }) {
+  return (
+    <button type="button" {...attributes} aria-disabled={busy} onClick={busy ? undefined : onClick}>
+      {children}
+    </button>
+  );
+}
+
+export function MoreButton({ list }: { list: Pick<Paged<unknown>, 'nextCursor' | 'loading' | 'more'> }) {
   if (!list.nextCursor) return null;
   return (
     <button type="button" class="secondary" onClick={list.more} disabled={list.loading}>

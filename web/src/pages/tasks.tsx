@@ -1,6 +1,15 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ProblemError, request } from '../api';
-import { ErrorMessage, Loading, MoreButton, Page, TableScroll, useLoad, usePaged } from '../components';
+import {
+  ActionButton,
+  ErrorMessage,
+  Loading,
+  MoreButton,
+  Page,
+  TableScroll,
+  useLoad,
+  usePaged,
+} from '../components';
 import { formatDateTime } from '../format';
 import { href, navigate } from '../router';
 import { TASK_STATUSES, type AuditEntry, type Page as ApiPage, type Task, type TaskStatus } from '../types';
@@ -20,33 +29,62 @@ async function decideNow(task: Task, outcome: 'approved' | 'rejected'): Promise<
   });
 }
 
+/** The ids of the tasks whose request is under way; a change re-renders. */
+function useInFlight() {
+  const ids = useRef(new Set<string>());
+  const [, rendered] = useState(0);
+  const mark = (id: string, busy: boolean) => {
+    if (busy) ids.current.add(id);
+    else ids.current.delete(id);
+    rendered((count) => count + 1);
+  };
+  return { has: (id: string) => ids.current.has(id), mark };
+}
+
 export function TasksPage() {
   const [filters, setFilters] = useState<{ status: TaskStatus; type: string }>({ status: 'open', type: '' });
   const [type, setType] = useState('');
-  const [busy, setBusy] = useState<string | null>(null);
+  const inFlight = useInFlight();
   const [message, setMessage] = useState('');
   const [error, setError] = useState<Error | null>(null);
+  const status = useRef<HTMLParagraphElement>(null);
   const list = usePaged(
     (cursor) => api<ApiPage<Task>>('/v1/admin/tasks', { query: { ...filters, cursor, limit: 50 } }),
     [filters.status, filters.type],
   );
   const types = [...new Set(list.items.map((task) => task.type))].sort();
+  /** The status listed now, which may have changed while a request was under way. */
+  const listed = useRef(filters.status);
+  listed.current = filters.status;
+  /** The row of a task as it is now: gone once it no longer has the status listed. */
+  const show = (now: Task) =>
+    list.update((items) =>
+      items.flatMap((item) => (item.id !== now.id ? [item] : now.status === listed.current ? [now] : [])),
+    );
+
+  // A decision's buttons are gone with its row: the keyboard focus goes to what it says (shown once rendered).
+  useEffect(() => {
+    if (message) status.current?.focus();
+  }, [message]);
 
   const decide = async (task: Task, outcome: 'approved' | 'rejected') => {
-    setBusy(task.id);
+    if (inFlight.has(task.id)) return;
+    inFlight.mark(task.id, true);
     setMessage('');
     setError(null);
     try {
       await decideNow(task, outcome);
+      show({ ...task, status: outcome });
       setMessage(`${outcome === 'approved' ? 'Approved' : 'Rejected'} “${task.title}”.`);
-      list.reload();
     } catch (failure) {
       setError(failure as Error);
-      // Someone else changed or decided it: show the inbox as it is now.
-      if (failure instanceof ProblemError && (failure.status === 409 || failure.status === 412))
-        list.reload();
+      // Someone else changed or decided it: its row as it is now.
+      if (failure instanceof ProblemError && (failure.status === 409 || failure.status === 412)) {
+        const now = await api<Task>(taskPath(task.id)).catch(() => undefined);
+        if (now) show(now);
+      }
     } finally {
-      setBusy(null);
+      inFlight.mark(task.id, false);
     }
   };
 
@@ -88,7 +126,7 @@ export function TasksPage() {
         </datalist>
         <button type="submit">Filter</button>
       </form>
-      <p role="status" class="status">
+      <p role="status" class="status" tabIndex={-1} ref={status}>
         {message}
       </p>
       <ErrorMessage error={error ?? list.error} />
@@ -123,23 +161,21 @@ export function TasksPage() {
                   <td class="actions">
                     {task.status === 'open' && (
                       <>
-                        <button
-                          type="button"
+                        <ActionButton
                           aria-describedby={`task-${task.id}`}
-                          disabled={busy === task.id}
+                          busy={inFlight.has(task.id)}
                           onClick={() => void decide(task, 'approved')}
                         >
                           Approve
-                        </button>
-                        <button
-                          type="button"
+                        </ActionButton>
+                        <ActionButton
                           class="danger"
                           aria-describedby={`task-${task.id}`}
-                          disabled={busy === task.id}
+                          busy={inFlight.has(task.id)}
                           onClick={() => void decide(task, 'rejected')}
                         >
                           Reject
-                        </button>
+                        </ActionButton>
                       </>
                     )}
                   </td>
@@ -162,7 +198,8 @@ export function TaskPage({ id }: { id: string }) {
   );
   const [comment, setComment] = useState('');
   const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
+  const inFlight = useInFlight();
+  const busy = inFlight.has(id);
   const [message, setMessage] = useState('');
   const [error, setError] = useState<Error | null>(null);
   /**
@@ -181,7 +218,8 @@ export function TaskPage({ id }: { id: string }) {
    * If-Match leaves someone else's claim alone (409 naming them), with it takes it over.
    */
   const act = async (action: 'claim' | 'decision' | 'cancel', body?: unknown, ifMatch?: string) => {
-    setBusy(true);
+    if (inFlight.has(id)) return;
+    inFlight.mark(id, true);
     setMessage('');
     setError(null);
     setHolder(null);
@@ -191,7 +229,8 @@ export function TaskPage({ id }: { id: string }) {
         task.set(answer);
         setMessage('You claimed this task.');
         history.reload();
-      } else {
+      } else if (location.hash === href('tasks', id)) {
+        // Back to the inbox, unless the operator has gone elsewhere meanwhile.
         navigate('tasks');
       }
     } catch (failure) {
@@ -204,7 +243,7 @@ export function TaskPage({ id }: { id: string }) {
         history.reload();
       }
     } finally {
-      setBusy(false);
+      inFlight.mark(id, false);
     }
   };
 
@@ -225,20 +264,19 @@ export function TaskPage({ id }: { id: string }) {
           {current.status === 'open' && (
             <section class="task-actions" aria-labelledby="decide">
               <h2 id="decide">Decide</h2>
-              <button type="button" class="secondary" disabled={busy} onClick={() => void act('claim')}>
+              <ActionButton class="secondary" busy={busy} onClick={() => void act('claim')}>
                 Claim
-              </button>
+              </ActionButton>
               {holder && current.assignee === holder && (
                 <p class="takeover" data-holder={holder}>
                   <a href={href('users', holder)}>Another operator</a> claimed this task.{' '}
-                  <button
-                    type="button"
+                  <ActionButton
                     class="secondary"
-                    disabled={busy || task.loading}
+                    busy={busy || task.loading}
                     onClick={() => void act('claim', undefined, shownVersion)}
                   >
                     Take over
-                  </button>
+                  </ActionButton>
                 </p>
               )}
               <form class="stack" onSubmit={(event) => event.preventDefault()}>
@@ -252,12 +290,12 @@ export function TaskPage({ id }: { id: string }) {
                   />
                 </label>
                 <div class="buttons">
-                  <button type="button" disabled={busy} onClick={() => decide('approved')}>
+                  <ActionButton busy={busy} onClick={() => decide('approved')}>
                     Approve
-                  </button>
-                  <button type="button" class="danger" disabled={busy} onClick={() => decide('rejected')}>
+                  </ActionButton>
+                  <ActionButton class="danger" busy={busy} onClick={() => decide('rejected')}>
                     Reject
-                  </button>
+                  </ActionButton>
                 </div>
               </form>
               <form
@@ -279,9 +317,9 @@ export function TaskPage({ id }: { id: string }) {
                   />
                 </label>
                 <div class="buttons">
-                  <button type="submit" class="secondary" disabled={busy}>
+                  <ActionButton type="submit" class="secondary" busy={busy}>
                     Cancel task
-                  </button>
+                  </ActionButton>
                 </div>
               </form>
             </section>
