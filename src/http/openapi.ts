@@ -18,26 +18,43 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
   return documentResponseHeaders(
-    documentBodyProblems(SwaggerModule.createDocument(app, config, { extraModels: [ProblemDto] })),
+    documentFrameworkProblems(SwaggerModule.createDocument(app, config, { extraModels: [ProblemDto] })),
   );
 }
 
 /**
- * A write answers a body it cannot take (400 malformed, 413 too large, 415 another type) whether or not it takes one:
- * each says so, a DELETE with no body of its own included.
+ * What the framework answers before a handler runs, on every operation it can happen to: a write's body it cannot
+ * take (400 malformed, 413 too large, 415 another type), a DELETE with no body of its own included; a path parameter
+ * that does not decode (400) or is too long (414). An operation whose answers are HTML pages answers a browser's
+ * problems as pages too, and others' as problem+json: both are documented.
  */
-function documentBodyProblems(document: OpenAPIObject): OpenAPIObject {
-  for (const operations of Object.values(document.paths)) {
-    for (const method of ['post', 'put', 'patch', 'delete'] as const) {
-      const responses = operations[method]?.responses;
-      for (const status of [400, 413, 415]) {
-        if (!responses || String(status) in responses) continue;
-        responses[status] = problemResponse(status);
+function documentFrameworkProblems(document: OpenAPIObject): OpenAPIObject {
+  for (const [path, operations] of Object.entries(document.paths)) {
+    for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
+      const responses = operations[method]?.responses as
+        Record<string, { content?: Record<string, unknown> }> | undefined;
+      if (!responses) continue;
+      const statuses = [
+        ...(method === 'get' ? [] : [400, 413, 415]),
+        ...(path.includes('{') ? [400, 414] : []),
+      ];
+      for (const status of statuses) responses[status] ??= problemResponse(status);
+      const pages = Object.values(responses).some((response) => response.content?.['text/html']);
+      if (!pages) continue;
+      for (const [status, response] of Object.entries(responses)) {
+        if (!FRAMEWORK_PROBLEMS.has(Number(status))) continue;
+        response.content = {
+          ...PAGE_CONTENT,
+          ...problemResponse(Number(status)).content,
+          ...response.content,
+        };
       }
     }
   }
   return document;
 }
+const FRAMEWORK_PROBLEMS = new Set([400, 413, 414, 415, 429, 503]);
+const PAGE_CONTENT = { 'text/html': { schema: { type: 'string' } } };
 
 /** Serves the document at /openapi.json and Swagger UI (with a bearer-token box) at /docs. */
 export function serveApiDocs(app: INestApplication): void {

@@ -8,6 +8,7 @@ import { IdempotencyInterceptor } from '../../src/http/idempotency/idempotency.i
 import { ifMatchOf } from '../../src/http/preconditions.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, useTestApp, type TestApp } from '../support/app.js';
+import { responseContract, type OpenApiDocument } from '../support/openapi-responses.js';
 import { user } from '../support/tokens.js';
 import { listRoutes, type AppRoute } from '../support/routes.js';
 
@@ -158,6 +159,35 @@ describe('OpenAPI', () => {
       .set('content-type', 'text/plain')
       .send('x');
     expect(sent.status).toBe(415);
+  });
+
+  it('documents 400 and 414 on every path with parameters, as pages too where the answers are pages', async () => {
+    const document = (await t.http().get('/openapi.json')).body as OpenApiDocument;
+    const missing = Object.entries(document.paths)
+      .filter(([path]) => path.includes('{'))
+      .flatMap(([path, operations]) =>
+        Object.entries(operations).flatMap(([method, { responses }]) =>
+          ['400', '414']
+            .filter((status) => !(status in responses))
+            .map((status) => `${method} ${path} ${status}`),
+        ),
+      );
+    expect(missing).toEqual([]);
+    const contract = responseContract(document);
+    const long = 'a'.repeat(101);
+    for (const [method, path, accept] of [
+      ['GET', '/t/%FF', 'text/html'],
+      ['GET', '/t/%FF', 'application/json'],
+      ['POST', '/t/%FF', 'application/json'],
+      ['GET', `/t/${long}`, 'text/html'],
+      ['GET', `/v1/projects/${long}`, 'application/json'],
+    ] as const) {
+      const answer = await t.http()[method === 'GET' ? 'get' : 'post'](path).set('accept', accept);
+      expect([
+        answer.status,
+        contract(method, path.startsWith('/t/') ? '/t/{token}' : '/v1/projects/{id}', answer),
+      ]).toEqual([path.includes(long) ? 414 : 400, []]);
+    }
   });
 
   it('serves Swagger UI at /docs', async () => {
