@@ -82,6 +82,24 @@ describeWithBrowser('the back office in a browser', () => {
     }
   }
 
+  const makeTask = async (title: string) =>
+    (
+      await request(origin)
+        .post('/v1/tasks')
+        .set('authorization', bearer('admin', ['admin']))
+        .send({ type: 'approval', title })
+        .expect(201)
+    ).body as { id: string };
+  /** Holds the requests matching `url` until `release()`. */
+  const hold = async (page: Page, url: RegExp) => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route(url, async (route) => {
+      await held;
+      await route.continue();
+    });
+    return release;
+  };
   /** Through the dev issuer's page, back to the back office once it has the tokens and shows who is signed in. */
   async function signIn(page: Page, username: string) {
     await page.goto(`${origin}/admin/`);
@@ -216,25 +234,12 @@ describeWithBrowser('the back office in a browser', () => {
   });
 
   it("never shows one task's page, nor decides it, while another task's page loads", async () => {
-    const make = async (title: string) =>
-      (
-        await request(origin)
-          .post('/v1/tasks')
-          .set('authorization', bearer('admin', ['admin']))
-          .send({ type: 'approval', title })
-          .expect(201)
-      ).body as { id: string };
-    const [first, second] = [await make('Refund order 1004'), await make('Refund order 1005')];
+    const [first, second] = [await makeTask('Refund order 1004'), await makeTask('Refund order 1005')];
     const page = await browser.page();
     await signIn(page, 'admin');
     await page.goto(`${origin}/admin/#/tasks/${first.id}`);
     await page.getByRole('heading', { name: 'Refund order 1004' }).waitFor();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    await page.route(new RegExp(`/v1/tasks/${second.id}$`), async (route) => {
-      await held;
-      await route.continue();
-    });
+    const release = await hold(page, new RegExp(`/v1/tasks/${second.id}$`));
     // As a link pasted into the same tab: only the fragment changes.
     await page.evaluate(`location.hash = '#/tasks/${second.id}'`);
     const heading = page.getByRole('heading', { name: 'Refund order 1004' });
@@ -325,24 +330,6 @@ describeWithBrowser('the back office in a browser', () => {
     await expectNothingStoredOrRefused(page);
   });
 
-  const makeTask = async (title: string) =>
-    (
-      await request(origin)
-        .post('/v1/tasks')
-        .set('authorization', bearer('admin', ['admin']))
-        .send({ type: 'approval', title })
-        .expect(201)
-    ).body as { id: string };
-  /** Holds the requests matching `url` until `release()`. */
-  const hold = async (page: Page, url: RegExp) => {
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    await page.route(url, async (route) => {
-      await held;
-      await route.continue();
-    });
-    return release;
-  };
   const focused = (page: Page) =>
     page.evaluate(`(() => {
       const element = document.activeElement;
