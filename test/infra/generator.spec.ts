@@ -74,6 +74,8 @@ describe('npm run new:resource', () => {
     ['thing', 'http', /already exists: src\/http/],
     ['invoice', undefined, undefined],
     ['person', 'people', undefined],
+    ['customer-warehouse-inventory-adjustment-request-line', undefined, /too long for the index/],
+    [`a${'-b'.repeat(28)}`, 'items', /too long for the event/],
   ])('refuses names the app cannot take, before writing anything: %s', (name, plural, reason) => {
     const refused = refusal(resourceNames(name, plural));
     if (reason) expect(refused).toMatch(reason);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { devDatabase } from '../../tools/dev/dev-database.js';
 import { isAlive } from '../../tools/dev/embedded-postgres.js';
+import { migrationTimestamp } from '../../tools/dev/migration-timestamp.js';
 import { ROOT } from '../support/process.js';
 import { until } from '../support/until.js';
 
@@ -29,6 +30,14 @@ function readFileSafe(path: string): string {
     return ''; // the process has exited meanwhile
   }
 }
+
+describe('npm run db:generate', () => {
+  it('names a new migration after every one there is, even with a clock behind them', () => {
+    const files = ['1796300000000-AddTaskTokenDigest.ts', 'index.ts'];
+    expect(migrationTimestamp(files, 1796279733205)).toBe(1796300000001);
+    expect(migrationTimestamp(files, 1796400000000)).toBe(1796400000000);
+  });
+});
 
 describe('npm run db:check', () => {
   it("checks on its throwaway server whatever TLS the caller's environment sets for its own database", () => {

@@ -17,6 +17,7 @@ import { revertLastMigration, runMigrations } from '../../src/database/migrator.
 import { ROOT } from '../root.js';
 import { DEV_DATA_DIR, devDatabase } from './dev-database.js';
 import { runningPort, startEmbeddedPostgres } from './embedded-postgres.js';
+import { migrationTimestamp } from './migration-timestamp.js';
 import { runTool } from './run-tool.js';
 
 const MIGRATIONS_DIR = join(ROOT, 'migrations');
@@ -137,7 +138,7 @@ async function schemaDiff(dataSource: DataSource): Promise<{ up: string[]; down:
 }
 
 async function writeMigration(name: string, up: string[], down: string[]): Promise<string> {
-  const timestamp = Date.now();
+  const timestamp = migrationTimestamp(await readdir(MIGRATIONS_DIR), Date.now());
   const className = `${name}${timestamp}`;
   const statements = (queries: string[]) =>
     queries

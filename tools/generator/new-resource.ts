@@ -65,6 +65,12 @@ const RESERVED = new Set(
 export function refusal(to: ResourceNames): string | undefined {
   const reserved = [to.singular.camel, to.plural.camel].find((word) => RESERVED.has(word));
   if (reserved) return `"${reserved}" is a reserved word in JavaScript: choose another name`;
+  // The longest names made of it: an index (PostgreSQL cuts names at 63 bytes) and the analytics event (64).
+  const index = `ix_${to.plural.snake}_owner_id_id`;
+  const event = `${to.singular.snake}.created`;
+  if (index.length > 63 || event.length > 64) {
+    return `the name is too long for ${index.length > 63 ? `the index ${index}` : `the event ${event}`}: choose a shorter one`;
+  }
   const sources = (folder: string) =>
     readdirSync(join(ROOT, folder), { recursive: true, encoding: 'utf8' })
       .filter((file) => file.endsWith('.ts'))
