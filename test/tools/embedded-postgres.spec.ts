@@ -8,6 +8,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import {
   isAlive,
+  reachableDataDir,
   runningPort,
   startEmbeddedPostgres,
   stopRunning,
@@ -55,6 +56,22 @@ describe('the embedded server of a data directory', () => {
     } finally {
       await server.stop();
       await rm(other, { recursive: true, force: true });
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('says what to do with data of another PostgreSQL major, which the server cannot open', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'runway-older-'));
+    // As `npm run dev` picks it: a folder the server's user reaches (as root, where a mkdtemp folder is not one).
+    const dataDir = reachableDataDir(join(folder, 'data'));
+    try {
+      await (await startEmbeddedPostgres({ dataDir, persistent: true })).stop();
+      await writeFile(join(dataDir, 'PG_VERSION'), '16\n');
+      await expect(startEmbeddedPostgres({ dataDir, persistent: true })).rejects.toThrow(
+        /is of PostgreSQL 16 .*npm run db:reset/,
+      );
+    } finally {
+      await rm(folder, { recursive: true, force: true });
       await rm(dataDir, { recursive: true, force: true });
     }
   });

@@ -14,15 +14,18 @@ describe('freePort', () => {
     expect(new Set(ports).size).toBeGreaterThan(15);
   });
 
-  it('gives a port a server can listen on, and isFree sees it taken while it listens', async () => {
-    const port = await freePort();
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    try {
-      expect(await isFree(port)).toBe(false);
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
-    expect(await isFree(port)).toBe(true);
-  });
+  it.each(['127.0.0.1', '::1'])(
+    'gives a port a server can listen on, and isFree sees it taken while one listens on %s',
+    async (host) => {
+      const port = await freePort();
+      const server = createServer();
+      await new Promise<void>((resolve) => server.listen(port, host, resolve));
+      try {
+        expect(await isFree(port)).toBe(false);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+      expect(await isFree(port)).toBe(true);
+    },
+  );
 });

