@@ -114,9 +114,18 @@ function generate(to: ResourceNames): void {
   const refused = refusal(to);
   if (refused) throw new Error(refused);
   const undo = snapshot(to);
+  // Ctrl-C reaches the commands it runs too, which then fail (below); one that came while it wrote files is handled
+  // once they are written: either way, everything is undone.
+  const interrupted = () => {
+    undo();
+    say('\nnew:resource: interrupted; everything it wrote is undone.');
+    process.exit(130);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, interrupted);
   try {
     write(to);
   } catch (error) {
+    if (killedBySignal(error)) interrupted();
     undo();
     say('\nnew:resource: nothing was generated; everything it wrote is undone.');
     throw error;
@@ -125,6 +134,11 @@ function generate(to: ResourceNames): void {
     `\n${to.plural.sentence}: /v1/${to.plural.kebab} is ready. Next: npm test, then change the fields ` +
       `(see docs/adding-a-resource.md).`,
   );
+}
+
+/** A command it ran was stopped by a signal (Ctrl-C reaches them too), not failed. */
+function killedBySignal(error: unknown): boolean {
+  return typeof (error as { signal?: unknown }).signal === 'string';
 }
 
 function write(to: ResourceNames): void {
@@ -155,10 +169,12 @@ function write(to: ResourceNames): void {
   // a migration exists: a running `npm run dev` would apply it at once, and undoing the files would not undo that.
   try {
     execFileSync('npx', ['tsc', '--noEmit'], { cwd: ROOT, stdio: 'inherit' });
-  } catch {
+  } catch (error) {
+    if (killedBySignal(error)) throw error;
     throw new Error(
       `the code for "${to.singular.words}" does not compile (above): the name clashes with one the reference ` +
         'resource uses; choose another name',
+      { cause: error },
     );
   }
   const npm = (...args: string[]) => execFileSync('npm', args, { cwd: ROOT, stdio: 'inherit' });
