@@ -171,8 +171,12 @@ describeWithBrowser('the back office in a browser', () => {
         .type('form')
         .send({ grant_type: 'refresh_token', client_id: DEV_CLIENT_ID, refresh_token: token });
     expect((await refresh()).status).toBe(200);
+    // The identity provider's logout, which sends the browser back to the page (and the page on to sign in again).
+    const toldProvider = page.waitForRequest((sent) => new URL(sent.url()).pathname === '/logout');
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.waitForURL((url) => url.origin === origin);
+    const logout = new URL((await toldProvider).url());
+    expect(logout.searchParams.get('client_id')).toBe(DEV_CLIENT_ID);
+    expect(new URL(logout.searchParams.get('logout_uri')!).origin).toBe(origin);
     // Revoked before the page leaves (or, past 2 s, by a request that outlives it).
     expect(await until(async () => (await refresh()).status === 400, { timeoutMs: 15_000 })).toBe(true);
     expect((await refresh()).body).toEqual({ error: 'invalid_grant' });
