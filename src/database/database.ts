@@ -139,11 +139,6 @@ export class Database {
     else await work();
   }
 
-  /** Runs `work` on its own connections, outside the enclosing transaction: what it writes stays if that rolls back. */
-  outsideTransaction<T>(work: () => Promise<T>): Promise<T> {
-    return transaction.exit(work);
-  }
-
   private async run(statement: Sql): Promise<{ rows: unknown[]; affected: number }> {
     const execute = async (client: PoolClient) => {
       const { preparedAs } = statement as Partial<PreparedSql>;

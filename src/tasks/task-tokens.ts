@@ -9,7 +9,7 @@ import { TasksRepository, type TaskRow } from './tasks.repository.js';
  */
 @Injectable()
 export class TaskTokens {
-  private olderDigested?: Promise<void>;
+  private olderDigested = false;
 
   constructor(
     private readonly tasks: TasksRepository,
@@ -22,14 +22,12 @@ export class TaskTokens {
   }
 
   async madeFor(digest: Buffer): Promise<TaskRow | undefined> {
-    // Outside the caller's transaction: a request that then fails must not roll back digests this process makes once.
-    this.olderDigested ??= this.db
-      .outsideTransaction(() => this.digestOlder())
-      .catch((error: unknown) => {
-        this.olderDigested = undefined;
-        throw error;
-      });
-    await this.olderDigested;
+    if (!this.olderDigested) {
+      // In the caller's transaction (no connection of its own, which a burst of such requests could leave none of),
+      // and done only once that commits: a request that fails afterwards leaves it to the next lookup.
+      await this.digestOlder();
+      await this.db.afterCommit(() => void (this.olderDigested = true));
+    }
     return this.tasks.withToken(digest);
   }
 

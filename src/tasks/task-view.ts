@@ -1,6 +1,14 @@
 import type { TaskDto } from './tasks.dto.js';
 import type { TaskRow } from './tasks.repository.js';
 
+/** What a task about a deleted user says once its subject's words are erased; its decision and times stay. */
+export const ABOUT_DELETED_USER = {
+  title: 'About a deleted user',
+  description: '',
+  payload: {},
+  subjectUserId: null,
+};
+
 /** A task as every endpoint shows it; the task token never leaves the database. */
 export function toTaskDto(row: TaskRow): TaskDto {
   return {

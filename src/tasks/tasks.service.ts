@@ -15,7 +15,7 @@ import { TaskSchedule } from './task-schedule.js';
 import { TaskSecrets } from './task-secrets.js';
 import { TaskTokens } from './task-tokens.js';
 import { payloadErrors, TaskTypes } from './task-types.js';
-import { toTaskDto } from './task-view.js';
+import { ABOUT_DELETED_USER, toTaskDto } from './task-view.js';
 import { MAX_PAYLOAD_BYTES, type CreateTaskDto, type ListTasksQuery, type TaskDto } from './tasks.dto.js';
 import { TasksRepository, type TaskRow } from './tasks.repository.js';
 
@@ -203,7 +203,7 @@ export class TasksService {
     for (const id of await this.tasks.openAbout(userId)) {
       await this.cancelIfOpen(id, 'The user the task was about was deleted.');
     }
-    await this.tasks.redactAbout(userId, 'About a deleted user');
+    await this.tasks.redactAbout(userId, ABOUT_DELETED_USER.title);
   }
 
   private async found(id: string): Promise<TaskRow> {

@@ -13,6 +13,7 @@ import { decodeCursor, toPage, type Page } from '../http/pagination.js';
 import { ProblemException } from '../http/problem.js';
 import { retryAfter } from '../http/retry-after.js';
 import { isUuid } from '../http/validation.js';
+import { ABOUT_DELETED_USER } from '../tasks/task-view.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { BusinessMetrics } from '../telemetry/business-metrics.js';
 import { toJson } from '../utils/json.js';
@@ -145,8 +146,8 @@ export class UsersService implements UserProvisioning, OnModuleInit {
 
   /**
    * Removes the user's row and, through foreign keys, everything they own in Runway, their analytics and the responses
-   * their Idempotency-Keys stored and those stored about them included; tasks about them are cancelled if open, and
-   * redacted. The row is found by the token's sub, not by the id this instance knows:
+   * their Idempotency-Keys stored included; tasks about them, and the responses stored for others about them, are
+   * redacted (open tasks cancelled). The row is found by the token's sub, not by the id this instance knows:
    * another instance may have deleted the user and provisioned them again since.
    */
   async deleteMe(caller: AuthenticatedUser): Promise<void> {
@@ -160,7 +161,7 @@ export class UsersService implements UserProvisioning, OnModuleInit {
       if (!userId) return;
       await this.tasks.forgetSubject(userId);
       await this.analytics.eraseUser(userId);
-      await this.idempotency.forgetUser(userId);
+      await this.idempotency.forgetUser(userId, ABOUT_DELETED_USER);
       await this.users.delete(userId);
     });
     this.provisioned.delete(caller.sub);

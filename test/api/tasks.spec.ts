@@ -115,7 +115,7 @@ describe('tasks', () => {
       const made = await as(workflow()).post('/v1/tasks', older);
       await sql.query('UPDATE tasks SET task_token_digest = NULL WHERE id = $1', [made.body.id]);
       // As in a process started before: digests of older tasks are made once a process looks a token up.
-      t.app.get<TaskTokens, { olderDigested?: Promise<void> }>(TaskTokens).olderDigested = undefined;
+      t.app.get<TaskTokens, { olderDigested: boolean }>(TaskTokens).olderDigested = false;
       // The first lookup is in a request whose transaction then rolls back: the digests it made stay.
       const refused = await as(workflow()).post(
         '/v1/tasks',
@@ -587,17 +587,25 @@ describe('tasks', () => {
       }
     });
 
-    it("forgets the answers stored for others' Idempotency-Keys about a user who deletes themselves", async () => {
+    it("replays others' Idempotency-Keys about a user who deleted themselves without what they said of them", async () => {
       const subject = user();
       const { id } = (await as(subject).get('/v1/me')).body;
       const title = uniqueName('About their refund');
       const key = { 'idempotency-key': randomUUID() };
       const body = { type: 'approval', title, subjectUserId: id };
-      expect((await as(workflow()).post('/v1/tasks', body, key)).status).toBe(201);
+      const created = await as(workflow()).post('/v1/tasks', body, key);
+      expect(created.status).toBe(201);
       expect((await t.http().delete('/v1/me').set('authorization', subject.authorization)).status).toBe(204);
 
       const { rows } = await sql.query('SELECT response_body::text AS body FROM idempotency_keys');
       expect(rows.filter((row: { body: string }) => row.body.includes(title))).toEqual([]);
+      const retried = await as(workflow()).post('/v1/tasks', body, key);
+      expect([retried.status, retried.headers['idempotent-replayed'], retried.body.id]).toEqual([
+        201,
+        'true',
+        created.body.id,
+      ]);
+      expect(retried.body).toMatchObject({ title: 'About a deleted user', payload: {}, subjectUserId: null });
     });
 
     it.each(['the project', 'its owner'])(
@@ -697,5 +705,22 @@ describe('tasks', () => {
       medianSecondsToDecision: expect.any(Number),
     });
     expect(body.tasks.open).toBeGreaterThan(0);
+  });
+});
+
+/** A process's first token lookups, each in a request holding a connection for its Idempotency-Key's transaction. */
+describe('tasks: the first Step Functions tokens a process sees', () => {
+  const t = useTestApp({ env: { DB_POOL_MAX: '2', DB_CONNECT_TIMEOUT_MS: '3000' } });
+
+  it('are answered when as many arrive at once as the pool has connections', async () => {
+    const send = () =>
+      t
+        .http()
+        .post('/v1/tasks')
+        .set('authorization', workflow().authorization)
+        .set('idempotency-key', randomUUID())
+        .send({ type: 'approval', title: 'Burst', taskToken: `token-${randomUUID()}` });
+    const answers = await Promise.all([send(), send()]);
+    expect(answers.map((answer) => answer.status)).toEqual([201, 201]);
   });
 });

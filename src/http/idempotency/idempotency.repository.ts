@@ -43,11 +43,11 @@ export class IdempotencyRepository {
     await this.db.affected(sql`DELETE FROM idempotency_keys WHERE principal = ${principal}`);
   }
 
-  /** Deletes the responses stored about a user (whose `subjectUserId` they are), whoever's keys they are under. */
-  async deleteAbout(userId: string): Promise<void> {
-    await this.db.affected(
-      sql`DELETE FROM idempotency_keys WHERE response_body->>'subjectUserId' = ${userId}`,
-    );
+  /** Changes the responses stored about a user (whose `subjectUserId` they are), whoever's keys they are under. */
+  async rewriteAbout(userId: string, changes: Record<string, unknown>): Promise<void> {
+    await this.db.affected(sql`
+      UPDATE idempotency_keys SET response_body = (response_body::jsonb || ${JSON.stringify(changes)}::jsonb)::json
+      WHERE response_body->>'subjectUserId' = ${userId}`);
   }
 
   /** Deletes expired keys; returns how many. */

@@ -77,12 +77,13 @@ export class IdempotencyService implements OnModuleInit {
   }
 
   /**
-   * Forgets what a deleted user's requests stored (their responses hold the user's data), and the responses stored for
-   * others about them (a task's `subjectUserId`), in the caller's transaction.
+   * Forgets what a deleted user's requests stored (their responses hold the user's data), in the caller's transaction.
+   * The responses stored for others about them (a task's `subjectUserId`) still replay, with `aboutThem` instead of
+   * what they said of the user.
    */
-  async forgetUser(userId: string): Promise<void> {
+  async forgetUser(userId: string, aboutThem: Record<string, unknown>): Promise<void> {
     await this.keys.deletePrincipal(principalKey({ userId }));
-    await this.keys.deleteAbout(userId);
+    await this.keys.rewriteAbout(userId, aboutThem);
   }
 
   /** Deletes expired keys (safe to run twice); returns how many. */
