@@ -114,20 +114,27 @@ function generate(to: ResourceNames): void {
   const refused = refusal(to);
   if (refused) throw new Error(refused);
   const undo = snapshot(to);
-  // Ctrl-C reaches the commands it runs too, which then fail (below); one that came while it wrote files is handled
-  // once they are written: either way, everything is undone.
-  const interrupted = () => {
-    undo();
-    say('\nnew:resource: interrupted; everything it wrote is undone.');
-    process.exit(130);
-  };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, interrupted);
+  // A terminal's Ctrl-C reaches the commands it runs too, which then fail: this process outlives them to undo.
+  process.on('SIGINT', () => undefined);
   try {
     write(to);
   } catch (error) {
-    if (killedBySignal(error)) interrupted();
     undo();
+    if (killedBySignal(error)) {
+      say('\nnew:resource: interrupted; everything it wrote is undone.');
+      process.exit(130);
+    }
     say('\nnew:resource: nothing was generated; everything it wrote is undone.');
+    throw error;
+  }
+  // The resource and its migration exist (a running `npm run dev` has applied it): what is left is not undone.
+  try {
+    format();
+  } catch (error) {
+    say(
+      '\nnew:resource: the resource and its migration are written; finish with: ' +
+        'npx prettier --write src test migrations && npm run openapi:export',
+    );
     throw error;
   }
   say(
@@ -136,9 +143,12 @@ function generate(to: ResourceNames): void {
   );
 }
 
-/** A command it ran was stopped by a signal (Ctrl-C reaches them too), not failed. */
+const npm = (...args: string[]) => execFileSync('npm', args, { cwd: ROOT, stdio: 'inherit' });
+
+/** A command it ran was stopped by a signal (Ctrl-C reaches them too), or exited as one stopped by Ctrl-C does. */
 function killedBySignal(error: unknown): boolean {
-  return typeof (error as { signal?: unknown }).signal === 'string';
+  const { signal, status } = error as { signal?: unknown; status?: unknown };
+  return typeof signal === 'string' || status === 130;
 }
 
 function write(to: ResourceNames): void {
@@ -177,8 +187,11 @@ function write(to: ResourceNames): void {
       { cause: error },
     );
   }
-  const npm = (...args: string[]) => execFileSync('npm', args, { cwd: ROOT, stdio: 'inherit' });
   npm('run', '-s', 'db:generate', '--', `Create${to.plural.pascal}`);
+}
+
+/** The generated files as the project formats them, and the OpenAPI document and client with the new routes. */
+function format(): void {
   npm(
     'exec',
     '--',
