@@ -19,7 +19,11 @@ describe('freePort', () => {
     async (host) => {
       const port = await freePort();
       const server = createServer();
-      await new Promise<void>((resolve) => server.listen(port, host, resolve));
+      const listening = await new Promise<boolean>((resolve) => {
+        server.once('error', () => resolve(false)); // no IPv6 on this machine: nothing to take there
+        server.listen(port, host, () => resolve(true));
+      });
+      if (!listening) return expect(await isFree(port)).toBe(true);
       try {
         expect(await isFree(port)).toBe(false);
       } finally {
