@@ -70,6 +70,7 @@ describe('npm run new:resource', () => {
     ['class', undefined, /"class" is a reserved word/],
     ['event', undefined, /\/v1\/events is a route of the app already/],
     ['user', undefined, /the table users exists already/],
+    ['migration', undefined, /the table migrations exists already/],
     ['util', undefined, /already exists: src\/utils/],
     ['thing', 'http', /already exists: src\/http/],
     ['invoice', undefined, undefined],

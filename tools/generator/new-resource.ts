@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { MIGRATIONS_TABLE } from '../../src/database/database.repository.js';
 import { isMainModule, ROOT } from '../root.js';
 import { resourceNames, type ResourceNames } from './names.js';
 import { renamePath, renameSource } from './rename.js';
@@ -79,7 +80,7 @@ export function refusal(to: ResourceNames): string | undefined {
     return `/v1/${to.plural.kebab} is a route of the app already: choose another name (or --plural)`;
   }
   const table = new RegExp(`TABLE (IF NOT EXISTS )?"?${to.plural.snake}"?[\\s(]`, 'i');
-  if (sources('migrations').some((text) => table.test(text))) {
+  if (to.plural.snake === MIGRATIONS_TABLE || sources('migrations').some((text) => table.test(text))) {
     return `the table ${to.plural.snake} exists already: choose another name (or --plural)`;
   }
   const taken = [...plannedFiles(to).map(([, target]) => target), `src/${to.plural.kebab}`].filter((target) =>
