@@ -148,10 +148,15 @@ export function invalid(errors: FieldError[]): ProblemException {
   });
 }
 
+/** Constraints on a value's type: when one fails, the others (ranges, lengths, patterns) fail with it and say nothing. */
+const TYPE_CHECKS = new Set(['isInt', 'isNumber', 'isString', 'isBoolean', 'isArray', 'isObject']);
+
 export function fieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const pointer = `${parent}${pointerOf([String(error.property)])}`;
-    const own = Object.values(error.constraints ?? {}).map((detail) => ({ pointer, detail }));
+    const failed = Object.entries(error.constraints ?? {});
+    const typeFailed = failed.filter(([name]) => TYPE_CHECKS.has(name));
+    const own = (typeFailed.length > 0 ? typeFailed : failed).map(([, detail]) => ({ pointer, detail }));
     return [...own, ...fieldErrors(error.children ?? [], pointer)];
   });
 }

@@ -267,6 +267,16 @@ describe('projects', () => {
       expect((await as(lister).get(`/v1/projects?${query}`)).status).toBe(400);
     });
 
+    it.each(['x', '1.5', '%00'])(
+      'says only that ?limit=%s is not an integer, not that it is out of range',
+      async (limit) => {
+        const response = await as(lister).get(`/v1/projects?limit=${limit}`);
+        expect(response.body.errors).toEqual([
+          { pointer: '/limit', detail: 'limit must be an integer number' },
+        ]);
+      },
+    );
+
     it('walks every row exactly once while rows are inserted concurrently', async () => {
       const walker = user({ username: 'walker' });
       const initial = new Set<string>();
