@@ -13,10 +13,14 @@ const WEB_ROOT = fileURLToPath(
   new URL(import.meta.url.includes('/dist/src/') ? '../../web/' : '../../dist/web/', import.meta.url),
 );
 
-/** What the page needs to sign in (authorization code + PKCE against managed login); nulls when not configured. */
-export function signInSettings(config: AppConfig) {
+/**
+ * What the page needs to sign in (authorization code + PKCE against managed login; nulls when not configured), and
+ * the time zone whose days the analytics count, so that a default range ends on their today.
+ */
+export function backOfficeSettings(config: AppConfig) {
   const signIn = config.auth.webSignIn;
   return {
+    analyticsTimeZone: config.analytics.timeZone,
     clientId: signIn?.clientId ?? null,
     authorizeUrl: signIn ? `${signIn.domain}/oauth2/authorize` : null,
     tokenUrl: signIn ? `${signIn.domain}/oauth2/token` : null,
@@ -59,7 +63,7 @@ export async function serveBackOffice(fastify: FastifyInstance, config: AppConfi
     'cache-control': 'no-cache',
     'referrer-policy': 'no-referrer',
   };
-  const settings = JSON.stringify(signInSettings(config));
+  const settings = JSON.stringify(backOfficeSettings(config));
 
   fastify.get(BACK_OFFICE_PATH.slice(0, -1), (_request, reply) => reply.redirect(BACK_OFFICE_PATH, 301));
   // Read on each request (a small file, rarely asked for): `npm run dev` rebuilds it while the API runs.

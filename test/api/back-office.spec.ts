@@ -54,6 +54,7 @@ describe('the back office at /admin/', () => {
     const configured = await t.http().get('/admin/config.json').expect(200);
     expect(configured.headers['cache-control']).toBe('no-cache');
     expect(configured.body).toEqual({
+      analyticsTimeZone: 'UTC',
       clientId: 'runway-test-client',
       authorizeUrl: 'http://127.0.0.1:4999/oauth2/authorize',
       tokenUrl: 'http://127.0.0.1:4999/oauth2/token',

@@ -321,6 +321,21 @@ describeWithBrowser('the back office in a browser', () => {
     await expectNothingStoredOrRefused(page);
   });
 
+  // Whatever the hour, one of these two zones is on another day than UTC, this app's ANALYTICS_TIMEZONE.
+  it.each(['Pacific/Kiritimati', 'Pacific/Pago_Pago'])(
+    "ends the default range on the analytics time zone's today, not on the browser's (%s)",
+    async (timezoneId) => {
+      const page = await browser.page({ timezoneId });
+      await signIn(page, 'admin');
+      const utcToday = () => new Date().toISOString().slice(0, 10);
+      const before = utcToday();
+      await page.goto(`${origin}/admin/#/active-users`);
+      const to = await page.getByLabel('To', { exact: true }).inputValue();
+      expect([before, utcToday()]).toContain(to);
+      await expectNothingStoredOrRefused(page);
+    },
+  );
+
   it('refuses a signed-in user outside the admin group', async () => {
     const page = await browser.page({ viewport: { width: 1280, height: 900 } });
     await signIn(page, 'alice');

@@ -3,8 +3,10 @@
  * signs in again (silently while the identity provider's own session lasts). Only `state` and the code verifier go
  * to sessionStorage, for the length of the redirect.
  */
+import { setAnalyticsTimeZone } from './format';
 
 export interface SignInConfig {
+  analyticsTimeZone: string;
   clientId: string | null;
   authorizeUrl: string | null;
   tokenUrl: string | null;
@@ -63,6 +65,7 @@ export async function startSession(): Promise<SessionStart> {
   } catch (error) {
     return { kind: 'failed', message: `The sign-in settings could not be loaded (${String(error)}).` };
   }
+  setAnalyticsTimeZone(loaded.analyticsTimeZone);
   if (!loaded.clientId || !loaded.authorizeUrl || !loaded.tokenUrl || !loaded.logoutUrl) {
     return { kind: 'not-configured' };
   }

@@ -22,10 +22,22 @@ export function formatDuration(seconds: number | null): string {
 
 export const formatDateTime = (iso: string): string => dateTimes.format(new Date(iso));
 
-/** Today as `YYYY-MM-DD` in the browser's time zone. */
+/** The zone whose calendar days the analytics count (`ANALYTICS_TIMEZONE`), whatever the browser's. */
+let analyticsDays = daysIn('UTC');
+
+export function setAnalyticsTimeZone(timeZone: string): void {
+  analyticsDays = daysIn(timeZone);
+}
+
+function daysIn(timeZone: string): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+}
+
+/** Today as `YYYY-MM-DD` in the analytics' time zone: the last day the API has counted activity for. */
 export function today(): string {
-  const now = new Date();
-  return new Date(now.getTime() - now.getTimezoneOffset() * 60_000).toISOString().slice(0, 10);
+  const parts = analyticsDays.formatToParts(new Date());
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)!.value;
+  return `${part('year')}-${part('month')}-${part('day')}`;
 }
 
 export function addDays(day: string, days: number): string {
