@@ -16,6 +16,8 @@ import { retryAfter } from '../http/retry-after.js';
 import { retryWithBackoff } from '../utils/retry.js';
 import type { JobDefinition } from './job-definition.js';
 
+const ignore = () => undefined;
+
 /** The schema pg-boss keeps its queues and jobs in. */
 export const JOBS_SCHEMA = 'pgboss';
 
@@ -27,6 +29,8 @@ const WORKER_POLL_SECONDS = 2;
 const KEEP_ALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 };
 const BATCH = 5;
 const STOP_TIMEOUT_MS = 10_000;
+/** pg-boss's stop also waits for its connections to close, which a database that stops answering never allows. */
+const STOP_BOUND_MS = STOP_TIMEOUT_MS + 1_000;
 /** A job sent before its queue is declared waits this long at most: a first boot declares them well within it. */
 const QUEUE_WAIT_MS = 5_000;
 
@@ -125,12 +129,7 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
    * jobs (below), after it. A failure here is retried there.
    */
   onModuleInit(): void {
-    this.next(() =>
-      this.boss.start().then(
-        () => undefined,
-        () => undefined,
-      ),
-    );
+    this.next(() => this.boss.start().then(ignore, ignore));
   }
 
   /** Starts in the background, retrying while the database is unreachable (jobs wait in the database meanwhile). */
@@ -174,7 +173,9 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
   }
 
   private async stop(): Promise<void> {
-    await this.boss.stop({ graceful: true, timeout: STOP_TIMEOUT_MS }).catch(() => undefined);
+    const stop = this.boss.stop({ graceful: true, timeout: STOP_TIMEOUT_MS }).catch(() => undefined);
+    const stopped = await Promise.race([stop.then(() => true), delay(STOP_BOUND_MS, false, { ref: false })]);
+    if (!stopped) this.logger.warn(`job runner not stopped within ${STOP_BOUND_MS} ms; going on without it`);
     this.working.clear();
   }
 

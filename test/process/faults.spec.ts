@@ -78,19 +78,21 @@ describe('faults report', () => {
 });
 
 /**
- * `npm run faults -- --quick` on three scenarios, in this process: two built app instances under a write load through
- * a database outage, a database black hole and a SIGTERM. No timing assertion: the harness's own hung threshold (an
+ * `npm run faults -- --quick` on four scenarios, in this process: two built app instances under a write load through
+ * a database outage, a database black hole, a SIGTERM, and a SIGTERM during a black hole. No timing assertion: the harness's own hung threshold (an
  * attempt unanswered for 30 s) is the only clock, so a slow machine gives more 503s, not a failure. A reset counts only
  * when the instance had received the request (it logged its X-Request-Id); one it never read (sent on a keep-alive
  * connection it was closing as idle, or on a connection still queued when it stopped listening) is reported as
  * undelivered.
  */
-describe('faults (quick): outage, black hole, SIGTERM', () => {
+const SCENARIOS = ['outage', 'black-hole', 'sigterm', 'sigterm-black-hole'];
+
+describe('faults (quick): outage, black hole, SIGTERM, SIGTERM in a black hole', () => {
   it(
     'keeps every acknowledged write exactly once: no 5xx but 503, no hung request, no reset received, no crash, exit 0',
     { timeout: 600_000 },
     async () => {
-      const report = await runFaults({ quick: true, scenarios: ['outage', 'black-hole', 'sigterm'] });
+      const report = await runFaults({ quick: true, scenarios: SCENARIOS });
 
       const counts = report.rows.map(
         ({ scenario, missing, duplicated, refused, other5xx, hung, resets, crashes, failures }) => ({
@@ -106,7 +108,7 @@ describe('faults (quick): outage, black hole, SIGTERM', () => {
         }),
       );
       expect(counts, report.table).toEqual(
-        ['outage', 'black-hole', 'sigterm'].map((scenario) => ({
+        SCENARIOS.map((scenario) => ({
           scenario,
           missing: 0,
           duplicated: 0,

@@ -11,8 +11,8 @@ import { ROOT } from '../root.js';
 
 const MAIN = join(ROOT, 'dist', 'src', 'main.js');
 const READY_TIMEOUT_MS = 90_000;
-/** Past the instances' SHUTDOWN_TIMEOUT_MS (10 s): a process still running then is killed. */
-const EXIT_TIMEOUT_MS = 20_000;
+/** Past the instances' SHUTDOWN_TIMEOUT_MS (25 s): a process still running then is killed. */
+const EXIT_TIMEOUT_MS = 35_000;
 /** Crashes after which the instance stays down. */
 const MAX_RESTARTS = 5;
 const LOG_LINES_KEPT = 30;

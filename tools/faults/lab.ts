@@ -70,7 +70,8 @@ export async function startLab(): Promise<Lab> {
         // attempt or a wait for a pooled connection give up after about 2 s.
         DB_STATEMENT_TIMEOUT_MS: '2000',
         DB_CONNECT_TIMEOUT_MS: '2000',
-        SHUTDOWN_TIMEOUT_MS: '10000',
+        // As in production: above the job runner's bounded stop (11 s), which a black hole makes it wait for.
+        SHUTDOWN_TIMEOUT_MS: '25000',
         COGNITO_USER_POOL_ID: POOL_ID,
         COGNITO_CLIENT_ID: CLIENT_ID,
         COGNITO_JWKS_URL: jwks.url,

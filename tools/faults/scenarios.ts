@@ -35,29 +35,36 @@ function proxyFault(mode: ProxyMode, seconds: number, quickSeconds: number): Sce
   };
 }
 
-/** SIGTERM to instance b while loaded; once it has exited, it is started again on its port. */
-async function sigterm({ instances, signal }: Stage): Promise<FaultOutcome> {
-  const victim = instances[1]!;
-  const sentAt = Date.now();
-  const exit = await victim.terminate();
-  if (!exit) throw new Error(`instance ${victim.name} was not running`);
-  await victim.launch(signal);
-  const readyAt = Date.now();
-  return {
-    startedAt: sentAt,
-    endedAt: readyAt,
-    instance: victim.name,
-    drain: {
+/**
+ * SIGTERM to instance b while loaded, the proxy `during` its drain; once it has exited, the proxy passes again and b
+ * is started again on its port.
+ */
+function sigterm(during: ProxyMode): Scenario['inject'] {
+  return async ({ proxy, instances, signal }) => {
+    const victim = instances[1]!;
+    proxy.setMode(during);
+    const sentAt = Date.now();
+    const exit = await victim.terminate();
+    proxy.setMode({ kind: 'pass' });
+    if (!exit) throw new Error(`instance ${victim.name} was not running`);
+    await victim.launch(signal);
+    const readyAt = Date.now();
+    return {
+      startedAt: sentAt,
+      endedAt: readyAt,
       instance: victim.name,
-      from: sentAt,
-      to: exit.at,
-      drainingAt: exit.drainingAt,
-      exit: String(exit.code ?? exit.signal),
-    },
-    notes: [
-      `${victim.name} exited with ${exit.code ?? exit.signal} ${exit.at - sentAt} ms after SIGTERM, ` +
-        `was ready again ${readyAt - exit.at} ms later (recovery: from then to its first 201)`,
-    ],
+      drain: {
+        instance: victim.name,
+        from: sentAt,
+        to: exit.at,
+        drainingAt: exit.drainingAt,
+        exit: String(exit.code ?? exit.signal),
+      },
+      notes: [
+        `${victim.name} exited with ${exit.code ?? exit.signal} ${exit.at - sentAt} ms after SIGTERM, ` +
+          `was ready again ${readyAt - exit.at} ms later (recovery: from then to its first 201)`,
+      ],
+    };
   };
 }
 
@@ -96,6 +103,12 @@ export const SCENARIOS: Scenario[] = [
     name: 'sigterm',
     title: 'SIGTERM to instance b under load; restarted once it has exited',
     workers: 20,
-    inject: sigterm,
+    inject: sigterm({ kind: 'pass' }),
+  },
+  {
+    name: 'sigterm-black-hole',
+    title: 'SIGTERM to instance b while PostgreSQL stops answering: its drain still ends, with exit 0',
+    workers: 20,
+    inject: sigterm({ kind: 'blackhole' }),
   },
 ];
