@@ -7,6 +7,7 @@ import { DatabaseIdleness } from './database-idleness.js';
 import { DatabaseReadyGuard } from './database-ready.guard.js';
 import { Database } from './database.js';
 import { dataSourceOptions } from './data-source.js';
+import { MigrationStatus } from './migration-status.js';
 
 @Global()
 @Module({
@@ -25,8 +26,9 @@ import { dataSourceOptions } from './data-source.js';
     DatabaseConnector,
     Database,
     DatabaseIdleness,
+    MigrationStatus,
     { provide: APP_GUARD, useClass: DatabaseReadyGuard },
   ],
-  exports: [Database, DatabaseIdleness],
+  exports: [Database, DatabaseIdleness, MigrationStatus],
 })
 export class DatabaseModule {}

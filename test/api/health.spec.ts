@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../tools/dev/ports.js';
 import { DrainState } from '../../src/health/drain-state.js';
 import { PROBLEM_TYPES } from '../../src/http/problem.js';
+import { MIGRATIONS } from '../../migrations/index.js';
+import { createMigrationDataSource } from '../../src/database/data-source.js';
+import { runMigrations } from '../../src/database/migrator.js';
 import { createTestApp, useTestApp, type TestApp } from '../support/app.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { user } from '../support/tokens.js';
+import { eventually } from '../support/until.js';
 
 describe('health', () => {
   const t = useTestApp();
@@ -61,6 +67,50 @@ describe('health', () => {
     } finally {
       drain.draining = false;
     }
+  });
+
+  describe('with a database not migrated for this version (MIGRATE_ON_START=false)', () => {
+    let db: TestDatabase;
+    let unmigrated: TestApp;
+    const caller = user();
+    beforeAll(async () => {
+      db = await createTestDatabase({ empty: true });
+      unmigrated = await createTestApp({ databaseUrl: db.url, env: { MIGRATE_ON_START: 'false' } });
+      await eventually(async () => {
+        const { body } = await unmigrated.http().get('/health/ready');
+        return body.checks?.migrations?.pending;
+      });
+    });
+    afterAll(async () => {
+      await unmigrated?.close();
+      await db?.drop();
+    });
+
+    it('ready counts the pending migrations, without naming them', async () => {
+      const response = await unmigrated.http().get('/health/ready');
+      expect(response.status).toBe(503);
+      expect(response.body.checks.migrations).toEqual({ status: 'down', pending: MIGRATIONS.length });
+      expect(JSON.stringify(response.body)).not.toMatch(/Create/);
+    });
+
+    it('answers requests 503 not-ready with Retry-After, not 500, then serves them once migrated', async () => {
+      const response = await unmigrated.http().get('/v1/me').set('authorization', caller.authorization);
+      expect(response.status).toBe(503);
+      expect(response.headers['retry-after']).toBe('5');
+      expect(response.body).toMatchObject({ type: PROBLEM_TYPES.notReady, status: 503 });
+
+      const migrations = await createMigrationDataSource(unmigrated.config.database).initialize();
+      try {
+        await runMigrations(migrations);
+      } finally {
+        await migrations.destroy();
+      }
+      await eventually(async () => {
+        const { status } = await unmigrated.http().get('/v1/me').set('authorization', caller.authorization);
+        return status === 503 ? undefined : status;
+      }).then((status) => expect(status).toBe(200));
+      expect((await unmigrated.http().get('/health/ready')).status).toBe(200);
+    });
   });
 
   describe('with the database unreachable (wrong port)', () => {
