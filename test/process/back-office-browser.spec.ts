@@ -214,6 +214,63 @@ describeWithBrowser('the back office in a browser', () => {
     await expectNothingStoredOrRefused(page);
   });
 
+  it('offers each event to one step only, and keeps the keyboard focus in the funnel form', async () => {
+    const page = await browser.page();
+    await signIn(page, 'admin');
+    await page.goto(`${origin}/admin/#/funnel`);
+    const focusedId = () => page.evaluate('document.activeElement.id');
+    await page.getByLabel('Step 1').selectOption('onboarding.started');
+    await expect(page.getByLabel('Step 2').locator('option').allTextContents()).resolves.not.toContain(
+      'onboarding.started',
+    );
+    await page.getByLabel('Step 2').selectOption('onboarding.finished');
+    await page.getByRole('button', { name: 'Add step' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(focusedId).toBe('step-event-3');
+    await page.getByRole('button', { name: 'Remove' }).nth(2).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(focusedId).toBe('step-event-2');
+
+    const release = await hold(page, /\/analytics\/funnel/);
+    const draw = page.getByRole('button', { name: 'Draw funnel' });
+    await draw.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => draw.getAttribute('aria-disabled')).toBe('true');
+    await expect(focused(page)).resolves.toBe('BUTTON  Draw funnel');
+    release();
+    await page.locator('[data-step="onboarding.finished"]').waitFor();
+    await expect(focused(page)).resolves.toBe('BUTTON  Draw funnel');
+    await expectNothingStoredOrRefused(page);
+  });
+
+  it('keeps the focus on More while a page loads, then on the list once the last one is in', async () => {
+    // Each listing of users is an audit entry: enough for two pages of the audit log.
+    for (let i = 0; i < 55; i++) await api('/v1/admin/users?limit=1').expect(200);
+    const page = await browser.page();
+    await signIn(page, 'admin');
+    await page.goto(`${origin}/admin/#/audit`);
+    await page.locator('tr[data-audit-id]').first().waitFor();
+    const rows = await page.locator('tr[data-audit-id]').count();
+    const release = await hold(page, /\/v1\/admin\/audit\?.*cursor=/);
+    const more = page.getByRole('button', { name: 'More' });
+    await more.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => more.getAttribute('aria-disabled')).toBe('true');
+    await expect(focused(page)).resolves.toBe('BUTTON  More');
+    release();
+    // Page after page until the last, the focus staying on More meanwhile.
+    for (let shown = rows; ;) {
+      await expect.poll(() => page.locator('tr[data-audit-id]').count()).toBeGreaterThan(shown);
+      shown = await page.locator('tr[data-audit-id]').count();
+      await page.locator('[data-more][aria-disabled="true"]').waitFor({ state: 'detached' });
+      if ((await more.count()) === 0) break;
+      await expect(focused(page)).resolves.toBe('BUTTON  More');
+      await page.keyboard.press('Enter');
+    }
+    await expect.poll(() => page.evaluate('document.activeElement.className')).toBe('table-scroll');
+    await expectNothingStoredOrRefused(page);
+  });
+
   it('approves a task from the inbox, which then leaves the list, on a phone-width screen', async () => {
     const page = await browser.page({ viewport: { width: 390, height: 844 } });
     await signIn(page, 'admin');
@@ -335,6 +392,18 @@ describeWithBrowser('the back office in a browser', () => {
       await expectNothingStoredOrRefused(page);
     },
   );
+
+  it('says so when a weekly lifecycle range holds no Monday, instead of showing nothing', async () => {
+    const page = await browser.page();
+    await signIn(page, 'admin');
+    await page.goto(`${origin}/admin/#/lifecycle`);
+    await page.getByLabel('From', { exact: true }).fill('2026-11-24');
+    await page.getByLabel('To', { exact: true }).fill('2026-11-29');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByLabel('Week').check();
+    await page.getByText('No week starts in this range (weeks start on Monday).').waitFor();
+    await expectNothingStoredOrRefused(page);
+  });
 
   it('refuses a signed-in user outside the admin group', async () => {
     const page = await browser.page({ viewport: { width: 1280, height: 900 } });

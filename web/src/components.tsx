@@ -219,11 +219,28 @@ export function ActionButton({
 }
 
 export function MoreButton({ list }: { list: Pick<Paged<unknown>, 'nextCursor' | 'loading' | 'more'> }) {
+  const focusedWhenPressed = useRef(false);
+  useEffect(() => {
+    // The last page takes the button away: the focus it had goes to the list it extended, not to the top of the page.
+    if (list.nextCursor || !focusedWhenPressed.current) return;
+    focusedWhenPressed.current = false;
+    if (document.activeElement === document.body) {
+      [...document.querySelectorAll<HTMLElement>('.table-scroll')].at(-1)?.focus();
+    }
+  }, [list.nextCursor]);
   if (!list.nextCursor) return null;
   return (
-    <button type="button" class="secondary" onClick={list.more} disabled={list.loading}>
+    <ActionButton
+      class="secondary"
+      busy={list.loading}
+      onClick={() => {
+        focusedWhenPressed.current = document.activeElement?.hasAttribute('data-more') ?? false;
+        list.more();
+      }}
+      data-more
+    >
       More
-    </button>
+    </ActionButton>
   );
 }
 

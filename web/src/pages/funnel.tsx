@@ -1,6 +1,6 @@
-import { useState } from 'preact/hooks';
+import { useLayoutEffect, useState } from 'preact/hooks';
 import { api } from '../api';
-import { ErrorMessage, Loading, Page, useLoad, useRange } from '../components';
+import { ActionButton, ErrorMessage, Loading, Page, useLoad, useRange } from '../components';
 import { formatCount, formatPercent } from '../format';
 import { EVENTS_REPORTED, type EventUse, type Funnel } from '../types';
 
@@ -22,6 +22,13 @@ export function FunnelPage() {
   const [result, setResult] = useState<Funnel | null>(null);
   const [error, setError] = useState<Error | null>(null);
   const [drawing, setDrawing] = useState(false);
+  /** The step whose event to focus once drawn: the one added, or the one in the place of the one removed. */
+  const [focusStep, setFocusStep] = useState<number | null>(null);
+  useLayoutEffect(() => {
+    if (focusStep === null) return;
+    document.getElementById(stepSelectId(focusStep))?.focus();
+    setFocusStep(null);
+  }, [focusStep]);
   const events = useLoad(
     () =>
       api<{ items: EventUse[] }>('/v1/admin/analytics/events', {
@@ -35,9 +42,18 @@ export function FunnelPage() {
 
   const setStep = (index: number, name: string) =>
     setSteps(steps.map((step, at) => (at === index ? name : step)));
+  const removeStep = (index: number) => {
+    setSteps(steps.filter((_, at) => at !== index));
+    setFocusStep(Math.min(index, steps.length - 2));
+  };
+  const addStep = () => {
+    setSteps([...steps, '']);
+    setFocusStep(steps.length);
+  };
 
   const draw = async (event: Event) => {
     event.preventDefault();
+    if (drawing) return;
     setDrawing(true);
     setError(null);
     try {
@@ -103,16 +119,20 @@ export function FunnelPage() {
                 <label class="field">
                   <span id={`step-${index + 1}`}>Step {index + 1}</span>
                   <select
+                    id={stepSelectId(index)}
                     required
                     value={step}
                     onChange={(event) => setStep(index, event.currentTarget.value)}
                   >
                     <option value="">Choose an event</option>
-                    {names.map((name) => (
-                      <option key={name} value={name}>
-                        {name}
-                      </option>
-                    ))}
+                    {/* An event is a step once: the API refuses a funnel that repeats one. */}
+                    {names
+                      .filter((name) => name === step || !steps.includes(name))
+                      .map((name) => (
+                        <option key={name} value={name}>
+                          {name}
+                        </option>
+                      ))}
                   </select>
                 </label>
                 {steps.length > MIN_STEPS && (
@@ -120,7 +140,7 @@ export function FunnelPage() {
                     type="button"
                     class="secondary"
                     aria-describedby={`step-${index + 1}`}
-                    onClick={() => setSteps(steps.filter((_, at) => at !== index))}
+                    onClick={() => removeStep(index)}
                   >
                     Remove
                   </button>
@@ -128,18 +148,13 @@ export function FunnelPage() {
               </li>
             ))}
           </ol>
-          <button
-            type="button"
-            class="secondary"
-            disabled={steps.length >= MAX_STEPS}
-            onClick={() => setSteps([...steps, ''])}
-          >
+          <button type="button" class="secondary" disabled={steps.length >= MAX_STEPS} onClick={addStep}>
             Add step
           </button>
         </fieldset>
-        <button type="submit" disabled={drawing}>
+        <ActionButton type="submit" busy={drawing}>
           Draw funnel
-        </button>
+        </ActionButton>
       </form>
       <ErrorMessage error={error} />
       <Loading when={drawing} />
@@ -147,6 +162,8 @@ export function FunnelPage() {
     </Page>
   );
 }
+
+const stepSelectId = (index: number) => `step-event-${index + 1}`;
 
 function FunnelBars({ funnel }: { funnel: Funnel }) {
   return (

@@ -37,6 +37,11 @@ export function LifecyclePage() {
       <IntervalSwitch value={interval} onChange={chooseInterval} />
       <ErrorMessage error={report.error} />
       <Loading when={report.loading} />
+      {report.data && periods.length === 0 && (
+        <p class="muted">
+          No {interval} starts in this range{interval === 'week' ? ' (weeks start on Monday)' : ''}.
+        </p>
+      )}
       {periods.length > 0 && (
         <>
           <ul class="legend" aria-label="Legend">

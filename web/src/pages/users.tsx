@@ -38,7 +38,7 @@ export function UsersPage() {
             type="search"
             name="q"
             value={draft}
-            placeholder="Username, email or name"
+            placeholder="Start of a username or email"
             onInput={(event) => setDraft(event.currentTarget.value)}
           />
         </label>
