@@ -116,7 +116,7 @@ export class FunnelQuery extends RangeQuery {
   @IsArray()
   @ArrayMinSize(2)
   @ArrayMaxSize(10)
-  @ArrayUnique()
+  @ArrayUnique({ message: 'steps must name each event once' })
   @Matches(EVENT_NAME, {
     each: true,
     message: `each step must be an event name matching ${EVENT_NAME.source}`,

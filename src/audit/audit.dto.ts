@@ -1,22 +1,33 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PageQuery } from '../http/pagination.js';
-import { LowerCaseUuid } from '../http/validation.js';
+import { EmptyIsAbsent, LowerCaseUuid } from '../http/validation.js';
+
+const ACTION = /^[a-z][a-z0-9_.]{0,63}$/;
 
 export class ListAuditQuery extends PageQuery {
-  @ApiPropertyOptional({ description: "The actor's id: a user id, a machine client id or an email address" })
+  @ApiPropertyOptional({
+    maxLength: 320,
+    description: "The actor's id: a user id, a machine client id or an email address",
+  })
+  @EmptyIsAbsent()
   @IsOptional()
   @IsString()
   @MaxLength(320)
   @LowerCaseUuid()
   actor?: string;
 
-  @ApiPropertyOptional({ example: 'task.decided' })
+  @ApiPropertyOptional({ pattern: ACTION.source, example: 'task.decided' })
+  @EmptyIsAbsent()
   @IsOptional()
-  @Matches(/^[a-z][a-z0-9_.]{0,63}$/, { message: 'action must be an action name such as task.decided' })
+  @Matches(ACTION, { message: 'action must be an action name such as task.decided' })
   action?: string;
 
-  @ApiPropertyOptional({ description: "The target's id, such as a task id: that task's history" })
+  @ApiPropertyOptional({
+    maxLength: 200,
+    description: "The target's id, such as a task id: that task's history",
+  })
+  @EmptyIsAbsent()
   @IsOptional()
   @IsString()
   @MaxLength(200)

@@ -161,6 +161,10 @@ export function fieldErrors(errors: ValidationError[], parent = ''): FieldError[
   });
 }
 
+/** A filter given empty (`?q=`) is one not given, as a cleared search box means. */
+export const EmptyIsAbsent = () =>
+  Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value));
+
 /** The field may be absent, but not null (class-validator's @IsOptional lets null through). */
 export const Optional = () => ValidateIf((_object, value) => value !== undefined);
 

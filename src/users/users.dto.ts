@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString } from 'class-validator';
 import { PageQuery } from '../http/pagination.js';
+import { EmptyIsAbsent } from '../http/validation.js';
 import { PlainText, TextLength, TrimmedText } from '../http/text.js';
 
 export class MeDto {
@@ -58,8 +59,10 @@ export class AdminUserDto {
 
 export class ListUsersQuery extends PageQuery {
   @ApiPropertyOptional({
+    maxLength: 100,
     description: 'Case-insensitive prefix of the email, or of the username where it is not the Cognito sub',
   })
+  @EmptyIsAbsent()
   @IsOptional()
   @IsString()
   @TextLength(0, 100)

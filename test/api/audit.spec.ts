@@ -67,6 +67,31 @@ describe('GET /v1/admin/audit?target=', () => {
     expect(response.body.errors).toContainEqual({ pointer: '/target', detail: expect.any(String) });
   });
 
+  it('takes a filter given empty as none, for every filter alike', async () => {
+    const all = await audit({});
+    for (const filter of ['actor', 'action', 'target']) {
+      const response = await audit({ [filter]: '' });
+      expect(response.status, filter).toBe(200);
+      expect(response.body, filter).toEqual(all.body);
+    }
+  });
+
+  it('declares in the OpenAPI document the limits it enforces on its filters', async () => {
+    const { body: document } = await t.http().get('/openapi.json');
+    const schemas = Object.fromEntries(
+      document.paths['/v1/admin/audit'].get.parameters.map((p: { name: string; schema: object }) => [
+        p.name,
+        p.schema,
+      ]),
+    );
+    expect(schemas).toMatchObject({
+      actor: { maxLength: 320 },
+      action: { pattern: '^[a-z][a-z0-9_.]{0,63}$' },
+      target: { maxLength: 200 },
+      cursor: { maxLength: 512 },
+    });
+  });
+
   it('is for admins only', async () => {
     expect((await audit({ target: 'x' }, user())).status).toBe(403);
     expect((await audit({ target: 'x' }, null)).status).toBe(401);

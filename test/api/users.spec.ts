@@ -206,6 +206,19 @@ describe('users', () => {
       });
     });
 
+    it('takes an empty search as none, and records it as such', async () => {
+      const operatorId = (await t.http().get('/v1/me').set('authorization', admin.authorization)).body
+        .id as string;
+      const list = await t.http().get('/v1/admin/users?q=&limit=1').set('authorization', admin.authorization);
+      expect(list.status).toBe(200);
+      expect(list.body.items).toHaveLength(1);
+      const audit = await t
+        .http()
+        .get(`/v1/admin/audit?actor=${operatorId}&action=users.listed&limit=1`)
+        .set('authorization', admin.authorization);
+      expect(audit.body.items[0]).toMatchObject({ target: { type: 'users', id: '*' }, details: { q: null } });
+    });
+
     it('answers 400, not 500, for a NUL character in the search or extra fields in the cursor', async () => {
       const search = await t
         .http()
