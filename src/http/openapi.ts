@@ -25,7 +25,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 /**
  * What the framework answers before a handler runs, on every operation it can happen to: a write's body it cannot
  * take (400 malformed, 413 too large, 415 another type), a DELETE with no body of its own included; a path parameter
- * that does not decode (400) or is too long (414). An operation whose answers are HTML pages answers a browser's
+ * that does not decode (400) or is too long (414); a signed-in caller whose user row is changing (409). An operation whose answers are HTML pages answers a browser's
  * problems as pages too, and others' as problem+json: both are documented.
  */
 function documentFrameworkProblems(document: OpenAPIObject): OpenAPIObject {
@@ -37,6 +37,8 @@ function documentFrameworkProblems(document: OpenAPIObject): OpenAPIObject {
       const statuses = [
         ...(method === 'get' ? [] : [400, 413, 415]),
         ...(path.includes('{') ? [400, 414] : []),
+        // Signed in: the caller's user row may be being created or deleted meanwhile (409 with Retry-After).
+        ...('401' in responses ? [409] : []),
       ];
       for (const status of statuses) responses[status] ??= problemResponse(status);
       const pages = Object.values(responses).some((response) => response.content?.['text/html']);

@@ -190,6 +190,16 @@ describe('OpenAPI', () => {
     }
   });
 
+  it('documents 409 on every operation that takes a signed-in caller, whose user row may be changing', async () => {
+    const document = (await t.http().get('/openapi.json')).body as OpenApiDocument;
+    const missing = Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.entries(operations)
+        .filter(([, { responses }]) => '401' in responses && !('409' in responses))
+        .map(([method]) => `${method} ${path}`),
+    );
+    expect(missing).toEqual([]);
+  });
+
   it('serves Swagger UI at /docs', async () => {
     const response = await t.http().get('/docs').redirects(1);
     expect(response.status).toBe(200);
