@@ -35,10 +35,14 @@ export class UsersRepository {
     return deleted !== undefined;
   }
 
+  /**
+   * The time is the clock's, not the transaction's start: a sign-in before the user's row was locked for the deletion
+   * (whose first request may have taken the id about to go) counts as before it.
+   */
   async rememberDeleted(cognitoSub: string): Promise<void> {
     await this.db.affected(sql`
-      INSERT INTO deleted_users (cognito_sub, deleted_at) VALUES (${cognitoSub}, now())
-      ON CONFLICT (cognito_sub) DO UPDATE SET deleted_at = now()`);
+      INSERT INTO deleted_users (cognito_sub, deleted_at) VALUES (${cognitoSub}, clock_timestamp())
+      ON CONFLICT (cognito_sub) DO UPDATE SET deleted_at = EXCLUDED.deleted_at`);
   }
 
   /** Deletions no token can predate any more. */

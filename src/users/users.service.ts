@@ -152,12 +152,14 @@ export class UsersService implements UserProvisioning, OnModuleInit {
    */
   async deleteMe(caller: AuthenticatedUser): Promise<void> {
     await this.db.transaction(async () => {
+      // Locked first: another instance's first request of a new sign-in then waits for the deletion, and makes the
+      // new user after it, instead of taking the id about to go.
+      const userId = await this.users.lockBySub(caller.sub);
       // A token of before a deletion (through another instance, which still remembers the user) must not delete the
       // account made since.
       if (await this.users.deletedAfter(caller.sub, new Date(caller.signedInAt * 1000)))
         throw accountDeleted();
       await this.users.rememberDeleted(caller.sub);
-      const userId = await this.users.lockBySub(caller.sub);
       if (!userId) return;
       await this.tasks.forgetSubject(userId);
       await this.analytics.eraseUser(userId);

@@ -4,6 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { signedInAgain, token, user, type TestCaller } from '../support/tokens.js';
+import { until } from '../support/until.js';
+
+/** Sessions of this database waiting for a lock. */
+const WAITING_ON_LOCKS = `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
 
 /** Two instances on one database behave as one. */
 describe('two instances', () => {
@@ -51,6 +55,49 @@ describe('two instances', () => {
     expect(me.status).toBe(200);
     const listed = await a!.http().get('/v1/projects').set('authorization', alice.authorization);
     expect(listed.body.items.map(({ name }: { name: string }) => name)).toEqual(['fresh start']);
+  });
+
+  it("a new sign-in's first request racing a deletion on the other instance makes the new user, not the old id", async () => {
+    const deleted = user();
+    const { id: oldId } = (await a!.http().get('/v1/me').set('authorization', deleted.authorization)).body;
+    // Holds the deletion on a's side while it runs: an open transaction that remembered this sub's deletion first.
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`INSERT INTO deleted_users (cognito_sub, deleted_at) VALUES ($1, '2000-01-01')`, [
+        deleted.sub,
+      ]);
+      const deletion = a!.http().delete('/v1/me').set('authorization', deleted.authorization);
+      const deletionStatus = deletion.then((response) => response.status);
+      await until(async () => (await query(WAITING_ON_LOCKS, [])).length > 0);
+      const again = signedInAgain(deleted);
+      let answered = false;
+      const firstAnswer = b!
+        .http()
+        .get('/v1/me')
+        .set('authorization', again.authorization)
+        .then((response) => ((answered = true), response));
+      // It waits for the deletion (or, as before, took the old id at once).
+      await until(async () => answered || (await query(WAITING_ON_LOCKS, [])).length > 1);
+      await holder.query('COMMIT');
+      expect(await deletionStatus).toBe(204);
+      const me = await firstAnswer;
+      expect(me.status).toBe(200);
+      expect(me.body.id).not.toBe(oldId);
+      const created = await a!
+        .http()
+        .post('/v1/projects')
+        .set('authorization', again.authorization)
+        .send({ name: 'new' });
+      expect(created.status).toBe(201);
+      expect(
+        (await b!.http().get(`/v1/projects/${created.body.id}`).set('authorization', again.authorization))
+          .status,
+      ).toBe(200);
+    } finally {
+      await holder.end();
+    }
   });
 
   it('a user deleted and made again on one instance reads and changes what they made since on the other', async () => {
