@@ -17,6 +17,7 @@ import { retryWithBackoff } from '../utils/retry.js';
 import type { JobDefinition } from './job-definition.js';
 
 const ignore = () => undefined;
+const yes = () => true;
 
 /** The schema pg-boss keeps its queues and jobs in. */
 export const JOBS_SCHEMA = 'pgboss';
@@ -28,9 +29,9 @@ const WORKER_POLL_SECONDS = 2;
  */
 const KEEP_ALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 };
 const BATCH = 5;
-const STOP_TIMEOUT_MS = 10_000;
+const STOP_OPTIONS = { graceful: true, timeout: 10_000 };
 /** pg-boss's stop also waits for its connections to close, which a database that stops answering never allows. */
-const STOP_BOUND_MS = STOP_TIMEOUT_MS + 1_000;
+const STOP_BOUND_MS = STOP_OPTIONS.timeout + 1_000;
 /** A job sent before its queue is declared waits this long at most: a first boot declares them well within it. */
 const QUEUE_WAIT_MS = 5_000;
 
@@ -162,8 +163,8 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping.abort();
-    await this.settled();
-    await this.stop();
+    // Bounded as a whole: a start under way may itself wait for a stop that never ends (pg-boss's start does).
+    await this.stop(this.settled());
   }
 
   private next(step: () => Promise<void>): void {
@@ -172,9 +173,9 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
       .catch((error: unknown) => this.logger.error({ err: error }, 'job runner cannot start or stop'));
   }
 
-  private async stop(): Promise<void> {
-    const stop = this.boss.stop({ graceful: true, timeout: STOP_TIMEOUT_MS }).catch(() => undefined);
-    const stopped = await Promise.race([stop.then(() => true), delay(STOP_BOUND_MS, false, { ref: false })]);
+  private async stop(after: Promise<void> = Promise.resolve()): Promise<void> {
+    const stopping = after.then(() => this.boss.stop(STOP_OPTIONS)).then(yes, yes);
+    const stopped = await Promise.race([stopping, delay(STOP_BOUND_MS, false, { ref: false })]);
     if (!stopped) this.logger.warn(`job runner not stopped within ${STOP_BOUND_MS} ms; going on without it`);
     this.working.clear();
   }

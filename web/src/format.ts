@@ -26,7 +26,11 @@ export const formatDateTime = (iso: string): string => dateTimes.format(new Date
 let analyticsDays = daysIn('UTC');
 
 export function setAnalyticsTimeZone(timeZone: string): void {
-  analyticsDays = daysIn(timeZone);
+  try {
+    analyticsDays = daysIn(timeZone);
+  } catch {
+    // A zone newer than this browser's data (RangeError): UTC's days, which only the default range's end follows.
+  }
 }
 
 function daysIn(timeZone: string): Intl.DateTimeFormat {
