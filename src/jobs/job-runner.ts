@@ -112,7 +112,7 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
     });
   }
 
-  /** True once queues are declared and workers run (asleep counts), false while a start fails; readiness waits for it. */
+  /** True once queues are declared and workers run (asleep counts), false while a start fails or a stop hangs. */
   get ready(): boolean {
     return this.running;
   }
@@ -177,6 +177,7 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
     const stopping = after.then(() => this.boss.stop(STOP_OPTIONS)).then(yes, yes);
     const stopped = await Promise.race([stopping, delay(STOP_BOUND_MS, false, { ref: false })]);
     if (!stopped) this.logger.warn(`job runner not stopped within ${STOP_BOUND_MS} ms; going on without it`);
+    this.running &&= stopped; // pg-boss's next start waits for that stop: not ready until a start succeeds
     this.working.clear();
   }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatabaseIdleness } from '../../src/database/database-idleness.js';
+import { FaultProxy } from '../../tools/faults/proxy.js';
 import { JOBS_SCHEMA, JobRunner } from '../../src/jobs/job-runner.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -104,4 +105,42 @@ describe('database idleness', () => {
     await app.http().post('/v1/no-such-route').expect(404);
     expect(app.app.get(DatabaseIdleness).asleep).toBe(true);
   });
+});
+
+describe('database idleness, when the database stops answering as the app goes to sleep', () => {
+  let db: TestDatabase;
+  let proxy: FaultProxy;
+  let app: TestApp;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const url = new URL(db.url);
+    proxy = await FaultProxy.start({ host: url.hostname, port: Number(url.port) });
+    url.hostname = proxy.address.host;
+    url.port = String(proxy.address.port);
+    app = await createTestApp({
+      databaseUrl: url.toString(),
+      env: { DB_IDLE_SLEEP_SECONDS: '1', DB_STATEMENT_TIMEOUT_MS: '1000', DB_CONNECT_TIMEOUT_MS: '1000' },
+    });
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await db?.drop();
+  });
+
+  it('answers not ready once the job runner cannot stop, and still shuts down, its wait bounded', async () => {
+    await app.http().get('/v1/me').set('Authorization', user().authorization).expect(200);
+    proxy.setMode({ kind: 'blackhole' });
+    // The runner's stop never ends: given up on after 11 s, it counts as not running.
+    const down = await until(
+      async () => {
+        const { body } = await app.http().get('/health/ready');
+        return (body as { checks?: Record<string, { status: string }> }).checks?.jobs?.status === 'down';
+      },
+      { everyMs: 500 },
+    );
+    expect(down).toBe(true);
+    // A request wakes the runner, whose start waits for that stop; the shutdown does not wait for either for long.
+    await app.http().get('/v1/me').set('Authorization', user().authorization);
+    await app.close();
+  }, 120_000);
 });
