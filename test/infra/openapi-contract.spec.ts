@@ -38,6 +38,13 @@ describe('the published contract', () => {
     ).toBe(true);
   });
 
+  it("the client's schema holds the JSON API only: an emailed link's pages are for browsers", async () => {
+    const schema = await clientSchemaText(document);
+    expect(Object.keys(document.paths)).toContain('/t/{token}');
+    expect(schema).not.toContain('/t/{token}');
+    expect(schema).toContain('"/v1/projects/{id}"');
+  });
+
   it('the typed client and its Amplify example compile against the generated types', async () => {
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     const result = await promisify(execFile)(process.execPath, [

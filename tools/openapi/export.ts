@@ -42,8 +42,24 @@ export function documentText(document: OpenAPIObject): string {
 
 export async function clientSchemaText(document: OpenAPIObject): Promise<string> {
   // A field with a default (a project's status) may be left out of a request body.
-  const ast = await openapiTS(document as Parameters<typeof openapiTS>[0], { defaultNonNullable: false });
+  const ast = await openapiTS(jsonApiOnly(document) as Parameters<typeof openapiTS>[0], {
+    defaultNonNullable: false,
+  });
   return `// Generated from openapi.json by \`npm run openapi:export\`: do not edit by hand.\n${astToString(ast)}`;
+}
+
+/**
+ * The client calls the JSON API. Paths that answer HTML pages (an emailed link's page and its form) are for browsers:
+ * a client would parse their pages as JSON, and send their forms as JSON, which they refuse.
+ */
+function jsonApiOnly(document: OpenAPIObject): OpenAPIObject {
+  const answersPages = (operations: object) =>
+    Object.values(operations as Record<string, { responses?: Record<string, { content?: object }> }>).some(
+      ({ responses }) =>
+        Object.values(responses ?? {}).some(({ content }) => content && 'text/html' in content),
+    );
+  const paths = Object.entries(document.paths).filter(([, operations]) => !answersPages(operations));
+  return { ...document, paths: Object.fromEntries(paths) };
 }
 
 /** `npm run openapi:export`: writes both files and names what the change removes from the committed contract. */
