@@ -23,7 +23,7 @@ export class PageQuery {
   @Max(MAX_PAGE_SIZE)
   limit: number = 20;
 
-  @ApiPropertyOptional({ maxLength: 512, description: 'nextCursor of the previous page' })
+  @ApiPropertyOptional({ minLength: 1, maxLength: 512, description: 'nextCursor of the previous page' })
   @IsOptional()
   @IsString()
   @MaxLength(512)

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsObject, IsString, IsUUID, Matches } from 'class-validator';
 import { PageQuery } from '../http/pagination.js';
 import { PlainText, TextLength, TrimmedText } from '../http/text.js';
-import { Optional } from '../http/validation.js';
+import { EmptyIsAbsent, Optional } from '../http/validation.js';
 import { TASK_STATUSES, type OperatorOutcome, type TaskOutcome, type TaskStatus } from './task-types.js';
 
 export const TASK_TYPE_NAME = /^[a-z][a-z0-9_.:-]{0,63}$/;
@@ -16,7 +16,11 @@ const instantWithOffset = (field: string) =>
   });
 
 export class CreateTaskDto {
-  @ApiProperty({ example: 'approval', description: 'A type registered in code; an unknown type is a 422' })
+  @ApiProperty({
+    pattern: TASK_TYPE_NAME.source,
+    example: 'approval',
+    description: 'A type registered in code; an unknown type is a 422',
+  })
   @Matches(TASK_TYPE_NAME, { message: 'type must be a task type name such as approval' })
   type: string;
 
@@ -64,6 +68,7 @@ export class CreateTaskDto {
   expiresAt?: string;
 
   @ApiPropertyOptional({
+    minLength: 1,
     maxLength: 2048,
     description: 'A Step Functions task token: resumed on decision. Stored encrypted, never returned.',
   })
@@ -101,7 +106,8 @@ export class ListTasksQuery extends PageQuery {
   @IsIn(TASK_STATUSES)
   status: TaskStatus = 'open';
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ pattern: TASK_TYPE_NAME.source })
+  @EmptyIsAbsent()
   @Optional()
   @Matches(TASK_TYPE_NAME, { message: 'type must be a task type name such as approval' })
   type?: string;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SCOPES } from '../../src/auth/scopes.js';
+import { TASK_TYPE_NAME } from '../../src/tasks/tasks.dto.js';
 import { TaskSchedule } from '../../src/tasks/task-schedule.js';
 import { TaskTokens } from '../../src/tasks/task-tokens.js';
 import { TaskTypes } from '../../src/tasks/task-types.js';
@@ -267,6 +268,23 @@ describe('tasks', () => {
       } while (cursor);
       expect(ids).toEqual([overdue.id, soon.id, later.id, sameDue.id]);
       expect((await as(operator).get(`/v1/admin/tasks?type=${type}&status=approved`)).body.items).toEqual([]);
+    });
+
+    it('takes an empty type as no filter, as the other admin filters', async () => {
+      const all = await as(operator).get('/v1/admin/tasks?limit=5');
+      const empty = await as(operator).get('/v1/admin/tasks?limit=5&type=');
+      expect(empty.status).toBe(200);
+      expect(empty.body).toEqual(all.body);
+    });
+
+    it('declares in the OpenAPI document the type pattern it holds tasks and filters to', async () => {
+      const { body: document } = await t.http().get('/openapi.json');
+      const filter = document.paths['/v1/admin/tasks'].get.parameters.find(
+        (p: { name: string }) => p.name === 'type',
+      );
+      expect(filter.schema.pattern).toBe(TASK_TYPE_NAME.source);
+      expect(document.components.schemas.CreateTaskDto.properties.type.pattern).toBe(TASK_TYPE_NAME.source);
+      expect(document.components.schemas.CreateTaskDto.properties.taskToken.minLength).toBe(1);
     });
 
     const cursor = (after: string) =>
