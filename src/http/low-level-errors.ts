@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { activeTraceId } from '../telemetry/trace-context.js';
 import { commonHeaders } from './common-headers.js';
@@ -62,17 +63,27 @@ export function answerProblem(
 export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   // Node's own handler looks there too.
   const response = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (error.code === 'ECONNRESET' || !socket.writable || response?.headersSent) {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
   }
   const [status, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'The request is not valid HTTP.'];
   if (!response) return writeRaw(socket, status, problem(status, detail));
+  // A request read whole before the one that fails (pipelined): its answer is its own, then the connection closes.
+  if (response.req.complete) {
+    response.once('finish', () => socket.end());
+    return;
+  }
+  if (response.headersSent) {
+    socket.destroy();
+    return;
+  }
   // A request under way (its body stalled): answered through its response, so its log line and span show the status.
-  const requestId = response.getHeader(REQUEST_ID_HEADER);
-  const text = JSON.stringify({ ...problem(status, detail), ...(requestId !== undefined && { requestId }) });
+  const requestId = String(response.getHeader(REQUEST_ID_HEADER) ?? randomUUID());
+  const text = JSON.stringify({ ...problem(status, detail), requestId });
   response
     .writeHead(status, {
+      ...commonHeaders(requestId),
       'content-type': 'application/problem+json',
       'content-length': Buffer.byteLength(text),
       connection: 'close',
@@ -123,9 +134,13 @@ function writeRaw(
   body: ProblemDetails,
   headers: Record<string, string> = {},
 ): void {
-  const text = JSON.stringify(body);
+  // No request was read: its id is made here, and only the answer has it.
+  const requestId = randomUUID();
+  const text = JSON.stringify({ ...body, requestId });
   const lines = [
     `HTTP/1.1 ${status} ${statusTitle(status)}`,
+    `date: ${new Date().toUTCString()}`,
+    ...Object.entries(commonHeaders(requestId)).map(([name, value]) => `${name}: ${value}`),
     'content-type: application/problem+json',
     `content-length: ${Buffer.byteLength(text)}`,
     'connection: close',

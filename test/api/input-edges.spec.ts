@@ -271,6 +271,41 @@ describe('input at the edges', () => {
       }
     });
 
+    it('gives an answer Node writes before any request is read the request id and headers of every answer', async () => {
+      for (const request of [
+        `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+        'NOT HTTP AT ALL\r\n\r\n',
+        'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n',
+      ]) {
+        const { head, body } = await raw(request);
+        const requestId = /^x-request-id: (.*)$/im.exec(head)?.[1];
+        expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+        expect(body.requestId).toBe(requestId);
+        expect(head).toMatch(/^x-content-type-options: nosniff$/im);
+        expect(head).toMatch(/^cache-control: no-store$/im);
+        expect(head).toMatch(/^date: /im);
+      }
+    });
+
+    it('answers the request before an unparsable one on the same connection as its own, then closes it', async () => {
+      const name = `pipelined-${Date.now()}`;
+      const json = JSON.stringify({ name });
+      const post =
+        `POST /v1/projects HTTP/1.1\r\nHost: x\r\nAuthorization: ${owner.authorization}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`;
+      const answer = await new Promise<string>((resolve, reject) => {
+        // Not ended: a client that half-closes has its requests under way dropped by Node.
+        const socket = connect(port, '127.0.0.1', () => socket.write(`${post}NOT HTTP AT ALL\r\n\r\n`));
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        socket.on('error', reject);
+        socket.on('close', () => resolve(text));
+      });
+      const statuses = [...answer.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((match) => Number(match[1]));
+      expect(statuses).toEqual([201]);
+      expect(await names()).toContain(name);
+    });
+
     it('serves an HTTP/1.0 request without a Host header, which that version does not require', async () => {
       const answer = await raw('GET /health/live HTTP/1.0\r\n\r\n');
       expect(answer.status).toBe(200);
