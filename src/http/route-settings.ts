@@ -79,18 +79,27 @@ export function unsupportedMediaType(request: FastifyRequest): Error {
 /**
  * A request URL's path as logs, traces and problem bodies may show it: without the query string, and as the route
  * pattern under a secret path, whether a route matched or not (a trailing slash, another method, a link a mail client
- * mangled into `//t/…` or `/T/…`).
+ * mangled into `//t/…`, `/T/…`, `/./t/…` or `/t\…`).
  */
 export function loggablePath(url: string | undefined): string {
   return secretPathOf(url)?.pattern ?? pathOf(url);
 }
 
 function secretPathOf(url: string | undefined): (typeof secretPaths)[number] | undefined {
-  // Decoded, as the router matches it: `/%74/…` reaches `/t/:token` too.
-  const seen = decodedOrAsIs(pathOf(url))
-    .replace(/\/{2,}/g, '/')
-    .toLowerCase();
+  // Decoded, as the router matches it: `/%74/…` reaches `/t/:token` too. Dot segments, which it does not resolve,
+  // resolved: `/x/../t/…` is no route's, and still the link's.
+  const seen = withoutDotSegments(decodedOrAsIs(pathOf(url)).replace(/[\\/]+/g, '/')).toLowerCase();
   return secretPaths.find(({ start }) => seen.startsWith(start.toLowerCase()));
+}
+
+function withoutDotSegments(path: string): string {
+  const kept: string[] = [];
+  for (const segment of path.split('/')) {
+    if (segment === '..') {
+      if (kept.length > 1) kept.pop();
+    } else if (segment !== '.') kept.push(segment);
+  }
+  return kept.join('/');
 }
 
 /** An error's message as a problem body may show it: the request's URL in it as {@link loggablePath} shows it. */

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { z } from 'zod';
 import { describe, expect, it, vi } from 'vitest';
 import { ProblemException } from '../../src/http/problem.js';
+import { loggablePath } from '../../src/http/route-settings.js';
 import { JobRunner } from '../../src/jobs/job-runner.js';
 import { TaskCallbacks } from '../../src/tasks/task-callbacks.js';
 import { TaskDecisions } from '../../src/tasks/task-decisions.js';
@@ -217,6 +218,11 @@ describe('task delivery', () => {
         expect(answer.text).not.toContain(token);
         expect(answer.body.instance).toBe('/t/:token');
       }
+      // Paths an HTTP client would normalise before sending, which scripts and scanners send as they are.
+      for (const path of [`/./t/${token}`, `/x/../t/${token}`, `/t\\${token}`, `/t/${token}/../${token}`]) {
+        expect(loggablePath(path)).toBe('/t/:token');
+      }
+      expect(loggablePath('/../v1/projects/t/x')).toBe('/../v1/projects/t/x');
       // Only under /t/: an API path with a `t` segment keeps its own path.
       expect((await t.http().get('/v1/projects/t/x')).body.instance).toBe('/v1/projects/t/x');
       // The router decodes the path before matching, and so does the masking.
