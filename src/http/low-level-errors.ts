@@ -24,9 +24,10 @@ export function answerFrameworkError(
 }
 
 /**
- * What is wrong with the request's `Host` (RFC 9112 §3.2): an HTTP/1.1 request must name one host, in one line. Node's
- * own check of a missing one answers a bare 400 without a body, so the server turns it off (`requireHostHeader:
- * false`) and the first hook that sets headers asks this instead. Node keeps the first of several lines.
+ * What is wrong with the request's `Host` (RFC 9112 §3.2): an HTTP/1.1 request must name one host, in one line, as a
+ * host and an optional port. Node's own check of a missing one answers a bare 400 without a body, so the server turns
+ * it off (`requireHostHeader: false`) and the first hook that sets headers asks this instead. Node keeps the first of
+ * several lines.
  */
 export function hostProblem(request: FastifyRequest): string | undefined {
   if (request.headers.host === undefined) {
@@ -37,8 +38,14 @@ export function hostProblem(request: FastifyRequest): string | undefined {
   for (let index = 0; index < raw.length; index += 2) {
     if (raw[index]!.length === 4 && raw[index]!.toLowerCase() === 'host') lines++;
   }
-  return lines > 1 ? 'A request names one host: send one Host header.' : undefined;
+  if (lines > 1) return 'A request names one host: send one Host header.';
+  return HOST.test(request.headers.host)
+    ? undefined
+    : 'The Host header must be a host, and an optional port.';
 }
+
+/** `uri-host [ ":" port ]` (RFC 3986): an IP literal in brackets, or a name or IPv4 address; the port is digits. */
+const HOST = /^(?:\[[0-9A-Za-z:.]+\]|[\w\-.~!$&'()*+,;=%]*)(?::\d*)?$/;
 
 /** Ends a request before any route runs (from a hook that does not call `done`) with a problem+json answer. */
 export function answerProblem(

@@ -223,6 +223,10 @@ describe('input at the edges', () => {
       ['malformed HTTP', 400, 'NOT HTTP AT ALL\r\n\r\n'],
       ['an HTTP/1.1 request without a Host header', 400, 'GET /health/live HTTP/1.1\r\n\r\n'],
       ['two Host headers', 400, 'GET /health/live HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n'],
+      ['two hosts in one Host header', 400, 'GET /health/live HTTP/1.1\r\nHost: a, b\r\n\r\n'],
+      ['a Host with a path', 400, 'GET /health/live HTTP/1.1\r\nHost: a/b?c\r\n\r\n'],
+      ['a Host whose port is no number', 400, 'GET /health/live HTTP/1.1\r\nHost: x:notaport\r\n\r\n'],
+      ['a Host with an unclosed IP literal', 400, 'GET /health/live HTTP/1.1\r\nHost: [::1\r\n\r\n'],
       ['CONNECT', 405, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'],
       [
         'an Expect it cannot meet',
@@ -304,6 +308,16 @@ describe('input at the edges', () => {
       const statuses = [...answer.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((match) => Number(match[1]));
       expect(statuses).toEqual([201]);
       expect(await names()).toContain(name);
+    });
+
+    it.each([
+      'api.example.com',
+      'api.example.com:443',
+      '127.0.0.1:3000',
+      '[::1]:3000',
+      'xn--bcher-kva.example',
+    ])('serves a request whose Host is %s', async (host) => {
+      expect((await raw(`GET /health/live HTTP/1.1\r\nHost: ${host}\r\n\r\n`)).status).toBe(200);
     });
 
     it('serves an HTTP/1.0 request without a Host header, which that version does not require', async () => {
