@@ -33,6 +33,12 @@ export class AuditRepository {
         ${entry.via}, ${JSON.stringify(entry.details)}::jsonb)`);
   }
 
+  async dropDetail(targetType: string, targetIds: string[], key: string): Promise<void> {
+    await this.db.affected(sql`
+      UPDATE audit_log SET details = details - ${key}::text
+      WHERE target_id = ANY(${targetIds}::text[]) AND target_type = ${targetType} AND details ? ${key}`);
+  }
+
   /** Newest first (ids are UUIDv7), after the cursor's id. */
   list(query: {
     limit: number;

@@ -21,6 +21,11 @@ export class AuditService {
     await this.db.transaction(() => this.entries.insert(uuidv7(), entry));
   }
 
+  /** Removes a detail from the entries about these targets, in the caller's transaction. */
+  async dropDetail(targetType: string, targetIds: string[], key: string): Promise<void> {
+    if (targetIds.length > 0) await this.entries.dropDetail(targetType, targetIds, key);
+  }
+
   async list(query: ListAuditQuery): Promise<Page<AuditEntryDto>> {
     const rows = await this.entries.list({
       limit: query.limit + 1,

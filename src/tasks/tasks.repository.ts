@@ -118,10 +118,11 @@ export class TasksRepository {
   }
 
   /** Replaces what the tasks about a user say (title, description, payload); their decisions and times stay. */
-  async redactAbout(userId: string, title: string): Promise<void> {
-    await this.db.affected(sql`
+  async redactAbout(userId: string, title: string): Promise<string[]> {
+    const rows = await this.db.rows<{ id: string }>(sql`
       UPDATE tasks SET title = ${title}, description = '', payload = '{}', version = version + 1, updated_at = now()
-      WHERE subject_user_id = ${userId}`);
+      WHERE subject_user_id = ${userId} RETURNING id`);
+    return rows.map((row) => row.id);
   }
 
   /** By the database's clock, the one `decide` goes by (the app's may differ by a moment). */

@@ -197,13 +197,15 @@ export class TasksService {
   /**
    * In the transaction that deletes a user: open tasks about them are cancelled (a workflow waiting on one resumes with
    * `Runway.Cancelled`), and every task about them loses its title, description and payload, which may hold what they
-   * wrote. Decisions, times and the audit trail stay.
+   * wrote. Decisions, times and the audit trail stay, less the titles that releases before DropTaskTitlesFromAudit
+   * copied into it (one still serving in a rolling deploy or after a rollback goes on doing so).
    */
   async forgetSubject(userId: string): Promise<void> {
     for (const id of await this.tasks.openAbout(userId)) {
       await this.cancelIfOpen(id, 'The user the task was about was deleted.');
     }
-    await this.tasks.redactAbout(userId, ABOUT_DELETED_USER.title);
+    const redacted = await this.tasks.redactAbout(userId, ABOUT_DELETED_USER.title);
+    await this.audit.dropDetail('task', redacted, 'title');
   }
 
   private async found(id: string): Promise<TaskRow> {
