@@ -19,6 +19,7 @@ import { DEV_DATA_DIR, devDatabase } from './dev-database.js';
 import { runningPort, startEmbeddedPostgres } from './embedded-postgres.js';
 import { migrationTimestamp } from './migration-timestamp.js';
 import { runTool } from './run-tool.js';
+import { definitionsOf, differingDefinitions } from './schema-definitions.js';
 
 const MIGRATIONS_DIR = join(ROOT, 'migrations');
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -53,15 +54,26 @@ async function main(command: string | undefined, name: string | undefined): Prom
         return 0;
       });
     case 'check':
-      return withScratchDataSource(async (dataSource) => {
+      return withScratchDataSource(async (dataSource, synchronized) => {
         const { up } = await schemaDiff(dataSource);
-        if (up.length === 0) {
-          say('db:check: entities and migrations agree.');
-          return 0;
+        if (up.length > 0) {
+          say('db:check: entities and migrations have drifted; `npm run db:generate -- <Name>` would add:');
+          up.forEach((query) => say(`  ${query};`));
+          return 1;
         }
-        say('db:check: entities and migrations have drifted; `npm run db:generate -- <Name>` would add:');
-        up.forEach((query) => say(`  ${query};`));
-        return 1;
+        const drift = await synchronized(async (fromEntities) => {
+          const tables = fromEntities.entityMetadatas.map((entity) => entity.tableName);
+          const definitions = (source: DataSource) =>
+            definitionsOf((text, parameters) => source.query(text, parameters), tables);
+          return differingDefinitions(await definitions(dataSource), await definitions(fromEntities));
+        });
+        if (drift.length > 0) {
+          say('db:check: entities and migrations define these differently (write a migration by hand):');
+          drift.forEach((line) => say(`  ${line}`));
+          return 1;
+        }
+        say('db:check: entities and migrations agree.');
+        return 0;
       });
     case 'reset':
       if ((await runningPort(DEV_DATA_DIR)) !== undefined) {
@@ -97,17 +109,30 @@ async function appEntities(): Promise<DataSourceOptions['entities']> {
   return getMetadataArgsStorage().tables.map((table) => table.target);
 }
 
-async function withScratchDataSource(work: (dataSource: DataSource) => Promise<number>): Promise<number> {
+/** A data source migrated from scratch, and a way to a second database of that server synchronized from the entities. */
+async function withScratchDataSource(
+  work: (
+    dataSource: DataSource,
+    synchronized: <T>(work: (fromEntities: DataSource) => Promise<T>) => Promise<T>,
+  ) => Promise<number>,
+): Promise<number> {
   const entities = await appEntities();
   const dataDir = await mkdtemp(join(tmpdir(), 'runway-db-'));
   const server = await startEmbeddedPostgres({ dataDir, persistent: false });
   try {
     await server.createDatabase('runway');
     // Nothing of the caller's environment: its TLS settings (DB_SSL_*) are for another server than this one.
-    const env = { DATABASE_URL: server.url('runway'), NODE_ENV: 'development' };
-    return await withDataSource(env, entities, async (dataSource) => {
+    const env = (database: string) => ({ DATABASE_URL: server.url(database), NODE_ENV: 'development' });
+    const synchronized = async <T>(use: (fromEntities: DataSource) => Promise<T>): Promise<T> => {
+      await server.createDatabase('entities');
+      return withDataSource(env('entities'), entities, async (fromEntities) => {
+        await fromEntities.synchronize();
+        return use(fromEntities);
+      });
+    };
+    return await withDataSource(env('runway'), entities, async (dataSource) => {
       await runMigrations(dataSource);
-      return work(dataSource);
+      return work(dataSource, synchronized);
     });
   } finally {
     await server.stop();
@@ -115,11 +140,11 @@ async function withScratchDataSource(work: (dataSource: DataSource) => Promise<n
   }
 }
 
-async function withDataSource(
+async function withDataSource<T>(
   env: Record<string, string | undefined>,
   entities: DataSourceOptions['entities'],
-  work: (dataSource: DataSource) => Promise<number>,
-): Promise<number> {
+  work: (dataSource: DataSource) => Promise<T>,
+): Promise<T> {
   const database = loadDatabaseConfig(env);
   const dataSource = await createMigrationDataSource(database, entities).initialize();
   try {
