@@ -262,6 +262,71 @@ describe('the published contract', () => {
       ]);
     });
 
+    it('are an enum or a format where a request had none, a type a request no longer takes, a response widened', () => {
+      const document = (after = false): OpenAPIObject => ({
+        openapi: '3.1.0',
+        info: { title: 't', version: '1' },
+        paths: {
+          '/v1/things': {
+            get: {
+              parameters: [
+                {
+                  name: 'kind',
+                  in: 'query',
+                  schema: after ? { type: 'string', enum: ['a', 'b'] } : { type: 'string' },
+                },
+                {
+                  name: 'since',
+                  in: 'query',
+                  schema: after ? { type: 'string', format: 'date' } : { type: 'string' },
+                },
+              ],
+              responses: {
+                '200': {
+                  description: '',
+                  content: {
+                    'application/json': {
+                      schema: {
+                        type: 'object',
+                        properties: {
+                          count: after
+                            ? { oneOf: [{ type: 'integer' }, { type: 'string' }] }
+                            : { type: 'integer' },
+                          total: after ? { type: ['integer', 'string'] } : { type: 'integer' },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            post: {
+              requestBody: {
+                content: {
+                  'application/json': {
+                    schema: {
+                      type: 'object',
+                      properties: { size: { type: after ? 'integer' : ['integer', 'string'] } },
+                    },
+                  },
+                },
+              },
+              responses: {},
+            },
+          },
+        },
+      });
+      expect(breakingChanges(document(), document(true))).toEqual([
+        'query parameter kind of GET /v1/things now takes only "a", "b"',
+        'query parameter since of GET /v1/things takes another format (date)',
+        'count in the 200 response of GET /v1/things may now be string',
+        'total in the 200 response of GET /v1/things may now be string',
+        'size in the body of POST /v1/things no longer takes string',
+      ]);
+      // The other way round, each is a widening of a request or a narrowing of a response: none breaks.
+      expect(breakingChanges(document(true), document())).toEqual([]);
+    });
+
     it('are not a component wrapped to add a description, nor a request field that now takes null', () => {
       const document = (after = false): OpenAPIObject => ({
         openapi: '3.1.0',

@@ -11,6 +11,7 @@ interface Schema {
   maxItems?: number;
   minItems?: number;
   pattern?: string;
+  format?: string;
   properties?: Record<string, Schema>;
   required?: string[];
   enum?: unknown[];
@@ -33,8 +34,9 @@ const BOTH: Side[] = ['request', 'response'];
 /**
  * What `after` changes of `before` that a client written against `before` may rely on: an operation, parameter,
  * schema, field or success status gone; a parameter, request body or request field newly required; a value of a
- * request refused (an enum's value gone, tighter bounds, another pattern, null no longer taken); a type changed; a
- * response's body type gone; a response field no longer required or now nullable. Schemas are compared wherever they are: components (as requests or responses use
+ * request refused (an enum's value gone or an enum where there was none, tighter bounds, another pattern or format,
+ * null or one of its types no longer taken); a type changed, or a response's widened (`string` to `string | integer`);
+ * a response's body type gone; a response field no longer required or now nullable. Schemas are compared wherever they are: components (as requests or responses use
  * them), parameters, bodies, nested.
  */
 export function breakingChanges(before: OpenAPIObject, after: OpenAPIObject): string[] {
@@ -71,13 +73,29 @@ export function breakingChanges(before: OpenAPIObject, after: OpenAPIObject): st
       return compare(before, after, at, on, new Set(seen).add(pair));
     }
     for (const value of was.enum ?? []) {
-      if (on.includes('request') && !(now.enum ?? []).includes(value))
+      if (on.includes('request') && now.enum && !now.enum.includes(value))
         changes.add(`removed value ${JSON.stringify(value)} of ${label(at)}`);
     }
     const [types, newTypes] = [typesOf(was), typesOf(now)];
-    if (types.length > 0 && newTypes.length > 0 && !types.some((type) => newTypes.includes(type)))
-      changes.add(`${label(at)} is now ${newTypes.join(' or ')}, not ${types.join(' or ')}`);
+    if (types.length > 0 && newTypes.length > 0) {
+      if (!types.some((type) => newTypes.includes(type)))
+        changes.add(`${label(at)} is now ${newTypes.join(' or ')}, not ${types.join(' or ')}`);
+      else {
+        if (on.includes('response'))
+          for (const type of newTypes.filter((type) => !types.includes(type)))
+            changes.add(`${label(at)} may now be ${type}`);
+        if (on.includes('request'))
+          for (const type of types.filter((type) => !newTypes.includes(type)))
+            changes.add(`${label(at)} no longer takes ${type}`);
+      }
+    }
     if (on.includes('request')) {
+      if (now.enum && !was.enum)
+        changes.add(
+          `${label(at)} now takes only ${now.enum.map((value) => JSON.stringify(value)).join(', ')}`,
+        );
+      if (now.format !== undefined && now.format !== was.format)
+        changes.add(`${label(at)} takes another format (${now.format})`);
       for (const bound of ['maximum', 'maxLength', 'maxItems'] as const) {
         if (now[bound] !== undefined && (was[bound] === undefined || now[bound] < was[bound]))
           changes.add(`${label(at)} takes a lower ${bound} (${now[bound]})`);
@@ -190,9 +208,10 @@ function componentOf(schema: Schema): string | undefined {
   return reference?.split('/').at(-1);
 }
 
-/** The types a schema names, but `null` (see {@link nullable}). */
+/** The types a schema names, or its union's parts name, but `null` (see {@link nullable}). */
 function typesOf(schema: Schema): string[] {
-  return [schema.type ?? []].flat().filter((type) => type !== 'null');
+  const parts = schema.type === undefined ? [...(schema.anyOf ?? []), ...(schema.oneOf ?? [])] : [schema];
+  return [...new Set(parts.flatMap((part) => [part.type ?? []].flat()))].filter((type) => type !== 'null');
 }
 
 function nullable(schema: Schema): boolean {
