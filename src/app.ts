@@ -11,6 +11,7 @@ import type { AppConfig } from './config/config.js';
 import { DrainState } from './health/drain-state.js';
 import { applyResourceHeaders } from './http/resource-headers.js';
 import { applyRouteSettings } from './http/route-settings.js';
+import { API_METHODS } from './http/route-handlers.js';
 import { serveApiDocs } from './http/openapi.js';
 import {
   answerClientError,
@@ -116,7 +117,7 @@ export async function createApp(
     app.enableCors({
       origin: [...config.http.corsOrigins],
       // @fastify/cors allows GET, HEAD and POST only unless told otherwise.
-      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      methods: [...API_METHODS],
       exposedHeaders: EXPOSED_HEADERS,
       maxAge: 600,
       // Strict mode answers an OPTIONS that is not a preflight with a text/plain 400; an OPTIONS is not malformed.

@@ -1,6 +1,6 @@
 import type { ModuleMetadata } from '@nestjs/common';
 import type { Server } from 'node:http';
-import type { Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
@@ -24,7 +24,10 @@ export async function serve(
   const closeUnusedConnections = unusedConnectionsCloser(app.getHttpServer());
   await app.listen({ port: config.http.port, host: config.http.host });
   stopGracefullyOnSignals(app, config.http.shutdownTimeoutMs, closeUnusedConnections);
-  app.get(Logger).log(`Runway listening on ${await app.getUrl()}`, 'Bootstrap');
+  // The address as bound: Nest's getUrl() says 127.0.0.1 for 0.0.0.0.
+  const { address, port } = app.getHttpServer().address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+  app.get(Logger).log(`Runway listening on http://${host}:${port}`, 'Bootstrap');
 }
 
 /** How long responses go on telling clients to close their connections before idle ones are closed. */

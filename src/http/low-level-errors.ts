@@ -7,6 +7,7 @@ import { commonHeaders } from './common-headers.js';
 import { sendProblem } from './html-page.js';
 import { statusTitle, type ProblemDetails } from './problem.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './request.js';
+import { API_METHODS } from './route-handlers.js';
 import { loggableMessage, loggablePath } from './route-settings.js';
 
 /**
@@ -110,7 +111,7 @@ const CLIENT_ERRORS: Record<string, [number, string]> = {
 export function refuseUnsupported(server: Server): void {
   server.on('connect', (_request: IncomingMessage, socket: Duplex) =>
     writeRaw(socket, 405, problem(405, 'CONNECT is not supported.'), {
-      allow: 'GET, HEAD, POST, PUT, PATCH, DELETE',
+      allow: API_METHODS.join(', '),
     }),
   );
   server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {

@@ -17,6 +17,7 @@ import { PROBLEM_TYPES, ProblemException, statusTitle, type ProblemDetails } fro
 import { pathOf } from './request.js';
 import { loggableMessage, loggablePath } from './route-settings.js';
 import { retryAfter } from './retry-after.js';
+import { API_METHODS } from './route-handlers.js';
 
 interface Answer {
   problem: ProblemDetails;
@@ -70,7 +71,7 @@ export class ProblemFilter implements ExceptionFilter {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     const path = pathOf(request.url);
     // The router does not serve a parameter left empty (`/v1/projects/`), though it finds a route for it.
-    const allowed: string[] = HTTP_METHODS.filter((method) => {
+    const allowed: string[] = API_METHODS.filter((method) => {
       const route = fastify.findRoute({ method, url: path });
       return route !== null && !Object.values(route.params).includes('');
     });
@@ -86,8 +87,6 @@ export class ProblemFilter implements ExceptionFilter {
     };
   }
 }
-
-const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 function answerFor(exception: unknown): Answer {
   if (exception instanceof ProblemException) {

@@ -3,6 +3,12 @@ import { METHOD_METADATA } from '@nestjs/common/constants';
 
 type ModuleEntry = NonNullable<ModuleMetadata['imports']>[number];
 
+/**
+ * The methods the API's routes answer: what a CORS preflight allows and what a 405's `Allow` is drawn from. A route of
+ * another method needs it added here (a test checks).
+ */
+export const API_METHODS = ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'] as const;
+
 const READS: ReadonlySet<RequestMethod> = new Set([
   RequestMethod.GET,
   RequestMethod.HEAD,

@@ -289,6 +289,8 @@ describe('input at the edges', () => {
         expect(head).toMatch(/^cache-control: no-store$/im);
         expect(head).toMatch(/^date: /im);
       }
+      const connect = await raw('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+      expect(/^allow: (.*)$/im.exec(connect.head)?.[1]).toBe('GET, HEAD, POST, PATCH, DELETE');
     });
 
     it('answers the request before an unparsable one on the same connection as its own, then closes it', async () => {

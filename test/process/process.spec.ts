@@ -154,6 +154,16 @@ describe('the process', () => {
     });
   });
 
+  it('logs the address it listens on as bound (all interfaces in a container)', async () => {
+    const server = await startProcess({ ...baseEnv(), DATABASE_URL: db.url, HOST: '0.0.0.0' });
+    expect(await server.waitFor('/health/live', 200)).toBe(200);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(jsonLines(server.stdout()).map((line) => line.msg)).toContain(
+      `Runway listening on http://0.0.0.0:${server.port}`,
+    );
+  });
+
   it('logs a request whose body stopped arriving with the 408 it was answered', async () => {
     const server = await startProcess({
       ...baseEnv(),
