@@ -1,3 +1,5 @@
+import type { Queue } from 'pg-boss';
+
 /** A kind of job: its queue, what it does, how it is retried, and (for scheduled work) when it runs. */
 export interface JobDefinition<Data extends object = object> {
   /** `idempotency-keys.purge` */
@@ -19,4 +21,16 @@ export interface JobDefinition<Data extends object = object> {
   retryDelayMaxSeconds?: number;
   /** An attempt running longer than this fails (and is retried); 5 min by default. */
   expireInSeconds?: number;
+}
+
+/** The settings of a definition's queue, with the defaults above; `notify` wakes a worker as soon as a job is sent. */
+export function queueSettings(definition: JobDefinition): Omit<Queue, 'name'> {
+  return {
+    retryLimit: definition.retryLimit ?? 3,
+    retryDelay: definition.retryDelaySeconds ?? 10,
+    retryBackoff: true,
+    retryDelayMax: definition.retryDelayMaxSeconds ?? 600,
+    expireInSeconds: definition.expireInSeconds ?? 300,
+    notify: true,
+  };
 }

@@ -7,14 +7,14 @@ import {
 } from '@nestjs/common';
 import { setTimeout as delay } from 'node:timers/promises';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { PgBoss, type JobResult, type Queue } from 'pg-boss';
+import { PgBoss, type JobResult } from 'pg-boss';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { DatabaseIdleness, type Sleeper } from '../database/database-idleness.js';
 import { Database } from '../database/database.js';
 import { PROBLEM_TYPES, ProblemException } from '../http/problem.js';
 import { retryAfter } from '../http/retry-after.js';
 import { retryWithBackoff } from '../utils/retry.js';
-import type { JobDefinition } from './job-definition.js';
+import { queueSettings, type JobDefinition } from './job-definition.js';
 
 const ignore = () => undefined;
 const yes = () => true;
@@ -48,7 +48,7 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
   private readonly declared = new Set<string>();
   /** Queues with a worker since the last stop: a start retried after a partial failure adds none again. */
   private readonly working = new Set<string>();
-  private readonly boss: PgBoss;
+  private boss: PgBoss;
   private readonly stopping = new AbortController();
   /** The last start or stop asked for; each waits for the one before. */
   private transition?: Promise<void>;
@@ -61,8 +61,12 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
     @InjectPinoLogger(JobRunner.name) private readonly logger: PinoLogger,
   ) {
     idleness.register(this);
-    const { url, ssl, connectTimeoutMs } = config.database;
-    this.boss = new PgBoss({
+    this.boss = this.createBoss();
+  }
+
+  private createBoss(): PgBoss {
+    const { url, ssl, connectTimeoutMs } = this.config.database;
+    const boss = new PgBoss({
       connectionString: url,
       ssl,
       // As long as the app's own pool waits: a paused Aurora takes ≈ 15 s to resume, beyond pg-boss's 10 s.
@@ -75,7 +79,8 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
       schema: JOBS_SCHEMA,
       application_name: 'runway-jobs',
     });
-    this.boss.on('error', (error) => this.logger.warn({ err: error }, 'job runner error'));
+    boss.on('error', (error) => this.logger.warn({ err: error }, 'job runner error'));
+    return boss;
   }
 
   define<Data extends object>(definition: JobDefinition<Data>): void {
@@ -176,9 +181,12 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
   private async stop(after: Promise<void> = Promise.resolve()): Promise<void> {
     const stopping = after.then(() => this.boss.stop(STOP_OPTIONS)).then(yes, yes);
     const stopped = await Promise.race([stopping, delay(STOP_BOUND_MS, false, { ref: false })]);
-    if (!stopped) this.logger.warn(`job runner not stopped within ${STOP_BOUND_MS} ms; going on without it`);
-    this.running &&= stopped; // pg-boss's next start waits for that stop: not ready until a start succeeds
     this.working.clear();
+    if (stopped) return;
+    this.logger.warn(`job runner not stopped within ${STOP_BOUND_MS} ms; going on with a new one`);
+    // Its start would wait for that stop, which waits for connections a black hole keeps: for minutes.
+    this.boss = this.createBoss();
+    this.running = false; // until a start succeeds
   }
 
   private async start(): Promise<void> {
@@ -233,14 +241,7 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
 
   /** Queue settings follow the code: created when missing (by whichever instance is first), updated otherwise. */
   private async declareQueue(definition: JobDefinition): Promise<void> {
-    const settings: Omit<Queue, 'name'> = {
-      retryLimit: definition.retryLimit ?? 3,
-      retryDelay: definition.retryDelaySeconds ?? 10,
-      retryBackoff: true,
-      retryDelayMax: definition.retryDelayMaxSeconds ?? 600,
-      expireInSeconds: definition.expireInSeconds ?? 300,
-      notify: true,
-    };
+    const settings = queueSettings(definition);
     if (!(await this.boss.getQueue(definition.queue))) {
       await this.boss.createQueue(definition.queue, settings).catch(() => undefined);
     }

@@ -107,6 +107,8 @@ describe('database idleness', () => {
   });
 });
 
+type Checks = Record<string, { status: string }>;
+
 describe('database idleness, when the database stops answering as the app goes to sleep', () => {
   let db: TestDatabase;
   let proxy: FaultProxy;
@@ -127,18 +129,39 @@ describe('database idleness, when the database stops answering as the app goes t
     await db?.drop();
   });
 
-  it('answers not ready once the job runner cannot stop, and still shuts down, its wait bounded', async () => {
-    await app.http().get('/v1/me').set('Authorization', user().authorization).expect(200);
-    proxy.setMode({ kind: 'blackhole' });
-    // The runner's stop never ends: given up on after 11 s, it counts as not running.
-    const down = await until(
+  const jobsAre = (status: 'up' | 'down') =>
+    until(
       async () => {
-        const { body } = await app.http().get('/health/ready');
-        return (body as { checks?: Record<string, { status: string }> }).checks?.jobs?.status === 'down';
+        // 200 gives the checks as `details`, 503 as `checks`.
+        const { body } = (await app.http().get('/health/ready')) as {
+          body: Record<string, Checks | undefined>;
+        };
+        return (body.details ?? body.checks)?.jobs?.status === status;
       },
       { everyMs: 500 },
     );
-    expect(down).toBe(true);
+
+  it('answers not ready once the job runner cannot stop, and starts it afresh once the database answers', async () => {
+    await app.http().get('/v1/me').set('Authorization', user().authorization).expect(200);
+    proxy.setMode({ kind: 'blackhole' });
+    // The runner's stop never ends: given up on after 11 s, it counts as not running.
+    expect(await jobsAre('down')).toBe(true);
+    proxy.setMode({ kind: 'pass' });
+    // Its frozen connections stay so (until TCP keepalive gives up on them, minutes later): the start does not wait.
+    // The app's own pool may first hand out a connection frozen meanwhile (503, then closed).
+    const caller = user();
+    const answered = await until(
+      async () => (await app.http().get('/v1/me').set('Authorization', caller.authorization)).status === 200,
+      { everyMs: 500 },
+    );
+    expect(answered).toBe(true);
+    expect(await jobsAre('up')).toBe(true);
+  }, 120_000);
+
+  it('answers not ready once the job runner cannot stop, and still shuts down, its wait bounded', async () => {
+    await app.http().get('/v1/me').set('Authorization', user().authorization).expect(200);
+    proxy.setMode({ kind: 'blackhole' });
+    expect(await jobsAre('down')).toBe(true);
     // A request wakes the runner, whose start waits for that stop; the shutdown does not wait for either for long.
     await app.http().get('/v1/me').set('Authorization', user().authorization);
     await app.close();
