@@ -113,12 +113,15 @@ export function loggableMessage(message: string, url: string | undefined): strin
     .replaceAll(decodedOrAsIs(path), loggable);
 }
 
+/** Each run of escapes that is UTF-8 decoded; the rest (`%`, `%ZZ`, a lone `%C3`) left as it is. */
 function decodedOrAsIs(path: string): string {
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return path;
-  }
+  return path.replace(/(?:%[0-9a-f]{2})+/gi, (escapes) => {
+    try {
+      return decodeURIComponent(escapes);
+    } catch {
+      return escapes;
+    }
+  });
 }
 
 /** A form's fields; a field sent more than once keeps all its values (an array), so a check for one value refuses it. */

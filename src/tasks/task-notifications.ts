@@ -88,7 +88,7 @@ export class TaskNotifications implements OnModuleInit {
 function render(task: TaskRow, kind: NotificationKind, to: string, link: string): Email {
   const due = `Due ${utc(task.dueAt)}`;
   const summary = task.description
-    ? task.description.slice(0, 280)
+    ? [...task.description].slice(0, 280).join('')
     : `A ${task.type} task needs a yes or no.`;
   const subject = `[Runway] ${SUBJECTS[kind]}: ${task.title}`;
   return {

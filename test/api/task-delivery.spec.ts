@@ -44,6 +44,17 @@ describe('task delivery', () => {
     (await t.http().get(`/v1/tasks/${id}`).set('authorization', operator.authorization)).body;
 
   describe('emailed links', () => {
+    it('cuts a long description in the email between characters, not inside one', async () => {
+      const title = `Long ${Math.random().toString(36).slice(2, 8)}`;
+      await createTask(t, { title, description: `${'a'.repeat(279)}😀 and more` });
+      const [email] = await emailsAbout(title);
+      for (const part of [email!.text!, email!.html!]) {
+        expect(part.isWellFormed()).toBe(true);
+        expect(part).toContain(`${'a'.repeat(279)}😀`);
+        expect(part).not.toContain('😀 and');
+      }
+    });
+
     it('emails each operator a link of their own; GET shows, only POST decides; a replay is 410', async () => {
       const title = `Refund ${Math.random().toString(36).slice(2, 8)}`;
       const created = await createTask(t, { title, description: 'Customer asked twice.\nOrder 1001.' });
@@ -211,6 +222,10 @@ describe('task delivery', () => {
         [`//t/${token}`, 404],
         [`/T/${token}`, 404],
         [`/t/${token}%ZZ`, 400],
+        // Encoded as the router decodes it, with an escape that is none anywhere.
+        [`/%74/${token}%`, 400],
+        [`/%74/${token}/%ZZ`, 400],
+        [`/t%2F${token}%ZZ`, 400],
         [`/t/${token}${'a'.repeat(100)}`, 414],
       ] as const) {
         const answer = await t.http().get(path);
