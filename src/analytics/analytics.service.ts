@@ -16,6 +16,7 @@ import {
 } from './activity.repository.js';
 import { dayIn } from './days.js';
 import { EVENT_NAME, OCCURRED_AT_WINDOW_MS, propertiesProblem } from './event-batch.js';
+import { PartitionsRepository } from './partitions.repository.js';
 
 /**
  * An event id is recognised as a duplicate when the first copy occurred within this long: a little more than how far
@@ -40,6 +41,7 @@ export class AnalyticsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly db: Database,
     private readonly activity: ActivityRepository,
+    private readonly partitions: PartitionsRepository,
     private readonly clock: Clock,
     @InjectPinoLogger(AnalyticsService.name) private readonly logger: PinoLogger,
   ) {}
@@ -162,6 +164,7 @@ export class AnalyticsService {
   async eraseUser(userId: string): Promise<void> {
     await this.db.transaction(async () => {
       await this.activity.lockUsers([userId]);
+      await this.partitions.holdOff();
       await this.activity.forget(userId);
     });
   }

@@ -41,8 +41,10 @@ export class EventPartitions implements OnModuleInit {
       const existing = await this.partitions.months();
       const missing = wanted.filter((month) => !existing.some(({ name }) => name === month.name));
       const expired = existing.filter((month) => month.to <= cutoff);
-      for (const month of missing) await this.partitions.create(month);
+      // Drops first: each takes the table's strongest lock, so it waits for the writes under way and keeps out the
+      // next; once a month is created, writes wait for this transaction, and a drop after it would wait for them.
       for (const month of expired) await this.partitions.drop(month);
+      for (const month of missing) await this.partitions.create(month);
       await this.partitions.deleteDefaultBefore(cutoff);
       if (missing.length + expired.length > 0) {
         this.logger.info(

@@ -9,7 +9,7 @@ export interface Month {
 }
 
 const MONTH_NAME = /^analytics_events_p(\d{4})_(\d{2})$/;
-const MAINTENANCE_LOCK = sql`pg_advisory_xact_lock(${0x616e61}, 0)`;
+const MAINTENANCE_KEYS = sql`${0x616e61}, 0`;
 /**
  * How long a partition change waits for the table's lock. Every statement on analytics_events queues behind a change
  * that waits (a signed-in user's first request of the day among them), so it gives up soon and is tried again: the
@@ -31,7 +31,15 @@ export class PartitionsRepository {
 
   /** One maintenance at a time, whatever the number of instances; held until the transaction ends. */
   async lock(): Promise<void> {
-    await this.db.rows(sql`SELECT ${MAINTENANCE_LOCK}`);
+    await this.db.rows(sql`SELECT pg_advisory_xact_lock(${MAINTENANCE_KEYS})`);
+  }
+
+  /**
+   * Waits for a maintenance under way, and keeps the next one off until the transaction ends: a statement planned
+   * before a month's partition is attached does not see it, nor the rows moved into it from the default partition.
+   */
+  async holdOff(): Promise<void> {
+    await this.db.rows(sql`SELECT pg_advisory_xact_lock_shared(${MAINTENANCE_KEYS})`);
   }
 
   async months(): Promise<Month[]> {
@@ -51,8 +59,10 @@ export class PartitionsRepository {
   async create(month: Month): Promise<void> {
     const table = raw(`"${month.name}"`);
     await this.db.rows(sql`SELECT set_config('lock_timeout', ${LOCK_TIMEOUT}, true)`);
-    // Nothing enters the default partition between moving its rows out and attaching the new month.
-    await this.db.rows(sql`LOCK TABLE analytics_events_default IN SHARE ROW EXCLUSIVE MODE`);
+    // Nothing enters the default partition between moving its rows out and attaching the new month. The lock ATTACH
+    // needs, taken first: with a weaker one, an insert that has read the partition waits for this transaction, which
+    // waits for it at ATTACH, and under steady traffic the month is never created.
+    await this.db.rows(sql`LOCK TABLE analytics_events_default IN ACCESS EXCLUSIVE MODE`);
     await this.db.rows(sql`CREATE TABLE ${table} (LIKE analytics_events INCLUDING DEFAULTS)`);
     await this.db.rows(sql`
       WITH moved AS (

@@ -4,10 +4,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { ActivityRepository } from '../../src/analytics/activity.repository.js';
 import { AnalyticsService } from '../../src/analytics/analytics.service.js';
 import { EventPartitions } from '../../src/analytics/event-partitions.js';
+import { monthStarting, PartitionsRepository } from '../../src/analytics/partitions.repository.js';
 import { RollupsRepository } from '../../src/analytics/rollups.repository.js';
 import { Database, sql as statement } from '../../src/database/database.js';
 import { Clock } from '../../src/utils/clock.js';
 import { useTestApp } from '../support/app.js';
+import { someoneWaitsForLock } from '../support/database.js';
 import { uniqueName } from '../support/factories.js';
 import { user, type TestCaller } from '../support/tokens.js';
 import { until } from '../support/until.js';
@@ -792,6 +794,68 @@ describe('analytics', () => {
       expect(names).not.toContain(partitionOf(FUTURE - 6));
       expect(names).toContain(partitionOf(FUTURE - 5));
       expect(names).toContain(partitionOf(FUTURE + 8));
+    });
+
+    it("deletes all of a user's events while their month is being moved out of the default partition", async () => {
+      const far = FUTURE + 20;
+      now = month(far, 15);
+      const leaving = user();
+      const events = [{ name: 'moved.a' }, { name: 'moved.b' }, { name: 'moved.c' }];
+      expect((await send(leaving, { events })).status).toBe(202);
+      const userId = await userIdOf(leaving);
+      expect(await inDefault(far)).toBeGreaterThanOrEqual(events.length);
+
+      const db = t.app.get(Database);
+      const partitions = t.app.get(PartitionsRepository);
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let created = false;
+      const maintenance = db.transaction(async () => {
+        await partitions.lock();
+        await partitions.create(monthStarting(month(far).getUTCFullYear(), month(far).getUTCMonth()));
+        created = true;
+        await released;
+      });
+      expect(await until(() => created)).toBe(true);
+      const deletion = t
+        .http()
+        .delete('/v1/me')
+        .set('authorization', leaving.authorization)
+        .then((r) => r);
+      expect(await someoneWaitsForLock(t.db.url)).toBe(true);
+      release();
+      await maintenance;
+      expect((await deletion).status).toBe(204);
+      const left = await sql.query('SELECT count(*)::int AS n FROM analytics_events WHERE user_id = $1', [
+        userId,
+      ]);
+      expect(left.rows[0].n).toBe(0);
+    });
+
+    it('creates a missing month while events for it keep arriving, dropping old months or not', async () => {
+      const callers = [user(), user(), user(), user()];
+      const maintainUnderTraffic = async (offset: number) => {
+        now = month(offset, 15);
+        let sending = true;
+        const answers: number[] = [];
+        const traffic = callers.map(async (caller) => {
+          while (sending) answers.push((await send(caller, { events: [{ name: 'steady' }] })).status);
+        });
+        try {
+          await until(() => answers.length >= callers.length);
+          await t.app.get(EventPartitions).maintain();
+        } finally {
+          sending = false;
+          await Promise.all(traffic);
+        }
+        expect(await partitions()).toContain(partitionOf(offset));
+        expect(new Set(answers)).toEqual(new Set([202]));
+        expect(await inDefault(offset)).toBe(0);
+      };
+      // Every earlier month ended more than 400 days before this one.
+      await maintainUnderTraffic(FUTURE + 24);
+      // None did before this one: it creates months only.
+      await maintainUnderTraffic(FUTURE + 30);
     });
   });
 });
