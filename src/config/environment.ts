@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -31,6 +32,24 @@ const url = (protocols: string, error: string) =>
   z
     .url({ protocol: new RegExp(`^(${protocols})$`), error })
     .transform((value) => value.replace(/^[a-z][\w+.-]*:/i, (scheme) => scheme.toLowerCase()));
+
+/**
+ * Where links to this API start: an http(s) URL with a host and maybe a path, nothing a link would go wrong with
+ * (`<base>/t/<token>` under a query or a fragment, credentials in every email), without its trailing slash.
+ */
+const baseUrl = () =>
+  url('http|https', 'must be an http(s) URL such as https://api.example.com')
+    .refine((value) => {
+      const { search, hash, username, password } = new URL(value);
+      return /^https?:\/\//i.test(value) && !search && !hash && !username && !password;
+    }, 'must be a URL such as https://api.example.com or https://example.com/api: no query, fragment or credentials')
+    .transform((value) => {
+      const { origin, pathname } = new URL(value);
+      return `${origin}${pathname}`.replace(/\/+$/, '');
+    });
+
+/** A host name (`localhost`, `api.internal`) or an IP address (`0.0.0.0`, `::`). */
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 /** http:// is for emulators and the dev issuer on this machine only. */
@@ -112,7 +131,13 @@ const OVERRIDING_PARAMETER = /^ssl|^options$|timeout/i;
 
 export const ENVIRONMENT = {
   NODE_ENV: choice(['development', 'test', 'production']).default('development'),
-  HOST: z.string().default('0.0.0.0'),
+  HOST: z
+    .string()
+    .refine(
+      (value) => isIP(value) !== 0 || HOST_NAME.test(value),
+      'must be an IP address or a host name, such as 0.0.0.0, :: or localhost',
+    )
+    .default('0.0.0.0'),
   PORT: integer(0, 65535).default(3000),
   LOG_LEVEL: choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
@@ -144,7 +169,10 @@ export const ENVIRONMENT = {
   ).default(65_000),
   HTTP_REQUEST_TIMEOUT_MS: integer(1_000, 600_000).default(60_000),
   CORS_ORIGINS: list(
-    url('http|https', 'must be a comma-separated list of origins such as https://app.example.com'),
+    url('http|https', 'must be a comma-separated list of origins such as https://app.example.com').refine(
+      (value) => !value.includes('*'),
+      'must list exact origins: a wildcard (*) matches no origin',
+    ),
   ).default([]),
   SHUTDOWN_TIMEOUT_MS: integer(0, 120_000).default(25_000),
   API_DOCS_ENABLED: flag().default(true),
@@ -161,7 +189,7 @@ export const ENVIRONMENT = {
   ANALYTICS_RETENTION_DAYS: integer(31, 36_500).default(400),
 
   /** Where clients reach the API: the base of links in emails. Default http://localhost:<PORT>. */
-  PUBLIC_BASE_URL: url('http|https', 'must be an http(s) URL such as https://api.example.com').optional(),
+  PUBLIC_BASE_URL: baseUrl().optional(),
   /** How emails leave: Amazon SES v2, or files in MAIL_DIRECTORY. Default ses in production, file otherwise. */
   MAIL_TRANSPORT: choice(['ses', 'file']).optional(),
   MAIL_FROM: z.email({ error: 'must be an email address' }).default('runway@example.com'),
