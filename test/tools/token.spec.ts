@@ -18,6 +18,8 @@ describe('npm run token', () => {
       [['--expires-in', 'abc'], '--expires-in must be a whole number of seconds, not "abc"'],
       [['--expires-in=-5'], '--expires-in must be a whole number of seconds, not "-5"'],
       [['alice'], "Unexpected argument 'alice'"],
+      [['--groups', 'admin'], '--email and --groups belong to a user: give --username too'],
+      [['--email', 'a@example.com'], '--email and --groups belong to a user: give --username too'],
     ] as const) {
       const run = token(...args);
       expect(run.status).toBe(2);
@@ -25,5 +27,16 @@ describe('npm run token', () => {
       expect(run.stderr).toContain(`token: ${reason}`);
       expect(run.stderr).toContain('usage: npm run token');
     }
+  });
+
+  it('names one user whatever the case of the username, as the sign-in page does', () => {
+    const claims = (username: string) =>
+      JSON.parse(
+        Buffer.from(token('--username', username).stdout.split('.')[1]!, 'base64url').toString(),
+      ) as {
+        sub: string;
+        username: string;
+      };
+    expect(claims('Alice')).toMatchObject({ sub: claims('alice').sub, username: 'alice' });
   });
 });

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { RollupsRepository } from '../../src/analytics/rollups.repository.js';
-import { loadDatabaseConfig } from '../../src/config/config.js';
+import { ConfigError, loadDatabaseConfig } from '../../src/config/config.js';
 import { ENVIRONMENT } from '../../src/config/environment.js';
 import { createMigrationDataSource } from '../../src/database/data-source.js';
 import { Database, raw, sql } from '../../src/database/database.js';
@@ -70,7 +70,11 @@ function parseOptions(argv: string[]): Options {
 
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
-  const timeZone = ENVIRONMENT.ANALYTICS_TIMEZONE.parse(process.env.ANALYTICS_TIMEZONE?.trim() || undefined);
+  const zone = ENVIRONMENT.ANALYTICS_TIMEZONE.safeParse(process.env.ANALYTICS_TIMEZONE?.trim() || undefined);
+  if (!zone.success) {
+    throw new ConfigError([{ variable: 'ANALYTICS_TIMEZONE', problem: zone.error.issues[0]!.message }]);
+  }
+  const timeZone = zone.data;
   const database = await devDatabase(say);
   try {
     const config = loadDatabaseConfig({

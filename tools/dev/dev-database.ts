@@ -9,7 +9,7 @@ import {
   stopRunning,
   type EmbeddedServer,
 } from './embedded-postgres.js';
-import { freePort, isFree } from './ports.js';
+import { freePort, isFree, portNumber } from './ports.js';
 
 /** This checkout's development database (`.data/postgres`, or its staged place when run as root; see there). */
 export const DEV_DATA_DIR = reachableDataDir(join(ROOT, '.data', 'postgres'));
@@ -84,10 +84,5 @@ function usersOf(dataDir: string) {
 
 /** DEV_DB_PORT, empty counting as unset, as with every variable. */
 function portOf(value: string | undefined): number {
-  if (!value?.trim()) return DEFAULT_PORT;
-  const port = Number(value);
-  if (!/^\d+$/.test(value.trim()) || port < 1 || port > 65_535) {
-    throw new Error(`DEV_DB_PORT must be a port number from 1 to 65535, not ${JSON.stringify(value)}`);
-  }
-  return port;
+  return value?.trim() ? portNumber('DEV_DB_PORT', value) : DEFAULT_PORT;
 }

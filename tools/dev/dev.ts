@@ -7,19 +7,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '../root.js';
 import { devDatabase } from './dev-database.js';
-import {
-  DEV_CLIENT_ID,
-  DEV_ISSUER_DIR,
-  DEV_USER_POOL_ID,
-  loadOrCreateSigningKey,
-  serveDevIssuer,
-} from './dev-issuer.js';
-import { freePort, isFree } from './ports.js';
+import { DEV_ISSUER_DIR, loadOrCreateSigningKey, serveDevIssuer } from './dev-issuer.js';
+import { apiEnvironment, DEV_OPERATOR_EMAIL } from './dev-environment.js';
+import { freePort, isFree, portNumber } from './ports.js';
 import { runTool } from './run-tool.js';
 import { buildWeb } from '../web/build.js';
 
 const DEFAULT_PORT = 3000;
-const DEV_OPERATOR_EMAIL = 'operator@example.com';
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<number> {
@@ -57,21 +51,7 @@ async function main(): Promise<number> {
       {
         stdio: 'inherit',
         detached: true, // see above
-        env: {
-          NODE_ENV: 'development',
-          MIGRATE_ON_START: 'true',
-          COGNITO_USER_POOL_ID: DEV_USER_POOL_ID,
-          COGNITO_CLIENT_ID: DEV_CLIENT_ID,
-          COGNITO_JWKS_URL: issuer.jwksUrl,
-          COGNITO_DOMAIN: issuer.url,
-          COGNITO_WEB_CLIENT_ID: DEV_CLIENT_ID,
-          // Manual tasks email this operator; the emails land in .data/mail and their links are printed in the log.
-          TASKS_NOTIFY_EMAILS: DEV_OPERATOR_EMAIL,
-          PUBLIC_BASE_URL: `http://localhost:${port}`,
-          ...process.env,
-          PORT: String(port),
-          DATABASE_URL: database.url,
-        },
+        env: apiEnvironment({ port, issuer, databaseUrl: database.url }, process.env),
       },
     );
     say(
@@ -94,7 +74,7 @@ async function main(): Promise<number> {
 
 /** PORT when set; else 3000, or a free port when 3000 is taken (another `npm run dev`, say). */
 async function apiPort(): Promise<number> {
-  if (process.env.PORT) return Number(process.env.PORT);
+  if (process.env.PORT?.trim()) return portNumber('PORT', process.env.PORT);
   if (await isFree(DEFAULT_PORT)) return DEFAULT_PORT;
   const port = await freePort();
   say(`Port ${DEFAULT_PORT} is in use by something else: the API takes ${port}.`);

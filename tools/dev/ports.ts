@@ -1,6 +1,16 @@
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { ToolError } from './run-tool.js';
+
+/** A port number a variable sets (`PORT`, `DEV_DB_PORT`): decimal digits, 1 to 65535; else a ToolError naming it. */
+export function portNumber(variable: string, value: string): number {
+  const port = Number(value.trim());
+  if (!/^\d+$/.test(value.trim()) || port < 1 || port > HIGHEST_PORT) {
+    throw new ToolError(`${variable} must be a port number from 1 to 65535, not ${JSON.stringify(value)}`);
+  }
+  return port;
+}
 
 /** Where `freePort` looks, outside the kernel's ephemeral range: above the ports common services use. */
 const LOWEST_PORT = 10_000;

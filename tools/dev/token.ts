@@ -22,13 +22,19 @@ function token(): string {
     },
   });
   if (values.help) return USAGE;
+  // As Cognito's client-credentials flow: a machine token carries no user's claims.
+  if (!values.username && (values.email !== undefined || values.groups !== undefined)) {
+    throw new Error('--email and --groups belong to a user: give --username too');
+  }
+  // Usernames are case-insensitive, as in the pool (and the dev sign-in): Alice and alice are one user.
+  const username = values.username?.trim().toLowerCase();
   const expiresInSeconds = Number(values['expires-in']);
   if (!Number.isSafeInteger(expiresInSeconds) || expiresInSeconds <= 0) {
     throw new Error(`--expires-in must be a whole number of seconds, not "${values['expires-in']}"`);
   }
   return mintAccessToken(loadOrCreateSigningKey(DEV_ISSUER_DIR), {
-    username: values.username,
-    sub: values.username ? devUserSub(values.username) : undefined,
+    username,
+    sub: username ? devUserSub(username) : undefined,
     email: values.email,
     groups: values.groups?.split(',').filter(Boolean),
     scope: values.scope,
