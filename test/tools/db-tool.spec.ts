@@ -57,9 +57,13 @@ describe('npm run db:check', () => {
     let server: number | undefined;
     try {
       expect(await until(() => (server = childNamed(tool.pid!, 'postgres')) !== undefined)).toBe(true);
+      // postgres -D <its scratch folder> …
+      const dataDir = readFileSafe(`/proc/${server}/cmdline`).split('\0')[2];
+      expect(dataDir && existsSync(dataDir)).toBeTruthy();
       process.kill(-tool.pid!, 'SIGINT'); // the terminal's Ctrl-C: the tool's group, not the server's
       await once(tool, 'exit');
       expect(await until(() => !isAlive(server!))).toBe(true);
+      expect(await until(() => !existsSync(dataDir!))).toBe(true);
     } finally {
       if (tool.exitCode === null) tool.kill('SIGKILL');
       if (server && isAlive(server)) process.kill(server, 'SIGKILL');

