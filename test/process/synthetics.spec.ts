@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { JOURNEY } from '../../tools/deploy/cost.js';
 import { runJourney, summarize } from '../../tools/synthetics/journey.js';
 import { useTestApp } from '../support/app.js';
 import { ROOT } from '../support/process.js';
@@ -29,6 +30,23 @@ describe('the synthetic journey', () => {
     ]);
     expect(result.ok).toBe(true);
     expect(summarize(result)).toMatch(/^synthetics: PASS 7\/7 steps in \d+ ms \(live \d+, /);
+  });
+
+  it('sends what the cost estimate prices for a run as the canary, nothing left over', async () => {
+    const sent: string[] = [];
+    const realFetch = globalThis.fetch;
+    const counting = vi.spyOn(globalThis, 'fetch').mockImplementation((input, init) => {
+      sent.push(new URL(input instanceof Request ? input.url : String(input)).pathname);
+      return realFetch(input, init);
+    });
+    try {
+      expect((await runJourney({ baseUrl, token: user({ groups: ['synthetic'] }).token })).ok).toBe(true);
+    } finally {
+      counting.mockRestore();
+    }
+    // Health probes are neither traced nor measured (src/telemetry/server-spans.ts).
+    const routes = sent.filter((path) => !path.startsWith('/health/'));
+    expect({ requests: sent.length, routes: routes.length }).toEqual(JOURNEY);
   });
 
   it("removes the projects earlier runs left over, and only those: not another run's, not the user's own", async () => {

@@ -13,7 +13,7 @@ import {
   FREE_TIER,
   HOURS_PER_MONTH,
   PRICES as p,
-  readJourney,
+  JOURNEY,
   readSetup,
   TARGETS,
   usd,
@@ -202,7 +202,7 @@ function workflowNote(result: Estimate): string {
 
 export function renderSection(setup: Setup = readSetup()): string {
   const result = estimate(setup);
-  const journey = readJourney();
+  const journey = JOURNEY;
   const task = amountOf(result, 'fargate', 'prod') / setup.prod.task.count;
   const address = p.publicIpv4Hour * HOURS_PER_MONTH;
   const nat = 2 * p.natGatewayHour * HOURS_PER_MONTH;
