@@ -1,97 +1,22 @@
-import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
-import { z } from 'zod';
-
 /**
  * Every environment variable Runway reads, with its type, range and default — the one place a variable is declared
  * — and the rules that relate several of them. docs/configuration.md and .env.example document each variable, and a
  * test checks that every one of them changes the configuration.
  */
-const choice = <T extends readonly [string, ...string[]]>(values: T) =>
-  z.enum(values, { error: `must be one of ${values.join(', ')}` });
-
-const integer = (min: number, max = Number.MAX_SAFE_INTEGER, problem?: string) => {
-  const error =
-    problem ??
-    (max === Number.MAX_SAFE_INTEGER
-      ? `must be an integer ≥ ${min}`
-      : `must be an integer from ${min} to ${max}`);
-  // Decimal digits only: Number() would also take 0x10, 1e3 or 0b1.
-  return z
-    .string({ error })
-    .trim()
-    .regex(/^-?\d+$/, { error })
-    .transform(Number)
-    .pipe(z.number().int({ error }).min(min, { error }).max(max, { error }));
-};
-
-const flag = () => z.stringbool({ error: 'must be true or false' });
-
-/** A URL with its scheme in lower case (URLs may spell it either way), so that the rules can read it as text. */
-const url = (protocols: string, error: string) =>
-  z
-    .url({ protocol: new RegExp(`^(${protocols})$`), error })
-    .transform((value) => value.replace(/^[a-z][\w+.-]*:/i, (scheme) => scheme.toLowerCase()));
-
-/**
- * Where links to this API start: an http(s) URL with a host and maybe a path, nothing a link would go wrong with
- * (`<base>/t/<token>` under a query or a fragment, credentials in every email), without its trailing slash.
- */
-const baseUrl = () =>
-  url('http|https', 'must be an http(s) URL such as https://api.example.com')
-    .refine((value) => {
-      const { search, hash, username, password } = new URL(value);
-      return /^https?:\/\//i.test(value) && !search && !hash && !username && !password;
-    }, 'must be a URL such as https://api.example.com or https://example.com/api: no query, fragment or credentials')
-    .transform((value) => {
-      const { origin, pathname } = new URL(value);
-      return `${origin}${pathname}`.replace(/\/+$/, '');
-    });
-
-/** A host name (`localhost`, `api.internal`) or an IP address (`0.0.0.0`, `::`). */
-const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-/** http:// is for emulators and the dev issuer on this machine only. */
-const localOrHttps = (error: string) =>
-  url('http|https', error).refine(
-    (value) => value.startsWith('https:') || LOOPBACK_HOSTS.has(new URL(value).hostname),
-    'may use http:// only for a loopback host (localhost, 127.0.0.1, [::1])',
-  );
-
-/** The zone Node resolves a name to, or undefined when it knows none. */
-function resolvedZone(name: string): string | undefined {
-  try {
-    return new Intl.DateTimeFormat('en', { timeZone: name }).resolvedOptions().timeZone;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * An IANA zone name (Europe/Paris, UTC) that both Node and PostgreSQL resolve; never a bare UTC offset. A name
- * without a slash that Node reads as some region (`IST`: Asia/Calcutta, `CET`: Europe/Brussels) is refused:
- * PostgreSQL reads it as a fixed offset of its own (Israel's for IST, no daylight saving for CET).
- */
-const timeZone = () =>
-  z
-    .string()
-    .refine(
-      (name) => /^[A-Za-z][\w+-]*(\/[\w+-]+)*$/.test(name) && resolvedZone(name) !== undefined,
-      'must be an IANA time zone name, such as UTC or Europe/Paris',
-    )
-    .refine((name) => name.includes('/') || [name, 'UTC'].includes(resolvedZone(name)!), {
-      error: (issue) =>
-        `must name a region: ${String(issue.input)} is read as ${resolvedZone(String(issue.input))} by Node and ` +
-        'as a fixed offset by PostgreSQL (write the region you mean, such as Europe/London)',
-    });
-
-const list = (item: z.ZodType<string, string>, text = z.string()) =>
-  text.transform((value) => value.split(',').flatMap((entry) => entry.trim() || [])).pipe(z.array(item));
-
-const required = (what: string) => ({
-  error: (issue: { input: unknown }) => (issue.input === undefined ? `is required: ${what}` : undefined),
-});
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import {
+  baseUrl,
+  choice,
+  flag,
+  host,
+  integer,
+  list,
+  localOrHttps,
+  required,
+  timeZone,
+  url,
+} from './values.js';
 
 /** DB_SECRET: the JSON secret of Copilot's Aurora addon, {username,password,host,port,dbname,...}. */
 export const databaseSecret = z
@@ -131,13 +56,7 @@ const OVERRIDING_PARAMETER = /^ssl|^options$|timeout/i;
 
 export const ENVIRONMENT = {
   NODE_ENV: choice(['development', 'test', 'production']).default('development'),
-  HOST: z
-    .string()
-    .refine(
-      (value) => isIP(value) !== 0 || HOST_NAME.test(value),
-      'must be an IP address or a host name, such as 0.0.0.0, :: or localhost',
-    )
-    .default('0.0.0.0'),
+  HOST: host().default('0.0.0.0'),
   PORT: integer(0, 65535).default(3000),
   LOG_LEVEL: choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 

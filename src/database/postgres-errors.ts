@@ -28,10 +28,10 @@ const FOREIGN_KEY_VIOLATION = '23503';
 /** Concurrent transactions in each other's way: a deadlock, a serialization failure, a lock not available. */
 const CONTENTION_CODES = new Set(['40P01', '40001', '55P03']);
 /**
- * Input the database cannot store (a NUL character in text, a date out of its range, a value a check constraint
- * refuses): the request's fault, not the server's.
+ * Input the database cannot store (a NUL character in text, a date out of its range): the request's fault, not the
+ * server's. Not a check violation (23514): the checks guard what the server sets, so one is a bug, answered 500.
  */
-const UNSTORABLE_CODES = new Set(['22021', '22P05', '22001', '22008', '23514']);
+const UNSTORABLE_CODES = new Set(['22021', '22P05', '22001', '22008']);
 
 /**
  * A referenced row that is gone, found by a statement's own check where a foreign key would cost too much (events

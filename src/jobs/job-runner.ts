@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { setTimeout as delay } from 'node:timers/promises';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { PgBoss, type JobResult } from 'pg-boss';
+import type { JobResult, PgBoss } from 'pg-boss';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { DatabaseIdleness, type Sleeper } from '../database/database-idleness.js';
 import { Database } from '../database/database.js';
@@ -15,19 +15,12 @@ import { PROBLEM_TYPES, ProblemException } from '../http/problem.js';
 import { retryAfter } from '../http/retry-after.js';
 import { retryWithBackoff } from '../utils/retry.js';
 import { queueSettings, type JobDefinition } from './job-definition.js';
+import { createPgBoss } from './pg-boss.js';
 
 const ignore = () => undefined;
 const yes = () => true;
 
-/** The schema pg-boss keeps its queues and jobs in. */
-export const JOBS_SCHEMA = 'pgboss';
-
 const WORKER_POLL_SECONDS = 2;
-/**
- * A database that stops answering is found by TCP keepalive, as on the app's own connections: pg's options, which
- * pg-boss hands to its pool without declaring them.
- */
-const KEEP_ALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 };
 const BATCH = 5;
 const STOP_OPTIONS = { graceful: true, timeout: 10_000 };
 /** pg-boss's stop also waits for its connections to close, which a database that stops answering never allows. */
@@ -53,6 +46,8 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
   /** The last start or stop asked for; each waits for the one before. */
   private transition?: Promise<void>;
   private running = false;
+  /** The last stop was given up on: that PgBoss is left to end on its own. */
+  private abandoned = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -65,20 +60,7 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
   }
 
   private createBoss(): PgBoss {
-    const { url, ssl, connectTimeoutMs } = this.config.database;
-    const boss = new PgBoss({
-      connectionString: url,
-      ssl,
-      // As long as the app's own pool waits: a paused Aurora takes ≈ 15 s to resume, beyond pg-boss's 10 s.
-      connectionTimeoutMillis: connectTimeoutMs,
-      ...KEEP_ALIVE,
-      max: 2,
-      // A job sent is picked up at once (queues are declared with `notify`), not at the next poll: pg-boss leaves
-      // its listener off unless asked.
-      useListenNotify: true,
-      schema: JOBS_SCHEMA,
-      application_name: 'runway-jobs',
-    });
+    const boss = createPgBoss(this.config.database);
     boss.on('error', (error) => this.logger.warn({ err: error }, 'job runner error'));
     return boss;
   }
@@ -183,13 +165,18 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
     const stopped = await Promise.race([stopping, delay(STOP_BOUND_MS, false, { ref: false })]);
     this.working.clear();
     if (stopped) return;
-    this.logger.warn(`job runner not stopped within ${STOP_BOUND_MS} ms; going on with a new one`);
-    // Its start would wait for that stop, which waits for connections a black hole keeps: for minutes.
-    this.boss = this.createBoss();
+    this.logger.warn(`job runner not stopped within ${STOP_BOUND_MS} ms; the next start makes a new one`);
+    this.abandoned = true;
     this.running = false; // until a start succeeds
   }
 
   private async start(): Promise<void> {
+    // A start would wait for the stop given up on, which waits for connections a black hole keeps: for minutes. Until
+    // this one starts, jobs are added through the old one (on the caller's connection); meanwhile they wait.
+    if (this.abandoned) {
+      [this.boss, this.abandoned] = [this.createBoss(), false];
+      this.declared.clear(); // until this one knows them
+    }
     await this.boss.start(); // at once when the start begun at module init succeeded
     await Promise.all([...this.definitions.values()].map((definition) => this.startQueue(definition)));
   }

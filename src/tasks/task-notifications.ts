@@ -1,9 +1,11 @@
+import type { Counter } from '@opentelemetry/api';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { JobRunner } from '../jobs/job-runner.js';
 import { Mailer, type Email } from '../mail/mailer.js';
+import { BusinessMetrics } from '../telemetry/business-metrics.js';
 import { escapeHtml } from '../http/html-page.js';
 import { utc } from './task-pages.js';
 import { TaskLinksRepository } from './task-links.repository.js';
@@ -11,12 +13,32 @@ import { TaskSecrets } from './task-secrets.js';
 import { TasksRepository, type TaskRow } from './tasks.repository.js';
 
 export type NotificationKind = 'created' | 'reminder' | 'escalation';
-/** `linkId` is absent from the jobs of earlier releases. */
-type EmailJob = { taskId: string; recipient: string; kind: NotificationKind; linkId?: string };
+/** `linkId` and `queuedAt` are absent from the jobs of earlier releases. */
+type EmailJob = {
+  taskId: string;
+  recipient: string;
+  kind: NotificationKind;
+  linkId?: string;
+  queuedAt?: string;
+};
 
 const EMAIL_JOB = 'tasks.email';
 /** The namespace of the emails' job ids (UUID v5). */
 const EMAIL_JOB_IDS = 'a4d3f0c2-6b1e-4f57-9c8a-2e7d5b3a1f06';
+/** An email still failing this long after it was queued is given up on (the job's retries last longer). */
+const GIVE_UP_AFTER_MS = 3 * 3_600_000;
+/**
+ * SES v2 errors that another attempt would meet again (an address the account may not send to, a sender not verified,
+ * sending paused): the email fails for good at once, counted, so that the alarm says so within minutes.
+ */
+const FINAL_MAIL_ERRORS = new Set([
+  'MessageRejected',
+  'MailFromDomainNotVerifiedException',
+  'AccountSuspendedException',
+  'SendingPausedException',
+  'BadRequestException',
+  'NotFoundException',
+]);
 /** A link outlives the due date by this much (unless the task expires sooner). */
 const LINK_GRACE_MS = 7 * 86_400_000;
 const SUBJECTS: Record<NotificationKind, string> = {
@@ -32,6 +54,8 @@ const SUBJECTS: Record<NotificationKind, string> = {
  */
 @Injectable()
 export class TaskNotifications implements OnModuleInit {
+  private readonly failed: Counter;
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly jobs: JobRunner,
@@ -39,16 +63,23 @@ export class TaskNotifications implements OnModuleInit {
     private readonly links: TaskLinksRepository,
     private readonly secrets: TaskSecrets,
     private readonly mailer: Mailer,
+    metrics: BusinessMetrics,
     @InjectPinoLogger(TaskNotifications.name) private readonly logger: PinoLogger,
-  ) {}
+  ) {
+    this.failed = metrics.counter(
+      'runway.tasks.emails_failed',
+      'Task emails that failed for good',
+      '{email}',
+    );
+  }
 
   onModuleInit(): void {
     this.jobs.define<EmailJob>({
       queue: EMAIL_JOB,
       handle: (job) => this.email(job),
-      // 30 s, doubling up to 15 min: about 3 hours in all, through an outage of the mail service or its throttling.
-      // A task decided or expired meanwhile is not emailed about any more.
-      retryLimit: 15,
+      // 30 s, doubling up to 15 min, through an outage of the mail service or its throttling: the first attempt
+      // after 3 hours gives up. A task decided or expired meanwhile is not emailed about any more.
+      retryLimit: 30,
       retryDelaySeconds: 30,
       retryDelayMaxSeconds: 900,
     });
@@ -60,7 +91,8 @@ export class TaskNotifications implements OnModuleInit {
    */
   async enqueue(taskId: string, kind: NotificationKind): Promise<void> {
     for (const recipient of this.config.tasks.notifyEmails) {
-      await this.jobs.enqueue(EMAIL_JOB, { taskId, recipient, kind, linkId: uuidv7() } satisfies EmailJob, {
+      const job: EmailJob = { taskId, recipient, kind, linkId: uuidv7(), queuedAt: new Date().toISOString() };
+      await this.jobs.enqueue(EMAIL_JOB, job, {
         id: uuidv5(`${taskId} ${kind} ${recipient}`, EMAIL_JOB_IDS),
       });
     }
@@ -68,7 +100,7 @@ export class TaskNotifications implements OnModuleInit {
 
   // The link's id comes with the job: a job run again (after the email left, before the job was marked done) sends
   // the same link again, not a second one.
-  private async email({ taskId, recipient, kind, linkId = uuidv7() }: EmailJob): Promise<void> {
+  private async email({ taskId, recipient, kind, linkId = uuidv7(), queuedAt }: EmailJob): Promise<void> {
     const task = await this.tasks.find(taskId);
     if (!task || task.status !== 'open') return;
     const expiresAt = new Date(
@@ -77,7 +109,16 @@ export class TaskNotifications implements OnModuleInit {
     if (expiresAt.getTime() <= Date.now()) return;
     await this.links.insert({ id: linkId, taskId, recipient, expiresAt });
     const link = `${this.config.publicBaseUrl}/t/${this.secrets.signLink({ linkId, taskId, recipient, expiresAt })}`;
-    await this.mailer.send(render(task, kind, recipient, link));
+    try {
+      await this.mailer.send(render(task, kind, recipient, link));
+    } catch (error) {
+      const name = (error as { name?: string }).name ?? 'Error';
+      const late = Date.now() - new Date(queuedAt ?? Date.now()).getTime() > GIVE_UP_AFTER_MS;
+      if (!FINAL_MAIL_ERRORS.has(name) && !late) throw error;
+      this.failed.add(1, { kind, error: name });
+      this.logger.warn({ err: error, task: taskId, kind }, 'task email failed for good');
+      return;
+    }
     // Locally there is no mailbox: the link is printed so that a developer can click it. Only in development.
     if (this.mailer.directory && this.config.env === 'development') {
       this.logger.info(`task ${kind} email for ${recipient}: ${link}`);

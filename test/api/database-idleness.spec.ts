@@ -3,7 +3,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatabaseIdleness } from '../../src/database/database-idleness.js';
 import { FaultProxy } from '../../tools/faults/proxy.js';
-import { JOBS_SCHEMA, JobRunner } from '../../src/jobs/job-runner.js';
+import { JobRunner } from '../../src/jobs/job-runner.js';
+import { JOBS_SCHEMA } from '../../src/jobs/pg-boss.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { JobProbeModule } from '../support/job-probe.module.js';
@@ -111,10 +112,14 @@ type Checks = Record<string, { status: string }>;
 
 describe('database idleness, when the database stops answering as the app goes to sleep', () => {
   let db: TestDatabase;
+  let sql: pg.Client;
   let proxy: FaultProxy;
   let app: TestApp;
   beforeAll(async () => {
     db = await createTestDatabase();
+    sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    await sql.query('CREATE TABLE job_probe (queue text, id text, at timestamptz)');
     const url = new URL(db.url);
     proxy = await FaultProxy.start({ host: url.hostname, port: Number(url.port) });
     url.hostname = proxy.address.host;
@@ -122,9 +127,11 @@ describe('database idleness, when the database stops answering as the app goes t
     app = await createTestApp({
       databaseUrl: url.toString(),
       env: { DB_IDLE_SLEEP_SECONDS: '1', DB_STATEMENT_TIMEOUT_MS: '1000', DB_CONNECT_TIMEOUT_MS: '1000' },
+      modules: [JobProbeModule],
     });
   });
   afterAll(async () => {
+    await sql?.end();
     await proxy?.stop();
     await db?.drop();
   });
@@ -140,15 +147,33 @@ describe('database idleness, when the database stops answering as the app goes t
       },
       { everyMs: 500 },
     );
+  const recorded = async (id: string) =>
+    (await sql.query('SELECT 1 FROM job_probe WHERE id = $1', [id])).rowCount === 1;
+
+  /**
+   * The database stops answering while a job runs: the runner's stop, as the app goes to sleep, waits for the job,
+   * whose end pg-boss records over a connection that never answers, so the stop never ends. Given up on after 11 s,
+   * the runner counts as not running.
+   */
+  const stopHeldByABlackHole = async () => {
+    await app.http().get('/v1/me').set('Authorization', user().authorization).expect(200);
+    await app.app.get(JobRunner).enqueue('test.record', { id: randomUUID(), ms: 2_000 });
+    const running = await until(
+      async () => (await sql.query(`SELECT 1 FROM ${JOBS_SCHEMA}.job WHERE state = 'active'`)).rowCount! > 0,
+    );
+    expect(running).toBe(true);
+    proxy.setMode({ kind: 'blackhole' });
+    expect(await jobsAre('down')).toBe(true);
+  };
 
   it('answers not ready once the job runner cannot stop, and starts it afresh once the database answers', async () => {
-    await app.http().get('/v1/me').set('Authorization', user().authorization).expect(200);
-    proxy.setMode({ kind: 'blackhole' });
-    // The runner's stop never ends: given up on after 11 s, it counts as not running.
-    expect(await jobsAre('down')).toBe(true);
+    await stopHeldByABlackHole();
     proxy.setMode({ kind: 'pass' });
-    // Its frozen connections stay so (until TCP keepalive gives up on them, minutes later): the start does not wait.
-    // The app's own pool may first hand out a connection frozen meanwhile (503, then closed).
+    // Its frozen connections stay so (until TCP keepalive gives up on them, minutes later). A job is still added
+    // meanwhile, and the next request starts a new runner, which does not wait for them; the app's own pool may first
+    // hand out a connection frozen meanwhile (503, then closed).
+    const id = randomUUID();
+    await app.app.get(JobRunner).enqueue('test.record', { id });
     const caller = user();
     const answered = await until(
       async () => (await app.http().get('/v1/me').set('Authorization', caller.authorization)).status === 200,
@@ -156,13 +181,12 @@ describe('database idleness, when the database stops answering as the app goes t
     );
     expect(answered).toBe(true);
     expect(await jobsAre('up')).toBe(true);
+    expect(await until(() => recorded(id))).toBe(true);
   }, 120_000);
 
   it('answers not ready once the job runner cannot stop, and still shuts down, its wait bounded', async () => {
-    await app.http().get('/v1/me').set('Authorization', user().authorization).expect(200);
-    proxy.setMode({ kind: 'blackhole' });
-    expect(await jobsAre('down')).toBe(true);
-    // A request wakes the runner, whose start waits for that stop; the shutdown does not wait for either for long.
+    await stopHeldByABlackHole();
+    // A request wakes the runner, whose start cannot reach the database; the shutdown does not wait for it for long.
     await app.http().get('/v1/me').set('Authorization', user().authorization);
     await app.close();
   }, 120_000);

@@ -55,6 +55,51 @@ describe('task delivery', () => {
       }
     });
 
+    it('gives up at once on an email SES refuses for good, and after 3 hours on one that keeps failing', async () => {
+      /** Each email job about the task, once none is left to run: its state and how often it was retried. */
+      const settled = (taskId: string, count: number) =>
+        eventually(async () => {
+          const client = new pg.Client({ connectionString: t.db.url });
+          await client.connect();
+          const { rows } = await client
+            .query<{ job: string }>(
+              `SELECT state || ' ' || retry_count AS job FROM pgboss.job
+               WHERE name = 'tasks.email' AND data->>'taskId' = $1`,
+              [taskId],
+            )
+            .finally(() => client.end());
+          const jobs = rows.map(({ job }) => job);
+          return jobs.length === count && jobs.every((job) => job.startsWith('completed')) ? jobs : undefined;
+        });
+      const title = `Refused ${Math.random().toString(36).slice(2, 8)}`;
+      endpoint.aws.failNext('SendEmail', {
+        status: 400,
+        type: 'MessageRejected',
+        message: 'Email address is not verified.',
+      });
+      const refused = await createTask(t, { title });
+      // One operator's email is refused, the other's sent; neither is tried again.
+      expect(await emailsAbout(title, OPERATORS.length - 1)).toHaveLength(OPERATORS.length - 1);
+      expect(await settled(refused.id, OPERATORS.length)).toEqual(OPERATORS.map(() => 'completed 0'));
+
+      // Queued 4 hours ago, as a job retried since then: its next failure is its last.
+      const lateTitle = `Late ${Math.random().toString(36).slice(2, 8)}`;
+      const late = await createTask(t, { title: lateTitle });
+      await emailsAbout(lateTitle);
+      endpoint.aws.failNext('SendEmail', { status: 500 }, 3); // the SDK's 3 attempts
+      const sent = endpoint.aws.callsOf('SendEmail').length;
+      await t.app.get(JobRunner).enqueue('tasks.email', {
+        taskId: late.id,
+        recipient: OPERATORS[0],
+        kind: 'reminder',
+        queuedAt: new Date(Date.now() - 4 * 3_600_000).toISOString(),
+      });
+      await endpoint.aws.waitFor('SendEmail', 20_000, sent + 3);
+      expect(await settled(late.id, OPERATORS.length + 1)).toEqual(
+        [...OPERATORS, 'reminder'].map(() => 'completed 0'),
+      );
+    });
+
     it('emails each operator a link of their own; GET shows, only POST decides; a replay is 410', async () => {
       const title = `Refund ${Math.random().toString(36).slice(2, 8)}`;
       const created = await createTask(t, { title, description: 'Customer asked twice.\nOrder 1001.' });

@@ -21,7 +21,7 @@ import { BusinessMetrics } from '../../src/telemetry/business-metrics.js';
 import { useTestApp } from '../support/app.js';
 import { resourceFactory, uniqueName } from '../support/factories.js';
 import { ProbeModule } from '../support/probe.module.js';
-import { admin, createTask, useAwsEndpoint } from '../support/tasks.js';
+import { admin, createTask, TASKS_ENV, useAwsEndpoint } from '../support/tasks.js';
 import { user } from '../support/tokens.js';
 import { eventually, until } from '../support/until.js';
 
@@ -417,7 +417,7 @@ describe('metrics', () => {
 // Last in the file: the local AWS endpoint it starts is where the SDK clients of every app created after it call.
 describe('Step Functions callbacks', () => {
   const endpoint = useAwsEndpoint();
-  const withCallbacks = useTestApp();
+  const withCallbacks = useTestApp({ env: TASKS_ENV });
 
   it('counts a callback that failed for good in runway.tasks.callbacks_failed, by type and error', async () => {
     endpoint.aws.failNext('SendTaskSuccess', {
@@ -438,6 +438,18 @@ describe('Step Functions callbacks', () => {
     });
     expect(failed.map((point) => [point.attributes, point.value])).toEqual([
       [{ type: 'approval', error: 'TaskTimedOut' }, 1],
+    ]);
+  });
+
+  it('counts an email that failed for good in runway.tasks.emails_failed, by kind and error', async () => {
+    endpoint.aws.failNext('SendEmail', { status: 400, type: 'MessageRejected' });
+    await createTask(withCallbacks);
+    const failed = await eventually(async () => {
+      const points = (await collectMetrics()).get('runway.tasks.emails_failed');
+      return points?.length ? points : undefined;
+    });
+    expect(failed.map((point) => [point.attributes, point.value])).toEqual([
+      [{ kind: 'created', error: 'MessageRejected' }, 1],
     ]);
   });
 });

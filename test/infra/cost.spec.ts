@@ -27,7 +27,7 @@ import { ROOT } from '../support/process.js';
  * The best monthly totals reached without giving up a guardrail, where above target, documented with their reasons:
  * prod's guardrails alone cost more than its target.
  */
-const BEST_REACHED = { prod: 155.94 } as Record<Env, number | undefined>;
+const BEST_REACHED = { prod: 156.24 } as Record<Env, number | undefined>;
 
 const text = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const setup = readSetup();
@@ -128,7 +128,7 @@ describe('the estimate follows the templates per environment', () => {
       // Database, canary, task link and task token.
       secrets: 4,
       // The service's three and its failed task callbacks', the canary's, two per target-tracking policy (CPU, requests).
-      alarms: 9,
+      alarms: 10,
       wafRules: undefined,
       idleSleepSeconds: 30,
     });
@@ -140,7 +140,7 @@ describe('the estimate follows the templates per environment', () => {
       dashboards: 1,
       kmsKeys: 1,
       secrets: 4,
-      alarms: 9,
+      alarms: 10,
       wafRules: 3,
       idleSleepSeconds: 0,
     });

@@ -333,6 +333,7 @@ const METRICS: Record<string, Record<string, string[][]>> = {
     'runway.users.provisioned': [[]],
     'runway.projects.created': [[]],
     'runway.tasks.callbacks_failed': [[]],
+    'runway.tasks.emails_failed': [[]],
     'process.memory.usage': [[]],
     'nodejs.eventloop.delay.p99': [[]],
   },

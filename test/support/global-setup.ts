@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { getConstructionPlans } from 'pg-boss';
-import { JOBS_SCHEMA } from '../../src/jobs/job-runner.js';
+import { JOBS_SCHEMA } from '../../src/jobs/pg-boss.js';
 import type { TestProject } from 'vitest/node';
 import { loadDatabaseConfig } from '../../src/config/config.js';
 import { createMigrationDataSource } from '../../src/database/data-source.js';

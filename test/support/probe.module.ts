@@ -75,17 +75,6 @@ class ProbeController {
     });
   }
 
-  /** A value that a rule of the database refuses and the request's validation let through (a check constraint). */
-  @Get('check-violation')
-  async checkViolation(): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      await manager.query(
-        'CREATE TEMP TABLE probe_checked (n int CONSTRAINT probe_positive CHECK (n > 0)) ON COMMIT DROP',
-      );
-      await manager.query('INSERT INTO probe_checked VALUES (-1)');
-    });
-  }
-
   @Get('statement-timeout')
   async statementTimeout(): Promise<void> {
     await this.dataSource.transaction(async (manager) => {

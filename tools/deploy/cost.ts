@@ -120,6 +120,7 @@ export const APP_METRICS: Record<string, When> = {
   'runway.tasks.overdue': 'always',
   'runway.tasks.time_to_decision': 'users',
   'runway.tasks.callbacks_failed': 'users',
+  'runway.tasks.emails_failed': 'users',
 };
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,0 +1,28 @@
+import { PgBoss } from 'pg-boss';
+import type { DatabaseConfig } from '../config/config.js';
+
+/** The schema pg-boss keeps its queues and jobs in. */
+export const JOBS_SCHEMA = 'pgboss';
+
+/**
+ * A database that stops answering is found by TCP keepalive, as on the app's own connections: pg's options, which
+ * pg-boss hands to its pool without declaring them.
+ */
+const KEEP_ALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 };
+
+/** pg-boss on the app's database, with connections of its own (two). */
+export function createPgBoss({ url, ssl, connectTimeoutMs }: DatabaseConfig): PgBoss {
+  return new PgBoss({
+    connectionString: url,
+    ssl,
+    // As long as the app's own pool waits: a paused Aurora takes ≈ 15 s to resume, beyond pg-boss's 10 s.
+    connectionTimeoutMillis: connectTimeoutMs,
+    ...KEEP_ALIVE,
+    max: 2,
+    // A job sent is picked up at once (queues are declared with `notify`), not at the next poll: pg-boss leaves its
+    // listener off unless asked.
+    useListenNotify: true,
+    schema: JOBS_SCHEMA,
+    application_name: 'runway-jobs',
+  });
+}
