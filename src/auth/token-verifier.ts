@@ -110,13 +110,12 @@ export class TokenVerifier {
       this.keysLoaded = true;
       return payload;
     } catch (error) {
-      const keysMissing =
-        error instanceof FetchError ||
-        error instanceof JwksValidationError ||
-        error instanceof WaitPeriodNotYetEndedJwkError;
-      // Before any key is known, or while the JWKS cannot be fetched: a token of a key not known yet (one Cognito
-      // has just rotated to) may be genuine, and its caller should retry rather than sign in again.
-      if (keysMissing && (!this.keysLoaded || this.fetcher.failing))
+      // This token's fetch of the keys failed; or none may be made yet, before any key is known or while the last
+      // fetch failed. A token of a key not known yet (one Cognito has just rotated to) may be genuine, and its caller
+      // should retry rather than sign in again.
+      const fetchFailed = error instanceof FetchError || error instanceof JwksValidationError;
+      const waiting = error instanceof WaitPeriodNotYetEndedJwkError;
+      if (fetchFailed || (waiting && (!this.keysLoaded || this.fetcher.failing)))
         throw new SigningKeysUnavailableError('signing keys unavailable', { cause: error });
       if (error instanceof JwtBaseError) throw new InvalidTokenError(`${error.name}: ${error.message}`);
       throw error;

@@ -7,6 +7,7 @@ import { createSigningKey, mintAccessToken } from '../../tools/dev/dev-issuer.js
 import { createTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { TEST_CLIENT_ID, TEST_ISSUER } from '../support/tokens.js';
+import { until } from '../support/until.js';
 
 /** Signing keys rotate: a token verified with a key that has left the JWKS is refused from then on. */
 describe('JWKS rotation', () => {
@@ -14,16 +15,25 @@ describe('JWKS rotation', () => {
   let published: { keys: unknown[] } = { keys: [...oldKey.jwks.keys, ...newKey.jwks.keys] };
   /** What the JWKS endpoint answers: 200 with `published`, or an outage's status. */
   let jwksStatus = 200;
+  /** Failures to answer slowly, before answering as above: `[status, after ms]`, one request each. */
+  const slowFailures: [number, number][] = [];
+  let requests = 0;
   let server: Server;
   let db: TestDatabase;
   let t: TestApp;
 
   beforeAll(async () => {
-    server = createServer((_request, response) =>
+    server = createServer((_request, response) => {
+      requests++;
+      const slow = slowFailures.shift();
+      if (slow) {
+        setTimeout(() => response.writeHead(slow[0]).end('{}'), slow[1]);
+        return;
+      }
       response
         .writeHead(jwksStatus, { 'content-type': 'application/json' })
-        .end(jwksStatus === 200 ? JSON.stringify(published) : '{}'),
-    );
+        .end(jwksStatus === 200 ? JSON.stringify(published) : '{}');
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     db = await createTestDatabase();
     t = await createTestApp({
@@ -89,6 +99,18 @@ describe('JWKS rotation', () => {
     }
     await t.app.get(TokenVerifier).refreshKeys();
     expect((await me(token(rotatedTo))).status).toBe(200);
+  });
+
+  it('answers 503 to a token whose key fetch failed, though another fetch got through meanwhile', async () => {
+    const rotatedTo = createSigningKey();
+    published = { keys: [...published.keys, ...rotatedTo.jwks.keys] };
+    slowFailures.push([502, 500]);
+    const before = requests;
+    const refused = me(token(rotatedTo)).then((response) => response);
+    expect(await until(() => requests > before, { everyMs: 10 })).toBe(true);
+    await t.app.get(TokenVerifier).refreshKeys(); // the 10-minute refresh, answered at once
+    expect((await refused).status).toBe(503);
+    expect((await me(token(rotatedTo, randomUUID()))).status).toBe(200);
   });
 
   it('keeps the keys it has when the JWKS endpoint answers JSON that is not a key set', async () => {
