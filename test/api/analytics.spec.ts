@@ -843,7 +843,19 @@ describe('analytics', () => {
         });
         try {
           await until(() => answers.length >= callers.length);
-          await t.app.get(EventPartitions).maintain();
+          // A maintenance that waited too long for a lock (100 ms, 55P03) fails and is tried again the next hour:
+          // here, at once, up to three times, so that a slow machine does not fail the test. A deadlock fails it.
+          for (let attempt = 1; ; attempt++) {
+            const failed = await t.app
+              .get(EventPartitions)
+              .maintain()
+              .then(
+                () => undefined,
+                (error: unknown) => error as Error & { code?: string },
+              );
+            if (!failed) break;
+            if (attempt === 3 || failed.code !== '55P03') throw failed;
+          }
         } finally {
           sending = false;
           await Promise.all(traffic);
