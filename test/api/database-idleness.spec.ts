@@ -6,8 +6,8 @@ import { FaultProxy } from '../../tools/faults/proxy.js';
 import { JobRunner } from '../../src/jobs/job-runner.js';
 import { JOBS_SCHEMA } from '../../src/jobs/pg-boss.js';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { JobProbeModule } from '../support/job-probe.module.js';
+import type { TestDatabase } from '../support/database.js';
+import { createJobProbeDatabase, JobProbeModule } from '../support/job-probe.module.js';
 import { user } from '../support/tokens.js';
 import { until } from '../support/until.js';
 
@@ -17,10 +17,7 @@ describe('database idleness', () => {
   let sql: pg.Client;
   let app: TestApp;
   beforeAll(async () => {
-    db = await createTestDatabase();
-    sql = new pg.Client({ connectionString: db.url });
-    await sql.connect();
-    await sql.query('CREATE TABLE job_probe (queue text, id text, at timestamptz)');
+    ({ db, sql } = await createJobProbeDatabase());
     app = await createTestApp({
       databaseUrl: db.url,
       env: { DB_IDLE_SLEEP_SECONDS: '1' },
@@ -116,10 +113,7 @@ describe('database idleness, when the database stops answering as the app goes t
   let proxy: FaultProxy;
   let app: TestApp;
   beforeAll(async () => {
-    db = await createTestDatabase();
-    sql = new pg.Client({ connectionString: db.url });
-    await sql.connect();
-    await sql.query('CREATE TABLE job_probe (queue text, id text, at timestamptz)');
+    ({ db, sql } = await createJobProbeDatabase());
     const url = new URL(db.url);
     proxy = await FaultProxy.start({ host: url.hostname, port: Number(url.port) });
     url.hostname = proxy.address.host;
@@ -170,10 +164,18 @@ describe('database idleness, when the database stops answering as the app goes t
     await stopHeldByABlackHole();
     proxy.setMode({ kind: 'pass' });
     // Its frozen connections stay so (until TCP keepalive gives up on them, minutes later). A job is still added
-    // meanwhile, and the next request starts a new runner, which does not wait for them; the app's own pool may first
-    // hand out a connection frozen meanwhile (503, then closed).
+    // meanwhile, and the next request starts a new runner, which does not wait for them. The app's own pool may first
+    // hand out a connection frozen meanwhile (an error, and that connection is closed), for a job as for a request.
     const id = randomUUID();
-    await app.app.get(JobRunner).enqueue('test.record', { id });
+    const enqueue = () =>
+      app.app
+        .get(JobRunner)
+        .enqueue('test.record', { id })
+        .then(
+          () => true,
+          () => false,
+        );
+    expect(await until(enqueue, { everyMs: 500 })).toBe(true);
     const caller = user();
     const answered = await until(
       async () => (await app.http().get('/v1/me').set('Authorization', caller.authorization)).status === 200,

@@ -8,7 +8,7 @@ import { PROBLEM_TYPES, ProblemException } from '../../src/http/problem.js';
 import { JobRunner } from '../../src/jobs/job-runner.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { JobProbeModule } from '../support/job-probe.module.js';
+import { createJobProbeDatabase, JobProbeModule } from '../support/job-probe.module.js';
 import { authEnv, user } from '../support/tokens.js';
 import { until } from '../support/until.js';
 
@@ -18,10 +18,7 @@ describe('jobs', () => {
   let sql: pg.Client;
   let [a, b]: TestApp[] = [];
   beforeAll(async () => {
-    db = await createTestDatabase();
-    sql = new pg.Client({ connectionString: db.url });
-    await sql.connect();
-    await sql.query('CREATE TABLE job_probe (queue text, id text, at timestamptz)');
+    ({ db, sql } = await createJobProbeDatabase());
     [a, b] = await Promise.all(
       [0, 1].map(() => createTestApp({ databaseUrl: db.url, modules: [JobProbeModule] })),
     );

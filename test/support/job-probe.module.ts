@@ -1,6 +1,8 @@
 import { Injectable, Module, type OnModuleInit } from '@nestjs/common';
+import pg from 'pg';
 import { Database, sql } from '../../src/database/database.js';
 import { JobRunner } from '../../src/jobs/job-runner.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
 
 /**
  * Test queues: `test.record` writes each job's id to job_probe (after `ms`); `test.slow` too, with a 3 s expiry;
@@ -51,3 +53,12 @@ class JobProbe implements OnModuleInit {
 
 @Module({ providers: [JobProbe] })
 export class JobProbeModule {}
+
+/** A database of its own with the table the test queues write to, and a client of it to read that table. */
+export async function createJobProbeDatabase(): Promise<{ db: TestDatabase; sql: pg.Client }> {
+  const db = await createTestDatabase();
+  const sql = new pg.Client({ connectionString: db.url });
+  await sql.connect();
+  await sql.query('CREATE TABLE job_probe (queue text, id text, at timestamptz)');
+  return { db, sql };
+}
