@@ -71,6 +71,18 @@ describe('npm run db:check', () => {
   });
 });
 
+describe('npm run db:migrate', () => {
+  it('refuses a bad database setting before starting the embedded PostgreSQL', () => {
+    const migrate = spawnSync(process.execPath, [join(ROOT, 'dist', 'tools', 'dev', 'db.js'), 'migrate'], {
+      encoding: 'utf8',
+      env: { ...process.env, DATABASE_URL: '', DB_POOL_MAX: 'ten' },
+    });
+    expect(migrate.stderr + migrate.stdout).toContain('DB_POOL_MAX');
+    expect(migrate.stdout).not.toContain('Starting embedded PostgreSQL');
+    expect(migrate.status).toBe(1);
+  });
+});
+
 describe('the development database', () => {
   it('refuses a DEV_DB_PORT that is no port, before starting anything', async () => {
     for (const value of ['abc', '0', '70000', '54329x']) {

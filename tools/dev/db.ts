@@ -90,14 +90,17 @@ async function main(command: string | undefined, name: string | undefined): Prom
 }
 
 async function withDevDataSource(work: (dataSource: DataSource) => Promise<number>): Promise<number> {
+  // A DATABASE_URL of elsewhere is held to the caller's NODE_ENV rules (production's TLS, say).
+  const env = (url: string) => ({
+    ...process.env,
+    DATABASE_URL: url,
+    NODE_ENV: process.env.NODE_ENV ?? 'development',
+  });
+  // Checked before the embedded server starts (the URL it will have stands in), so that a mistake is told at once.
+  loadDatabaseConfig(env(process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1/runway'));
   const database = await devDatabase(say);
   try {
-    // A DATABASE_URL of elsewhere is held to the caller's NODE_ENV rules (production's TLS, say).
-    return await withDataSource(
-      { ...process.env, DATABASE_URL: database.url, NODE_ENV: process.env.NODE_ENV ?? 'development' },
-      [],
-      work,
-    );
+    return await withDataSource(env(database.url), [], work);
   } finally {
     await database.release();
   }
