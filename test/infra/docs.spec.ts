@@ -76,6 +76,7 @@ describe('configuration documentation', () => {
   it('.env.example, copied to .env, overrides nothing npm run dev sets (tools/dev/dev.ts)', () => {
     const setByDev = [
       ...REQUIRED,
+      'HOST',
       'PORT',
       'MIGRATE_ON_START',
       'COGNITO_JWKS_URL',

@@ -28,6 +28,8 @@ describe('npm run dev', () => {
     expect(config.tasks.notifyEmails).toEqual(['operator@example.com']);
     expect(config.logLevel).toBe('debug');
     expect(config.http.port).toBe(3000);
+    expect(config.http.host).toBe('127.0.0.1');
+    expect(loadConfig(apiEnvironment(dev, { HOST: '0.0.0.0' })).http.host).toBe('0.0.0.0');
   });
 
   it('refuses a PORT or DEV_DB_PORT that is no port, saying which', () => {

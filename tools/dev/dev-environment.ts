@@ -4,8 +4,8 @@ import { DEV_CLIENT_ID, DEV_USER_POOL_ID } from './dev-issuer.js';
 export const DEV_OPERATOR_EMAIL = 'operator@example.com';
 
 /**
- * The API's environment under `npm run dev`: the development defaults (the dev issuer, migrations at start, an
- * operator to email) under the caller's own variables. A variable set but empty counts as unset, as in the app, so it
+ * The API's environment under `npm run dev`: the development defaults (loopback only, the dev issuer, migrations at
+ * start, an operator to email) under the caller's own variables. A variable set but empty counts as unset, as in the app, so it
  * does not take a default away (`COGNITO_DOMAIN=` in a .env left the back office without sign-in).
  */
 export function apiEnvironment(
@@ -15,6 +15,7 @@ export function apiEnvironment(
   const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value?.trim()));
   return {
     NODE_ENV: 'development',
+    HOST: '127.0.0.1',
     MIGRATE_ON_START: 'true',
     COGNITO_USER_POOL_ID: DEV_USER_POOL_ID,
     COGNITO_CLIENT_ID: DEV_CLIENT_ID,
