@@ -501,6 +501,49 @@ describeWithBrowser('the back office in a browser', () => {
     await expectNothingStoredOrRefused(page);
   });
 
+  it('hands the focus to the error when a task decided elsewhere meanwhile takes the button pressed away', async () => {
+    // Due first, so at the top of the inbox whatever other tests have left in it.
+    const makeUrgentTask = async (title: string) =>
+      (
+        await request(origin)
+          .post('/v1/tasks')
+          .set('authorization', bearer('admin', ['admin']))
+          .send({ type: 'approval', title, dueAt: new Date(Date.now() + 3_600_000).toISOString() })
+          .expect(201)
+      ).body as { id: string };
+    const [listed, shown] = [
+      await makeUrgentTask('Decided elsewhere 1'),
+      await makeUrgentTask('Decided elsewhere 2'),
+    ];
+    const page = await browser.page();
+    await signIn(page, 'admin');
+    const decideElsewhere = (id: string) =>
+      request(origin)
+        .post(`/v1/admin/tasks/${id}/decision`)
+        .set('authorization', bearer('other-operator', ['admin']))
+        .send({ outcome: 'rejected' })
+        .expect(200);
+
+    await page.goto(`${origin}/admin/#/tasks`);
+    const row = page.locator('tr[data-task-id]', { hasText: 'Decided elsewhere 1' });
+    await row.waitFor();
+    await decideElsewhere(listed.id);
+    await row.getByRole('button', { name: 'Approve' }).focus();
+    await page.keyboard.press('Enter');
+    await row.waitFor({ state: 'detached' });
+    await expect.poll(() => focused(page)).toMatch(/^DIV alert The task is no longer open/);
+
+    await page.goto(`${origin}/admin/#/tasks/${shown.id}`);
+    const approve = page.getByRole('button', { name: 'Approve' });
+    await approve.waitFor();
+    await decideElsewhere(shown.id);
+    await approve.focus();
+    await page.keyboard.press('Enter');
+    await approve.waitFor({ state: 'detached' });
+    await expect.poll(() => focused(page)).toMatch(/^DIV alert The task is no longer open/);
+    await expectNothingStoredOrRefused(page);
+  });
+
   /** No token in any storage the page can write, and no CSP violation or page error so far. */
   async function expectNothingStoredOrRefused(page: Page) {
     // Page code, as text: this file is compiled without the DOM's types.

@@ -1,5 +1,5 @@
 import type { ButtonHTMLAttributes, ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ProblemError } from './api';
 import { addDays, today } from './format';
 import type { Page as ApiPage } from './types';
@@ -126,7 +126,7 @@ export function ErrorMessage({ error }: { error?: Error | string | null }) {
   if (!error) return null;
   const errors = error instanceof ProblemError ? error.errors : [];
   return (
-    <div class="error" role="alert">
+    <div class="error" role="alert" tabIndex={-1}>
       <p>{typeof error === 'string' ? error : error.message}</p>
       {errors.length > 0 && (
         <ul>
@@ -203,7 +203,8 @@ export function ChartNumbers({
 
 /**
  * A button whose action may take a while: while `busy` it says so (`aria-disabled`) and ignores clicks, but keeps the
- * keyboard focus, which a disabled button would drop to the top of the page.
+ * keyboard focus, which a disabled button would drop to the top of the page. Taken away while it has the focus (its
+ * task decided, here or elsewhere), it hands the focus to what the page now says: its error, else its status line.
  */
 export function ActionButton({
   busy,
@@ -211,8 +212,29 @@ export function ActionButton({
   children,
   ...attributes
 }: Omit<ButtonHTMLAttributes<HTMLButtonElement>, 'onClick'> & { busy: boolean; onClick?: () => void }) {
+  const button = useRef<HTMLButtonElement>(null);
+  // A layout effect: its cleanup runs while the button is still in the page (a passive one runs after it is gone).
+  useLayoutEffect(() => {
+    const element = button.current;
+    return () => {
+      if (element !== document.activeElement) return;
+      // Once the page has rendered what took the button away, unless something (a new page's heading) took the focus.
+      setTimeout(() => {
+        if (document.activeElement && document.activeElement !== document.body) return;
+        const said =
+          document.querySelector<HTMLElement>('main .error') ?? document.querySelector('main .status');
+        said?.focus();
+      });
+    };
+  }, []);
   return (
-    <button type="button" {...attributes} aria-disabled={busy} onClick={busy ? undefined : onClick}>
+    <button
+      type="button"
+      ref={button}
+      {...attributes}
+      aria-disabled={busy}
+      onClick={busy ? undefined : onClick}
+    >
       {children}
     </button>
   );

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { api, ProblemError, request } from '../api';
 import {
   ActionButton,
@@ -47,7 +47,6 @@ export function TasksPage() {
   const inFlight = useInFlight();
   const [message, setMessage] = useState('');
   const [error, setError] = useState<Error | null>(null);
-  const status = useRef<HTMLParagraphElement>(null);
   const list = usePaged(
     (cursor) => api<ApiPage<Task>>('/v1/admin/tasks', { query: { ...filters, cursor, limit: 50 } }),
     [filters.status, filters.type],
@@ -61,11 +60,6 @@ export function TasksPage() {
     list.update((items) =>
       items.flatMap((item) => (item.id !== now.id ? [item] : now.status === listed.current ? [now] : [])),
     );
-
-  // A decision's buttons are gone with its row: the keyboard focus goes to what it says (shown once rendered).
-  useEffect(() => {
-    if (message) status.current?.focus();
-  }, [message]);
 
   const decide = async (task: Task, outcome: 'approved' | 'rejected') => {
     if (inFlight.has(task.id)) return;
@@ -126,7 +120,7 @@ export function TasksPage() {
         </datalist>
         <button type="submit">Filter</button>
       </form>
-      <p role="status" class="status" tabIndex={-1} ref={status}>
+      <p role="status" class="status" tabIndex={-1}>
         {message}
       </p>
       <ErrorMessage error={error ?? list.error} />
@@ -254,7 +248,7 @@ export function TaskPage({ id }: { id: string }) {
       </p>
       <ErrorMessage error={task.error} />
       <Loading when={task.loading && !current} />
-      <p role="status" class="status">
+      <p role="status" class="status" tabIndex={-1}>
         {message}
       </p>
       <ErrorMessage error={error} />
