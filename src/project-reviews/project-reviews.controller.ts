@@ -13,7 +13,7 @@ import { Idempotent } from '../http/idempotency/idempotency.interceptor.js';
 import { ApiProblems } from '../http/problem.dto.js';
 import { ResourceHeaders } from '../http/resource-headers.js';
 import { RouteSettings } from '../http/route-settings.js';
-import { PathId } from '../http/validation.js';
+import { NoBody, PathId } from '../http/validation.js';
 import { ProjectReviewDto } from './project-reviews.dto.js';
 import { ProjectReviews } from './project-reviews.service.js';
 
@@ -36,7 +36,7 @@ export class ProjectReviewsController {
     headers: { Location: { $ref: '#/components/headers/Location' } },
   })
   @ApiProblems(409, 422)
-  request(@CurrentUser() caller: AuthenticatedUser, @PathId() id: string) {
+  request(@CurrentUser() caller: AuthenticatedUser, @PathId() id: string, @NoBody() _body: void) {
     return this.reviews.request(caller.userId, id);
   }
 

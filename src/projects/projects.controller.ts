@@ -17,7 +17,7 @@ import { pageSchema } from '../http/pagination.js';
 import { ApiIfMatch, IfMatch } from '../http/preconditions.js';
 import { ApiProblems } from '../http/problem.dto.js';
 import { ResourceHeaders } from '../http/resource-headers.js';
-import { PathId } from '../http/validation.js';
+import { NoBody, PathId } from '../http/validation.js';
 import { CreateProjectDto, ListProjectsQuery, ProjectDto, UpdateProjectDto } from './projects.dto.js';
 import { ProjectsService } from './projects.service.js';
 
@@ -81,6 +81,7 @@ export class ProjectsController {
     @CurrentUser() caller: AuthenticatedUser,
     @PathId() id: string,
     @IfMatch() expected: ExpectedVersion,
+    @NoBody() _body: void,
   ) {
     return this.projects.remove(caller, id, expected);
   }

@@ -18,7 +18,7 @@ import { pageSchema } from '../http/pagination.js';
 import { ApiIfMatch, IfMatch } from '../http/preconditions.js';
 import { ApiProblems } from '../http/problem.dto.js';
 import { ResourceHeaders } from '../http/resource-headers.js';
-import { PathId } from '../http/validation.js';
+import { NoBody, PathId } from '../http/validation.js';
 import { CancelDto, CreateTaskDto, DecisionDto, ListTasksQuery, TaskDto } from './tasks.dto.js';
 import { TasksService } from './tasks.service.js';
 
@@ -116,6 +116,7 @@ export class AdminTasksController {
     @CurrentUser() caller: AuthenticatedUser,
     @PathId() id: string,
     @IfMatch() expected: ExpectedVersion,
+    @NoBody() _body: void,
   ) {
     return this.tasks.claim(id, caller, expected);
   }

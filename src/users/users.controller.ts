@@ -11,6 +11,7 @@ import { CurrentUser, Roles, SignedIn } from '../auth/access-policy.js';
 import { ADMIN_ROLE, type AuthenticatedUser } from '../auth/principal.js';
 import { pageSchema } from '../http/pagination.js';
 import { ApiProblems } from '../http/problem.dto.js';
+import { NoBody } from '../http/validation.js';
 import { AdminUserDto, ListUsersQuery, MeDto, UpdateMeDto } from './users.dto.js';
 import { UsersService } from './users.service.js';
 
@@ -45,7 +46,7 @@ export class MeController {
       'Delete the user and everything they own in Runway. The Cognito account is deleted through Cognito.',
   })
   @ApiNoContentResponse()
-  remove(@CurrentUser() caller: AuthenticatedUser) {
+  remove(@CurrentUser() caller: AuthenticatedUser, @NoBody() _body: void) {
     return this.users.deleteMe(caller);
   }
 }

@@ -1,7 +1,9 @@
-import { INTERCEPTORS_METADATA } from '@nestjs/common/constants';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
+import { INTERCEPTORS_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { ApplicationConfig } from '@nestjs/core';
 import { describe, expect, it } from 'vitest';
 import { DeletedUserInterceptor } from '../../src/auth/deleted-user.interceptor.js';
+import { refuseBody } from '../../src/http/validation.js';
 import { useTestApp } from '../support/app.js';
 import { listRoutes } from '../support/routes.js';
 
@@ -36,5 +38,19 @@ describe('request pipeline', () => {
       .filter((route) => interceptorsOf(route)[0] !== DeletedUserInterceptor)
       .map(({ method, path }) => `${method} ${path}`);
     expect(missing).toEqual([]);
+  });
+
+  it('has every write declare the body it takes, or that it takes none', () => {
+    const declaresBody = ({ controller, handler }: { controller: object; handler: object }) =>
+      Object.entries(
+        (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, (handler as () => void).name) ?? {}) as Record<
+          string,
+          { factory?: unknown }
+        >,
+      ).some(([key, arg]) => key.startsWith(`${RouteParamtypes.BODY}:`) || arg.factory === refuseBody);
+    const undeclared = listRoutes(t.app)
+      .filter((route) => !READS.has(route.method) && !declaresBody(route))
+      .map(({ method, path }) => `${method} ${path}`);
+    expect(undeclared).toEqual([]);
   });
 });
