@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { BusinessMetrics } from '../telemetry/business-metrics.js';
+import { TaskTypes } from './task-types.js';
 import { TasksRepository } from './tasks.repository.js';
 
 export interface TasksSummary {
@@ -19,9 +20,14 @@ export class TaskStatistics {
   constructor(
     private readonly tasks: TasksRepository,
     metrics: BusinessMetrics,
+    types: TaskTypes,
   ) {
     metrics.gauge('runway.tasks.open', 'Open tasks, by type', '{task}', async (result) => {
-      for (const { type, open } of (await this.reading()).openByType) result.observe(open, { type });
+      const open = new Map((await this.reading()).openByType.map((row) => [row.type, row.open]));
+      // Every type the code defines, 0 when none is open: a type left out would keep its last value (cumulative
+      // export) or read as missing data (delta, CloudWatch), never as 0.
+      for (const type of new Set([...types.names, ...open.keys()]))
+        result.observe(open.get(type) ?? 0, { type });
     });
     metrics.gauge('runway.tasks.overdue', 'Open tasks past their due date', '{task}', async (result) => {
       result.observe((await this.summary()).overdue);

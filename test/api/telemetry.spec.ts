@@ -17,6 +17,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { pinoHttp, type Options } from 'pino-http';
 import { Database, sql } from '../../src/database/database.js';
 import { loggerParams } from '../../src/http/logging.js';
+import { TaskTypes } from '../../src/tasks/task-types.js';
 import { BusinessMetrics } from '../../src/telemetry/business-metrics.js';
 import { useTestApp } from '../support/app.js';
 import { resourceFactory, uniqueName } from '../support/factories.js';
@@ -373,6 +374,20 @@ describe('metrics', () => {
     expect(
       approvals('runway.tasks.time_to_decision').map((point) => (point.value as Histogram).count),
     ).toEqual([1]);
+  });
+
+  it('reports 0 open tasks of a type with none open, not nothing', async () => {
+    const open = await t.app
+      .get(Database)
+      .rows<{ type: string }>(sql`SELECT DISTINCT type FROM tasks WHERE status = 'open'`);
+    const idle = t.app.get(TaskTypes).names.filter((name) => !open.some((row) => row.type === name));
+    expect(idle.length).toBeGreaterThan(0);
+    const points = (await collectMetrics()).get('runway.tasks.open') ?? [];
+    for (const type of idle) {
+      expect(points.filter((point) => point.attributes.type === type).map((point) => point.value)).toEqual([
+        0,
+      ]);
+    }
   });
 
   it('records a business metric in a transaction once it commits, never when it rolls back', async () => {
