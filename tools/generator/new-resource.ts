@@ -79,7 +79,11 @@ export function refusal(to: ResourceNames): string | undefined {
   if (sources('src').some((text) => text.includes(`@Controller('v1/${to.plural.kebab}'`))) {
     return `/v1/${to.plural.kebab} is a route of the app already: choose another name (or --plural)`;
   }
-  const table = new RegExp(`TABLE (IF NOT EXISTS )?"?${to.plural.snake}"?[\\s(]`, 'i');
+  // A table made in SQL, or named in a string (a migration that builds its statements: the analytics counters).
+  const table = new RegExp(
+    `TABLE (IF NOT EXISTS )?"?${to.plural.snake}"?[\\s(]|(["'\`])${to.plural.snake}\\2`,
+    'i',
+  );
   if (to.plural.snake === MIGRATIONS_TABLE || sources('migrations').some((text) => table.test(text))) {
     return `the table ${to.plural.snake} exists already: choose another name (or --plural)`;
   }
