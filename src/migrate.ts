@@ -5,7 +5,7 @@
  * SIGTERM (after the migration under way has finished or rolled back). With `--min-runtime-seconds`, it exits no
  * sooner than that after it started (see one-off-task.ts), unless a signal ends it.
  */
-import { parseArgs } from 'node:util';
+import { inspect, parseArgs } from 'node:util';
 import { ConfigError, loadDatabaseConfig } from './config/config.js';
 import { createMigrationDataSource } from './database/data-source.js';
 import { MigrationsInterrupted, runMigrations } from './database/migrator.js';
@@ -52,9 +52,8 @@ async function migrate(): Promise<number> {
       process.stderr.write(`${receivedSignal()} received: ${error.message}\n`);
       return 1;
     }
-    process.stderr.write(
-      `Migration failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
+    // With its cause: the statement's own error, and where in the migration it came from.
+    process.stderr.write(`Migration failed: ${inspect(error)}\n`);
     return 1;
   } finally {
     await dataSource.destroy();

@@ -133,7 +133,9 @@ async function inTransaction(
   step: () => Promise<unknown>,
 ): Promise<boolean> {
   if (migration.transaction === false) {
-    await step();
+    await step().catch((error: unknown) => {
+      throw failed(migration, error);
+    });
     return true;
   }
   for (let attempt = 1; ; attempt++) {
@@ -145,8 +147,9 @@ async function inTransaction(
       await session.commitTransaction();
       return true;
     } catch (error) {
-      await session.rollbackTransaction();
-      if (sqlState(error) !== LOCK_NOT_AVAILABLE) throw error;
+      // A connection lost during the step fails the rollback too: the step's own error is the one that tells why.
+      await session.rollbackTransaction().catch(() => undefined);
+      if (sqlState(error) !== LOCK_NOT_AVAILABLE) throw failed(migration, error);
       if (attempt === lockWaits.attempts) {
         throw new Error(
           `${migrationName(migration)} waited ${lockWaits.attempts} times for a table's lock, held by another ` +
@@ -159,4 +162,10 @@ async function inTransaction(
       );
     }
   }
+}
+
+/** The step's error, named after its migration (the cause keeps the error and its stack). */
+function failed(migration: MigrationInterface, error: unknown): Error {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new Error(`${migrationName(migration)} failed: ${reason}`, { cause: error });
 }

@@ -87,6 +87,37 @@ describe('runMigrations', () => {
   });
 });
 
+/** As an Aurora failover or a network drop would: the session is cut while the migration runs. */
+class LoseConnection1700000000002 implements MigrationInterface {
+  async up(runner: QueryRunner) {
+    await runner.query('CREATE TABLE half_done (id int)');
+    await runner.query('SELECT pg_terminate_backend(pg_backend_pid())');
+  }
+  async down() {}
+}
+
+describe('a migration whose connection is lost', () => {
+  it('is reported by name with its own error, not the failed rollback, and applied nowhere', async () => {
+    const lost = await createTestDatabase({ empty: true });
+    const database = loadDatabaseConfig({ NODE_ENV: 'test', DATABASE_URL: lost.url });
+    const source = new DataSource({
+      ...dataSourceOptions(database),
+      migrations: [LoseConnection1700000000002],
+    });
+    try {
+      await source.initialize();
+      const failure = (await runMigrations(source).catch((error: unknown) => error)) as Error;
+      expect(failure.message).toMatch(/^LoseConnection1700000000002 failed: /);
+      expect(String((failure.cause as Error).stack)).toContain('LoseConnection1700000000002.up');
+      expect(await pendingMigrations(source)).toEqual(['LoseConnection1700000000002']);
+      expect(await source.query(`SELECT to_regclass('half_done') AS "table"`)).toEqual([{ table: null }]);
+    } finally {
+      await source.destroy();
+      await lost.drop();
+    }
+  });
+});
+
 class CreateGadgets1700000000000 implements MigrationInterface {
   async up(runner: QueryRunner) {
     await runner.query('CREATE TABLE gadgets (id int PRIMARY KEY, size int)');
