@@ -1,4 +1,4 @@
-import { metrics } from '@opentelemetry/api';
+import { metrics, trace, type Context, type TextMapGetter } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AWSXRayIdGenerator } from '@opentelemetry/id-generator-aws-xray';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -41,6 +41,23 @@ export async function xraySampler(config: TelemetryConfig): Promise<Sampler> {
   });
 }
 
+/**
+ * X-Ray's header with its ids in either case, as X-Ray reads it, but the ids passed on in lowercase: W3C's `traceparent`
+ * (the next service's) refuses uppercase, and the logs' trace ids are searched as written.
+ */
+class LowerCaseXRayPropagator extends AWSXRayPropagator {
+  override extract(context: Context, carrier: unknown, getter: TextMapGetter): Context {
+    const extracted = super.extract(context, carrier, getter);
+    const parent = trace.getSpanContext(extracted);
+    if (!parent) return extracted;
+    return trace.setSpanContext(extracted, {
+      ...parent,
+      traceId: parent.traceId.toLowerCase(),
+      spanId: parent.spanId.toLowerCase(),
+    });
+  }
+}
+
 function telemetryResource(config: TelemetryConfig) {
   return resourceFromAttributes({
     [ATTR_SERVICE_NAME]: config.serviceName,
@@ -62,7 +79,11 @@ export function startTelemetry(config: TelemetryConfig, options: TelemetryOption
       idGenerator: new AWSXRayIdGenerator(),
       // The last propagator that finds its header wins: a W3C `traceparent` beats `X-Amzn-Trace-Id`.
       textMapPropagator: new CompositePropagator({
-        propagators: [new AWSXRayPropagator(), new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+        propagators: [
+          new LowerCaseXRayPropagator(),
+          new W3CTraceContextPropagator(),
+          new W3CBaggagePropagator(),
+        ],
       }),
     }),
     instrumentations: [

@@ -157,22 +157,27 @@ describe('tracing', () => {
     expect(server.parentSpanContext?.spanId).toBe(parentId);
   });
 
-  it('continues an incoming X-Amzn-Trace-Id', async () => {
+  // X-Ray reads its ids in either case; W3C's traceparent and the logs' searches take them in lowercase only.
+  it.each([
+    ['in lowercase', (id: string) => id],
+    ['in uppercase, in lowercase', (id: string) => id.toUpperCase()],
+  ])('continues an incoming X-Amzn-Trace-Id %s', async (_case, spell) => {
     const [traceId, parentId] = [hex(16), hex(8)];
-    await fromUntracedClient(async () =>
+    const response = await fromUntracedClient(async () =>
       t
         .http()
-        .get('/v1/me')
+        .get(`/v1/projects/${randomUUID()}`)
         .set('authorization', alice.authorization)
         .set(
           'x-amzn-trace-id',
-          `Root=1-${traceId.slice(0, 8)}-${traceId.slice(8)};Parent=${parentId};Sampled=1`,
+          `Root=1-${spell(traceId.slice(0, 8))}-${spell(traceId.slice(8))};Parent=${spell(parentId)};Sampled=1`,
         )
-        .expect(200),
+        .expect(404),
     );
-    const server = await serverSpan('/v1/me');
+    const server = await serverSpan('/v1/projects/:id');
     expect(server.spanContext().traceId).toBe(traceId);
     expect(server.parentSpanContext?.spanId).toBe(parentId);
+    expect(response.body.traceId).toBe(traceId);
   });
 
   it('puts the span trace id in problem+json', async () => {
