@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { activeTraceId } from '../telemetry/trace-context.js';
+import { activeTraceId, rememberedTraceId } from '../telemetry/trace-context.js';
 import { commonHeaders } from './common-headers.js';
 import { sendProblem } from './html-page.js';
 import { statusTitle, type ProblemDetails } from './problem.js';
@@ -88,7 +88,13 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
   }
   // A request under way (its body stalled): answered through its response, so its log line and span show the status.
   const requestId = String(response.getHeader(REQUEST_ID_HEADER) ?? randomUUID());
-  const text = JSON.stringify({ ...problem(status, detail), requestId });
+  const traceId = rememberedTraceId(response.req);
+  const text = JSON.stringify({
+    ...problem(status, detail),
+    instance: loggablePath(response.req.url),
+    requestId,
+    ...(traceId && { traceId }),
+  });
   response
     .writeHead(status, {
       ...commonHeaders(requestId),

@@ -22,6 +22,7 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { loggablePath } from '../http/route-settings.js';
+import { rememberTraceId } from './trace-context.js';
 
 interface Traced {
   span: Span;
@@ -75,6 +76,7 @@ export function traceRequests(fastify: FastifyInstance): void {
           [...new URLSearchParams(query).keys()].map((name) => `${name}=REDACTED`).join('&'),
         );
     }
+    rememberTraceId(request.raw, span.spanContext());
     request[TRACED] = { span, startedAt: performance.now() };
     context.with(trace.setSpan(parent, span), done);
   });

@@ -1,4 +1,5 @@
-import { isSpanContextValid, trace } from '@opentelemetry/api';
+import type { IncomingMessage } from 'node:http';
+import { isSpanContextValid, trace, type SpanContext } from '@opentelemetry/api';
 
 /** The active trace id, if a span (recorded or not) is active. */
 export function activeTraceId(): string | undefined {
@@ -20,4 +21,16 @@ export function traceLogFields(xrayTraceIds: boolean): Record<string, string> {
     trace_flags: `0${traceFlags.toString(16)}`,
     ...(xrayTraceIds && { xray_trace_id: `1-${traceId.slice(0, 8)}-${traceId.slice(8)}` }),
   };
+}
+
+const TRACE_ID = Symbol('runway.traceId');
+
+/** Kept on Node's request for what answers it outside its context (Node's timeout of a body that stopped arriving). */
+export function rememberTraceId(request: IncomingMessage, spanContext: SpanContext): void {
+  if (isSpanContextValid(spanContext))
+    (request as IncomingMessage & { [TRACE_ID]?: string })[TRACE_ID] = spanContext.traceId;
+}
+
+export function rememberedTraceId(request: IncomingMessage): string | undefined {
+  return (request as IncomingMessage & { [TRACE_ID]?: string })[TRACE_ID];
 }

@@ -213,6 +213,36 @@ describe('tracing', () => {
     expect(problem.traceId).toBe(server.spanContext().traceId);
   });
 
+  describe('a request whose body stops arriving', () => {
+    const slow = useTestApp({ env: { HTTP_REQUEST_TIMEOUT_MS: '1001' } });
+
+    it('is answered 408 with the path and trace id of its span', async () => {
+      await slow.app.listen(0, '127.0.0.1');
+      const { port } = slow.app.getHttpServer().address() as AddressInfo;
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () =>
+          socket.write(
+            'POST /v1/projects?page=2 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+              'Content-Length: 100\r\n\r\n{',
+          ),
+        );
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        socket.on('error', reject);
+        socket.on('close', () => resolve(text));
+      });
+      const problem = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+      expect(problem).toMatchObject({ status: 408, instance: '/v1/projects' });
+      const server = await spanWhere(
+        (span) =>
+          span.kind === SpanKind.SERVER &&
+          span.attributes['http.response.status_code'] === 408 &&
+          span.attributes['url.path'] === '/v1/projects',
+      );
+      expect(problem.traceId).toBe(server.spanContext().traceId);
+    });
+  });
+
   it('records the exception of a failed request on its span', async () => {
     const response = await t.http().get('/test-probe/boom').expect(500);
     const server = await serverSpan('/test-probe/boom');
