@@ -23,7 +23,7 @@ import {
 import { REQUEST_ID_HEADER, requestIdFor } from './http/request.js';
 import { setCommonHeaders } from './http/common-headers.js';
 import { createValidationPipe } from './http/validation.js';
-import { logRequests, type RequestWatcher } from './http/logging.js';
+import { logRequests, type RequestLog } from './http/logging.js';
 import { checkedJsonParser } from './http/json-body.js';
 import { traceRequests } from './telemetry/server-spans.js';
 import { telemetryStarted } from './telemetry/telemetry.js';
@@ -46,7 +46,7 @@ export async function createApp(
 ): Promise<NestFastifyApplication> {
   // Answers made before the app's onRequest hooks run (a URL Fastify cannot route, a CORS preflight) get the
   // headers every answer has and, once the request log exists, its line.
-  let logEarlyAnswer: RequestWatcher = () => undefined;
+  let requestLog: RequestLog | undefined = undefined;
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimitBytes,
     keepAliveTimeout: config.http.keepAliveTimeoutMs,
@@ -65,7 +65,7 @@ export async function createApp(
     genReqId: requestIdFor,
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       setCommonHeaders(request, reply);
-      logEarlyAnswer(request, reply);
+      requestLog?.watch(request, reply);
       answerFrameworkError(error, request, reply);
     },
     clientErrorHandler: answerClientError,
@@ -86,7 +86,7 @@ export async function createApp(
   app.useLogger(app.get(Logger));
 
   const fastify = app.getHttpAdapter().getInstance();
-  refuseUnsupported(fastify.server);
+  refuseUnsupported(fastify.server, (request, status, id) => requestLog?.answeredByNode(request, status, id));
   applyRouteSettings(fastify);
   applyResourceHeaders(fastify);
   // The store of the rate limits, which the guard applies per caller once it knows who is calling.
@@ -96,7 +96,7 @@ export async function createApp(
   // A JSON API: any other body type is answered 415 by Fastify (and turned into problem+json by the filter).
   fastify.removeContentTypeParser(['text/plain', 'application/json']);
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, checkedJsonParser(fastify));
-  logEarlyAnswer = logRequests(fastify, PinoLogger.root);
+  requestLog = logRequests(fastify, PinoLogger.root);
   fastify.addHook('onRequest', (request, reply, done) => {
     setCommonHeaders(request, reply);
     const badHost = hostProblem(request);
@@ -108,7 +108,7 @@ export async function createApp(
     // A CORS preflight is answered from @fastify/cors's own hook, which runs before the app's.
     if (!reply.hasHeader(REQUEST_ID_HEADER)) {
       setCommonHeaders(request, reply);
-      logEarlyAnswer(request, reply);
+      requestLog?.watch(request, reply);
     }
     // While draining, close each keep-alive connection after its response so the server can stop.
     if (drain.draining) reply.header('connection', 'close');

@@ -1,5 +1,6 @@
 import { context } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import { destination, stdSerializers, stdTimeFunctions, type Logger } from 'pino';
 import type { AppConfig } from '../config/config.js';
@@ -40,12 +41,12 @@ export function loggerParams(config: AppConfig): Params {
  * route pattern when a route matched and never a query string or a secret path. The line's fields are fixed and
  * hold no secret, so they skip the redaction of other log lines.
  */
-export function logRequests(fastify: FastifyInstance, logger: Logger): RequestWatcher {
+export function logRequests(fastify: FastifyInstance, logger: Logger): RequestLog {
   const asIs = (value: unknown) => value;
   // pino-http's serializers expect Node's request and response objects.
   const lines = logger.child({}, { redact: { paths: [] }, serializers: { req: asIs, res: asIs } });
   // In the request's context (its span), which a client going away does not close the response in.
-  const watch: RequestWatcher = (request, reply) =>
+  const watch: RequestLog['watch'] = (request, reply) =>
     void reply.raw.once(
       'close',
       context.bind(context.active(), () => logRequest(lines, request, reply)),
@@ -54,11 +55,28 @@ export function logRequests(fastify: FastifyInstance, logger: Logger): RequestWa
     watch(request, reply);
     done();
   });
-  return watch;
+  return {
+    watch,
+    answeredByNode(request, status, requestId) {
+      const path = loggablePath(request.url ?? '/');
+      lines.info(
+        {
+          req: { id: requestId, method: request.method, path },
+          res: { statusCode: status },
+          responseTime: 0,
+        },
+        `${request.method} ${path} ${status} 0ms`,
+      );
+    },
+  };
 }
 
-/** Writes the request's line once its answer is sent or its client has gone: for requests no hook sees. */
-export type RequestWatcher = (request: FastifyRequest, reply: FastifyReply) => void;
+export interface RequestLog {
+  /** Writes the request's line once its answer is sent or its client has gone: for requests no hook sees. */
+  watch(request: FastifyRequest, reply: FastifyReply): void;
+  /** The line of a request that Node answers itself and Fastify never sees (CONNECT, an `Expect` it cannot meet). */
+  answeredByNode(request: IncomingMessage, status: number, requestId: string): void;
+}
 
 function logRequest(logger: Logger, request: FastifyRequest, reply: FastifyReply): void {
   // Headers sent: the server answered, even if the client went away before the end of the body.

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { activeTraceId, rememberedTraceId } from '../telemetry/trace-context.js';
 import { commonHeaders } from './common-headers.js';
+import type { RequestLog } from './logging.js';
 import { sendProblem } from './html-page.js';
 import { statusTitle, type ProblemDetails } from './problem.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './request.js';
@@ -76,7 +77,10 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
     return;
   }
   const [status, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'The request is not valid HTTP.'];
-  if (!response) return writeRaw(socket, status, problem(status, detail));
+  if (!response) {
+    writeRaw(socket, status, problem(status, detail));
+    return;
+  }
   // A request read whole before the one that fails (pipelined): its answer is its own, then the connection closes.
   if (response.req.complete) {
     response.once('finish', () => socket.end());
@@ -114,14 +118,21 @@ const CLIENT_ERRORS: Record<string, [number, string]> = {
  * What Node answers before Fastify sees the request, as problem+json: CONNECT is not served (this is no proxy), 405
  * rather than a silently closed connection; an `Expect` other than `100-continue` cannot be met, 417.
  */
-export function refuseUnsupported(server: Server): void {
-  server.on('connect', (_request: IncomingMessage, socket: Duplex) =>
-    writeRaw(socket, 405, problem(405, 'CONNECT is not supported.'), {
-      allow: API_METHODS.join(', '),
-    }),
-  );
+export function refuseUnsupported(server: Server, logged: RequestLog['answeredByNode']): void {
+  server.on('connect', (request: IncomingMessage, socket: Duplex) => {
+    const requestId = requestIdFor(request);
+    writeRaw(
+      socket,
+      405,
+      problem(405, 'CONNECT is not supported.'),
+      { allow: API_METHODS.join(', ') },
+      requestId,
+    );
+    logged(request, 405, requestId);
+  });
   server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
     const requestId = requestIdFor(request);
+    logged(request, 417, requestId);
     const text = JSON.stringify({
       ...problem(417, 'Only Expect: 100-continue is supported.'),
       instance: loggablePath(request.url),
@@ -147,9 +158,9 @@ function writeRaw(
   status: number,
   body: ProblemDetails,
   headers: Record<string, string> = {},
-): void {
-  // No request was read: its id is made here, and only the answer has it.
-  const requestId = randomUUID();
+  // When no request was read, its id is made here, and only the answer has it.
+  requestId: string = randomUUID(),
+): string {
   const text = JSON.stringify({ ...body, requestId });
   const lines = [
     `HTTP/1.1 ${status} ${statusTitle(status)}`,
@@ -161,4 +172,5 @@ function writeRaw(
     ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
   ];
   socket.end(`${lines.join('\r\n')}\r\n\r\n${text}`);
+  return requestId;
 }

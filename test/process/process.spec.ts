@@ -127,8 +127,21 @@ describe('the process', () => {
     const refused = await rawAnswer(server.baseUrl, `${absolute}\r\n`);
     expect(refused).toMatch(/^HTTP\/1\.1 400 /);
     expect(refused).not.toContain('SecretLinkToken');
+    // Answered by Node itself, which Fastify never sees: logged all the same.
+    const expectation = `POST /t/${token} HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\nContent-Length: 0\r\n\r\n`;
+    expect(await rawStatus(server.baseUrl, expectation)).toBe(417);
+    expect(await rawStatus(server.baseUrl, 'CONNECT runway.example:443 HTTP/1.1\r\nHost: x\r\n\r\n')).toBe(
+      405,
+    );
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
+    expect(jsonLines(server.stdout()).filter((line) => /^(POST|CONNECT) /.test(String(line.msg)))).toEqual([
+      expect.objectContaining({
+        msg: 'POST /t/:token 417 0ms',
+        req: expect.objectContaining({ id: expect.any(String) }),
+      }),
+      expect.objectContaining({ msg: 'CONNECT runway.example:443 405 0ms', res: { statusCode: 405 } }),
+    ]);
     const lines = jsonLines(server.stdout()).filter((line) => /^GET \/t\//.test(String(line.msg)));
     expect(lines.map((line) => line.msg)).toEqual([
       expect.stringMatching(/^GET \/t\/:token 404/),
