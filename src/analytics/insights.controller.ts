@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import { Roles } from '../auth/access-policy.js';
 import { ADMIN_ROLE } from '../auth/principal.js';
 import { ApiProblems } from '../http/problem.dto.js';
-import { NoQuery } from '../http/validation.js';
+import { NoQuery } from '../http/no-input.js';
 import {
   ActiveUsersDto,
   EventDaysDto,

@@ -33,10 +33,24 @@ export class AuditRepository {
         ${entry.via}, ${JSON.stringify(entry.details)}::jsonb)`);
   }
 
-  async dropDetail(targetType: string, targetIds: string[], key: string): Promise<void> {
+  async dropDetails(targetType: string, targetIds: string[], keys: string[]): Promise<void> {
     await this.db.affected(sql`
-      UPDATE audit_log SET details = details - ${key}::text
-      WHERE target_id = ANY(${targetIds}::text[]) AND target_type = ${targetType} AND details ? ${key}`);
+      UPDATE audit_log SET details = details - ${keys}::text[]
+      WHERE target_id = ANY(${targetIds}::text[]) AND target_type = ${targetType} AND details ?| ${keys}::text[]`);
+  }
+
+  async targetsOf(userId: string, targetType: string, actions: string[]): Promise<string[]> {
+    const rows = await this.db.rows<{ targetId: string }>(sql`
+      SELECT DISTINCT target_id AS "targetId" FROM audit_log WHERE actor_kind = 'user' AND actor_id = ${userId}
+        AND target_type = ${targetType} AND action = ANY(${actions}::text[])`);
+    return rows.map((row) => row.targetId);
+  }
+
+  async replaceTerms(action: string, names: string[], replacement: string): Promise<void> {
+    await this.db.affected(sql`
+      UPDATE audit_log SET target_id = ${replacement}, details = jsonb_set(details, '{q}', to_jsonb(${replacement}::text))
+      WHERE action = ${action} AND details->>'q' <> '' AND EXISTS (
+        SELECT FROM unnest(${names}::text[]) AS name WHERE starts_with(lower(name), lower(details->>'q')))`);
   }
 
   /** Newest first (ids are UUIDv7), after the cursor's id. */

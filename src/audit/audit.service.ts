@@ -21,9 +21,22 @@ export class AuditService {
     await this.db.transaction(() => this.entries.insert(uuidv7(), entry));
   }
 
-  /** Removes a detail from the entries about these targets, in the caller's transaction. */
-  async dropDetail(targetType: string, targetIds: string[], key: string): Promise<void> {
-    if (targetIds.length > 0) await this.entries.dropDetail(targetType, targetIds, key);
+  /** Removes details from the entries about these targets, in the caller's transaction. */
+  async dropDetails(targetType: string, targetIds: string[], keys: string[]): Promise<void> {
+    if (targetIds.length > 0) await this.entries.dropDetails(targetType, targetIds, keys);
+  }
+
+  /** What a user acted on with one of `actions`: the ids of those targets of the type. */
+  targetsOf(userId: string, targetType: string, actions: string[]): Promise<string[]> {
+    return this.entries.targetsOf(userId, targetType, actions);
+  }
+
+  /**
+   * Replaces the search term (`q`, also the target) of the `action` entries whose term begins one of `names`: the
+   * searches that would have found the person they name.
+   */
+  async forgetSearchesFor(action: string, names: string[], replacement: string): Promise<void> {
+    await this.entries.replaceTerms(action, names, replacement);
   }
 
   async list(query: ListAuditQuery): Promise<Page<AuditEntryDto>> {

@@ -13,7 +13,8 @@ import { Idempotent } from '../http/idempotency/idempotency.interceptor.js';
 import { ApiProblems } from '../http/problem.dto.js';
 import { ResourceHeaders } from '../http/resource-headers.js';
 import { RouteSettings } from '../http/route-settings.js';
-import { NoBody, PathId } from '../http/validation.js';
+import { NoBody } from '../http/no-input.js';
+import { PathId } from '../http/validation.js';
 import { ProjectReviewDto } from './project-reviews.dto.js';
 import { ProjectReviews } from './project-reviews.service.js';
 

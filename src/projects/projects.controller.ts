@@ -17,7 +17,8 @@ import { pageSchema } from '../http/pagination.js';
 import { ApiIfMatch, IfMatch } from '../http/preconditions.js';
 import { ApiProblems } from '../http/problem.dto.js';
 import { ResourceHeaders } from '../http/resource-headers.js';
-import { NoBody, PathId } from '../http/validation.js';
+import { NoBody } from '../http/no-input.js';
+import { PathId } from '../http/validation.js';
 import { CreateProjectDto, ListProjectsQuery, ProjectDto, UpdateProjectDto } from './projects.dto.js';
 import { ProjectsService } from './projects.service.js';
 

@@ -9,7 +9,7 @@ import { JobRunner } from '../jobs/job-runner.js';
 import { BusinessMetrics } from '../telemetry/business-metrics.js';
 import { TaskTypes, type TaskOutcome } from './task-types.js';
 import { TasksRepository, type ActorKind, type TaskRow } from './tasks.repository.js';
-import { toTaskDto } from './task-view.js';
+import { DELETED_DECIDER, toTaskDto } from './task-view.js';
 
 /** Who acts on a task: `name` is what the task records as decidedBy (an email address when known). */
 export interface Actor {
@@ -94,6 +94,12 @@ export class TaskDecisions {
       });
     }
     return row;
+  }
+
+  /** The tasks a deleted user decided no longer name them (by their email): the audit log keeps their id only. */
+  async forgetDecider(userId: string): Promise<void> {
+    const decided = await this.audit.targetsOf(userId, 'task', Object.values(ACTIONS));
+    if (decided.length > 0) await this.tasks.renameDecider(decided, DELETED_DECIDER);
   }
 
   /** 404 when missing; 409 naming who decided when no longer open; otherwise the version was stale (412). */

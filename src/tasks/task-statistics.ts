@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BusinessMetrics } from '../telemetry/business-metrics.js';
 import { TaskTypes } from './task-types.js';
-import { TasksRepository } from './tasks.repository.js';
+import { TaskStatisticsRepository, type TasksReading } from './task-statistics.repository.js';
 
 export interface TasksSummary {
   open: number;
@@ -15,10 +15,10 @@ const READING_TTL_MS = 5_000;
 /** How the manual work goes: open and overdue tasks (also as gauges), and how long people take to decide. */
 @Injectable()
 export class TaskStatistics {
-  private latest?: { at: number; value: ReturnType<TasksRepository['statistics']> };
+  private latest?: { at: number; value: Promise<TasksReading> };
 
   constructor(
-    private readonly tasks: TasksRepository,
+    private readonly tasks: TaskStatisticsRepository,
     metrics: BusinessMetrics,
     types: TaskTypes,
   ) {
@@ -44,7 +44,7 @@ export class TaskStatistics {
   }
 
   /** One query serves both gauges of an export and the summaries asked within a few seconds. */
-  private reading(): ReturnType<TasksRepository['statistics']> {
+  private reading(): Promise<TasksReading> {
     if (!this.latest || Date.now() - this.latest.at > READING_TTL_MS) {
       const value = this.tasks.statistics(7);
       this.latest = { at: Date.now(), value };

@@ -2,6 +2,9 @@ import type { TaskDto } from './tasks.dto.js';
 import type { TaskRow } from './tasks.repository.js';
 
 /** What a task about a deleted user says once its subject's words are erased; its decision and times stay. */
+/** The decider a task names once the user who decided it has been deleted. */
+export const DELETED_DECIDER = 'a deleted user';
+
 export const ABOUT_DELETED_USER = {
   title: 'About a deleted user',
   description: '',

@@ -11,6 +11,7 @@ import { TaskSchedule } from './task-schedule.js';
 import { TaskSecrets } from './task-secrets.js';
 import { TaskTokens } from './task-tokens.js';
 import { TaskStatistics } from './task-statistics.js';
+import { TaskStatisticsRepository } from './task-statistics.repository.js';
 import { TaskTypes } from './task-types.js';
 import { AdminTasksController, TasksController } from './tasks.controller.js';
 import { TasksRepository } from './tasks.repository.js';
@@ -37,6 +38,7 @@ import { TasksService } from './tasks.service.js';
     TaskLinks,
     TaskLinksRepository,
     TaskStatistics,
+    TaskStatisticsRepository,
   ],
   exports: [TasksService, TaskTypes, TaskStatistics],
 })

@@ -117,12 +117,22 @@ export class TasksRepository {
     );
   }
 
-  /** Replaces what the tasks about a user say (title, description, payload); their decisions and times stay. */
+  /**
+   * Replaces what the tasks about a user say (title, description, payload, a person's comment on the decision); the
+   * decisions, the system's reasons and the times stay.
+   */
   async redactAbout(userId: string, title: string): Promise<string[]> {
     const rows = await this.db.rows<{ id: string }>(sql`
-      UPDATE tasks SET title = ${title}, description = '', payload = '{}', version = version + 1, updated_at = now()
+      UPDATE tasks SET title = ${title}, description = '', payload = '{}',
+        decision_comment = CASE WHEN decided_via = 'system' THEN decision_comment END,
+        version = version + 1, updated_at = now()
       WHERE subject_user_id = ${userId} RETURNING id`);
     return rows.map((row) => row.id);
+  }
+
+  async renameDecider(ids: string[], name: string): Promise<void> {
+    await this.db.affected(sql`
+      UPDATE tasks SET decided_by = ${name}, version = version + 1, updated_at = now() WHERE id = ANY(${ids}::uuid[])`);
   }
 
   /** By the database's clock, the one `decide` goes by (the app's may differ by a moment). */
@@ -227,24 +237,5 @@ export class TasksRepository {
         ORDER BY due_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
       RETURNING id`);
     return rows.map((row) => row.id);
-  }
-
-  /** Open tasks by type, overdue ones, and the median time to a person's decision over the last `days` days. */
-  async statistics(days: number): Promise<{
-    openByType: { type: string; open: number; overdue: number }[];
-    medianSecondsToDecision: number | null;
-  }> {
-    const [openByType, median] = await Promise.all([
-      this.db.rows<{ type: string; open: number; overdue: number }>(sql`
-        SELECT type, count(*)::int AS open, (count(*) FILTER (WHERE due_at < now()))::int AS overdue
-        FROM tasks WHERE status = 'open' GROUP BY type ORDER BY type`),
-      this.db.row<{ seconds: number | null }>(sql`
-        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM decided_at - created_at))::float8
-          AS seconds
-        FROM tasks
-        WHERE decided_at >= now() - make_interval(days => ${days}) AND decision_outcome IN ('approved', 'rejected')
-          AND decided_via <> 'system'`),
-    ]);
-    return { openByType, medianSecondsToDecision: median?.seconds ?? null };
   }
 }

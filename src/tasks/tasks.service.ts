@@ -102,7 +102,7 @@ export class TasksService {
         targetType: 'task',
         targetId: inserted.id,
         via: creator.kind === 'system' ? 'system' : 'api',
-        // Not the title: it may hold what the task's subject wrote, which their deletion erases (forgetSubject).
+        // Not the title: it may hold what the task's subject wrote, which their deletion erases (forgetUser).
         details: { type: inserted.type },
       });
       await this.schedule.created(inserted.id, inserted.type);
@@ -195,17 +195,17 @@ export class TasksService {
   }
 
   /**
-   * In the transaction that deletes a user: open tasks about them are cancelled (a workflow waiting on one resumes with
-   * `Runway.Cancelled`), and every task about them loses its title, description and payload, which may hold what they
-   * wrote. Decisions, times and the audit trail stay, less the titles that releases before DropTaskTitlesFromAudit
-   * copied into it (one still serving in a rolling deploy or after a rollback goes on doing so).
+   * In the transaction that deletes a user. Tasks about them lose title, description, payload and people's comments,
+   * in the audit trail too (with the titles releases before DropTaskTitlesFromAudit copied there); then the open ones
+   * are cancelled (a waiting workflow resumes with `Runway.Cancelled`). A task they decided no longer names them.
    */
-  async forgetSubject(userId: string): Promise<void> {
+  async forgetUser(userId: string): Promise<void> {
+    const redacted = await this.tasks.redactAbout(userId, ABOUT_DELETED_USER.title);
+    await this.audit.dropDetails('task', redacted, ['title', 'comment']);
     for (const id of await this.tasks.openAbout(userId)) {
       await this.cancelIfOpen(id, 'The user the task was about was deleted.');
     }
-    const redacted = await this.tasks.redactAbout(userId, ABOUT_DELETED_USER.title);
-    await this.audit.dropDetail('task', redacted, 'title');
+    await this.decisions.forgetDecider(userId);
   }
 
   private async found(id: string): Promise<TaskRow> {

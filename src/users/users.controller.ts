@@ -11,7 +11,7 @@ import { CurrentUser, Roles, SignedIn } from '../auth/access-policy.js';
 import { ADMIN_ROLE, type AuthenticatedUser } from '../auth/principal.js';
 import { pageSchema } from '../http/pagination.js';
 import { ApiProblems } from '../http/problem.dto.js';
-import { NoBody } from '../http/validation.js';
+import { NoBody } from '../http/no-input.js';
 import { AdminUserDto, ListUsersQuery, MeDto, UpdateMeDto } from './users.dto.js';
 import { UsersService } from './users.service.js';
 

@@ -24,6 +24,8 @@ import { UsersRepository, type UserRow } from './users.repository.js';
  * How long a deletion is remembered: as long as a token of a sign-in before it can be used. Cognito's refresh tokens
  * last 30 days (the pool's RefreshTokenValidity) and keep their sign-in's `auth_time` in the access tokens they give.
  */
+/** The audit action of an operator's search for users: its term may name a person. */
+const USERS_LISTED = 'users.listed';
 const DELETIONS_KEPT_MS = 31 * 86_400_000;
 /** Sign-ins of one user remembered: one per device they use at once, for most users. */
 const SIGN_INS_KEPT = 8;
@@ -147,7 +149,7 @@ export class UsersService implements UserProvisioning, OnModuleInit {
   /**
    * Removes the user's row and, through foreign keys, everything they own in Runway, their analytics and the responses
    * their Idempotency-Keys stored included; tasks about them, and the responses stored for others about them, are
-   * redacted (open tasks cancelled). The row is found by the token's sub, not by the id this instance knows:
+   * redacted (open tasks cancelled), as are the tasks they decided and operators' searches that found them. The row is found by the token's sub, not by the id this instance knows:
    * another instance may have deleted the user and provisioned them again since.
    */
   async deleteMe(caller: AuthenticatedUser): Promise<void> {
@@ -161,7 +163,9 @@ export class UsersService implements UserProvisioning, OnModuleInit {
         throw accountDeleted();
       await this.users.rememberDeleted(caller.sub);
       if (!userId) return;
-      await this.tasks.forgetSubject(userId);
+      const user = await this.users.find(userId);
+      await this.audit.forgetSearchesFor(USERS_LISTED, [user!.username, user!.email ?? ''], 'a deleted user');
+      await this.tasks.forgetUser(userId);
       await this.analytics.eraseUser(userId);
       await this.idempotency.forgetUser(userId, ABOUT_DELETED_USER);
       await this.users.delete(userId);
@@ -179,7 +183,7 @@ export class UsersService implements UserProvisioning, OnModuleInit {
     await this.audit.record({
       actorKind: 'user',
       actorId: operator.userId,
-      action: 'users.listed',
+      action: USERS_LISTED,
       targetType: 'users',
       targetId: query.q ?? '*',
       via: 'api',

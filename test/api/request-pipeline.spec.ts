@@ -3,7 +3,7 @@ import { INTERCEPTORS_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/const
 import { ApplicationConfig } from '@nestjs/core';
 import { describe, expect, it } from 'vitest';
 import { DeletedUserInterceptor } from '../../src/auth/deleted-user.interceptor.js';
-import { refuseBody } from '../../src/http/validation.js';
+import { refuseBody } from '../../src/http/no-input.js';
 import { useTestApp } from '../support/app.js';
 import { listRoutes } from '../support/routes.js';
 

@@ -6,7 +6,7 @@ import { TASK_TYPE_NAME } from '../../src/tasks/tasks.dto.js';
 import { TaskSchedule } from '../../src/tasks/task-schedule.js';
 import { TaskTokens } from '../../src/tasks/task-tokens.js';
 import { TaskTypes } from '../../src/tasks/task-types.js';
-import { TasksRepository } from '../../src/tasks/tasks.repository.js';
+import { TaskStatisticsRepository } from '../../src/tasks/task-statistics.repository.js';
 import { z } from 'zod';
 import { useTestApp } from '../support/app.js';
 import { resourceFactory, uniqueName } from '../support/factories.js';
@@ -204,7 +204,7 @@ describe('tasks', () => {
             payload.amount < 100 ? { outcome: 'approved', comment: 'small amount' } : undefined,
           ),
       });
-      const { medianSecondsToDecision } = await t.app.get(TasksRepository).statistics(7);
+      const { medianSecondsToDecision } = await t.app.get(TaskStatisticsRepository).statistics(7);
       const small = await createTask(t, { type: 'test.automated', payload: { amount: 5 } });
       const large = await createTask(t, { type: 'test.automated', payload: { amount: 500 } });
       const decided = await eventually(async () => {
@@ -214,7 +214,7 @@ describe('tasks', () => {
       expect(decided.decision).toMatchObject({ outcome: 'approved', via: 'system', decidedBy: 'system' });
       expect((await as(workflow()).get(`/v1/tasks/${large.id}`)).body.status).toBe('open');
       // The median time to a decision is a person's: automation's seconds do not count.
-      expect((await t.app.get(TasksRepository).statistics(7)).medianSecondsToDecision).toBe(
+      expect((await t.app.get(TaskStatisticsRepository).statistics(7)).medianSecondsToDecision).toBe(
         medianSecondsToDecision,
       );
     });
@@ -531,6 +531,20 @@ describe('tasks', () => {
   describe('project review requests (the example flow)', () => {
     const createProject = resourceFactory('/v1/projects', () => ({ name: uniqueName('review') }));
 
+    it('refuses fields sent with a review request, which takes none, and opens no review', async () => {
+      const owner = user();
+      const project = await createProject(t, owner);
+      const refused = await as(owner).post(`/v1/projects/${project.id}/review-requests`, {
+        reviewer: 'alice',
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors).toEqual([
+        { pointer: '/reviewer', detail: 'property reviewer should not exist' },
+      ]);
+      expect((await as(owner).get(`/v1/projects/${project.id}/review`)).body.status).toBe('none');
+      expect((await as(owner).post(`/v1/projects/${project.id}/review-requests`, {})).status).toBe(201);
+    });
+
     it('opens a project.review task; approving it marks the review approved', async () => {
       const owner = user();
       const project = await createProject(t, owner);
@@ -578,7 +592,10 @@ describe('tasks', () => {
       const review = async (projectId: string) =>
         (await as(owner).post(`/v1/projects/${projectId}/review-requests`)).body.taskId as string;
       const [decidedTask, openTask] = [await review(decided.id), await review(open.id)];
-      await as(operator).post(`/v1/admin/tasks/${decidedTask}/decision`, { outcome: 'approved' });
+      await as(operator).post(`/v1/admin/tasks/${decidedTask}/decision`, {
+        outcome: 'approved',
+        comment: 'Private comment: their passport matches',
+      });
       // As a release from before DropTaskTitlesFromAudit writes them, during a rolling deploy.
       await sql.query(
         `UPDATE audit_log SET details = details || jsonb_build_object('title', $1::text)
@@ -592,7 +609,7 @@ describe('tasks', () => {
         (await as(operator).get(`/v1/tasks/${openTask}`)).body,
       ];
       const redacted = { title: 'About a deleted user', description: '', payload: {}, subjectUserId: null };
-      expect(afterDecided).toMatchObject({ ...redacted, status: 'approved' });
+      expect(afterDecided).toMatchObject({ ...redacted, status: 'approved', decision: { comment: null } });
       expect(afterOpen).toMatchObject({
         ...redacted,
         status: 'cancelled',
@@ -608,7 +625,34 @@ describe('tasks', () => {
         expect(trail.items.length).toBeGreaterThan(0);
         expect(JSON.stringify(trail)).not.toContain('Private name');
         expect(JSON.stringify(trail)).not.toContain(open.name);
+        expect(JSON.stringify(trail)).not.toContain('Private comment');
       }
+    });
+
+    it('no longer names an operator who deleted themselves on the tasks they decided', async () => {
+      const leaving = admin();
+      const [decided, other] = [await createTask(t), await createTask(t)];
+      await as(leaving).post(`/v1/admin/tasks/${decided.id}/decision`, { outcome: 'approved' }).expect(200);
+      await as(operator).post(`/v1/admin/tasks/${other.id}/decision`, { outcome: 'rejected' }).expect(200);
+      const before = (await as(operator).get(`/v1/tasks/${decided.id}`)).body;
+      expect((await t.http().delete('/v1/me').set('authorization', leaving.authorization)).status).toBe(204);
+
+      const after = await as(operator).get(`/v1/tasks/${decided.id}`);
+      expect(after.body).toMatchObject({ status: 'approved', decision: { decidedBy: 'a deleted user' } });
+      expect(after.body.version).toBe(before.version + 1);
+      const again = await as(operator).post(`/v1/admin/tasks/${decided.id}/decision`, {
+        outcome: 'rejected',
+      });
+      expect(again.status).toBe(409);
+      expect(again.body.detail).toContain('approved by a deleted user');
+      const named = await sql.query('SELECT count(*)::int AS n FROM tasks WHERE decided_by = $1', [
+        before.decision.decidedBy,
+      ]);
+      expect(named.rows[0].n).toBe(0);
+      // Another operator's decisions keep their name.
+      expect((await as(operator).get(`/v1/tasks/${other.id}`)).body.decision.decidedBy).toMatch(
+        /^admin-.*@example\.com$/,
+      );
     });
 
     it("replays others' Idempotency-Keys about a user who deleted themselves without what they said of them", async () => {

@@ -158,6 +158,31 @@ describe('users', () => {
       expect((await t.http().delete('/v1/me').set('authorization', gina.authorization)).status).toBe(401);
       expect(await rowsFor(gina)).toHaveLength(1);
     });
+
+    it("takes out of the audit log the operators' searches that found the user", async () => {
+      const email = `hana.${randomUUID().slice(0, 8)}@example.com`;
+      const hana = user({ username: `hana-${randomUUID().slice(0, 8)}`, email });
+      const operator = user({ groups: ['admin'] });
+      await t.http().get('/v1/me').set('authorization', hana.authorization).expect(200);
+      const search = (q: string) =>
+        t.http().get('/v1/admin/users').query({ q }).set('authorization', operator.authorization).expect(200);
+      for (const q of [email, email.slice(0, 10).toUpperCase(), hana.username, 'nobody-by-this-name'])
+        await search(q);
+      expect((await t.http().delete('/v1/me').set('authorization', hana.authorization)).status).toBe(204);
+
+      const audit = await t
+        .http()
+        .get('/v1/admin/audit?action=users.listed&limit=100')
+        .set('authorization', operator.authorization);
+      const trail = JSON.stringify(audit.body);
+      for (const name of [email, email.slice(0, 10).toUpperCase(), hana.username])
+        expect(trail).not.toContain(name);
+      // A search that could not have found them stays as it was.
+      expect(trail).toContain('nobody-by-this-name');
+      expect(
+        audit.body.items.filter((item: { target: { id: string } }) => item.target.id === 'a deleted user'),
+      ).toHaveLength(3);
+    });
   });
 
   describe('GET /v1/admin/users', () => {
