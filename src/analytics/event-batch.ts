@@ -5,7 +5,8 @@ import type { EventRow } from './activity.repository.js';
 
 export const EVENT_NAME = /^[a-z][a-z0-9_.:-]{0,63}$/;
 export const MAX_EVENTS = 500;
-export const MAX_BATCH_BYTES = 1024 * 1024;
+/** Room for 500 events of the largest kind (≈ 1.1 MB written compactly), written with indentation too. */
+export const MAX_BATCH_BYTES = 2 * 1024 * 1024;
 export const MAX_PROPERTIES_BYTES = 2048;
 /** How far from now an `occurredAt` may be. */
 export const OCCURRED_AT_WINDOW_MS = { past: 7 * 86_400_000, future: 5 * 60_000 };

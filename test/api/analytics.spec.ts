@@ -213,19 +213,30 @@ describe('analytics', () => {
       ]);
     });
 
-    it('accepts 2 KiB of properties exactly, and a batch of almost 1 MiB above the global body limit', async () => {
+    it('accepts 2 KiB of properties exactly, and the largest batch the schema allows, indented, above the global limit', async () => {
       const exactly = { x: 'y'.repeat(2040) };
       expect(Buffer.byteLength(JSON.stringify(exactly))).toBe(2048);
-      const batch = { events: Array.from({ length: 500 }, () => ({ name: 'big', properties: exactly })) };
-      expect(Buffer.byteLength(JSON.stringify(batch))).toBeLessThan(1024 * 1024);
-      const response = await send(user(), batch);
+      const largest = Array.from({ length: 500 }, () => ({
+        id: randomUUID(),
+        name: `big.${'n'.repeat(60)}`,
+        occurredAt: at(0).replace('Z', '+00:00'),
+        properties: exactly,
+      }));
+      const text = JSON.stringify({ events: largest }, null, 2);
+      expect(Buffer.byteLength(text)).toBeGreaterThan(1024 * 1024);
+      const response = await t
+        .http()
+        .post('/v1/events')
+        .set('authorization', user().authorization)
+        .set('content-type', 'application/json')
+        .send(text);
       expect(response.status).toBe(202);
       expect(response.body).toEqual({ accepted: 500, duplicates: 0 });
     });
 
-    it('answers 413 problem+json above 1 MiB', async () => {
+    it('answers 413 problem+json above 2 MiB', async () => {
       const caller = user();
-      const huge = { events: [{ name: 'huge', properties: { x: 'y'.repeat(1024 * 1024) } }] };
+      const huge = { events: [{ name: 'huge', properties: { x: 'y'.repeat(2 * 1024 * 1024) } }] };
       const response = await send(caller, huge);
       expect(response.status).toBe(413);
       expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
