@@ -1,12 +1,5 @@
 import { Controller, Get, Post } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiCreatedResponse,
-  ApiHeader,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, SignedIn } from '../auth/access-policy.js';
 import type { AuthenticatedUser } from '../auth/principal.js';
 import { Idempotent } from '../http/idempotency/idempotency.interceptor.js';
@@ -31,7 +24,6 @@ export class ProjectReviewsController {
   @RouteSettings({ createdAt: 'review' })
   @Idempotent()
   @ApiOperation({ summary: 'Ask a person to review your project (a project.review task)' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Makes retries safe for 24 h' })
   @ApiCreatedResponse({
     type: ProjectReviewDto,
     headers: { Location: { $ref: '#/components/headers/Location' } },

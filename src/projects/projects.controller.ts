@@ -3,7 +3,6 @@ import {
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiExtraModels,
-  ApiHeader,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
@@ -35,7 +34,6 @@ export class ProjectsController {
   @Post()
   @Idempotent()
   @ApiOperation({ summary: 'Create a project' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Makes retries safe for 24 h' })
   @ApiCreatedResponse({ type: ProjectDto, description: 'Created; ETag and Location headers set' })
   @ApiProblems(400, 409, 413, 415, 422)
   create(@CurrentUser() caller: AuthenticatedUser, @Body() input: CreateProjectDto) {

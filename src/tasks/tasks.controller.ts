@@ -4,7 +4,6 @@ import {
   ApiBearerAuth,
   ApiCreatedResponse,
   ApiExtraModels,
-  ApiHeader,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
@@ -37,7 +36,6 @@ export class TasksController {
   @Idempotent()
   @RolesOrScopes({ roles: [ADMIN_ROLE], scopes: [SCOPES.tasksWrite] })
   @ApiOperation({ summary: `Create a task (scope ${SCOPES.tasksWrite}, or admin)` })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Makes retries safe for 24 h' })
   @ApiCreatedResponse({
     type: TaskDto,
     description:

@@ -1,4 +1,5 @@
 import {
+  applyDecorators,
   CallHandler,
   ExecutionContext,
   HttpStatus,
@@ -8,6 +9,7 @@ import {
 } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
+import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import type { RequestWithPrincipal } from '../../auth/access-policy.js';
@@ -22,7 +24,16 @@ const ACCEPTABLE_KEY = /^[\x21-\x7e]{1,255}$/;
  * For a creating POST: an `Idempotency-Key` header makes retries safe (see IdempotencyService). Response headers
  * derived from the body (ETag, Location) are set by `@ResourceHeaders()` as the body is sent, on replays too.
  */
-export const Idempotent = () => UseInterceptors(IdempotencyInterceptor);
+export const Idempotent = () =>
+  applyDecorators(
+    UseInterceptors(IdempotencyInterceptor),
+    ApiHeader({
+      name: 'Idempotency-Key',
+      required: false,
+      description: 'Makes retries safe for 24 h',
+      schema: { type: 'string', pattern: ACCEPTABLE_KEY.source, minLength: 1, maxLength: 255 },
+    }),
+  );
 
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
