@@ -1019,7 +1019,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ok";
+                        info: {
+                            [key: string]: unknown;
+                        };
+                        error: {
+                            [key: string]: unknown;
+                        };
+                        details: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
         };
@@ -1038,7 +1050,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ok";
+                        info: {
+                            [key: string]: unknown;
+                        };
+                        error: {
+                            [key: string]: unknown;
+                        };
+                        details: {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
             };
             /** @description Service Unavailable */
