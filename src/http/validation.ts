@@ -1,4 +1,5 @@
 import {
+  applyDecorators,
   createParamDecorator,
   type ExecutionContext,
   type PipeTransform,
@@ -10,7 +11,7 @@ import {
 import { ApiParam, PartialType } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { plainToInstance, Transform } from 'class-transformer';
-import { ValidateIf } from 'class-validator';
+import { Matches, ValidateIf } from 'class-validator';
 import { PROBLEM_TYPES, ProblemException } from './problem.js';
 
 export interface FieldError {
@@ -223,3 +224,7 @@ export const LowerCaseUuid = () =>
   Transform(({ value }: { value: unknown }) =>
     typeof value === 'string' && isUuid(value.toLowerCase()) ? value.toLowerCase() : value,
   );
+
+/** A field that holds a UUID, checked as path ids are (any version), in either case and passed on in lowercase. */
+export const IsId = () =>
+  applyDecorators(LowerCaseUuid(), Matches(UUID_PATTERN, { message: '$property must be a UUID' }));

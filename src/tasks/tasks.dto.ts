@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsObject, IsString, IsUUID, Matches } from 'class-validator';
+import { IsIn, IsISO8601, IsObject, IsString, Matches } from 'class-validator';
 import { PageQuery } from '../http/pagination.js';
 import { PlainText, TextLength, TrimmedText } from '../http/text.js';
-import { EmptyIsAbsent, Optional } from '../http/validation.js';
+import { EmptyIsAbsent, IsId, Optional } from '../http/validation.js';
 import { TASK_STATUSES, type OperatorOutcome, type TaskOutcome, type TaskStatus } from './task-types.js';
 
 export const TASK_TYPE_NAME = /^[a-z][a-z0-9_.:-]{0,63}$/;
@@ -49,7 +49,7 @@ export class CreateTaskDto {
 
   @ApiPropertyOptional({ format: 'uuid', description: 'The user the work is for' })
   @Optional()
-  @IsUUID()
+  @IsId()
   subjectUserId?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Default: the type’s time to decide (24 h)' })
@@ -114,7 +114,7 @@ export class ListTasksQuery extends PageQuery {
 
   @ApiPropertyOptional({ format: 'uuid', description: "The operator's user id" })
   @Optional()
-  @IsUUID()
+  @IsId()
   assignee?: string;
 }
 

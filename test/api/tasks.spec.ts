@@ -316,8 +316,13 @@ describe('tasks', () => {
       expect(claim.status).toBe(200);
       expect(claim.body.assignee).toMatch(/^[0-9a-f-]{36}$/);
       expect(claim.headers.etag).toBe('"2"');
-      const assigned = await as(operator).get(`/v1/admin/tasks?assignee=${claim.body.assignee}&limit=100`);
-      expect(assigned.body.items.map((item: { id: string }) => item.id)).toContain(task.id);
+      // A UUID in either case, as a path id is taken; any UUID, of any version, is one.
+      for (const assignee of [claim.body.assignee, claim.body.assignee.toUpperCase()]) {
+        const assigned = await as(operator).get(`/v1/admin/tasks?assignee=${assignee}&limit=100`);
+        expect(assigned.body.items.map((item: { id: string }) => item.id)).toContain(task.id);
+      }
+      const nobody = await as(operator).get('/v1/admin/tasks?assignee=01234567-89ab-cdef-0123-456789abcdef');
+      expect([nobody.status, nobody.body.items]).toEqual([200, []]);
 
       const stale = await as(operator).post(
         `/v1/admin/tasks/${task.id}/decision`,
