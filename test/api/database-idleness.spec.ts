@@ -151,7 +151,8 @@ describe('database idleness, when the database stops answering as the app goes t
    */
   const stopHeldByABlackHole = async () => {
     await app.http().get('/v1/me').set('Authorization', user().authorization).expect(200);
-    await app.app.get(JobRunner).enqueue('test.record', { id: randomUUID(), ms: 2_000 });
+    // Long enough to be still running when the black hole begins, however slowly the machine polls.
+    await app.app.get(JobRunner).enqueue('test.record', { id: randomUUID(), ms: 5_000 });
     const running = await until(
       async () => (await sql.query(`SELECT 1 FROM ${JOBS_SCHEMA}.job WHERE state = 'active'`)).rowCount! > 0,
     );
