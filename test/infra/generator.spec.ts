@@ -74,6 +74,9 @@ describe('npm run new:resource', () => {
     ['analytics-daily-count', undefined, /the table analytics_daily_counts exists already/],
     ['analytics-event-count', undefined, /the table analytics_event_counts exists already/],
     ['count', undefined, undefined],
+    // Columns of the migrations (analytics_events.properties, audit_log.details), not tables.
+    ['property', undefined, undefined],
+    ['detail', undefined, undefined],
     ['util', undefined, /already exists: src\/utils/],
     ['thing', 'http', /already exists: src\/http/],
     ['invoice', undefined, undefined],

@@ -544,6 +544,24 @@ describeWithBrowser('the back office in a browser', () => {
     await expectNothingStoredOrRefused(page);
   });
 
+  // Last: its tasks would change the inbox the tests above read.
+  it('hands the focus to the list when the last page loads, though the status line says something', async () => {
+    for (let index = 0; index < 52; index++) await makeTask(`Paged ${index}`);
+    const page = await browser.page({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, 'admin');
+    await page.goto(`${origin}/admin/#/tasks`);
+    const first = page.locator('tr[data-task-id]').first();
+    await first.getByRole('button', { name: 'Approve' }).click();
+    await page.locator('p.status:not(:empty)').waitFor();
+    const more = page.getByRole('button', { name: 'More' });
+    while ((await more.count()) > 0) {
+      await more.focus();
+      await page.keyboard.press('Enter');
+      await page.locator('[data-more][aria-disabled="true"]').waitFor({ state: 'detached' });
+    }
+    await expect.poll(() => page.evaluate('document.activeElement.className')).toBe('table-scroll');
+  });
+
   /** No token in any storage the page can write, and no CSP violation or page error so far. */
   async function expectNothingStoredOrRefused(page: Page) {
     // Page code, as text: this file is compiled without the DOM's types.

@@ -79,9 +79,10 @@ export function refusal(to: ResourceNames): string | undefined {
   if (sources('src').some((text) => text.includes(`@Controller('v1/${to.plural.kebab}'`))) {
     return `/v1/${to.plural.kebab} is a route of the app already: choose another name (or --plural)`;
   }
-  // A table made in SQL, or named in a string (a migration that builds its statements: the analytics counters).
+  // A table made in SQL, or named in a JavaScript string (a migration that builds its statements: the analytics
+  // counters); a double-quoted name without TABLE before it is a column.
   const table = new RegExp(
-    `TABLE (IF NOT EXISTS )?"?${to.plural.snake}"?[\\s(]|(["'\`])${to.plural.snake}\\2`,
+    `TABLE (IF NOT EXISTS )?"?${to.plural.snake}"?[\\s(]|(['\`])${to.plural.snake}\\2`,
     'i',
   );
   if (to.plural.snake === MIGRATIONS_TABLE || sources('migrations').some((text) => table.test(text))) {

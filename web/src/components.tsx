@@ -201,18 +201,30 @@ export function ChartNumbers({
   );
 }
 
+/** Where the page says what happened: its error, else its status line. */
+const whatThePageSays = () =>
+  document.querySelector<HTMLElement>('main .error') ?? document.querySelector<HTMLElement>('main .status');
+
 /**
  * A button whose action may take a while: while `busy` it says so (`aria-disabled`) and ignores clicks, but keeps the
  * keyboard focus, which a disabled button would drop to the top of the page. Taken away while it has the focus (its
- * task decided, here or elsewhere), it hands the focus to what the page now says: its error, else its status line.
+ * task decided, here or elsewhere; the last page loaded), it hands the focus on: to `focusAfter`'s element, by default
+ * what the page now says.
  */
 export function ActionButton({
   busy,
   onClick,
+  focusAfter = whatThePageSays,
   children,
   ...attributes
-}: Omit<ButtonHTMLAttributes<HTMLButtonElement>, 'onClick'> & { busy: boolean; onClick?: () => void }) {
+}: Omit<ButtonHTMLAttributes<HTMLButtonElement>, 'onClick'> & {
+  busy: boolean;
+  onClick?: () => void;
+  focusAfter?: () => HTMLElement | null | undefined;
+}) {
   const button = useRef<HTMLButtonElement>(null);
+  const next = useRef(focusAfter);
+  next.current = focusAfter;
   // A layout effect: its cleanup runs while the button is still in the page (a passive one runs after it is gone).
   useLayoutEffect(() => {
     const element = button.current;
@@ -221,9 +233,7 @@ export function ActionButton({
       // Once the page has rendered what took the button away, unless something (a new page's heading) took the focus.
       setTimeout(() => {
         if (document.activeElement && document.activeElement !== document.body) return;
-        const said =
-          document.querySelector<HTMLElement>('main .error') ?? document.querySelector('main .status');
-        said?.focus();
+        next.current()?.focus();
       });
     };
   }, []);
@@ -241,24 +251,14 @@ export function ActionButton({
 }
 
 export function MoreButton({ list }: { list: Pick<Paged<unknown>, 'nextCursor' | 'loading' | 'more'> }) {
-  const focusedWhenPressed = useRef(false);
-  useEffect(() => {
-    // The last page takes the button away: the focus it had goes to the list it extended, not to the top of the page.
-    if (list.nextCursor || !focusedWhenPressed.current) return;
-    focusedWhenPressed.current = false;
-    if (document.activeElement === document.body) {
-      [...document.querySelectorAll<HTMLElement>('.table-scroll')].at(-1)?.focus();
-    }
-  }, [list.nextCursor]);
   if (!list.nextCursor) return null;
   return (
     <ActionButton
       class="secondary"
       busy={list.loading}
-      onClick={() => {
-        focusedWhenPressed.current = document.activeElement?.hasAttribute('data-more') ?? false;
-        list.more();
-      }}
+      onClick={list.more}
+      // The last page takes the button away: the focus goes to the list it extended.
+      focusAfter={() => [...document.querySelectorAll<HTMLElement>('.table-scroll')].at(-1)}
       data-more
     >
       More
