@@ -10,6 +10,7 @@ import { DropTaskTitlesFromAudit1796024100000 } from './1796024100000-DropTaskTi
 import { IndexProjectReviewsTask1796031000000 } from './1796031000000-IndexProjectReviewsTask.js';
 import { CreateDeletedUsers1796212000000 } from './1796212000000-CreateDeletedUsers.js';
 import { AddTaskTokenDigest1796300000000 } from './1796300000000-AddTaskTokenDigest.js';
+import { IndexAuditSearchTerms1796400000000 } from './1796400000000-IndexAuditSearchTerms.js';
 
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
   CreateUsers1795754701348,
@@ -22,4 +23,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   IndexProjectReviewsTask1796031000000,
   CreateDeletedUsers1796212000000,
   AddTaskTokenDigest1796300000000,
+  IndexAuditSearchTerms1796400000000,
 ];

@@ -46,11 +46,11 @@ export class AuditRepository {
     return rows.map((row) => row.targetId);
   }
 
-  async replaceTerms(action: string, names: string[], replacement: string): Promise<void> {
+  /** `users.listed` literally, as the partial index on the terms (IndexAuditSearchTerms) is. */
+  async replaceSearchTerms(terms: string[], replacement: string): Promise<void> {
     await this.db.affected(sql`
       UPDATE audit_log SET target_id = ${replacement}, details = jsonb_set(details, '{q}', to_jsonb(${replacement}::text))
-      WHERE action = ${action} AND details->>'q' <> '' AND EXISTS (
-        SELECT FROM unnest(${names}::text[]) AS name WHERE starts_with(lower(name), lower(details->>'q')))`);
+      WHERE action = 'users.listed' AND lower(details ->> 'q') = ANY(${terms}::text[])`);
   }
 
   /** Newest first (ids are UUIDv7), after the cursor's id. */

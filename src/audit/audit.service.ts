@@ -32,11 +32,15 @@ export class AuditService {
   }
 
   /**
-   * Replaces the search term (`q`, also the target) of the `action` entries whose term begins one of `names`: the
-   * searches that would have found the person they name.
+   * Replaces the term (`q`, also the target) of the operators' searches for users (`users.listed`) that would have
+   * found someone by one of `names`: those whose term begins one of them, in any case.
    */
-  async forgetSearchesFor(action: string, names: string[], replacement: string): Promise<void> {
-    await this.entries.replaceTerms(action, names, replacement);
+  async forgetSearchesFor(names: string[], replacement: string): Promise<void> {
+    const prefixes = names.flatMap((name) => {
+      const characters = [...name.toLowerCase()];
+      return characters.map((_, end) => characters.slice(0, end + 1).join(''));
+    });
+    if (prefixes.length > 0) await this.entries.replaceSearchTerms(prefixes, replacement);
   }
 
   async list(query: ListAuditQuery): Promise<Page<AuditEntryDto>> {

@@ -24,8 +24,6 @@ import { UsersRepository, type UserRow } from './users.repository.js';
  * How long a deletion is remembered: as long as a token of a sign-in before it can be used. Cognito's refresh tokens
  * last 30 days (the pool's RefreshTokenValidity) and keep their sign-in's `auth_time` in the access tokens they give.
  */
-/** The audit action of an operator's search for users: its term may name a person. */
-const USERS_LISTED = 'users.listed';
 const DELETIONS_KEPT_MS = 31 * 86_400_000;
 /** Sign-ins of one user remembered: one per device they use at once, for most users. */
 const SIGN_INS_KEPT = 8;
@@ -163,8 +161,10 @@ export class UsersService implements UserProvisioning, OnModuleInit {
         throw accountDeleted();
       await this.users.rememberDeleted(caller.sub);
       if (!userId) return;
-      const user = await this.users.find(userId);
-      await this.audit.forgetSearchesFor(USERS_LISTED, [user!.username, user!.email ?? ''], 'a deleted user');
+      const user = (await this.users.find(userId))!;
+      // Searches match a username only where it is not the sub (a pool that signs in by email has no other).
+      const names = [user.username === caller.sub ? '' : user.username, user.email ?? ''];
+      await this.audit.forgetSearchesFor(names, 'a deleted user');
       await this.tasks.forgetUser(userId);
       await this.analytics.eraseUser(userId);
       await this.idempotency.forgetUser(userId, ABOUT_DELETED_USER);
@@ -183,7 +183,7 @@ export class UsersService implements UserProvisioning, OnModuleInit {
     await this.audit.record({
       actorKind: 'user',
       actorId: operator.userId,
-      action: USERS_LISTED,
+      action: 'users.listed',
       targetType: 'users',
       targetId: query.q ?? '*',
       via: 'api',

@@ -3,7 +3,16 @@ import { SCOPES } from '../../src/auth/scopes.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, useTestApp } from '../support/app.js';
-import { claims, kid, machine, sign, signedInAgain, user, type TestCaller } from '../support/tokens.js';
+import {
+  claims,
+  kid,
+  machine,
+  sign,
+  signedInAgain,
+  token,
+  user,
+  type TestCaller,
+} from '../support/tokens.js';
 
 describe('users', () => {
   const t = useTestApp();
@@ -179,6 +188,20 @@ describe('users', () => {
         expect(trail).not.toContain(name);
       // A search that could not have found them stays as it was.
       expect(trail).toContain('nobody-by-this-name');
+
+      // Where the pool signs in by email, the username is the sub, which searches do not match.
+      const sub = randomUUID();
+      const ivo = {
+        authorization: `Bearer ${token({ sub, username: sub, email: `ivo.${sub.slice(0, 8)}@example.com` })}`,
+      };
+      await t.http().get('/v1/me').set('authorization', ivo.authorization).expect(200);
+      await search(sub.slice(0, 4));
+      expect((await t.http().delete('/v1/me').set('authorization', ivo.authorization)).status).toBe(204);
+      const after = await t
+        .http()
+        .get('/v1/admin/audit?action=users.listed&limit=1')
+        .set('authorization', operator.authorization);
+      expect(after.body.items[0].target.id).toBe(sub.slice(0, 4));
       expect(
         audit.body.items.filter((item: { target: { id: string } }) => item.target.id === 'a deleted user'),
       ).toHaveLength(3);
