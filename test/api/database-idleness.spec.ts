@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DatabaseIdleness } from '../../src/database/database-idleness.js';
 import { FaultProxy } from '../../tools/faults/proxy.js';
 import { JobRunner } from '../../src/jobs/job-runner.js';
@@ -112,7 +112,9 @@ describe('database idleness, when the database stops answering as the app goes t
   let sql: pg.Client;
   let proxy: FaultProxy;
   let app: TestApp;
-  beforeAll(async () => {
+  // A database and an app each: the runner a test gave up on may go on working once the database answers again, and
+  // would take the next test's job.
+  beforeEach(async () => {
     ({ db, sql } = await createJobProbeDatabase());
     const url = new URL(db.url);
     proxy = await FaultProxy.start({ host: url.hostname, port: Number(url.port) });
@@ -124,7 +126,7 @@ describe('database idleness, when the database stops answering as the app goes t
       modules: [JobProbeModule],
     });
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await sql?.end();
     await proxy?.stop();
     await db?.drop();
