@@ -23,10 +23,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 }
 
 /**
- * What the framework answers before a handler runs, on every operation it can happen to: a write's body it cannot
- * take (400 malformed, 413 too large, 415 another type), a DELETE with no body of its own included; a path parameter
- * that does not decode (400) or is too long (414); a signed-in caller whose user row is changing (409). An operation whose answers are HTML pages answers a browser's
- * problems as pages too, and others' as problem+json: both are documented.
+ * What the framework answers before a handler runs, on every operation it can happen to: a request it cannot take (400
+ * for a bad `Host`, 431 for headers too large); a write's body it cannot take (400 malformed, 408 too slow to arrive,
+ * 413 too large, 415 another type), a DELETE with no body of its own included; a path parameter that does not decode
+ * (400) or is too long (414); a signed-in caller whose user row is changing (409). An operation whose answers are HTML
+ * pages answers a browser's problems as pages too, and others' as problem+json: both are documented.
  */
 function documentFrameworkProblems(document: OpenAPIObject): OpenAPIObject {
   for (const [path, operations] of Object.entries(document.paths)) {
@@ -35,7 +36,9 @@ function documentFrameworkProblems(document: OpenAPIObject): OpenAPIObject {
         Record<string, { content?: Record<string, unknown> }> | undefined;
       if (!responses) continue;
       const statuses = [
-        ...(method === 'get' ? [] : [400, 413, 415]),
+        400,
+        431,
+        ...(method === 'get' ? [] : [408, 413, 415]),
         ...(path.includes('{') ? [400, 414] : []),
         // Signed in: the caller's user row may be being created or deleted meanwhile (409 with Retry-After).
         ...('401' in responses ? [409] : []),

@@ -138,7 +138,22 @@ describe('OpenAPI', () => {
     expect(document.components.schemas.CreateProjectDto!.properties!.status!.default).toBe('active');
   });
 
-  it('documents 400, 413 and 415 on every write, which a body it does not take is answered with', async () => {
+  it('documents 400 (a bad Host) and 431 (headers too large) on every operation, which any request can get', async () => {
+    const document = (await t.http().get('/openapi.json')).body as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    const missing = Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.entries(operations).flatMap(([method, { responses }]) =>
+        ['400', '431']
+          .filter((status) => !(status in responses))
+          .map((status) => `${method} ${path} ${status}`),
+      ),
+    );
+    expect(missing).toEqual([]);
+    expect((await t.http().get('/health/live').set('host', 'a b')).status).toBe(400);
+  });
+
+  it('documents 400, 408, 413 and 415 on every write, which a body it does not take is answered with', async () => {
     const document = (await t.http().get('/openapi.json')).body as {
       paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
     };
@@ -146,7 +161,7 @@ describe('OpenAPI', () => {
       Object.entries(operations)
         .filter(([method]) => ['post', 'put', 'patch', 'delete'].includes(method))
         .flatMap(([method, { responses }]) =>
-          ['400', '413', '415']
+          ['400', '408', '413', '415']
             .filter((status) => !(status in responses))
             .map((status) => `${method} ${path} ${status}`),
         ),
