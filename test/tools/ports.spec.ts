@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { ephemeralRange, freePort, isFree } from '../../tools/dev/ports.js';
+import { ephemeralRange, FETCH_REFUSES, freePort, isFree } from '../../tools/dev/ports.js';
 
 describe('freePort', () => {
   it('gives ports outside the ephemeral range, which no outgoing connection can take before the server binds them', async () => {
@@ -12,6 +12,14 @@ describe('freePort', () => {
     }
     // At random: parallel callers do not all try the same port.
     expect(new Set(ports).size).toBeGreaterThan(15);
+  });
+
+  it('never gives the port fetch refuses, which a probe of the server by fetch could never reach', async () => {
+    await expect(fetch(`http://127.0.0.1:${FETCH_REFUSES}/`)).rejects.toMatchObject({
+      cause: { message: 'bad port' },
+    });
+    const ports = await Promise.all(Array.from({ length: 200 }, () => freePort()));
+    expect(ports).not.toContain(FETCH_REFUSES);
   });
 
   it.each(['127.0.0.1', '::1'])(

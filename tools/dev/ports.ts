@@ -15,6 +15,8 @@ export function portNumber(variable: string, value: string): number {
 /** Where `freePort` looks, outside the kernel's ephemeral range: above the ports common services use. */
 const LOWEST_PORT = 10_000;
 const HIGHEST_PORT = 65_535;
+/** The one port of that range that browsers and Node's `fetch` refuse to call (the Fetch standard's "bad ports"). */
+export const FETCH_REFUSES = 10_080;
 
 /**
  * A loopback port nothing listens on, for a server that is told its port before it binds it (PostgreSQL, an app
@@ -30,7 +32,7 @@ export async function freePort(): Promise<number> {
   for (let attempt = 0; below + above >= 1_000 && attempt < 100; attempt++) {
     const pick = randomInt(below + above);
     const port = pick < below ? LOWEST_PORT + pick : aboveFrom + (pick - below);
-    if (await isFree(port)) return port;
+    if (port !== FETCH_REFUSES && (await isFree(port))) return port;
   }
   // A range that leaves no room outside it: any port the kernel gives.
   return kernelPort();
