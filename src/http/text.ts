@@ -49,6 +49,8 @@ export const TrimmedText = () =>
 /** C0 and C1 control characters but tab, line feed and carriage return. */
 const CONTROLS = /[^\P{Cc}\t\n\r]/u;
 const ALL_CONTROLS = new RegExp(CONTROLS.source, 'gu');
+/** Line breaks as a form sends them (CRLF) or old Macs wrote them (CR), as line feeds. */
+export const lineFeeds = (text: string): string => text.replace(/\r\n?/g, '\n');
 /** The text without the control characters a text of several lines may not hold. */
 export const withoutControls = (text: string): string => text.replace(ALL_CONTROLS, '');
 

@@ -64,12 +64,14 @@ export class Mailer {
       '',
       `--${boundary}`,
       'Content-Type: text/plain; charset=utf-8',
+      'Content-Transfer-Encoding: base64',
       '',
-      email.text,
+      base64Lines(email.text),
       `--${boundary}`,
       'Content-Type: text/html; charset=utf-8',
+      'Content-Transfer-Encoding: base64',
       '',
-      email.html,
+      base64Lines(email.html),
       `--${boundary}--`,
       '',
     ].join('\r\n');
@@ -81,7 +83,32 @@ export class Mailer {
   }
 }
 
-/** RFC 2047 encoded-word for a subject that is not plain ASCII. */
+/** Bytes of UTF-8 an encoded-word carries: 60 characters of base64, the word 72 of the 75 RFC 2047 allows. */
+const WORD_BYTES = 45;
+
+/**
+ * A subject that is not plain ASCII as RFC 2047 encoded-words, each of whole characters, one a line (folded): a mail
+ * client decodes a word alone, and a line may not exceed 998 bytes.
+ */
 function encodeHeader(value: string): string {
-  return /^[\x20-\x7e]*$/.test(value) ? value : `=?UTF-8?B?${Buffer.from(value).toString('base64')}?=`;
+  if (/^[\x20-\x7e]*$/.test(value)) return value;
+  const words: Buffer[] = [];
+  let word = Buffer.alloc(0);
+  for (const character of value) {
+    const bytes = Buffer.from(character);
+    if (word.length + bytes.length > WORD_BYTES) {
+      words.push(word);
+      word = Buffer.alloc(0);
+    }
+    word = Buffer.concat([word, bytes]);
+  }
+  words.push(word);
+  return words.map((bytes) => `=?UTF-8?B?${bytes.toString('base64')}?=`).join('\r\n ');
+}
+
+/** A body as base64 in lines of 76 characters (RFC 2045): 8-bit text may not pass and lines have a limit. */
+function base64Lines(text: string): string {
+  return Buffer.from(text)
+    .toString('base64')
+    .replace(/.{76}(?=.)/g, '$&\r\n');
 }

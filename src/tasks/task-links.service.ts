@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '../database/database.js';
 import { ProblemException } from '../http/problem.js';
-import { withoutControls } from '../http/text.js';
+import { lineFeeds, withoutControls } from '../http/text.js';
 import { TaskDecisions } from './task-decisions.js';
 import type { Page } from '../http/html-page.js';
 import { LINK_PAGES, confirmationPage, decisionPage } from './task-pages.js';
@@ -50,8 +50,11 @@ export class TaskLinks {
           {
             outcome,
             // Control characters, which the API refuses in a comment (and the database cannot store U+0000), are
-            // dropped rather than an error: the person deciding could not correct them.
-            comment: [...withoutControls(comment ?? '').trim()].slice(0, MAX_LINK_COMMENT).join('') || null,
+            // dropped rather than an error: the person deciding could not correct them. A browser sends the box's
+            // line breaks as CRLF, which its maxlength counted as one character.
+            comment:
+              [...withoutControls(lineFeeds(comment ?? '')).trim()].slice(0, MAX_LINK_COMMENT).join('') ||
+              null,
           },
           { kind: 'email', id: claims.recipient, name: claims.recipient, via: 'email' },
         );

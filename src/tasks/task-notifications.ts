@@ -29,16 +29,20 @@ const EMAIL_JOB_IDS = 'a4d3f0c2-6b1e-4f57-9c8a-2e7d5b3a1f06';
 const GIVE_UP_AFTER_MS = 3 * 3_600_000;
 /**
  * SES v2 errors that another attempt would meet again (an address the account may not send to, a sender not verified,
- * sending paused): the email fails for good at once, counted, so that the alarm says so within minutes.
+ * sending paused, a sender the task role may not send as): the email fails for good at once, counted, so that the
+ * alarm says so within minutes.
  */
 const FINAL_MAIL_ERRORS = new Set([
   'MessageRejected',
+  'AccessDeniedException',
   'MailFromDomainNotVerifiedException',
   'AccountSuspendedException',
   'SendingPausedException',
   'BadRequestException',
   'NotFoundException',
 ]);
+/** The characters of a task's description an email quotes; the page shows all of it. */
+const SUMMARY_LENGTH = 280;
 /** A link outlives the due date by this much (unless the task expires sooner). */
 const LINK_GRACE_MS = 7 * 86_400_000;
 const SUBJECTS: Record<NotificationKind, string> = {
@@ -128,8 +132,9 @@ export class TaskNotifications implements OnModuleInit {
 
 function render(task: TaskRow, kind: NotificationKind, to: string, link: string): Email {
   const due = `Due ${utc(task.dueAt)}`;
-  const summary = task.description
-    ? [...task.description].slice(0, 280).join('')
+  const description = task.description && [...task.description];
+  const summary = description
+    ? `${description.slice(0, SUMMARY_LENGTH).join('')}${description.length > SUMMARY_LENGTH ? '…' : ''}`
     : `A ${task.type} task needs a yes or no.`;
   const subject = `[Runway] ${SUBJECTS[kind]}: ${task.title}`;
   return {
@@ -137,7 +142,7 @@ function render(task: TaskRow, kind: NotificationKind, to: string, link: string)
     subject,
     text: `${task.title}\n\n${summary}\n\n${due}.\n\nApprove or reject (the link works once): ${link}\n`,
     html: `<!doctype html><html><body><h1 style="font-size:18px">${escapeHtml(task.title)}</h1>
-<p>${escapeHtml(summary)}</p><p>${escapeHtml(due)}.</p>
+<p style="white-space:pre-wrap">${escapeHtml(summary)}</p><p>${escapeHtml(due)}.</p>
 <p><a href="${escapeHtml(link)}">Approve or reject</a> (the link works once).</p></body></html>`,
   };
 }

@@ -21,7 +21,7 @@ const at = (offsetMs: number) => new Date(NOW.getTime() + offsetMs).toISOString(
 /** Collecting events and activity, erasing them, and the partitions they live in; the numbers are checked
  * against a brute-force model in analytics-properties.spec.ts. */
 describe('analytics', () => {
-  // A small global body limit, to show that POST /v1/events has its own (1 MiB).
+  // A small global body limit, to show that POST /v1/events has its own (2 MiB).
   const t = useTestApp({ env: { HTTP_BODY_LIMIT_BYTES: '65536' } });
   let sql: pg.Client;
   let now: Date;

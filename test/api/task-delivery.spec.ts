@@ -42,6 +42,21 @@ describe('task delivery', () => {
   };
   const task = async (id: string) =>
     (await t.http().get(`/v1/tasks/${id}`).set('authorization', operator.authorization)).body;
+  /** The email jobs of a task (state and retries), once there are `count` and all are completed. */
+  const settled = (taskId: string, count: number) =>
+    eventually(async () => {
+      const client = new pg.Client({ connectionString: t.db.url });
+      await client.connect();
+      const { rows } = await client
+        .query<{ job: string }>(
+          `SELECT state || ' ' || retry_count AS job FROM pgboss.job
+           WHERE name = 'tasks.email' AND data->>'taskId' = $1`,
+          [taskId],
+        )
+        .finally(() => client.end());
+      const jobs = rows.map(({ job }) => job);
+      return jobs.length === count && jobs.every((job) => job.startsWith('completed')) ? jobs : undefined;
+    });
 
   describe('emailed links', () => {
     it('cuts a long description in the email between characters, not inside one', async () => {
@@ -50,27 +65,13 @@ describe('task delivery', () => {
       const [email] = await emailsAbout(title);
       for (const part of [email!.text!, email!.html!]) {
         expect(part.isWellFormed()).toBe(true);
-        expect(part).toContain(`${'a'.repeat(279)}😀`);
+        expect(part).toContain(`${'a'.repeat(279)}😀…`);
         expect(part).not.toContain('😀 and');
       }
     });
 
     it('gives up at once on an email SES refuses for good, and after 3 hours on one that keeps failing', async () => {
       /** Each email job about the task, once none is left to run: its state and how often it was retried. */
-      const settled = (taskId: string, count: number) =>
-        eventually(async () => {
-          const client = new pg.Client({ connectionString: t.db.url });
-          await client.connect();
-          const { rows } = await client
-            .query<{ job: string }>(
-              `SELECT state || ' ' || retry_count AS job FROM pgboss.job
-               WHERE name = 'tasks.email' AND data->>'taskId' = $1`,
-              [taskId],
-            )
-            .finally(() => client.end());
-          const jobs = rows.map(({ job }) => job);
-          return jobs.length === count && jobs.every((job) => job.startsWith('completed')) ? jobs : undefined;
-        });
       const title = `Refused ${Math.random().toString(36).slice(2, 8)}`;
       endpoint.aws.failNext('SendEmail', {
         status: 400,
@@ -100,12 +101,29 @@ describe('task delivery', () => {
       );
     });
 
+    it('gives up at once on an email the task role may not send (IAM denies it)', async () => {
+      const title = `Denied ${Math.random().toString(36).slice(2, 8)}`;
+      endpoint.aws.failNext('SendEmail', {
+        status: 403,
+        type: 'AccessDeniedException',
+        message: 'User is not authorized to perform ses:SendEmail on resource',
+      });
+      const created = await createTask(t, { title });
+      expect(await emailsAbout(title, OPERATORS.length - 1)).toHaveLength(OPERATORS.length - 1);
+      expect(await settled(created.id, OPERATORS.length)).toEqual(OPERATORS.map(() => 'completed 0'));
+    });
+
     it('emails each operator a link of their own; GET shows, only POST decides; a replay is 410', async () => {
       const title = `Refund ${Math.random().toString(36).slice(2, 8)}`;
       const created = await createTask(t, { title, description: 'Customer asked twice.\nOrder 1001.' });
       const emails = await emailsAbout(title);
       expect(emails.map((email) => email.to[0]).sort()).toEqual([...OPERATORS].sort());
       expect(emails[0]!.subject).toBe(`[Runway] New task: ${title}`);
+      // Both parts keep the description's lines.
+      expect(emails[0]!.text).toContain('Customer asked twice.\nOrder 1001.');
+      expect(emails[0]!.html).toContain(
+        '<p style="white-space:pre-wrap">Customer asked twice.\nOrder 1001.</p>',
+      );
       const [first, second] = emails.map(linkOf);
       expect(first!.token).not.toBe(second!.token);
 
@@ -186,6 +204,21 @@ describe('task delivery', () => {
       expect((await task(created.id)).decision.comment).toBe(comment);
     });
 
+    it('counts a line break of the comment box as one character, as the box does', async () => {
+      const title = `Lines ${Math.random().toString(36).slice(2, 8)}`;
+      const created = await createTask(t, { title });
+      const { path } = linkOf((await emailsAbout(title))[0]!);
+      // 2,000 characters in the box; the browser sends each line break as CRLF.
+      const typed = `${'abcd\n'.repeat(399)}THEND`;
+      const decided = await t
+        .http()
+        .post(path)
+        .type('form')
+        .send(`outcome=rejected&comment=${encodeURIComponent(typed.replaceAll('\n', '\r\n'))}`);
+      expect(decided.status).toBe(200);
+      expect((await task(created.id)).decision.comment).toBe(typed);
+    });
+
     it('writes each email as an .eml file with MAIL_TRANSPORT=file (npm run dev)', async () => {
       const directory = mkdtempSync(join(tmpdir(), 'runway-mail-'));
       const db = await createTestDatabase();
@@ -193,16 +226,44 @@ describe('task delivery', () => {
         databaseUrl: db.url,
         env: { MAIL_TRANSPORT: 'file', MAIL_DIRECTORY: directory, TASKS_NOTIFY_EMAILS: 'dev@example.com' },
       });
-      try {
-        await createTask(local, { title: 'Try it locally' });
-        const [file] = await eventually(() => {
+      const written = async (count: number) => {
+        const files = await eventually(() => {
           const files = readdirSync(directory).filter((name) => name.endsWith('.eml'));
-          return Promise.resolve(files.length > 0 ? files : undefined);
+          return Promise.resolve(files.length >= count ? files.sort() : undefined);
         });
-        const message = readFileSync(join(directory, file!), 'utf8');
+        return readFileSync(join(directory, files.at(-1)!), 'utf8');
+      };
+      /** The parts as a mail client reads them: base64 in lines of at most 76 characters. */
+      const parts = (message: string) =>
+        [...message.matchAll(/Content-Transfer-Encoding: base64\r\n\r\n([A-Za-z0-9+/=\r\n]+?)\r\n--/g)].map(
+          ([, encoded]) => {
+            expect(encoded!.split('\r\n').every((line) => line.length <= 76)).toBe(true);
+            return Buffer.from(encoded!, 'base64').toString('utf8');
+          },
+        );
+      try {
+        await createTask(local, { title: 'Try it locally', description: 'Ünïcode, in 8 bits' });
+        const message = await written(1);
         expect(message).toContain('To: dev@example.com');
         expect(message).toContain('Subject: [Runway] New task: Try it locally');
-        expect(message).toMatch(/http:\/\/localhost:3000\/t\/[A-Za-z0-9_-]{70}/);
+        const [text, html] = parts(message);
+        for (const part of [text, html]) {
+          expect(part).toContain('Ünïcode, in 8 bits');
+          expect(part).toMatch(/http:\/\/localhost:3000\/t\/[A-Za-z0-9_-]{70}/);
+        }
+
+        // A subject of many bytes: encoded-words of whole characters, each at most 75 characters, on folded lines.
+        const title = `Plan 😀${'é'.repeat(60)}😀`;
+        await createTask(local, { title });
+        const subject = /^Subject: (.*(?:\r\n .*)*)$/m.exec(await written(2))![1]!;
+        const words = subject.split('\r\n ');
+        expect(words.length).toBeGreaterThan(1);
+        expect(
+          words.every((word) => /^=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=$/.test(word) && word.length <= 75),
+        ).toBe(true);
+        const decoded = words.map((word) => Buffer.from(word.slice(10, -2), 'base64').toString('utf8'));
+        expect(decoded.every((word) => word.isWellFormed() && !word.includes('\uFFFD'))).toBe(true);
+        expect(decoded.join('')).toBe(`[Runway] New task: ${title}`);
       } finally {
         await local.close();
         await db.drop();
