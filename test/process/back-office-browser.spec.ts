@@ -110,6 +110,7 @@ describeWithBrowser('the back office in a browser', () => {
 
   it('signs the admin in and shows the numbers the API gives', async () => {
     const page = await browser.page({ viewport: { width: 1280, height: 900 } });
+    const retention = page.waitForRequest(/\/v1\/admin\/analytics\/retention\?/);
     await signIn(page, 'admin');
     await expect(page.locator('[data-username]').textContent()).resolves.toBe('admin');
     await page.locator('[data-metric="activeUsers"]').waitFor();
@@ -117,6 +118,13 @@ describeWithBrowser('the back office in a browser', () => {
     const shown = async (metric: string) =>
       Number(await page.locator(`[data-metric="${metric}"]`).getAttribute('data-value'));
     expect(summary.activeUsers.value).toBe(4);
+    // The retention chart's weeks are complete: they end on the last Sunday up to the summary's last day.
+    const asked = new URL((await retention).url()).searchParams;
+    const end = new Date(`${asked.get('to')}T00:00:00Z`);
+    expect(end.getUTCDay()).toBe(0);
+    const behind = (Date.parse(`${summary.period.to}T00:00:00Z`) - end.getTime()) / 86_400_000;
+    expect(behind >= 0 && behind < 7).toBe(true);
+    expect(asked.get('from')).toBe(new Date(end.getTime() - 55 * 86_400_000).toISOString().slice(0, 10));
     await expect(shown('activeUsers')).resolves.toBe(summary.activeUsers.value);
     await expect(shown('newUsers')).resolves.toBe(summary.newUsers.value);
     await expect(shown('stickiness')).resolves.toBe(summary.stickiness.value);

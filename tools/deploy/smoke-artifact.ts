@@ -11,7 +11,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedPostgres } from '../dev/embedded-postgres.js';
+import { serverAccount, startEmbeddedPostgres } from '../dev/embedded-postgres.js';
 import { freePort } from '../dev/ports.js';
 import { ROOT } from '../root.js';
 import { readStages, type Stage } from './dockerfile.js';
@@ -98,12 +98,9 @@ function makeServerCertificate(dir: string): { key: string; cert: string } {
       stdio: 'ignore',
     },
   );
-  if (process.getuid?.() === 0) {
-    // The embedded server runs as the "postgres" user when started by root; it must own its key.
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
-    for (const path of [dir, key, cert]) chownSync(path, uid, gid);
-  }
+  // The embedded server runs as another user when started by root; it must own its key.
+  const account = serverAccount();
+  if (account) for (const path of [dir, key, cert]) chownSync(path, account.uid, account.gid);
   return { key, cert };
 }
 

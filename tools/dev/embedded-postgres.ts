@@ -162,8 +162,10 @@ export function reachableDataDir(preferred: string): string {
   return join(STAGING, 'data', key);
 }
 
-/** The uid/gid the server runs as: none (this user) unless root, then the `postgres` system user. */
-function serverAccount(): { uid: number; gid: number } | undefined {
+/**
+ * The uid/gid the server runs as: none (this user) unless root, then the `postgres` system user, created if missing.
+ */
+export function serverAccount(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const id = () => ({
     uid: Number(execFileSync('id', ['-u', USER]).toString()),

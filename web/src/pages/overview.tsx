@@ -37,10 +37,12 @@ function Cards({ summary }: { summary: Summary }) {
     () => api<Lifecycle>('/v1/admin/analytics/lifecycle', { query: { ...month, interval: 'day' } }),
     [to],
   );
+  // Complete weeks only: the week still under way would show as a drop in retention every day but Monday.
+  const lastSunday = addDays(to, -new Date(`${to}T00:00:00Z`).getUTCDay());
   const retention = useLoad(
     () =>
       api<Retention>('/v1/admin/analytics/retention', {
-        query: { from: addDays(to, -55), to, interval: 'week' },
+        query: { from: addDays(lastSunday, -55), to: lastSunday, interval: 'week' },
       }),
     [to],
   );
