@@ -11,6 +11,7 @@ import { IndexProjectReviewsTask1796031000000 } from './1796031000000-IndexProje
 import { CreateDeletedUsers1796212000000 } from './1796212000000-CreateDeletedUsers.js';
 import { AddTaskTokenDigest1796300000000 } from './1796300000000-AddTaskTokenDigest.js';
 import { IndexAuditSearchTerms1796400000000 } from './1796400000000-IndexAuditSearchTerms.js';
+import { CreateAnalyticsEventNames1796500000000 } from './1796500000000-CreateAnalyticsEventNames.js';
 
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
   CreateUsers1795754701348,
@@ -24,4 +25,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   CreateDeletedUsers1796212000000,
   AddTaskTokenDigest1796300000000,
   IndexAuditSearchTerms1796400000000,
+  CreateAnalyticsEventNames1796500000000,
 ];

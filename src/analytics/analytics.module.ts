@@ -3,6 +3,8 @@ import { APP_GUARD } from '@nestjs/core';
 import { ActivityGuard } from './activity.guard.js';
 import { ActivityRepository } from './activity.repository.js';
 import { AnalyticsService } from './analytics.service.js';
+import { EventNames } from './event-names.js';
+import { EventNamesRepository } from './event-names.repository.js';
 import { EventPartitions } from './event-partitions.js';
 import { EventsController } from './events.controller.js';
 import { InsightsController } from './insights.controller.js';
@@ -32,6 +34,8 @@ import { TasksModule } from '../tasks/tasks.module.js';
     UserActivityService,
     EventPartitions,
     PartitionsRepository,
+    EventNames,
+    EventNamesRepository,
     { provide: APP_GUARD, useClass: ActivityGuard },
   ],
   exports: [AnalyticsService],

@@ -16,6 +16,7 @@ import {
 } from './activity.repository.js';
 import { dayIn } from './days.js';
 import { EVENT_NAME, OCCURRED_AT_WINDOW_MS, propertiesProblem } from './event-batch.js';
+import { EventNames } from './event-names.js';
 import { PartitionsRepository } from './partitions.repository.js';
 
 /**
@@ -42,6 +43,7 @@ export class AnalyticsService {
     private readonly db: Database,
     private readonly activity: ActivityRepository,
     private readonly partitions: PartitionsRepository,
+    private readonly eventNames: EventNames,
     private readonly clock: Clock,
     @InjectPinoLogger(AnalyticsService.name) private readonly logger: PinoLogger,
   ) {}
@@ -65,6 +67,7 @@ export class AnalyticsService {
       const accepted = unique.size + anonymous.length;
       return { accepted, duplicates: events.length - accepted };
     }
+    await this.eventNames.admit(events);
     const { userId } = caller;
     const written = await this.write([{ userId, events: [...unique.values(), ...anonymous], activeAt: [] }]);
     // Deleted through another instance: fails as a foreign key would, so the request is retried for the user

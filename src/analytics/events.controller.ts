@@ -29,7 +29,7 @@ export class EventsController {
   })
   @ApiBody({ type: EventBatchDto })
   @ApiAcceptedResponse({ type: EventsAcceptedDto })
-  @ApiProblems(400, 413, 415)
+  @ApiProblems(400, 413, 415, 422)
   record(@CurrentUser() caller: AuthenticatedUser, @Body() body: unknown) {
     return this.analytics.record(caller, parseEventBatch(body, this.clock.now()));
   }

@@ -55,7 +55,7 @@ describe('loadConfig', () => {
         idleSleepSeconds: 0,
         migrateOnStart: false,
       },
-      analytics: { timeZone: 'UTC', retentionDays: 400 },
+      analytics: { timeZone: 'UTC', retentionDays: 400, maxEventNames: 1_000 },
       telemetry: {
         serviceName: 'runway',
         deploymentEnvironment: 'development',

@@ -89,7 +89,11 @@ function appConfig(env: Environment) {
       },
     },
     database: databaseConfig(env),
-    analytics: { timeZone: env.ANALYTICS_TIMEZONE, retentionDays: env.ANALYTICS_RETENTION_DAYS },
+    analytics: {
+      timeZone: env.ANALYTICS_TIMEZONE,
+      retentionDays: env.ANALYTICS_RETENTION_DAYS,
+      maxEventNames: env.ANALYTICS_MAX_EVENT_NAMES,
+    },
     publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, ''),
     mail: {
       transport: env.MAIL_TRANSPORT ?? (env.NODE_ENV === 'production' ? 'ses' : 'file'),

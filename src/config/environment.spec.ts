@@ -66,6 +66,7 @@ describe('every declared variable', () => {
     RATE_LIMIT_EVENTS_PER_MINUTE: { value: '10' },
     ANALYTICS_TIMEZONE: { value: 'America/St_Johns' },
     ANALYTICS_RETENTION_DAYS: { value: '90' },
+    ANALYTICS_MAX_EVENT_NAMES: { value: '50' },
     PUBLIC_BASE_URL: { value: 'https://api.example.com' },
     MAIL_TRANSPORT: { value: 'ses' },
     MAIL_FROM: { value: 'tasks@example.com' },

@@ -106,6 +106,8 @@ export const ENVIRONMENT = {
   ANALYTICS_TIMEZONE: timeZone().default('UTC'),
   /** Raw events older than this are dropped, a month at a time; active days are kept. */
   ANALYTICS_RETENTION_DAYS: integer(31, 36_500).default(400),
+  /** Distinct event names clients may send; a batch with a new name beyond them is refused (422). */
+  ANALYTICS_MAX_EVENT_NAMES: integer(1, 100_000).default(1_000),
 
   /** Where clients reach the API: the base of links in emails. Default http://localhost:<PORT>. */
   PUBLIC_BASE_URL: baseUrl().optional(),

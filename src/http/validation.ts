@@ -140,11 +140,17 @@ export function pointerOf(path: string[]): string {
 /** Listing more errors than this helps no one, and would make the answer larger than the request. */
 const MAX_ERRORS = 100;
 
-/** 400 problem+json listing `errors` (the first 100), the answer to every invalid request. */
-export function invalid(errors: FieldError[]): ProblemException {
-  return new ProblemException(400, {
+/**
+ * 400 problem+json listing `errors` (the first 100), the answer to every invalid request; 422 for a request valid in
+ * form that the app's state refuses, field by field.
+ */
+export function invalid(
+  errors: FieldError[],
+  { status = 400, detail = 'The request is invalid; see errors.' } = {},
+): ProblemException {
+  return new ProblemException(status, {
     type: PROBLEM_TYPES.validation,
-    detail: 'The request is invalid; see errors.',
+    detail,
     extensions: { errors: errors.slice(0, MAX_ERRORS) },
   });
 }

@@ -1037,3 +1037,44 @@ describe('rebuilding the rollups from raw events', () => {
     }
   });
 });
+
+describe('the vocabulary of event names (ANALYTICS_MAX_EVENT_NAMES)', () => {
+  const t = useTestApp({ env: { ANALYTICS_MAX_EVENT_NAMES: '3' } });
+  const send = (caller: TestCaller, names: string[]) =>
+    t
+      .http()
+      .post('/v1/events')
+      .set('authorization', caller.authorization)
+      .send({ events: names.map((name) => ({ name })) });
+  const stored = async () => {
+    const sql = new pg.Client({ connectionString: t.db.url });
+    await sql.connect();
+    try {
+      const { rows } = await sql.query<{ name: string }>(
+        "SELECT name FROM analytics_events WHERE name <> 'user.signed_up' ORDER BY name",
+      );
+      return rows.map(({ name }) => name);
+    } finally {
+      await sql.end();
+    }
+  };
+
+  it('takes new names while they fit, refuses a batch whose new names do not (422, each named), and stores nothing of it', async () => {
+    const caller = user();
+    await send(caller, ['a.one', 'a.two', 'a.one']).expect(202);
+    const refused = await send(caller, ['a.one', 'order.1001', 'a.two', 'order.1002']);
+    expect(refused.status).toBe(422);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(refused.body.detail).toContain('ANALYTICS_MAX_EVENT_NAMES');
+    expect(refused.body.errors).toEqual([
+      { pointer: '/events/1/name', detail: 'order.1001 is a new event name, and there is no room for it.' },
+      { pointer: '/events/3/name', detail: 'order.1002 is a new event name, and there is no room for it.' },
+    ]);
+    expect(await stored()).toEqual(['a.one', 'a.one', 'a.two']);
+
+    // One more fits; names in use are always taken, from anyone; server events (`user.signed_up`) do not count.
+    await send(caller, ['a.two', 'a.three']).expect(202);
+    await send(user(), ['a.three', 'a.one']).expect(202);
+    expect((await send(user(), ['a.four'])).status).toBe(422);
+  });
+});
