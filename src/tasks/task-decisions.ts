@@ -58,7 +58,7 @@ export class TaskDecisions {
 
   async decide(
     id: string,
-    decision: { outcome: TaskOutcome; comment?: string | null },
+    decision: { outcome: TaskOutcome; comment?: string | null; cleanup?: boolean },
     actor: Actor,
     expected: ExpectedVersion = 'any',
   ): Promise<TaskRow> {
@@ -71,6 +71,7 @@ export class TaskDecisions {
             comment: decision.comment ?? null,
             decidedBy: actor.name,
             via: actor.via,
+            cleanup: decision.cleanup,
           },
           expected,
         ),

@@ -113,6 +113,7 @@ export class ListTasksQuery extends PageQuery {
   type?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: "The operator's user id" })
+  @EmptyIsAbsent()
   @Optional()
   @IsId()
   assignee?: string;

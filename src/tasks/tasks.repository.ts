@@ -51,6 +51,8 @@ export interface Decision {
   comment: string | null;
   decidedBy: string;
   via: 'api' | 'email' | 'system';
+  /** A cancellation that cleans up after a deletion: it ends the task even past `expiresAt`. */
+  cleanup?: boolean;
 }
 
 const COLUMNS = sql`id, type, title, description, payload, status, subject_user_id AS "subjectUserId",
@@ -175,7 +177,7 @@ export class TasksRepository {
 
   /**
    * The one transition out of `open`: of two concurrent deciders, one updates the row, the other gets undefined. Past
-   * `expiresAt`, the task only expires, or is cancelled by the system (a deleted user's, say).
+   * `expiresAt`, the task only expires, or is cancelled by the system or by a cleanup (a deleted user's or project's).
    */
   decide(id: string, decision: Decision, expected: ExpectedVersion): Promise<TaskRow | undefined> {
     return this.db.row<TaskRow>(sql`
@@ -183,7 +185,7 @@ export class TasksRepository {
         decision_comment = ${decision.comment}, decided_by = ${decision.decidedBy}, decided_at = now(),
         decided_via = ${decision.via}, version = version + 1, updated_at = now()
       WHERE id = ${id} AND status = 'open' ${versionIs(expected)}
-        ${decision.outcome === 'expired' || (decision.outcome === 'cancelled' && decision.via === 'system') ? empty : sql`AND (expires_at IS NULL OR expires_at > now())`}
+        ${decision.outcome === 'expired' || (decision.outcome === 'cancelled' && (decision.via === 'system' || decision.cleanup)) ? empty : sql`AND (expires_at IS NULL OR expires_at > now())`}
       RETURNING ${COLUMNS}`);
   }
 
@@ -207,7 +209,7 @@ export class TasksRepository {
   /** Records the callback's end once: false when it was already settled (another run of the job got there first). */
   async settleCallback(id: string, status: 'delivered' | 'failed', reason: string | null): Promise<boolean> {
     const changed = await this.db.affected(sql`
-      UPDATE tasks SET callback_status = ${status}, callback_reason = ${reason}
+      UPDATE tasks SET callback_status = ${status}, callback_reason = ${reason}, version = version + 1, updated_at = now()
       WHERE id = ${id} AND callback_status = 'pending'`);
     return changed > 0;
   }

@@ -188,10 +188,10 @@ export class TasksService {
     );
   }
 
-  /** Cancels a task if still open (a decided one stays): by the system, or by whoever ended its purpose. */
+  /** Cancels a task if still open, even past `expiresAt` (a decided one stays): by the system, or its purpose's end. */
   async cancelIfOpen(id: string, reason: string, actor: Actor = SYSTEM_ACTOR): Promise<void> {
     if (await this.tasks.lockIfOpen(id))
-      await this.decisions.decide(id, { outcome: 'cancelled', comment: reason }, actor);
+      await this.decisions.decide(id, { outcome: 'cancelled', comment: reason, cleanup: true }, actor);
   }
 
   /**

@@ -552,7 +552,7 @@ describe('task delivery', () => {
 
     it('sends SendTaskSuccess with the decision when approved', async () => {
       const created = await withToken('token-approve');
-      await t
+      const decided = await t
         .http()
         .post(`/v1/admin/tasks/${created.id}/decision`)
         .set('authorization', operator.authorization)
@@ -575,6 +575,13 @@ describe('task delivery', () => {
           (await task(created.id)).callback.status === 'delivered' ? true : undefined,
         ),
       ).toBe(true);
+      // Another body, another version: a client comparing ETags sees the callback settle.
+      const settledTask = await t
+        .http()
+        .get(`/v1/tasks/${created.id}`)
+        .set('authorization', operator.authorization);
+      expect(settledTask.headers.etag).not.toBe(decided.headers.etag);
+      expect(Date.parse(settledTask.body.updatedAt)).toBeGreaterThan(Date.parse(decided.body.updatedAt));
     });
 
     it.each([

@@ -270,11 +270,13 @@ describe('tasks', () => {
       expect((await as(operator).get(`/v1/admin/tasks?type=${type}&status=approved`)).body.items).toEqual([]);
     });
 
-    it('takes an empty type as no filter, as the other admin filters', async () => {
+    it('takes an empty type or assignee as no filter, as the other admin filters', async () => {
       const all = await as(operator).get('/v1/admin/tasks?limit=5');
-      const empty = await as(operator).get('/v1/admin/tasks?limit=5&type=');
-      expect(empty.status).toBe(200);
-      expect(empty.body).toEqual(all.body);
+      for (const filter of ['type=', 'assignee=', 'type=&assignee=']) {
+        const empty = await as(operator).get(`/v1/admin/tasks?limit=5&${filter}`);
+        expect(empty.status).toBe(200);
+        expect(empty.body).toEqual(all.body);
+      }
     });
 
     it('declares in the OpenAPI document the type pattern it holds tasks and filters to', async () => {
@@ -740,6 +742,18 @@ describe('tasks', () => {
       const audit = await as(operator).get(`/v1/admin/audit?target=${openTask}&action=task.cancelled`);
       expect(audit.body.items).toMatchObject([{ actor: { kind: 'user' } }]);
       expect((await as(operator).get(`/v1/tasks/${decidedTask}`)).body.status).toBe('approved');
+    });
+
+    it('cancels the open review of a deleted project past its expiry, before the sweep expires it', async () => {
+      const owner = user();
+      const project = await createProject(t, owner);
+      const { taskId } = (await as(owner).post(`/v1/projects/${project.id}/review-requests`)).body;
+      await sql.query(`UPDATE tasks SET expires_at = now() - interval '1 second' WHERE id = $1`, [taskId]);
+      expect((await as(owner).delete(`/v1/projects/${project.id}`)).status).toBe(204);
+      expect((await as(operator).get(`/v1/tasks/${taskId}`)).body).toMatchObject({
+        status: 'cancelled',
+        decision: { comment: 'The project was deleted.', decidedBy: owner.username },
+      });
     });
 
     it('cancels the task of a review requested while the project is being deleted', async () => {
