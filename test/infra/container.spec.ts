@@ -102,6 +102,12 @@ describe('docker-compose.yml', () => {
     expect(postgres!.healthcheck?.test.join(' ')).toContain('pg_isready');
   });
 
+  it('publishes every port on this machine only: the emulator signs tokens with a key anyone has', () => {
+    const published = Object.values(compose.services).flatMap((service) => service.ports ?? []);
+    expect(published.length).toBeGreaterThan(0);
+    for (const port of published) expect(port).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+  });
+
   it('builds the API from the Dockerfile and waits for a healthy database', () => {
     expect(api!.build).toBe('.');
     expect(api!.depends_on).toMatchObject({ postgres: { condition: 'service_healthy' } });
@@ -110,7 +116,7 @@ describe('docker-compose.yml', () => {
   it('sends the API traces to Jaeger over OTLP (not metrics: Jaeger takes none) and publishes its UI', () => {
     const { jaeger } = compose.services;
     expect(jaeger!.image).toMatch(/^jaegertracing\/jaeger:2\.\d+\.\d+$/);
-    expect(jaeger!.ports).toContain('16686:16686');
+    expect(jaeger!.ports).toContain('127.0.0.1:16686:16686');
     expect(api!.depends_on).toHaveProperty('jaeger');
     expect(loadConfig(api!.environment).telemetry).toMatchObject({
       tracesEnabled: true,
