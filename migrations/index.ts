@@ -12,6 +12,7 @@ import { CreateDeletedUsers1796212000000 } from './1796212000000-CreateDeletedUs
 import { AddTaskTokenDigest1796300000000 } from './1796300000000-AddTaskTokenDigest.js';
 import { IndexAuditSearchTerms1796400000000 } from './1796400000000-IndexAuditSearchTerms.js';
 import { CreateAnalyticsEventNames1796500000000 } from './1796500000000-CreateAnalyticsEventNames.js';
+import { AddUserEmailIssuedAt1796600000000 } from './1796600000000-AddUserEmailIssuedAt.js';
 
 export const MIGRATIONS: (new () => MigrationInterface)[] = [
   CreateUsers1795754701348,
@@ -26,4 +27,5 @@ export const MIGRATIONS: (new () => MigrationInterface)[] = [
   AddTaskTokenDigest1796300000000,
   IndexAuditSearchTerms1796400000000,
   CreateAnalyticsEventNames1796500000000,
+  AddUserEmailIssuedAt1796600000000,
 ];

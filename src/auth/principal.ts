@@ -13,6 +13,8 @@ export interface Principal {
   readonly expiresAt: number;
   /** When the user signed in (`auth_time`, seconds since the epoch; tokens refreshed since keep it); 0 if unknown. */
   readonly signedInAt: number;
+  /** When this token was issued (`iat`, seconds since the epoch; a refresh issues a new one); 0 if unknown. */
+  readonly issuedAt: number;
 }
 
 /** A signed-in user after just-in-time provisioning: `userId` is the id of their `users` row. */

@@ -177,6 +177,7 @@ function toPrincipal(payload: JwtPayload): Principal {
     scopes: text(payload.scope)?.split(' ').filter(Boolean) ?? [],
     expiresAt: payload.exp!,
     signedInAt: typeof payload.auth_time === 'number' ? payload.auth_time : 0,
+    issuedAt: typeof payload.iat === 'number' ? payload.iat : 0,
   };
 }
 

@@ -16,6 +16,10 @@ export class User {
   @Column({ type: 'text', nullable: true })
   email: string | null;
 
+  /** When the token that brought `email` was issued: an older token, still valid, brings no older address back. */
+  @Column({ name: 'email_issued_at', type: 'timestamptz', nullable: true })
+  emailIssuedAt: Date | null;
+
   @Column({ name: 'display_name', type: 'text', nullable: true })
   displayName: string | null;
 

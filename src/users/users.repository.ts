@@ -3,7 +3,7 @@ import { Database, empty, sql } from '../database/database.js';
 import type { User } from './user.entity.js';
 
 export type UserRow = Pick<User, 'id' | 'username' | 'email' | 'displayName' | 'createdAt'>;
-export type NewUser = Pick<User, 'id' | 'cognitoSub' | 'username' | 'email'>;
+export type NewUser = Pick<User, 'id' | 'cognitoSub' | 'username' | 'email' | 'emailIssuedAt'>;
 
 const COLUMNS = sql`id, username, email, display_name AS "displayName", created_at AS "createdAt"`;
 
@@ -14,16 +14,20 @@ export class UsersRepository {
   /**
    * Creates the user's row, unless the account was deleted after `signedInAt` (a token of before the deletion brings
    * nothing back), or brings a known user's email up to date with their token (an address changed in Cognito, or a
-   * row made before tokens carried one). The id of the row inserted or changed; undefined when it was as given.
+   * row made before tokens carried one) unless the token is older than the one that brought the current address. The
+   * id of the row inserted or changed; undefined when it was as given.
    */
   async insertOrRefresh(user: NewUser, signedInAt: Date): Promise<string | undefined> {
     const row = await this.db.row<{ id: string }>(sql`
-      INSERT INTO users (id, cognito_sub, username, email)
-      SELECT ${user.id}::uuid, ${user.cognitoSub}::text, ${user.username}::text, ${user.email}::text
+      INSERT INTO users (id, cognito_sub, username, email, email_issued_at)
+      SELECT ${user.id}::uuid, ${user.cognitoSub}::text, ${user.username}::text, ${user.email}::text,
+        ${user.emailIssuedAt}::timestamptz
       WHERE NOT EXISTS (
         SELECT 1 FROM deleted_users WHERE cognito_sub = ${user.cognitoSub} AND deleted_at >= ${signedInAt})
-      ON CONFLICT (cognito_sub) DO UPDATE SET email = EXCLUDED.email, updated_at = now()
+      ON CONFLICT (cognito_sub) DO UPDATE
+        SET email = EXCLUDED.email, email_issued_at = EXCLUDED.email_issued_at, updated_at = now()
         WHERE EXCLUDED.email IS NOT NULL AND users.email IS DISTINCT FROM EXCLUDED.email
+          AND (users.email_issued_at IS NULL OR EXCLUDED.email_issued_at >= users.email_issued_at)
       RETURNING id`);
     return row?.id;
   }

@@ -92,6 +92,7 @@ export class UsersService implements UserProvisioning, OnModuleInit {
         cognitoSub: principal.sub,
         username: principal.username ?? principal.sub,
         email: principal.email ?? null,
+        emailIssuedAt: principal.email ? new Date(principal.issuedAt * 1000) : null,
       },
       signedInAt,
     );
