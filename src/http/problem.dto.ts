@@ -33,7 +33,10 @@ export class ProblemDto {
   @ApiPropertyOptional({ description: 'OpenTelemetry trace id of the request, when traced' })
   traceId?: string;
 
-  @ApiPropertyOptional({ type: [FieldErrorDto], description: 'Validation failures (400)' })
+  @ApiPropertyOptional({
+    type: [FieldErrorDto],
+    description: 'Validation failures (400), or the fields the app refuses in its state (422)',
+  })
   errors?: FieldErrorDto[];
 
   @ApiPropertyOptional({ description: 'The user id of the operator who holds the task (409 to a claim)' })

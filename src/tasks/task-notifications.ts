@@ -142,7 +142,7 @@ function render(task: TaskRow, kind: NotificationKind, to: string, link: string)
     subject,
     text: `${task.title}\n\n${summary}\n\n${due}.\n\nApprove or reject (the link works once): ${link}\n`,
     html: `<!doctype html><html><body><h1 style="font-size:18px">${escapeHtml(task.title)}</h1>
-<p style="white-space:pre-wrap">${escapeHtml(summary)}</p><p>${escapeHtml(due)}.</p>
+<p>${escapeHtml(summary).replace(/\r\n?|\n/g, '<br>')}</p><p>${escapeHtml(due)}.</p>
 <p><a href="${escapeHtml(link)}">Approve or reject</a> (the link works once).</p></body></html>`,
   };
 }

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ActivityRepository } from '../../src/analytics/activity.repository.js';
 import { AnalyticsService } from '../../src/analytics/analytics.service.js';
+import { EventNamesRepository } from '../../src/analytics/event-names.repository.js';
 import { EventPartitions } from '../../src/analytics/event-partitions.js';
 import { monthStarting, PartitionsRepository } from '../../src/analytics/partitions.repository.js';
 import { RollupsRepository } from '../../src/analytics/rollups.repository.js';
@@ -1076,5 +1077,34 @@ describe('the vocabulary of event names (ANALYTICS_MAX_EVENT_NAMES)', () => {
     await send(caller, ['a.two', 'a.three']).expect(202);
     await send(user(), ['a.three', 'a.one']).expect(202);
     expect((await send(user(), ['a.four'])).status).toBe(422);
+  });
+
+  it('admits one batch at a time: concurrent batches of new names share the room left, with no deadlock', async () => {
+    const names = t.app.get(EventNamesRepository);
+    const count = async () => {
+      const sql = new pg.Client({ connectionString: t.db.url });
+      await sql.connect();
+      try {
+        return (await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM analytics_event_names'))
+          .rows[0]!.n;
+      } finally {
+        await sql.end();
+      }
+    };
+    // Rounds, as concurrent statements overlap only now and then.
+    for (let round = 0; round < 5; round++) {
+      const before = await count();
+      const batches = Array.from({ length: 10 }, (_, i) => [0, 1, 2].map((j) => `room.${round}.${i}.${j}`));
+      const admitted = await Promise.all(batches.map((batch) => names.admit(batch, before + 3)));
+      expect(await count()).toBe(before + 3);
+      expect(admitted.filter((batch) => batch.length === 3)).toHaveLength(1);
+    }
+
+    // Overlapping new names in different orders: inserted side by side, they would wait on each other.
+    const overlapping = Array.from({ length: 10 }, (_, i) =>
+      i % 2 ? ['o.1', 'o.2', 'o.3'] : ['o.3', 'o.2', 'o.1'],
+    );
+    const all = await Promise.all(overlapping.map((batch) => names.admit(batch, 100_000)));
+    expect(all.every((batch) => batch.length === 3)).toBe(true);
   });
 });

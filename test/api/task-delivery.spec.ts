@@ -114,7 +114,8 @@ describe('task delivery', () => {
       // Both parts keep the description's lines.
       expect(emails[0]!.text).toContain('Customer asked twice.\nOrder 1001.');
       expect(emails[0]!.html).toContain(
-        '<p style="white-space:pre-wrap">Customer asked twice.\nOrder 1001.</p>',
+        // As line breaks every mail client shows (Outlook's renderer ignores CSS white-space).
+        '<p>Customer asked twice.<br>Order 1001.</p>',
       );
       const [first, second] = emails.map(linkOf);
       expect(first!.token).not.toBe(second!.token);

@@ -872,7 +872,7 @@ export interface components {
             requestId?: string;
             /** @description OpenTelemetry trace id of the request, when traced */
             traceId?: string;
-            /** @description Validation failures (400) */
+            /** @description Validation failures (400), or the fields the app refuses in its state (422) */
             errors?: components["schemas"]["FieldErrorDto"][];
             /** @description The user id of the operator who holds the task (409 to a claim) */
             assignee?: string;
