@@ -5,6 +5,8 @@ import { MIGRATIONS_TABLE } from './database.repository.js';
 
 /** How much longer than the server's statement_timeout the client waits for an answer. */
 export const CLIENT_TIMEOUT_MARGIN_MS = 1_000;
+/** A server that stops answering (frozen, behind a black hole) is found by TCP keepalive: pg's options. */
+export const KEEP_ALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 };
 
 /**
  * The one data source definition: the app, the migration scripts and the tests all build it from here. Entities are
@@ -36,15 +38,14 @@ export function dataSourceOptions(
       query_timeout: database.statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS,
       idle_in_transaction_session_timeout: database.idleInTransactionTimeoutMs,
       idleTimeoutMillis: 30_000,
-      keepAlive: true,
-      keepAliveInitialDelayMillis: 10_000,
+      ...KEEP_ALIVE,
     },
   };
 }
 
 /**
  * For migrations, schema tools and test set-up: no statement or client timeouts (a migration may take long), a small
- * pool of its own, closed when done.
+ * pool of its own, closed when done; a server that stops answering is still found by TCP keepalive.
  */
 export function createMigrationDataSource(
   database: DatabaseConfig,
@@ -53,6 +54,6 @@ export function createMigrationDataSource(
   return new DataSource({
     ...dataSourceOptions(database, entities),
     poolSize: 2,
-    extra: { idleTimeoutMillis: 10_000 },
+    extra: { idleTimeoutMillis: 10_000, ...KEEP_ALIVE },
   } as DataSourceOptions);
 }

@@ -11,6 +11,7 @@ import type { JobResult, PgBoss } from 'pg-boss';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { DatabaseIdleness, type Sleeper } from '../database/database-idleness.js';
 import { Database } from '../database/database.js';
+import { MigrationStatus } from '../database/migration-status.js';
 import { PROBLEM_TYPES, ProblemException } from '../http/problem.js';
 import { retryAfter } from '../http/retry-after.js';
 import { retryWithBackoff } from '../utils/retry.js';
@@ -52,6 +53,7 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly database: Database,
+    private readonly migrations: MigrationStatus,
     idleness: DatabaseIdleness,
     @InjectPinoLogger(JobRunner.name) private readonly logger: PinoLogger,
   ) {
@@ -178,6 +180,10 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
       this.declared.clear(); // until this one knows them
     }
     await this.boss.start(); // at once when the start begun at module init succeeded
+    // Jobs, like requests, wait for this version's schema (a deployment whose migrations did not run yet): run on the
+    // old one, they would fail each attempt, and a failed job stays failed.
+    if ((await this.migrations.pending()).length > 0)
+      throw new Error('the database lacks migrations of this version');
     await Promise.all([...this.definitions.values()].map((definition) => this.startQueue(definition)));
   }
 

@@ -3,9 +3,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Database } from '../../src/database/database.js';
 import { createApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config/config.js';
+import { loadConfig, loadDatabaseConfig } from '../../src/config/config.js';
 import { PROBLEM_TYPES, ProblemException } from '../../src/http/problem.js';
 import { JobRunner } from '../../src/jobs/job-runner.js';
+import { createPgBoss } from '../../src/jobs/pg-boss.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createJobProbeDatabase, JobProbeModule } from '../support/job-probe.module.js';
@@ -158,6 +159,41 @@ describe('jobs', () => {
     await until(async () => (await jobs()).every(({ state }) => state === 'completed'));
     expect(await jobs()).toEqual(ids.map(() => ({ state: 'completed', retry_count: 0 })));
     expect((await recorded('test.slow')).map(({ id }) => id).sort()).toEqual([...ids].sort());
+  });
+
+  it("runs no job while the database lacks this version's migrations, and runs them once it has them", async () => {
+    const { db: behind, sql: probe } = await createJobProbeDatabase();
+    const [last] = (await probe.query('SELECT timestamp, name FROM migrations ORDER BY id DESC LIMIT 1'))
+      .rows;
+    await probe.query('DELETE FROM migrations WHERE name = $1', [last.name]);
+    // An outbox job of the release still running, which declared its queue.
+    const old = createPgBoss(loadDatabaseConfig({ NODE_ENV: 'test', DATABASE_URL: behind.url }));
+    await old.start();
+    await old.createQueue('test.record');
+    await old.send('test.record', { id: 'of the old release' });
+    await old.stop();
+    const app = await createTestApp({
+      databaseUrl: behind.url,
+      env: { MIGRATE_ON_START: 'false' },
+      modules: [JobProbeModule],
+    });
+    const ran = async () => (await probe.query('SELECT id FROM job_probe')).rowCount === 1;
+    try {
+      expect(await until(ran, { timeoutMs: 3_000 })).toBe(false);
+      const { body } = await app.http().get('/health/ready').expect(503);
+      expect(body.checks).toMatchObject({ migrations: { status: 'down' }, jobs: { status: 'down' } });
+      // The migration step ran.
+      await probe.query('INSERT INTO migrations (timestamp, name) VALUES ($1, $2)', [
+        last.timestamp,
+        last.name,
+      ]);
+      expect(await until(ran)).toBe(true);
+      await app.http().get('/health/ready').expect(200);
+    } finally {
+      await app.close();
+      await probe.end();
+      await behind.drop();
+    }
   });
 
   it('holds a job sent before its queue is declared (a first boot, a release adding it) until it is', async () => {

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardAnalyticsCounters1796024000000 } from '../../migrations/1796024000000-ShardAnalyticsCounters.js';
 import { loadDatabaseConfig } from '../../src/config/config.js';
-import { dataSourceOptions } from '../../src/database/data-source.js';
+import { createMigrationDataSource, dataSourceOptions } from '../../src/database/data-source.js';
 import { MIGRATION_LOCK_KEY } from '../../src/database/database.repository.js';
 import { pendingMigrations, revertLastMigration, runMigrations } from '../../src/database/migrator.js';
 import { createTestDatabase, someoneWaitsForLock, type TestDatabase } from '../support/database.js';
@@ -97,6 +97,13 @@ class LoseConnection1700000000002 implements MigrationInterface {
 }
 
 describe('a migration whose connection is lost', () => {
+  it('keeps TCP keepalive on its connections, as the app does: a server that stops answering is found', () => {
+    const { extra } = createMigrationDataSource(
+      loadDatabaseConfig({ NODE_ENV: 'test', DATABASE_URL: 'postgres://a@127.0.0.1/b' }),
+    ).options as { extra: Record<string, unknown> };
+    expect(extra).toMatchObject({ keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
+  });
+
   it('is reported by name with its own error, not the failed rollback, and applied nowhere', async () => {
     const lost = await createTestDatabase({ empty: true });
     const database = loadDatabaseConfig({ NODE_ENV: 'test', DATABASE_URL: lost.url });
