@@ -28,6 +28,7 @@ const STOP_OPTIONS = { graceful: true, timeout: 10_000 };
 const STOP_BOUND_MS = STOP_OPTIONS.timeout + 1_000;
 /** A job sent before its queue is declared waits this long at most: a first boot declares them well within it. */
 const QUEUE_WAIT_MS = 5_000;
+const MIGRATIONS_RECHECK_MS = 1_000;
 
 /**
  * The one job runner (pg-boss on PostgreSQL): scheduled work and side effects deferred until a transaction commits.
@@ -181,9 +182,10 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
     }
     await this.boss.start(); // at once when the start begun at module init succeeded
     // Jobs, like requests, wait for this version's schema (a deployment whose migrations did not run yet): run on the
-    // old one, they would fail each attempt, and a failed job stays failed.
-    if ((await this.migrations.pending()).length > 0)
-      throw new Error('the database lacks migrations of this version');
+    // old one, they would fail each attempt, and a failed job stays failed. Asked as often as requests ask.
+    while ((await this.migrations.pending()).length > 0) {
+      await delay(MIGRATIONS_RECHECK_MS, undefined, { signal: this.stopping.signal });
+    }
     await Promise.all([...this.definitions.values()].map((definition) => this.startQueue(definition)));
   }
 

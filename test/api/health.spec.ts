@@ -9,7 +9,7 @@ import { runMigrations } from '../../src/database/migrator.js';
 import { createTestApp, useTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { user } from '../support/tokens.js';
-import { eventually } from '../support/until.js';
+import { eventually, until } from '../support/until.js';
 
 describe('health', () => {
   const t = useTestApp();
@@ -109,7 +109,10 @@ describe('health', () => {
         const { status } = await unmigrated.http().get('/v1/me').set('authorization', caller.authorization);
         return status === 503 ? undefined : status;
       }).then((status) => expect(status).toBe(200));
-      expect((await unmigrated.http().get('/health/ready')).status).toBe(200);
+      // Once the job runner, which waits for the migrations too, has started (it asks as often as requests do).
+      expect(await until(async () => (await unmigrated.http().get('/health/ready')).status === 200)).toBe(
+        true,
+      );
     });
   });
 

@@ -188,7 +188,7 @@ describe('jobs', () => {
         last.name,
       ]);
       expect(await until(ran)).toBe(true);
-      await app.http().get('/health/ready').expect(200);
+      expect(await until(async () => (await app.http().get('/health/ready')).status === 200)).toBe(true);
     } finally {
       await app.close();
       await probe.end();
