@@ -92,18 +92,12 @@ const WORD_BYTES = 45;
  */
 function encodeHeader(value: string): string {
   if (/^[\x20-\x7e]*$/.test(value)) return value;
-  const words: Buffer[] = [];
-  let word = Buffer.alloc(0);
+  const words = [''];
   for (const character of value) {
-    const bytes = Buffer.from(character);
-    if (word.length + bytes.length > WORD_BYTES) {
-      words.push(word);
-      word = Buffer.alloc(0);
-    }
-    word = Buffer.concat([word, bytes]);
+    if (Buffer.byteLength(words.at(-1)! + character) > WORD_BYTES) words.push('');
+    words[words.length - 1] += character;
   }
-  words.push(word);
-  return words.map((bytes) => `=?UTF-8?B?${bytes.toString('base64')}?=`).join('\r\n ');
+  return words.map((word) => `=?UTF-8?B?${Buffer.from(word).toString('base64')}?=`).join('\r\n ');
 }
 
 /** A body as base64 in lines of 76 characters (RFC 2045): 8-bit text may not pass and lines have a limit. */

@@ -64,35 +64,23 @@ describe('users', () => {
       const sub = randomUUID();
       const username = `kim-${sub.slice(0, 8)}`;
       const now = Math.floor(Date.now() / 1000);
-      /** Signed in and issued `minutesAgo`, still valid: as another device keeps it after the address changed. */
-      const tokenOf = (email: string, minutesAgo: number) =>
-        sign(
+      /** A request with a token signed in and issued `minutesAgo`, still valid (another device keeps it). */
+      const requestWith = (email: string, minutesAgo: number) => {
+        const at = now - minutesAgo * 60;
+        const token = sign(
           { alg: 'RS256', typ: 'JWT', kid: kid() },
-          {
-            ...claims({ username, sub, email, signedInAt: now - minutesAgo * 60 }),
-            iat: now - minutesAgo * 60,
-          },
+          { ...claims({ username, sub, email, signedInAt: at }), iat: at },
         );
+        return t.http().get('/v1/me').set('authorization', `Bearer ${token}`).expect(200);
+      };
       const emailNow = async () =>
         (await sql.query<{ email: string }>('SELECT email FROM users WHERE cognito_sub = $1', [sub])).rows[0]
           ?.email;
-      await t
-        .http()
-        .get('/v1/me')
-        .set('authorization', `Bearer ${tokenOf(`${username}@new.example.com`, 1)}`)
-        .expect(200);
-      await t
-        .http()
-        .get('/v1/me')
-        .set('authorization', `Bearer ${tokenOf(`${username}@old.example.com`, 30)}`)
-        .expect(200);
+      await requestWith(`${username}@new.example.com`, 1);
+      await requestWith(`${username}@old.example.com`, 30);
       expect(await emailNow()).toBe(`${username}@new.example.com`);
       // A newer token brings a newer address.
-      await t
-        .http()
-        .get('/v1/me')
-        .set('authorization', `Bearer ${tokenOf(`${username}@newest.example.com`, 0)}`)
-        .expect(200);
+      await requestWith(`${username}@newest.example.com`, 0);
       expect(await emailNow()).toBe(`${username}@newest.example.com`);
     });
 
