@@ -48,6 +48,8 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
   /** The last start or stop asked for; each waits for the one before. */
   private transition?: Promise<void>;
   private running = false;
+  /** Put to sleep (the database idle): no runner is expected until a wake starts one, whatever the last stop did. */
+  private asleep = false;
   /** The last stop was given up on: that PgBoss is left to end on its own. */
   private abandoned = false;
 
@@ -102,9 +104,9 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
     });
   }
 
-  /** True once queues are declared and workers run (asleep counts), false while a start fails or a stop hangs. */
+  /** True once queues are declared and workers run, and while asleep; false while a start fails or is under way. */
   get ready(): boolean {
-    return this.running;
+    return this.running || this.asleep;
   }
 
   /** Resolves once started or stopped as last asked (or given up because the app stops). */
@@ -129,6 +131,7 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
   }
 
   wake(): void {
+    this.asleep = false;
     this.next(async () => {
       const started = await retryWithBackoff(() => this.start(), {
         signal: this.stopping.signal,
@@ -144,6 +147,7 @@ export class JobRunner implements OnModuleInit, OnApplicationBootstrap, BeforeAp
 
   /** Waits for the jobs under way (bounded), then stops and closes its connections. */
   sleep(): void {
+    this.asleep = true;
     this.next(() => this.stop());
   }
 
