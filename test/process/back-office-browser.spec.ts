@@ -105,14 +105,14 @@ describeWithBrowser('the back office in a browser', () => {
     await page.goto(`${origin}/admin/`);
     await page.getByRole('button', { name: `Sign in as ${username}` }).click();
     await page.waitForURL((url) => url.origin === origin && !url.search.includes('code='));
-    await page.locator('[data-username], [role="alert"]').first().waitFor();
+    await page.locator('[data-signed-in-as], [role="alert"]').first().waitFor();
   }
 
   it('signs the admin in and shows the numbers the API gives', async () => {
     const page = await browser.page({ viewport: { width: 1280, height: 900 } });
     const retention = page.waitForRequest(/\/v1\/admin\/analytics\/retention\?/);
     await signIn(page, 'admin');
-    await expect(page.locator('[data-username]').textContent()).resolves.toBe('admin');
+    await expect(page.locator('[data-signed-in-as]').textContent()).resolves.toBe('admin@example.com');
     await page.locator('[data-metric="activeUsers"]').waitFor();
     const { body: summary } = await api('/v1/admin/analytics/summary').expect(200);
     const shown = async (metric: string) =>
@@ -151,7 +151,7 @@ describeWithBrowser('the back office in a browser', () => {
   it("signs in again, without an error, from the identity provider's page reached by Back", async () => {
     const page = await browser.page();
     await signIn(page, 'admin');
-    await page.locator('[data-username]').waitFor();
+    await page.locator('[data-signed-in-as]').waitFor();
     await page.goBack();
     await page.waitForURL((url) => url.pathname === '/oauth2/authorize');
     const stale = new URL(page.url()).searchParams.get('state');
@@ -161,9 +161,9 @@ describeWithBrowser('the back office in a browser', () => {
       (url) => url.pathname === '/oauth2/authorize' && url.searchParams.get('state') !== stale,
     );
     await page.getByRole('button', { name: 'Sign in as admin' }).click();
-    await page.locator('[data-username], [role="alert"]').first().waitFor();
+    await page.locator('[data-signed-in-as], [role="alert"]').first().waitFor();
     expect(await page.getByRole('alert').count()).toBe(0);
-    await expect(page.locator('[data-username]').textContent()).resolves.toBe('admin');
+    await expect(page.locator('[data-signed-in-as]').textContent()).resolves.toBe('admin@example.com');
   });
 
   it('signs out: the refresh token is revoked, and the identity provider is told', async () => {
@@ -568,6 +568,99 @@ describeWithBrowser('the back office in a browser', () => {
       await page.locator('[data-more][aria-disabled="true"]').waitFor({ state: 'detached' });
     }
     await expect.poll(() => page.evaluate('document.activeElement.className')).toBe('table-scroll');
+  });
+
+  it('says what a task page did once back in the inbox, whose filters stay as they were, zoned times in it', async () => {
+    const task = await makeTask('Refund order 3001');
+    const page = await browser.page();
+    await signIn(page, 'admin');
+    await page.goto(`${origin}/admin/#/tasks`);
+    await page.getByLabel('Type').fill('approval');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    // The browser's zone, named: emails and link pages give times in UTC.
+    const due = page.locator('tr[data-task-id] time').first();
+    await expect(due.textContent()).resolves.toMatch(/\d\d:\d\d (UTC|GMT)/);
+    await page.evaluate(`location.hash = '#/tasks/${task.id}'`);
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.waitForURL((url) => url.hash === '#/tasks');
+    const status = page.locator('p.status');
+    await expect.poll(() => status.textContent()).toBe('Approved “Refund order 3001”.');
+    await expect(page.getByLabel('Type').inputValue()).resolves.toBe('approval');
+    // Another list: what was said of the last one goes.
+    await page.getByLabel('Status').selectOption('approved');
+    await expect.poll(() => status.textContent()).toBe('');
+    await expectNothingStoredOrRefused(page);
+  });
+
+  it('keeps a user search when the operator opens a user and comes back', async () => {
+    const page = await browser.page();
+    await signIn(page, 'admin');
+    await page.goto(`${origin}/admin/#/users`);
+    await page.getByLabel('Search users').fill('customer-1');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => page.locator('tr[data-user-id]').count()).toBe(1);
+    await page.locator('tr[data-user-id] a').click();
+    await page.getByRole('heading', { name: 'User activity' }).waitFor();
+    await page.goBack();
+    await expect.poll(() => page.locator('tr[data-user-id]').count()).toBe(1);
+    await expect(page.getByLabel('Search users').inputValue()).resolves.toBe('customer-1');
+  });
+
+  it("changes the other pages' range only when a funnel is drawn, and shows no result the form no longer describes", async () => {
+    const page = await browser.page();
+    await signIn(page, 'admin');
+    await page.goto(`${origin}/admin/#/funnel`);
+    const fromField = page.locator('input[type="date"]').first();
+    const from = await fromField.inputValue();
+    await page.getByLabel('Step 1').selectOption('onboarding.started');
+    await page.getByLabel('Step 2').selectOption('onboarding.finished');
+    await page.getByRole('button', { name: 'Draw funnel' }).click();
+    await page.locator('[data-step="onboarding.finished"]').waitFor();
+    await page.getByLabel('Window').selectOption('PT1H');
+    await expect.poll(() => page.locator('[data-step]').count()).toBe(0);
+
+    await fromField.fill('');
+    await page.evaluate(`location.hash = '#/active-users'`);
+    await page.locator('canvas').first().waitFor();
+    await expect(fromField.inputValue()).resolves.toBe(from);
+    expect(await page.getByRole('alert').count()).toBe(0);
+  });
+
+  it('shows no share for a cohort without users, rather than 0 %', async () => {
+    const page = await browser.page({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, 'admin');
+    await page.goto(`${origin}/admin/#/retention`);
+    await page.locator('table.heatmap').waitFor();
+    // Page code, as text: this file is compiled without the DOM's types.
+    const emptyCells = await page.evaluate<string[]>(`[...document.querySelectorAll('table.heatmap tbody tr')]
+      .filter((row) => row.cells[1].textContent === '0')
+      .flatMap((row) => [...row.cells].slice(2).map((cell) => cell.textContent))
+      .filter(Boolean)`);
+    expect(emptyCells.length).toBeGreaterThan(0);
+    expect(new Set(emptyCells)).toEqual(new Set(['—']));
+  });
+
+  it('says when the session has ended above the page, keeping what the operator typed', async () => {
+    const task = await makeTask('Refund order 3002');
+    const page = await browser.page();
+    await signIn(page, 'admin');
+    await page.goto(`${origin}/admin/#/tasks/${task.id}`);
+    await page.getByLabel('Comment').fill('Checked the order twice');
+    // The access token refused, and the refresh token too (revoked, or past its 30 days).
+    await page.route(/\/decision$/, (route) =>
+      route.fulfill({
+        status: 401,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({ type: 'about:blank', title: 'Unauthorized', status: 401 }),
+      }),
+    );
+    await page.route(/\/oauth2\/token$/, (route) =>
+      route.fulfill({ status: 400, contentType: 'application/json', body: '{"error":"invalid_grant"}' }),
+    );
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.getByText('Your session has ended').waitFor();
+    await expect(page.getByLabel('Comment').inputValue()).resolves.toBe('Checked the order twice');
+    await expect(page.getByRole('button', { name: 'Sign in again' }).count()).resolves.toBe(1);
   });
 
   /** No token in any storage the page can write, and no CSP violation or page error so far. */

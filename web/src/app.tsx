@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { onForbidden } from './api';
-import { onSessionEnded, signIn, signOut, username } from './auth';
+import { onSessionEnded, signedInAs, signIn, signOut } from './auth';
 import { Page } from './components';
 import { href, useRoute } from './router';
 import { ActiveUsersPage } from './pages/active-users';
@@ -49,17 +49,20 @@ export function App() {
       </main>
     );
   }
-  if (sessionOver) {
-    return (
-      <main class="notice">
-        <p role="alert">Your session has ended.</p>
-        <button type="button" onClick={() => void signIn()}>
-          Sign in again
-        </button>
-      </main>
-    );
-  }
-  return <Shell />;
+  return (
+    <>
+      {/* Above the page, not instead of it: what the operator typed and did not send stays there to copy. */}
+      {sessionOver && (
+        <div class="session-ended" role="alert">
+          <p>Your session has ended: nothing more is sent. Copy what you typed, then sign in again.</p>
+          <button type="button" onClick={() => void signIn()}>
+            Sign in again
+          </button>
+        </div>
+      )}
+      <Shell />
+    </>
+  );
 }
 
 function Shell() {
@@ -84,7 +87,7 @@ function Shell() {
         </nav>
         <div class="account">
           <span>
-            Signed in as <strong data-username>{username()}</strong>
+            Signed in as <strong data-signed-in-as>{signedInAs()}</strong>
           </span>
           <SignOutButton />
         </div>

@@ -18,7 +18,7 @@ export interface SignInConfig {
 interface Tokens {
   accessToken: string;
   refreshToken: string | null;
-  username: string;
+  shownName: string;
 }
 
 export type SessionStart =
@@ -52,8 +52,8 @@ export function accessToken(): string | null {
   return tokens?.accessToken ?? null;
 }
 
-export function username(): string {
-  return tokens?.username ?? '';
+export function signedInAs(): string {
+  return tokens?.shownName ?? '';
 }
 
 export async function startSession(): Promise<SessionStart> {
@@ -209,7 +209,7 @@ async function requestTokens(form: Record<string, string>): Promise<void> {
   tokens = {
     accessToken: body.access_token,
     refreshToken: body.refresh_token ?? tokens?.refreshToken ?? null,
-    username: usernameOf(body.access_token),
+    shownName: shownNameOf(body.access_token),
   };
   clearTimeout(refreshTimer);
   const seconds = Math.max((body.expires_in ?? 3600) - REFRESH_MARGIN_SECONDS, 10);
@@ -221,13 +221,14 @@ function forgetTokens(): void {
   clearTimeout(refreshTimer);
 }
 
-function usernameOf(jwt: string): string {
+/** Who is signed in, as people know themselves: their email (Cognito's username is the `sub` with sign-in by email). */
+function shownNameOf(jwt: string): string {
   try {
     const payload = jwt.split('.')[1] ?? '';
     const binary = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
     const json = new TextDecoder().decode(Uint8Array.from(binary, (char) => char.charCodeAt(0)));
-    const claims = JSON.parse(json) as { username?: string; sub?: string };
-    return claims.username ?? claims.sub ?? '';
+    const claims = JSON.parse(json) as { email?: string; username?: string; sub?: string };
+    return claims.email ?? claims.username ?? claims.sub ?? '';
   } catch {
     return '';
   }

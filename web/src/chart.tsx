@@ -4,7 +4,8 @@ import { dayToSeconds, formatCount, formatPercent } from './format';
 
 export interface Line {
   label: string;
-  values: number[];
+  /** null: no value that day (a gap in the line). */
+  values: (number | null)[];
   color: string;
 }
 

@@ -271,21 +271,23 @@ export interface DateRange {
   to: string;
 }
 
-/** The last range applied, so moving between pages keeps it. */
-let lastRange: DateRange | null = null;
+/** What each page's controls last applied, by page: moving to another page and back keeps it. */
+const kept = new Map<string, unknown>();
 
-export function useRange(): [DateRange, (range: DateRange) => void] {
-  const [range, setRange] = useState<DateRange>(
-    () => lastRange ?? { from: addDays(today(), -29), to: today() },
-  );
+export function useKept<T>(key: string, initial: () => T): [T, (next: T) => void] {
+  const [value, setValue] = useState<T>(() => (kept.has(key) ? (kept.get(key) as T) : initial()));
   return [
-    range,
+    value,
     (next) => {
-      lastRange = next;
-      setRange(next);
+      kept.set(key, next);
+      setValue(next);
     },
   ];
 }
+
+/** The date range, one for all the analytics pages. */
+export const useRange = () =>
+  useKept<DateRange>('range', () => ({ from: addDays(today(), -29), to: today() }));
 
 export function RangeForm({
   range,

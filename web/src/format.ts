@@ -1,5 +1,13 @@
 const counts = new Intl.NumberFormat('en-US');
-const dateTimes = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+/** "3 Dec 2026, 14:05 CET": in the browser's zone, which it names (emails and link pages say UTC). */
+const dateTimes = new Intl.DateTimeFormat('en-GB', {
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  timeZoneName: 'short',
+});
 
 export const formatCount = (value: number): string => counts.format(value);
 

@@ -1,13 +1,13 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api';
-import { ErrorMessage, Loading, MoreButton, Page, TableScroll, usePaged } from '../components';
+import { ErrorMessage, Loading, MoreButton, Page, TableScroll, useKept, usePaged } from '../components';
 import { formatDateTime } from '../format';
 import { href } from '../router';
 import type { AuditEntry, Page as ApiPage } from '../types';
 
 export function AuditPage() {
-  const [draft, setDraft] = useState({ actor: '', action: '' });
-  const [filters, setFilters] = useState(draft);
+  const [filters, setFilters] = useKept('audit', () => ({ actor: '', action: '' }));
+  const [draft, setDraft] = useState(filters);
   const list = usePaged(
     (cursor) => api<ApiPage<AuditEntry>>('/v1/admin/audit', { query: { ...filters, cursor, limit: 50 } }),
     [filters.actor, filters.action],

@@ -1,4 +1,4 @@
-import { useLayoutEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import { api } from '../api';
 import { ActionButton, ErrorMessage, Loading, Page, useLoad, useRange } from '../components';
 import { formatCount, formatPercent } from '../format';
@@ -17,9 +17,13 @@ const MAX_STEPS = 10;
 
 export function FunnelPage() {
   const [range, setRange] = useRange();
+  /** The dates as typed: the range all pages share changes only when a funnel is drawn (the form checks them). */
+  const [dates, setDates] = useState(range);
   const [steps, setSteps] = useState<string[]>(['', '']);
   const [within, setWithin] = useState('P7D');
   const [result, setResult] = useState<Funnel | null>(null);
+  // A result shown is the funnel the form describes: a change takes it away until drawn again.
+  useEffect(() => setResult(null), [steps, within, dates.from, dates.to]);
   const [error, setError] = useState<Error | null>(null);
   const [drawing, setDrawing] = useState(false);
   /** The step whose event to focus once drawn: the one added, or the one in the place of the one removed. */
@@ -56,10 +60,11 @@ export function FunnelPage() {
     if (drawing) return;
     setDrawing(true);
     setError(null);
+    setRange(dates);
     try {
       setResult(
         await api<Funnel>('/v1/admin/analytics/funnel', {
-          query: { steps: steps.join(','), window: within, from: range.from, to: range.to },
+          query: { steps: steps.join(','), window: within, ...dates },
         }),
       );
     } catch (failure) {
@@ -81,9 +86,9 @@ export function FunnelPage() {
               <input
                 type="date"
                 required
-                value={range.from}
-                max={range.to}
-                onChange={(event) => setRange({ ...range, from: event.currentTarget.value })}
+                value={dates.from}
+                max={dates.to}
+                onInput={(event) => setDates({ ...dates, from: event.currentTarget.value })}
               />
             </label>
             <label class="field">
@@ -91,9 +96,9 @@ export function FunnelPage() {
               <input
                 type="date"
                 required
-                value={range.to}
-                min={range.from}
-                onChange={(event) => setRange({ ...range, to: event.currentTarget.value })}
+                value={dates.to}
+                min={dates.from}
+                onInput={(event) => setDates({ ...dates, to: event.currentTarget.value })}
               />
             </label>
             <label class="field">

@@ -50,7 +50,7 @@ function Cards({ summary }: { summary: Summary }) {
   const periods = lifecycle.data?.periods ?? [];
   const cohorts = (retention.data?.cohorts ?? []).filter((cohort) => cohort.retained.length > 1);
   const range = `${month.from} to ${month.to}`;
-  const { tasks } = summary;
+  const { tasks, lastCohortRetention: cohort } = summary;
 
   return (
     <div class="cards">
@@ -103,9 +103,13 @@ function Cards({ summary }: { summary: Summary }) {
       <Card
         title="Last cohort's retention"
         metric="lastCohortRetention"
-        raw={summary.lastCohortRetention.rate}
-        shown={formatPercent(summary.lastCohortRetention.rate)}
-        detail={`${formatCount(summary.lastCohortRetention.retained)} of the ${formatCount(summary.lastCohortRetention.size)} users first active in the 7 days from ${summary.lastCohortRetention.cohortStart} came back in the last 7 days`}
+        raw={cohort.size ? cohort.rate : null}
+        shown={cohort.size ? formatPercent(cohort.rate) : undefined}
+        detail={
+          cohort.size
+            ? `${formatCount(cohort.retained)} of the ${formatCount(cohort.size)} users first active in the 7 days from ${cohort.cohortStart} came back in the last 7 days`
+            : `No user was first active in the 7 days from ${cohort.cohortStart}`
+        }
       >
         <Trend source={retention}>
           <DayChart
@@ -116,7 +120,8 @@ function Cards({ summary }: { summary: Summary }) {
             lines={[
               {
                 label: 'Week 1',
-                values: cohorts.map((cohort) => (cohort.size ? cohort.retained[1]! / cohort.size : 0)),
+                // An empty cohort is a gap, not a drop to 0.
+                values: cohorts.map((cohort) => (cohort.size ? cohort.retained[1]! / cohort.size : null)),
                 color: COLORS[1]!,
               },
             ]}

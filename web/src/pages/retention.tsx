@@ -80,7 +80,14 @@ export function RetentionPage() {
                   {Array.from({ length: periods }, (_, k) => {
                     const retained = cohort.retained[k];
                     if (retained === undefined) return <td key={k} />;
-                    const share = cohort.size ? retained / cohort.size : 0;
+                    // No user to retain: no share, rather than a 0 % that reads as everyone gone.
+                    if (!cohort.size)
+                      return (
+                        <td key={k} class="number muted">
+                          —
+                        </td>
+                      );
+                    const share = retained / cohort.size;
                     return (
                       <td key={k} class={`number heat heat-${Math.round(share * SHADES)}`}>
                         {formatPercent(share)}

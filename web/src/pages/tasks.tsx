@@ -1,4 +1,4 @@
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ProblemError, request } from '../api';
 import {
   ActionButton,
@@ -7,6 +7,7 @@ import {
   MoreButton,
   Page,
   TableScroll,
+  useKept,
   useLoad,
   usePaged,
 } from '../components';
@@ -18,7 +19,14 @@ import { AuditTable } from './audit';
 const taskPath = (id: string) => `/v1/tasks/${encodeURIComponent(id)}`;
 const adminTaskPath = (id: string, action: string) => `/v1/admin/tasks/${encodeURIComponent(id)}/${action}`;
 
+/** What a task page did before going back to the inbox, which says it once it is shown. */
+let toSayInInbox = '';
+
 const isOverdue = (task: Task) => task.status === 'open' && Date.parse(task.dueAt) < Date.now();
+
+/** What the task became, as the status line says it: "Approved “Refund order 1001”." */
+const saidOf = (task: Pick<Task, 'status' | 'title'>) =>
+  `${task.status.charAt(0).toUpperCase()}${task.status.slice(1)} “${task.title}”.`;
 
 /** Decides on the task as the list showed it: `If-Match` is the version read, so a change since then is a 412. */
 async function decideNow(task: Task, outcome: 'approved' | 'rejected'): Promise<void> {
@@ -42,11 +50,25 @@ function useInFlight() {
 }
 
 export function TasksPage() {
-  const [filters, setFilters] = useState<{ status: TaskStatus; type: string }>({ status: 'open', type: '' });
-  const [type, setType] = useState('');
+  const [filters, keepFilters] = useKept<{ status: TaskStatus; type: string }>('tasks', () => ({
+    status: 'open',
+    type: '',
+  }));
+  const [type, setType] = useState(filters.type);
   const inFlight = useInFlight();
   const [message, setMessage] = useState('');
   const [error, setError] = useState<Error | null>(null);
+  // Said once the page is shown, so that its status region announces it.
+  useEffect(() => {
+    setMessage(toSayInInbox);
+    toSayInInbox = '';
+  }, []);
+  /** Another list: what was said about the last one no longer applies. */
+  const setFilters = (next: typeof filters) => {
+    keepFilters(next);
+    setMessage('');
+    setError(null);
+  };
   const list = usePaged(
     (cursor) => api<ApiPage<Task>>('/v1/admin/tasks', { query: { ...filters, cursor, limit: 50 } }),
     [filters.status, filters.type],
@@ -69,7 +91,7 @@ export function TasksPage() {
     try {
       await decideNow(task, outcome);
       show({ ...task, status: outcome });
-      setMessage(`${outcome === 'approved' ? 'Approved' : 'Rejected'} “${task.title}”.`);
+      setMessage(saidOf({ status: outcome, title: task.title }));
     } catch (failure) {
       setError(failure as Error);
       // Someone else changed or decided it: its row as it is now.
@@ -225,6 +247,7 @@ export function TaskPage({ id }: { id: string }) {
         history.reload();
       } else if (location.hash === href('tasks', id)) {
         // Back to the inbox, unless the operator has gone elsewhere meanwhile.
+        toSayInInbox = saidOf(answer.body);
         navigate('tasks');
       }
     } catch (failure) {

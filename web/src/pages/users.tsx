@@ -7,6 +7,7 @@ import {
   Page,
   RangeForm,
   TableScroll,
+  useKept,
   useLoad,
   usePaged,
   useRange,
@@ -16,8 +17,8 @@ import { href } from '../router';
 import type { AdminUser, Page as ApiPage, UserActivity } from '../types';
 
 export function UsersPage() {
-  const [draft, setDraft] = useState('');
-  const [q, setQ] = useState('');
+  const [q, setQ] = useKept('users', () => '');
+  const [draft, setDraft] = useState(q);
   const list = usePaged(
     (cursor) => api<ApiPage<AdminUser>>('/v1/admin/users', { query: { q, cursor, limit: 50 } }),
     [q],
