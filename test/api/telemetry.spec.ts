@@ -352,7 +352,7 @@ describe('metrics', () => {
       (point) => point.attributes['db.client.connection.state'],
     );
     expect(states).toEqual(expect.arrayContaining(['idle', 'used']));
-    expect(metrics.has('db.client.connection.pending_requests')).toBe(true);
+    expect(metrics.has('db.client.connection.wait_time')).toBe(true);
     expect(metrics.has('process.memory.usage')).toBe(true);
     expect([...metrics.keys()].some((name) => name.startsWith('nodejs.eventloop.delay'))).toBe(true);
 
@@ -371,6 +371,20 @@ describe('metrics', () => {
       (metrics.get(name) ?? []).reduce((sum, point) => sum + (point.value as number), 0);
     expect(total('runway.users.provisioned')).toBeGreaterThanOrEqual(1);
     expect(total('runway.projects.created')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('records how long each query waited for a connection, a wait too short for a gauge read once a minute', async () => {
+    const db = t.app.get(Database);
+    const waitsOver100Ms = async () => {
+      const [point] = (await collectMetrics()).get('db.client.connection.wait_time') ?? [];
+      expect(point?.attributes).toEqual({ 'db.client.connection.pool.name': 'runway' });
+      const { boundaries, counts } = (point!.value as Histogram).buckets;
+      return counts.slice(boundaries.indexOf(0.1) + 1).reduce((sum, count) => sum + count, 0);
+    };
+    const before = await waitsOver100Ms();
+    // 15 queries of 0.2 s at once on a pool of 10 connections: 5 wait for one of the first to end.
+    await Promise.all(Array.from({ length: 15 }, () => db.rows(sql`SELECT pg_sleep(0.2)`)));
+    expect((await waitsOver100Ms()) - before).toBeGreaterThanOrEqual(5);
   });
 
   it("records the manual tasks' metrics: created and decided by type, open and overdue gauges", async () => {

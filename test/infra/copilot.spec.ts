@@ -404,7 +404,7 @@ const SAMPLE_VALUES: Record<string, string> = {
 const APP_METRICS = [
   'http.server.request.duration',
   'db.client.connection.count',
-  'db.client.connection.pending_requests',
+  'db.client.connection.wait_time',
   'process.memory.usage',
   'nodejs.eventloop.delay.p99',
   'runway.users.provisioned',

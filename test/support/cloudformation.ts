@@ -329,7 +329,7 @@ const METRICS: Record<string, Record<string, string[][]>> = {
   Runway: {
     'http.server.request.duration': [['http.route', 'http.request.method', 'http.response.status_code']],
     'db.client.connection.count': [['db.client.connection.state']],
-    'db.client.connection.pending_requests': [[]],
+    'db.client.connection.wait_time': [[]],
     'runway.users.provisioned': [[]],
     'runway.projects.created': [[]],
     'runway.tasks.callbacks_failed': [[]],

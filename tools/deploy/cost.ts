@@ -110,7 +110,7 @@ type When = 'always' | 'requests' | 'users';
 export const APP_METRICS: Record<string, When> = {
   'http.server.request.duration': 'requests',
   'db.client.connection.count': 'always',
-  'db.client.connection.pending_requests': 'always',
+  'db.client.connection.wait_time': 'requests',
   'process.memory.usage': 'always',
   'nodejs.eventloop.delay.p99': 'always',
   'runway.projects.created': 'requests',
